@@ -1,0 +1,245 @@
+"""The layer catalog: one ``layer.toml`` beside each layer's data file under ``layers/``.
+
+A catalog entry names the layer, its group, geometry type, style, the plan 专栏 it comes from
+and its provenance. ``load_catalog`` reads the entries; ``load_layer`` reads the data into a
+GeoDataFrame in EPSG:4549. A user catalog (TOML) can point any layer id at another file, e.g.
+authoritative 生态保护红线 data, without code changes.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import geopandas as gpd
+
+from .crs import WORK_CRS
+
+GROUPS = ("行政区划", "一城五区", "交通", "水利", "能源", "生态与三线一单")
+ACCURACIES = ("权威", "示意")
+GEOMETRY_TYPES = ("Point", "LineString", "Polygon")
+
+
+class CatalogError(ValueError):
+    """A catalog or layer definition that cannot be used; the message is Chinese."""
+
+
+@dataclass(frozen=True)
+class Style:
+    """Everything a renderer (Qt canvas, matplotlib print, folium) needs to draw a layer.
+
+    Colours are hex strings; widths and sizes are in points. ``dash_by`` maps values of
+    ``dash_field`` to a dash pattern (list of on/off lengths in points, [] = solid);
+    ``fill_by`` maps values of ``fill_field`` to fill colours.
+    """
+
+    fill: str | None = None
+    stroke: str = "#333333"
+    stroke_width: float = 0.8
+    opacity: float = 1.0
+    dash: tuple[float, ...] = ()
+    dash_field: str | None = None
+    dash_by: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    fill_field: str | None = None
+    fill_by: dict[str, str] = field(default_factory=dict)
+    marker: str = "circle"  # circle | square | triangle | diamond | star
+    marker_size: float = 6.0
+    label_field: str | None = None
+    label_size: float = 8.0
+    label_color: str = "#222222"
+
+    def dash_for(self, value) -> tuple[float, ...]:
+        return self.dash_by.get(str(value), self.dash) if self.dash_field else self.dash
+
+    def fill_for(self, value) -> str | None:
+        return self.fill_by.get(str(value), self.fill) if self.fill_field else self.fill
+
+
+@dataclass(frozen=True)
+class Provenance:
+    source: str  # dataset and/or plan 专栏 the geometry and attributes come from
+    licence: str
+    accuracy: str  # "权威" or "示意"
+    method: str  # one sentence on how the layer was made
+    attribution: str | None = None  # e.g. "© OpenStreetMap contributors", shown wherever drawn
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    id: str
+    title: str
+    group: str
+    geometry_type: str
+    data: Path
+    version: str
+    provenance: Provenance
+    style: Style = field(default_factory=Style)
+    source_layer: str | None = None
+    zhuanlan: tuple[str, ...] = ()
+    zorder: int = 0
+    visible: bool = True
+    description: str = ""
+
+    @property
+    def schematic(self) -> bool:
+        return self.provenance.accuracy == "示意"
+
+    @property
+    def display_title(self) -> str:
+        """Title with the 示意 mark where the layer is schematic."""
+        return f"{self.title}（示意）" if self.schematic else self.title
+
+
+@dataclass
+class MapLayer:
+    """A catalog entry with its data loaded, in EPSG:4549."""
+
+    spec: LayerSpec
+    gdf: gpd.GeoDataFrame
+    repairs: list[str] = field(default_factory=list)  # Chinese notes on repaired geometry
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+def default_catalog_dir() -> Path:
+    from layers import CATALOG_DIR
+
+    return CATALOG_DIR
+
+
+def _tuple(value) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else ()
+
+
+def _style(raw: dict) -> Style:
+    raw = dict(raw)
+    raw["dash"] = _tuple(raw.get("dash", ()))
+    raw["dash_by"] = {str(k): _tuple(v) for k, v in raw.get("dash_by", {}).items()}
+    raw["fill_by"] = {str(k): str(v) for k, v in raw.get("fill_by", {}).items()}
+    try:
+        return Style(**raw)
+    except TypeError as exc:
+        raise CatalogError(f"样式字段无法识别：{exc}") from exc
+
+
+def parse_layer_toml(path: Path) -> LayerSpec:
+    """Read one ``layer.toml``; raise ``CatalogError`` naming the file and what is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"图层定义 {path} 无法读取：{exc}") from exc
+    missing = [k for k in ("id", "title", "group", "geometry_type", "data", "version", "provenance")
+               if k not in raw]
+    if missing:
+        raise CatalogError(f"图层定义 {path} 缺少字段：{'、'.join(missing)}")
+    if raw["group"] not in GROUPS:
+        raise CatalogError(f"图层定义 {path}：分组“{raw['group']}”不在 {GROUPS} 之中")
+    if raw["geometry_type"] not in GEOMETRY_TYPES:
+        raise CatalogError(f"图层定义 {path}：几何类型“{raw['geometry_type']}”应为 {GEOMETRY_TYPES} 之一")
+    prov = raw["provenance"]
+    try:
+        provenance = Provenance(**prov)
+    except TypeError as exc:
+        raise CatalogError(f"图层定义 {path} 的 [provenance] 不完整：{exc}") from exc
+    if provenance.accuracy not in ACCURACIES:
+        raise CatalogError(f"图层定义 {path}：accuracy 应为“权威”或“示意”，而不是“{provenance.accuracy}”")
+    return LayerSpec(
+        id=raw["id"],
+        title=raw["title"],
+        group=raw["group"],
+        geometry_type=raw["geometry_type"],
+        data=(path.parent / raw["data"]).resolve(),
+        version=str(raw["version"]),
+        provenance=provenance,
+        style=_style(raw.get("style", {})),
+        source_layer=raw.get("source_layer"),
+        zhuanlan=tuple(raw.get("zhuanlan", ())),
+        zorder=int(raw.get("zorder", 0)),
+        visible=bool(raw.get("visible", True)),
+        description=raw.get("description", ""),
+    )
+
+
+def load_catalog(catalog_dir: Path | None = None, user_catalog: Path | None = None) -> list[LayerSpec]:
+    """All layer specs, in group order then zorder; a user catalog's overrides applied."""
+    catalog_dir = Path(catalog_dir) if catalog_dir else default_catalog_dir()
+    specs = [parse_layer_toml(p) for p in sorted(catalog_dir.glob("*/layer.toml"))]
+    ids = [s.id for s in specs]
+    duplicated = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicated:
+        raise CatalogError(f"图层编号重复：{'、'.join(duplicated)}")
+    if user_catalog:
+        specs = apply_user_catalog(specs, Path(user_catalog))
+    return sorted(specs, key=lambda s: (GROUPS.index(s.group), s.zorder, s.id))
+
+
+def override_layer(spec: LayerSpec, path: Path, source_layer: str | None = None,
+                   accuracy: str = "权威", source: str | None = None,
+                   licence: str = "用户提供") -> LayerSpec:
+    """The same layer (id, style, title) read from another file, e.g. official data."""
+    path = Path(path).resolve()
+    provenance = replace(spec.provenance, source=source or f"用户数据：{path.name}",
+                         licence=licence, accuracy=accuracy,
+                         method=f"由用户指定的文件 {path.name} 替换默认图层", attribution=None)
+    return replace(spec, data=path, source_layer=source_layer, provenance=provenance,
+                   version=f"user:{path.name}")
+
+
+def apply_user_catalog(specs: list[LayerSpec], user_catalog: Path) -> list[LayerSpec]:
+    """Apply ``[layers.<id>]`` tables (data, source_layer, accuracy, source, licence).
+
+    Relative paths are taken from the user catalog's folder. Unknown ids are an error, so a
+    typo never silently leaves the default layer in place.
+    """
+    try:
+        raw = tomllib.loads(user_catalog.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"用户图层目录 {user_catalog} 无法读取：{exc}") from exc
+    by_id = {s.id: s for s in specs}
+    for layer_id, entry in raw.get("layers", {}).items():
+        if layer_id not in by_id:
+            raise CatalogError(f"用户图层目录 {user_catalog}：没有编号为“{layer_id}”的图层")
+        if "data" not in entry:
+            raise CatalogError(f"用户图层目录 {user_catalog}：图层“{layer_id}”缺少 data")
+        by_id[layer_id] = override_layer(
+            by_id[layer_id], user_catalog.parent / entry["data"], entry.get("source_layer"),
+            entry.get("accuracy", "权威"), entry.get("source"), entry.get("licence", "用户提供"))
+    return list(by_id.values())
+
+
+def load_layer(spec: LayerSpec) -> MapLayer:
+    """Read the layer's data into EPSG:4549; raise ``CatalogError`` with a Chinese message."""
+    if not spec.data.exists():
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件不存在：{spec.data}")
+    try:
+        gdf = gpd.read_file(spec.data, layer=spec.source_layer) if spec.source_layer \
+            else gpd.read_file(spec.data)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件 {spec.data.name} 无法读取：{exc}") from exc
+    if gdf.crs is None:
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件 {spec.data.name} 没有坐标系定义")
+    if gdf.crs.to_string() != WORK_CRS:
+        gdf = gdf.to_crs(WORK_CRS)
+    return MapLayer(spec, *repair_geometry(gdf, spec.title))
+
+
+def repair_geometry(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Repair invalid geometry with ``make_valid`` and say which features were repaired.
+
+    GEOS gives silently wrong overlaps on self-intersecting polygons, and ``buffer(0)`` drops
+    lobes, so every reader goes through here before any overlay.
+    """
+    invalid = ~gdf.geometry.is_valid & gdf.geometry.notna()
+    if not invalid.any():
+        return gdf, []
+    gdf = gdf.copy()
+    gdf.loc[invalid, gdf.geometry.name] = gdf.geometry[invalid].make_valid()
+    rows = ", ".join(str(i + 1) for i in invalid.to_numpy().nonzero()[0][:20])
+    return gdf, [f"{name}：{int(invalid.sum())} 个要素几何无效（第 {rows} 个），已用 make_valid 修复"]
+
+
+def load_layers(specs: list[LayerSpec]) -> dict[str, MapLayer]:
+    return {spec.id: load_layer(spec) for spec in specs}
