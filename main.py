@@ -1,0 +1,13 @@
+"""Start the 遂昌 GIS planning workbench: ``python main.py [--screenshot OUT.png]``."""
+
+import argparse
+import sys
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="遂昌 GIS 规划工作台")
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="以默认数据启动，把 1600×1000 的主窗口保存为图片后退出")
+    args = parser.parse_args()
+    from ui.app import run
+
+    sys.exit(run(screenshot=args.screenshot))

@@ -1,0 +1,83 @@
+"""Candidate parcels (候选地块): geometry in EPSG:4549 plus the attributes the checks need.
+
+Field names are ASCII (they are GeoPackage columns and must open in QGIS); ``PARCEL_FIELDS``
+gives each its Chinese label and type. Unknown values stay empty (NaN / None), never zero, so
+a check can say "未评估" instead of passing a parcel on a missing number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .crs import WORK_CRS
+
+
+@dataclass(frozen=True)
+class ParcelField:
+    name: str
+    label: str
+    kind: str  # "text" | "number"
+    unit: str = ""
+
+
+PARCEL_FIELDS: tuple[ParcelField, ...] = (
+    ParcelField("parcel_id", "地块编号", "text"),
+    ParcelField("name", "项目名称", "text"),
+    ParcelField("applicant", "用地单位", "text"),
+    ParcelField("industry_code", "行业代码（GB/T 4754-2017）", "text"),
+    ParcelField("industry_name", "行业名称", "text"),
+    ParcelField("industrial_category", "工业项目类别", "text"),  # 一类 / 二类 / 三类
+    ParcelField("land_use", "拟用地性质", "text"),
+    ParcelField("investment_wan", "拟投资额", "number", "万元"),
+    ParcelField("annual_tax_wan", "预计年税收", "number", "万元"),
+    ParcelField("floor_area_ratio", "容积率", "number"),
+    ParcelField("building_coverage", "建筑密度/建筑系数", "number", "%"),
+    ParcelField("green_ratio", "绿地率", "number", "%"),
+    ParcelField("energy_tce", "年综合能耗", "number", "吨标煤"),
+    ParcelField("emission_cod_t", "化学需氧量排放", "number", "吨/年"),
+    ParcelField("emission_nh3n_t", "氨氮排放", "number", "吨/年"),
+    ParcelField("emission_so2_t", "二氧化硫排放", "number", "吨/年"),
+    ParcelField("emission_nox_t", "氮氧化物排放", "number", "吨/年"),
+    ParcelField("emission_vocs_t", "挥发性有机物排放", "number", "吨/年"),
+    ParcelField("water_m3", "用水量", "number", "m³/年"),
+)
+FIELD_BY_NAME = {f.name: f for f in PARCEL_FIELDS}
+INDUSTRIAL_CATEGORIES = ("一类", "二类", "三类")
+
+
+def parcels_frame(geometries=(), **columns) -> gpd.GeoDataFrame:
+    """A parcel GeoDataFrame in EPSG:4549 with every parcel field (missing ones empty)."""
+    gdf = gpd.GeoDataFrame(dict(columns), geometry=list(geometries), crs=WORK_CRS)
+    return conform_parcels(gdf)
+
+
+def conform_parcels(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add missing parcel fields as empty, coerce numbers (blank text → NaN), number parcel ids.
+
+    Extra columns a user brought along are kept. Raises ``ValueError`` (Chinese) for a number
+    field holding text that is not a number, naming the field and the row.
+    """
+    gdf = gdf.copy()
+    if gdf.crs is None:
+        raise ValueError("地块数据没有坐标系")
+    if gdf.crs.to_string() != WORK_CRS:
+        gdf = gdf.to_crs(WORK_CRS)
+    for f in PARCEL_FIELDS:
+        if f.name not in gdf.columns:
+            gdf[f.name] = np.nan if f.kind == "number" else None
+        elif f.kind == "number":
+            raw = gdf[f.name].replace({"": np.nan, None: np.nan})
+            numbers = pd.to_numeric(raw, errors="coerce")
+            bad = numbers.isna() & raw.notna()
+            if bad.any():
+                row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
+                raise ValueError(f"第 {row} 个地块的“{f.label}”不是数字：{raw[bad].iloc[0]!r}")
+            gdf[f.name] = numbers.astype(float)
+    missing_id = gdf["parcel_id"].isna() | (gdf["parcel_id"].astype(str).str.strip() == "")
+    gdf.loc[missing_id, "parcel_id"] = [f"P{i + 1:03d}" for i in np.flatnonzero(missing_id.to_numpy())]
+    gdf["parcel_id"] = gdf["parcel_id"].astype(str)
+    return gdf

@@ -1,0 +1,35 @@
+"""QApplication set-up: CJK font, then the main window."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication
+
+from suichang_gis.fonts import cjk_font_path
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
+    families = QFontDatabase.applicationFontFamilies(font_id)
+    if families:
+        app.setFont(QFont(families[0], 10))
+    app.setApplicationName("遂昌 GIS 规划工作台")
+    return app
+
+
+def run(screenshot: str | None = None) -> int:
+    app = create_application()
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    if screenshot:
+        window.resize(1600, 1000)
+        window.show()
+        app.processEvents()
+        window.grab().save(screenshot)
+        return 0
+    window.show()
+    return app.exec()
