@@ -1,0 +1,561 @@
+"""Print layouts for meeting maps: a map page with 图名, 图例, 比例尺, 指北针, 经纬度格网, 区位图,
+制图单位, 制图日期, 数据来源 and a 示意 notice, from templates in ``resources/print_templates.toml``.
+
+``compose_layout`` builds the page as a matplotlib ``Figure`` (Agg, no pyplot) and
+``export_layout`` writes it as PDF (vector, CJK font embedded as Type 42/CID), PNG or SVG.
+The map scale is a round 1:N chosen so the extent fits the frame; the scale bar is drawn in map
+units, so its printed length is exactly N times smaller than the distance it names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib import patheffects
+from matplotlib.patches import Polygon as MplPolygon, Rectangle
+
+from .catalog import MapLayer
+from .crs import to_lonlat
+from .fonts import register_matplotlib_font
+from .render import DrawnLayer, LegendEntry, draw_layers, fit_label, legend_entries, polygon_path
+
+PAPER_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0), "A2": (420.0, 594.0),
+            "A1": (594.0, 841.0), "A0": (841.0, 1189.0)}
+ORIENTATIONS = ("landscape", "portrait")
+FORMATS = (".pdf", ".png", ".svg")
+MM_PER_INCH = 25.4
+PT_PER_MM = 72 / 25.4
+DEFAULT_MAKER = "遂昌县规划工作台"
+INSET_LAYER = "lishui_counties"
+COUNTY_LAYER = "county_boundary"
+COUNTY_NAME = "遂昌县"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors"
+CRS_NOTE = "坐标系：2000国家大地坐标系（CGCS2000），3°带高斯-克吕格投影，中央经线120°E（EPSG:4549）"
+NICE_SCALES = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0)
+# The CJK font ships in one weight: headings get a thin outline of their own colour instead.
+BOLD = [patheffects.withStroke(linewidth=0.7, foreground="black")]
+
+
+class LayoutError(ValueError):
+    """A layout that cannot be made; the message is Chinese."""
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    title: str
+    layers: tuple[str, ...]
+    extent: str = "county"  # "county" | "parcels"
+    subtitle: str = ""
+
+
+def templates_path() -> Path:
+    from resources import RESOURCES_DIR
+
+    return RESOURCES_DIR / "print_templates.toml"
+
+
+def load_templates(path: Path | None = None) -> dict[str, Template]:
+    """Templates by id, in file order."""
+    path = Path(path) if path else templates_path()
+    raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {tid: Template(id=tid, title=t["title"], layers=tuple(t["layers"]),
+                          extent=t.get("extent", "county"), subtitle=t.get("subtitle", ""))
+            for tid, t in raw.get("templates", {}).items()}
+
+
+@dataclass
+class MapLayout:
+    """A composed page and what is on it (tests and the GUI read these)."""
+
+    figure: Figure
+    map_ax: object
+    drawn: list[DrawnLayer]
+    legend: list[LegendEntry]
+    scale_denominator: int
+    scale_bar_km: float
+    scale_bar: tuple[tuple[float, float], tuple[float, float]]  # bar ends, map metres
+    paper_mm: tuple[float, float]
+    notes: list[str] = field(default_factory=list)
+
+
+# --- page geometry ---------------------------------------------------------------------------
+
+def paper_size_mm(paper: str, orientation: str) -> tuple[float, float]:
+    if paper not in PAPER_MM:
+        raise LayoutError(f"不支持的纸张“{paper}”：可用 {'、'.join(PAPER_MM)}")
+    if orientation not in ORIENTATIONS:
+        raise LayoutError(f"纸张方向应为 landscape（横向）或 portrait（纵向），而不是“{orientation}”")
+    short, long_ = PAPER_MM[paper]
+    return (long_, short) if orientation == "landscape" else (short, long_)
+
+
+def nice_scale(metres_per_mm: float) -> int:
+    """The smallest round denominator 1:N (1, 1.2, 1.5, 2, 2.5 … × 10^k) at least as small-scale."""
+    needed = metres_per_mm * 1000.0
+    exponent = math.floor(math.log10(needed))
+    for step in (*NICE_SCALES, 10.0):
+        if step * 10 ** exponent >= needed - 1e-9:
+            return int(round(step * 10 ** exponent))
+    raise AssertionError("unreachable")
+
+
+def scale_bar_length_km(frame_width_mm: float, denominator: int) -> float:
+    """A round length (1, 2, 5 × 10^k km) near a fifth of the frame width."""
+    target_km = frame_width_mm / 5 * denominator / 1e6
+    exponent = math.floor(math.log10(target_km))
+    best = 10 ** exponent
+    for step in (1, 2, 5, 10):
+        if step * 10 ** exponent <= target_km:
+            best = step * 10 ** exponent
+    return float(best)
+
+
+def _char_width(ch: str) -> float:
+    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.56
+
+
+def wrap_text(text: str, width_em: float) -> list[str]:
+    """Wrap mixed Chinese/Latin text to lines at most ``width_em`` font sizes wide."""
+    lines = []
+    for paragraph in text.split("\n"):
+        line, used = "", 0.0
+        for ch in paragraph:
+            w = _char_width(ch)
+            if used + w > width_em and line:
+                lines.append(line)
+                line, used = "", 0.0
+            line += ch
+            used += w
+        lines.append(line)
+    return lines
+
+
+def _fit_text(paragraphs: list[str], width_mm: float, height_mm: float,
+              size_pt: float, min_pt: float) -> tuple[str, float, float]:
+    """Wrap and shrink text until it fits; return (text, font size, height in mm)."""
+    size = size_pt
+    while True:
+        width_em = width_mm * PT_PER_MM / size
+        lines = [ln for p in paragraphs for ln in wrap_text(p, width_em)]
+        height = len(lines) * size * 1.35 / PT_PER_MM
+        if height <= height_mm or size <= min_pt:
+            return "\n".join(lines), size, height
+        size = max(min_pt, size * 0.9)
+
+
+# --- extent ----------------------------------------------------------------------------------
+
+def template_extent(template: Template, layers: dict[str, MapLayer],
+                    extra: list[MapLayer]) -> tuple[float, float, float, float]:
+    """The area a template shows: the county with a margin, or the parcels with a margin."""
+    if template.extent == "parcels":
+        frames = [m.gdf for m in extra if len(m.gdf)]
+        if not frames:
+            raise LayoutError(f"模板“{template.title}”需要候选地块：请用 --parcels 指定地块文件")
+        bounds = _union_bounds(frames)
+        pad = max(0.3 * max(bounds[2] - bounds[0], bounds[3] - bounds[1]), 800.0)
+    else:
+        source = layers.get(COUNTY_LAYER)
+        frames = [source.gdf] if source is not None else [m.gdf for m in layers.values()]
+        bounds = _union_bounds(frames)
+        pad = 0.03 * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
+    return (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
+
+
+def _union_bounds(frames) -> tuple[float, float, float, float]:
+    boxes = [f.total_bounds for f in frames if len(f) and f.geometry.notna().any()]
+    if not boxes:
+        raise LayoutError("没有可绘制的要素，无法确定制图范围")
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def fit_extent(extent, frame_mm: tuple[float, float]) -> tuple[tuple[float, float, float, float], int]:
+    """Grow ``extent`` around its centre to fill the frame at a round scale; return it and N."""
+    width, height = extent[2] - extent[0], extent[3] - extent[1]
+    denominator = nice_scale(max(width / frame_mm[0], height / frame_mm[1]))
+    half_w = frame_mm[0] * denominator / 1000 / 2
+    half_h = frame_mm[1] * denominator / 1000 / 2
+    cx, cy = (extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2
+    return (cx - half_w, cy - half_h, cx + half_w, cy + half_h), denominator
+
+
+# --- map furniture ---------------------------------------------------------------------------
+
+def _dms(value: float, positive: str, negative: str) -> str:
+    minutes_total = round(abs(value) * 60)
+    degrees, minutes = divmod(minutes_total, 60)
+    return f"{degrees}°{minutes:02d}′{positive if value >= 0 else negative}"
+
+
+def _graticule_step(span_deg: float) -> float:
+    for minutes in (1, 2, 5, 10, 15, 20, 30, 60, 120, 300):
+        if span_deg * 60 / minutes <= 5:
+            return minutes / 60
+    return 10.0
+
+
+def _edge_crossings(x0, y0, x1, y1, index: int, step: float) -> list[tuple[float, float]]:
+    """Where lines of constant lon (index 0) or lat (1) at multiples of ``step`` cross an edge.
+
+    Returns (position along the edge in map metres, lon/lat value) pairs.
+    """
+    n = 400
+    xs = [x0 + (x1 - x0) * i / n for i in range(n + 1)]
+    ys = [y0 + (y1 - y0) * i / n for i in range(n + 1)]
+    values = to_lonlat(xs, ys)[index]
+    along = xs if index == 0 else ys
+    crossings = []
+    first = math.ceil(min(values[0], values[-1]) / step)
+    last = math.floor(max(values[0], values[-1]) / step)
+    for k in range(first, last + 1):
+        target = k * step
+        for i in range(n):
+            a, b = values[i], values[i + 1]
+            if (a - target) * (b - target) <= 0 and a != b:
+                t = (target - a) / (b - a)
+                crossings.append((along[i] + t * (along[i + 1] - along[i]), target))
+                break
+    return crossings
+
+
+def draw_graticule_ticks(ax, extent, size_pt: float) -> None:
+    """Lon ticks on the top/bottom edges and lat ticks on the left/right edges (CGCS2000)."""
+    x0, y0, x1, y1 = extent
+    lons, lats = to_lonlat([x0, x1, x0, x1], [y0, y0, y1, y1])
+    lon_step = _graticule_step(max(lons) - min(lons))
+    lat_step = _graticule_step(max(lats) - min(lats))
+    tick = {"direction": "in", "length": size_pt * 0.6, "labelsize": size_pt}
+    bottom = _edge_crossings(x0, y0, x1, y0, 0, lon_step)
+    top = _edge_crossings(x0, y1, x1, y1, 0, lon_step)
+    left = _edge_crossings(x0, y0, x0, y1, 1, lat_step)
+    right = _edge_crossings(x1, y0, x1, y1, 1, lat_step)
+    ax.set_xticks([p for p, _ in bottom], [_dms(v, "E", "W") for _, v in bottom])
+    ax.set_yticks([p for p, _ in left], [_dms(v, "N", "S") for _, v in left], rotation=90, va="center")
+    ax.tick_params(**tick)
+    top_axis = ax.secondary_xaxis("top", functions=(lambda v: v, lambda v: v))
+    top_axis.set_xticks([p for p, _ in top], [_dms(v, "E", "W") for _, v in top])
+    top_axis.tick_params(**tick)
+    right_axis = ax.secondary_yaxis("right", functions=(lambda v: v, lambda v: v))
+    right_axis.set_yticks([p for p, _ in right], [_dms(v, "N", "S") for _, v in right],
+                          rotation=90, va="center")
+    right_axis.tick_params(**tick)
+
+
+def draw_north_arrow(ax, frame_mm, k: float) -> None:
+    """A grid-north arrow in the top-right corner of the map frame."""
+    w, h = 5 * k / frame_mm[0], 12 * k / frame_mm[1]
+    cx, top = 1 - 9 * k / frame_mm[0], 1 - 9 * k / frame_mm[1]
+    base, notch = top - h, top - 0.75 * h
+    left = MplPolygon([(cx, top), (cx - w / 2, base), (cx, notch)], closed=True,
+                      transform=ax.transAxes, facecolor="black", edgecolor="black", lw=0.6, zorder=2000)
+    right = MplPolygon([(cx, top), (cx + w / 2, base), (cx, notch)], closed=True,
+                       transform=ax.transAxes, facecolor="white", edgecolor="black", lw=0.6, zorder=2000)
+    ax.add_patch(left)
+    ax.add_patch(right)
+    ax.text(cx, top + 1.2 * k / frame_mm[1], "北", transform=ax.transAxes, ha="center", va="bottom",
+            fontsize=11 * k, path_effects=BOLD, zorder=2000)
+
+
+def draw_scale_bar(ax, extent, denominator: int, frame_mm, k: float):
+    """Alternating black/white bar of a round km length, bottom-left; return its ends (metres)."""
+    length_km = scale_bar_length_km(frame_mm[0], denominator)
+    metres_per_mm = denominator / 1000
+    x0 = extent[0] + 8 * k * metres_per_mm
+    y0 = extent[1] + 8 * k * metres_per_mm
+    bar_h = 1.6 * k * metres_per_mm
+    length = length_km * 1000
+    pad = 3 * k * metres_per_mm
+    ax.add_patch(Rectangle((x0 - pad, y0 - pad - 4 * k * metres_per_mm), length + 2 * pad + 10 * k * metres_per_mm,
+                           bar_h + 2 * pad + 10 * k * metres_per_mm, facecolor="white", edgecolor="none",
+                           alpha=0.85, zorder=1900))
+    for i in range(4):
+        ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, bar_h, linewidth=0.6 * k,
+                               facecolor="black" if i % 2 == 0 else "white", edgecolor="black", zorder=1950))
+    size = 7 * k
+    for value, x in ((0, x0), (length_km / 2, x0 + length / 2), (length_km, x0 + length)):
+        text = f"{value:g}"
+        ax.text(x, y0 - 1.0 * k * metres_per_mm, text, ha="center", va="top", fontsize=size, zorder=1960)
+    ax.text(x0 + length + 2 * k * metres_per_mm, y0 + bar_h / 2, "千米", ha="left", va="center",
+            fontsize=size, zorder=1960)
+    ax.text(x0, y0 + bar_h + 1.5 * k * metres_per_mm, f"比例尺 1:{denominator:,}".replace(",", " "),
+            ha="left", va="bottom", fontsize=size, zorder=1960)
+    return length_km, ((x0, y0), (x0 + length, y0))
+
+
+def _page_ratio(fig) -> float:
+    width, height = fig.get_size_inches()
+    return width / height
+
+
+def draw_inset(fig, rect, inset: MapLayer | None, extent, k: float, detail: bool) -> None:
+    """区位图: 遂昌 among the counties of 丽水市, with the printed extent outlined."""
+    if inset is None:
+        return
+    ax = fig.add_axes(rect)
+    gdf = inset.gdf[inset.gdf.geometry.notna()]
+    names = gdf[inset.spec.style.label_field or "name"].astype(str) if len(gdf) else []
+    from matplotlib.collections import PathCollection
+
+    colours = ["#e07b5f" if COUNTY_NAME in n else "#f2efe9" for n in names]
+    ax.add_collection(PathCollection([polygon_path(g) for g in gdf.geometry], facecolors=colours,
+                                     edgecolors="#7a6f78", linewidths=0.4 * k))
+    minx, miny, maxx, maxy = gdf.total_bounds
+    # Limits with the axes' own aspect ratio, so metres are square without set_aspect.
+    half = 0.54 * max(maxx - minx, (maxy - miny) * rect[2] / rect[3] * _page_ratio(fig))
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    ax.set_xlim(cx - half, cx + half)
+    half_y = half * rect[3] / rect[2] / _page_ratio(fig)
+    ax.set_ylim(cy - half_y, cy + half_y)
+    ex_w, ex_h = extent[2] - extent[0], extent[3] - extent[1]
+    if detail:  # a detail map: show where it is
+        ax.add_patch(Rectangle((extent[0], extent[1]), ex_w, ex_h, fill=False, edgecolor="#c0392b",
+                               linewidth=1.0 * k))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.6 * k)
+    ax.set_title("区位图（丽水市）", fontsize=8 * k, pad=2 * k)
+
+
+# --- notes -----------------------------------------------------------------------------------
+
+def source_notes(drawn: list[DrawnLayer]) -> list[str]:
+    """数据来源 naming every drawn layer's source, grouped by source, plus required attributions."""
+    by_source: dict[str, list[str]] = {}
+    attributions: list[str] = []
+    for d in drawn:
+        prov = d.spec.provenance
+        by_source.setdefault(prov.source, []).append(d.spec.title)
+        if prov.attribution and prov.attribution not in attributions:
+            attributions.append(prov.attribution)
+        if ("OpenStreetMap" in prov.source or "OSM" in prov.source) and OSM_ATTRIBUTION not in attributions:
+            attributions.append(OSM_ATTRIBUTION)
+    lines = ["数据来源："] + [f"· {'、'.join(titles)}：{source}" for source, titles in by_source.items()]
+    return lines + attributions
+
+
+def schematic_note(drawn: list[DrawnLayer]) -> str | None:
+    names = [d.spec.title for d in drawn if d.spec.schematic]
+    if not names:
+        return None
+    return f"注：{'、'.join(names)}为示意数据（据规划文本或推算绘制），位置与范围仅供参考，不作为用地审批依据。"
+
+
+# --- composition -----------------------------------------------------------------------------
+
+def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str = "A3",
+                   orientation: str = "landscape", title: str | None = None,
+                   extra_layers: list[MapLayer] | None = None,
+                   extent: tuple[float, float, float, float] | None = None,
+                   maker: str = DEFAULT_MAKER, date: dt.date | None = None,
+                   dpi: float = 100, extra_notes: list[str] | None = None) -> MapLayout:
+    """Compose one map page.
+
+    Parameters
+    ----------
+    template : Template
+        Which layers (by id) and which extent; ids missing from ``layers`` are skipped.
+    layers : dict of id -> MapLayer
+        Loaded catalog layers; ``lishui_counties`` is also used for the inset.
+    paper, orientation : str
+        "A4" … "A0"; "landscape" or "portrait".
+    title : str, optional
+        Replaces the template's title.
+    extra_layers : list of MapLayer, optional
+        Drawn on top (e.g. candidate parcels); listed in the legend and sources like any layer.
+    extent : (minx, miny, maxx, maxy), optional
+        EPSG:4549 area to show (e.g. the canvas view); by default the template's extent.
+    maker, date : 制图单位 and 制图日期 printed on the page.
+    dpi : float
+        Figure dpi (only matters for raster output and the preview).
+    extra_notes : list of str, optional
+        Extra lines for the notes block (e.g. a check summary).
+    """
+    register_matplotlib_font()
+    extra_layers = list(extra_layers or [])
+    page_w, page_h = paper_size_mm(paper, orientation)
+    k = min(page_w, page_h) / 210.0  # furniture grows with the paper
+    fig = Figure(figsize=(page_w / MM_PER_INCH, page_h / MM_PER_INCH), dpi=dpi)
+    FigureCanvasAgg(fig)
+    margin, title_h, tick_gap, gap = 8 * k, 20 * k, 9 * k, 6 * k
+
+    if orientation == "landscape":
+        panel_w = 0.24 * page_w
+        frame = (margin + tick_gap, margin + tick_gap,
+                 page_w - 2 * margin - 2 * tick_gap - panel_w - gap,
+                 page_h - 2 * margin - 2 * tick_gap - title_h)
+        panel = (page_w - margin - panel_w, margin, panel_w, page_h - 2 * margin - title_h)
+    else:
+        panel_h = 0.25 * page_h
+        frame = (margin + tick_gap, margin + panel_h + gap + tick_gap,
+                 page_w - 2 * margin - 2 * tick_gap,
+                 page_h - 2 * margin - 2 * tick_gap - title_h - panel_h - gap)
+        panel = (margin, margin, page_w - 2 * margin, panel_h)
+
+    def frac(x, y, w, h):
+        return [x / page_w, y / page_h, w / page_w, h / page_h]
+
+    map_layers = [layers[i] for i in template.layers if i in layers] + extra_layers
+    target = extent or template_extent(template, layers, extra_layers)
+    view, denominator = fit_extent(target, (frame[2], frame[3]))
+
+    ax = fig.add_axes(frac(*frame))
+    ax.set_facecolor("white")
+    drawn = draw_layers(ax, map_layers, view)
+    for spine in ax.spines.values():
+        spine.set_linewidth(0.8 * k)
+    draw_graticule_ticks(ax, view, 6.5 * k)
+    # Outer neat line (图廓) outside the graticule labels.
+    fig.add_artist(Rectangle(((frame[0] - tick_gap) / page_w, (frame[1] - tick_gap) / page_h),
+                             (frame[2] + 2 * tick_gap) / page_w, (frame[3] + 2 * tick_gap) / page_h,
+                             transform=fig.transFigure, fill=False, linewidth=1.6 * k,
+                             edgecolor="black"))
+    draw_north_arrow(ax, (frame[2], frame[3]), k)
+    bar_km, bar = draw_scale_bar(ax, view, denominator, (frame[2], frame[3]), k)
+
+    heading = title or template.title
+    fig.text(0.5, 1 - (margin + 8 * k) / page_h, heading, ha="center", va="center",
+             fontsize=20 * k, path_effects=BOLD)
+    if template.subtitle:
+        fig.text(0.5, 1 - (margin + 16 * k) / page_h, template.subtitle, ha="center", va="center",
+                 fontsize=8.5 * k, color="#444444")
+
+    date = date or dt.date.today()
+    notes = [f"比例尺 1:{denominator:,}".replace(",", " "), CRS_NOTE, f"制图单位：{maker}",
+             f"制图日期：{date.year}年{date.month}月{date.day}日", *(extra_notes or []),
+             *source_notes(drawn)]
+    warning = schematic_note(drawn)
+    if warning:
+        notes.append(warning)
+    county = layers.get(COUNTY_LAYER)
+    detail = county is not None and view[2] - view[0] < _span(county.gdf)
+    legend = _draw_panel(fig, panel, drawn, notes, layers.get(INSET_LAYER), view, k,
+                         orientation, (page_w, page_h), detail)
+    return MapLayout(fig, ax, drawn, legend, denominator, bar_km, bar, (page_w, page_h), notes)
+
+
+def _span(gdf) -> float:
+    minx, _, maxx, _ = gdf.total_bounds
+    return maxx - minx
+
+
+def _draw_panel(fig, panel, drawn, notes, inset, view, k, orientation, page,
+                detail: bool) -> list[LegendEntry]:
+    """Legend, inset and notes in the side (landscape) or bottom (portrait) panel."""
+    page_w, page_h = page
+    px, py, pw, ph = panel
+    if orientation == "landscape":
+        text, size, notes_h = _fit_text(notes, pw, ph * 0.45, 6.5 * k, 4.0 * k)
+        inset_side = min(pw * 0.8, ph * 0.3)
+        inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 4 * k, inset_side, inset_side)
+        legend_box = (px, inset_rect[1] + inset_side + 8 * k, pw, py + ph - (inset_rect[1] + inset_side + 8 * k))
+    else:
+        text, size, notes_h = _fit_text(notes, pw, ph * 0.45, 6.5 * k, 4.0 * k)
+        top_h = ph - notes_h - 4 * k
+        inset_side = min(pw * 0.28, top_h - 6 * k)
+        inset_rect = (px + pw - inset_side, py + notes_h + 4 * k, inset_side, inset_side)
+        legend_box = (px, py + notes_h + 4 * k, pw - inset_side - 6 * k, top_h)
+    fig.text(px / page_w, py / page_h, text, ha="left", va="bottom", fontsize=size,
+             linespacing=1.35, color="#222222")
+    draw_inset(fig, [inset_rect[0] / page_w, inset_rect[1] / page_h,
+                     inset_rect[2] / page_w, inset_rect[3] / page_h], inset, view, k, detail)
+    return _draw_legend(fig, drawn, legend_box, k, page)
+
+
+def _draw_legend(fig, drawn, box, k, page) -> list[LegendEntry]:
+    """A legend that fits ``box`` (mm): shrink the font, then use two columns if needed."""
+    page_w, page_h = page
+    entries = legend_entries(drawn)
+    if not entries:
+        return []
+    handles = [e.handle if e.handle is not None else Line2D([], [], linestyle="none")
+               for e in entries]
+    labels = [fit_label(e.label, width=16, max_lines=2) for e in entries]
+    renderer = fig.canvas.get_renderer()
+    bx, by, bw, bh = box
+    size, ncol = 8 * k, 1
+    while True:
+        legend = fig.legend(handles, labels, loc="upper left",
+                            bbox_to_anchor=(bx / page_w, (by + bh) / page_h), ncol=ncol,
+                            fontsize=size, title="图  例", title_fontsize=size * 1.25, frameon=True,
+                            handlelength=3.0, handleheight=1.4, borderaxespad=0.0,
+                            edgecolor="black", fancybox=False)
+        extent = legend.get_window_extent(renderer)
+        fits = (extent.height / fig.dpi * MM_PER_INCH <= bh and extent.width / fig.dpi * MM_PER_INCH <= bw)
+        if fits or size <= 4.5 * k and ncol == 2:
+            for entry, text in zip(entries, legend.get_texts()):
+                if entry.handle is None:  # a heading of status lines: no symbol, bold-ish
+                    text.set_path_effects(BOLD)
+            return entries
+        legend.remove()
+        if size > 5.5 * k:
+            size *= 0.9
+        elif ncol == 1:
+            ncol, size = 2, 7 * k
+        else:
+            size *= 0.9
+
+
+# --- export ----------------------------------------------------------------------------------
+
+def export_layout(layout: MapLayout, path: Path, dpi: float = 300) -> Path:
+    """Write the page as PDF (vector, fonts embedded), PNG (``dpi``) or SVG, by extension."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise LayoutError(f"不支持的输出格式“{path.suffix}”：请用 {'、'.join(FORMATS)}")
+    if not path.parent.exists():
+        raise LayoutError(f"无法写入 {path}：文件夹 {path.parent} 不存在")
+    metadata = {"Title": layout.figure.texts[0].get_text() if layout.figure.texts else "",
+                "Creator": "suichang-gis"}
+    if suffix == ".png":
+        metadata = {"Title": metadata["Title"], "Software": "suichang-gis"}
+    with rc_context({"pdf.fonttype": 42, "svg.fonttype": "path"}):
+        layout.figure.savefig(path, dpi=dpi, format=suffix[1:], metadata=metadata)
+    return path
+
+
+# --- one call for the CLI and the GUI ----------------------------------------------------------
+
+def print_map(template: Template | str, out: Path | None = None, paper: str = "A3",
+              orientation: str = "landscape", title: str | None = None,
+              extra_layers: list[MapLayer] | None = None, layer_ids: list[str] | None = None,
+              extent=None, user_catalog: Path | None = None, dpi: float = 300,
+              maker: str = DEFAULT_MAKER, extra_notes: list[str] | None = None) -> MapLayout:
+    """Load the template's layers from the catalog, compose the page and write it to ``out``.
+
+    ``layer_ids`` replaces the template's layer list (the GUI's layer choice or the visible
+    layers of the current view); ``out`` None only composes (for a preview).
+    """
+    from dataclasses import replace
+
+    from .catalog import load_catalog, load_layer
+
+    if isinstance(template, str):
+        templates = load_templates()
+        if template not in templates:
+            raise LayoutError(f"没有编号为“{template}”的制图模板。可用的模板：{'、'.join(templates)}")
+        template = templates[template]
+    if layer_ids is not None:
+        template = replace(template, layers=tuple(layer_ids))
+    specs = {s.id: s for s in load_catalog(user_catalog=user_catalog)}
+    wanted = [i for i in (*template.layers, INSET_LAYER, COUNTY_LAYER) if i in specs]
+    layers = {i: load_layer(specs[i]) for i in dict.fromkeys(wanted)}
+    missing = [i for i in template.layers if i not in specs]
+    layout = compose_layout(template, layers, paper, orientation, title, extra_layers, extent,
+                            maker=maker, dpi=dpi if out is None else 72, extra_notes=extra_notes)
+    layout.notes.extend(f"模板图层“{i}”不在图层目录中，已略过" for i in missing)
+    if out is not None:
+        export_layout(layout, Path(out), dpi=dpi)
+    return layout

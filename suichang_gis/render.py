@@ -1,0 +1,286 @@
+"""The matplotlib renderer: catalog layers onto an ``Axes``, from the catalog ``Style`` only.
+
+Print layouts (``layout.py``) and report map extracts draw with ``draw_layers``; the legend is
+built from what it returns (``legend_entries``), so a legend lists only what was drawn, with
+the very symbols that were drawn. Widths and sizes in a ``Style`` are points, which matplotlib
+also uses, so a 0.8 pt road is 0.8 pt on paper at any page size.
+
+Works on a plain ``matplotlib.figure.Figure`` (Agg); never imports pyplot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.path import Path as MplPath
+from matplotlib import patheffects
+from shapely import box, get_parts
+
+from .catalog import LayerSpec, MapLayer, Style
+
+MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D", "star": "*"}
+LABEL_WIDTH = 8  # characters per label line before wrapping
+LABEL_LINES = 2  # at most this many lines; the rest is shortened with "…"
+
+
+@dataclass
+class DrawnLayer:
+    """What ``draw_layers`` drew of one layer: the legend and the source note are built from it."""
+
+    spec: LayerSpec
+    count: int  # features inside the extent
+    variants: list[str] = field(default_factory=list)  # status values drawn (dash_by/fill_by)
+
+
+# --- symbols ---------------------------------------------------------------------------------
+
+def _linestyle(dash: tuple[float, ...]):
+    return (0, tuple(dash)) if dash else "solid"
+
+
+def _variant_field(style: Style) -> str | None:
+    return style.fill_field or style.dash_field
+
+
+def _symbol(style: Style, value=None) -> dict:
+    """Colours, width and dash of one feature class (``value`` of the status field, if any)."""
+    fill = style.fill_for(value) if value is not None else style.fill
+    dash = style.dash_for(value) if value is not None else style.dash
+    return {"fill": fill, "stroke": style.stroke, "width": style.stroke_width,
+            "dash": dash, "alpha": style.opacity}
+
+
+def legend_handle(spec: LayerSpec, value=None):
+    """A legend handle drawn with the same symbol as the layer (or one status variant)."""
+    s = _symbol(spec.style, value)
+    if spec.geometry_type == "Point":
+        return Line2D([], [], linestyle="none", marker=MARKERS.get(spec.style.marker, "o"),
+                      markersize=spec.style.marker_size, markerfacecolor=s["fill"] or s["stroke"],
+                      markeredgecolor=s["stroke"], markeredgewidth=s["width"], alpha=s["alpha"])
+    if spec.geometry_type == "LineString":
+        return Line2D([], [], color=s["stroke"], linewidth=s["width"],
+                      linestyle=_linestyle(s["dash"]), alpha=s["alpha"])
+    return Patch(facecolor=s["fill"] or "none", edgecolor=s["stroke"], linewidth=s["width"],
+                 linestyle=_linestyle(s["dash"]), alpha=s["alpha"])
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    layer_id: str
+    label: str
+    handle: object  # None for the heading line of a layer drawn by status
+    value: str | None = None  # the status value this entry stands for
+
+
+def legend_entries(drawn: list[DrawnLayer]) -> list[LegendEntry]:
+    """Legend lines for the drawn layers, bottom layer last (as the eye reads a map).
+
+    A layer drawn by status gets a heading (its title) and one line per drawn status value.
+    """
+    entries = []
+    for d in reversed(drawn):
+        if d.variants:
+            entries.append(LegendEntry(d.spec.id, d.spec.display_title, None))
+            entries.extend(LegendEntry(d.spec.id, value, legend_handle(d.spec, value), value)
+                           for value in d.variants)
+        else:
+            entries.append(LegendEntry(d.spec.id, d.spec.display_title, legend_handle(d.spec)))
+    return entries
+
+
+# --- geometry to matplotlib ------------------------------------------------------------------
+
+def _ring_path(ring) -> tuple[np.ndarray, np.ndarray]:
+    xy = np.asarray(ring.coords)[:, :2]
+    codes = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+    codes[0] = MplPath.MOVETO
+    codes[-1] = MplPath.CLOSEPOLY
+    return xy, codes
+
+
+def polygon_path(geom) -> MplPath:
+    """One compound path (holes included) for a Polygon or MultiPolygon."""
+    verts, codes = [], []
+    for poly in get_parts(geom):
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            xy, c = _ring_path(ring)
+            verts.append(xy)
+            codes.append(c)
+    if not verts:
+        return MplPath(np.empty((0, 2)))
+    return MplPath(np.concatenate(verts), np.concatenate(codes))
+
+
+def _line_segments(geom) -> list[np.ndarray]:
+    parts = []
+    for part in get_parts(geom):
+        if part.geom_type == "LineString":
+            parts.append(np.asarray(part.coords)[:, :2])
+        elif part.geom_type == "Polygon":  # a polygon in a line layer: draw its outline
+            parts.extend(np.asarray(r.coords)[:, :2] for r in (part.exterior, *part.interiors))
+    return parts
+
+
+def _draw_group(ax, spec: LayerSpec, geoms, symbol: dict, zorder: float) -> None:
+    if spec.geometry_type == "Point":
+        xy = np.array([(p.x, p.y) for g in geoms for p in get_parts(g) if p.geom_type == "Point"])
+        if len(xy):
+            ax.scatter(xy[:, 0], xy[:, 1], s=spec.style.marker_size ** 2,
+                       marker=MARKERS.get(spec.style.marker, "o"),
+                       facecolors=symbol["fill"] or symbol["stroke"], edgecolors=symbol["stroke"],
+                       linewidths=symbol["width"], alpha=symbol["alpha"], zorder=zorder)
+    elif spec.geometry_type == "LineString":
+        segments = [s for g in geoms for s in _line_segments(g)]
+        ax.add_collection(LineCollection(
+            segments, colors=symbol["stroke"], linewidths=symbol["width"],
+            linestyles=_linestyle(symbol["dash"]), alpha=symbol["alpha"], zorder=zorder,
+            capstyle="round", joinstyle="round"), autolim=False)
+    else:
+        ax.add_collection(PathCollection(
+            [polygon_path(g) for g in geoms], facecolors=symbol["fill"] or "none",
+            edgecolors=symbol["stroke"], linewidths=symbol["width"],
+            linestyles=_linestyle(symbol["dash"]), alpha=symbol["alpha"], zorder=zorder),
+            autolim=False)
+
+
+def _variant_order(style: Style, present: set[str]) -> list[str]:
+    declared = list(style.fill_by if style.fill_field else style.dash_by)
+    return [v for v in declared if v in present] + sorted(present - set(declared))
+
+
+# --- labels ----------------------------------------------------------------------------------
+
+def fit_label(text: str, width: int = LABEL_WIDTH, max_lines: int = LABEL_LINES) -> str:
+    """Wrap a long name onto lines of ``width`` characters; shorten what does not fit with "…".
+
+    A parenthetical part （…） is dropped first, since it is the least needed part of a name.
+    """
+    text = str(text).strip()
+    if len(text) > width and "（" in text:
+        text = text.split("（")[0].strip() or text
+    lines = [text[i:i + width] for i in range(0, len(text), width)] or [""]
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][:-1] + "…"
+    return "\n".join(lines)
+
+
+@dataclass
+class _Label:
+    x: float
+    y: float
+    text: str
+    style: Style
+    priority: float  # larger first
+    is_point: bool
+
+
+def _label_anchor(geom):
+    if geom.geom_type in ("Point", "MultiPoint"):
+        return geom.centroid if geom.geom_type == "MultiPoint" else geom
+    if geom.geom_type in ("LineString", "MultiLineString"):
+        longest = max(get_parts(geom), key=lambda g: g.length)
+        return longest.interpolate(0.5, normalized=True)
+    return geom.representative_point()
+
+
+def _overlaps(bbox, placed) -> bool:
+    return any(bbox.overlaps(other) for other in placed)
+
+
+def place_labels(ax, labels: list[_Label]) -> list:
+    """Draw labels in priority order, skipping any that would overlap one already placed.
+
+    Points try four positions around the marker; areas and lines are centred on their anchor.
+    Returns the placed Text artists.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed_boxes, placed = [], []
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for lab in sorted(labels, key=lambda item: -item.priority):
+        offsets = ([(5, 0, "left", "center"), (-5, 0, "right", "center"),
+                    (0, 5, "center", "bottom"), (0, -5, "center", "top")]
+                   if lab.is_point else [(0, 0, "center", "center")])
+        for dx, dy, ha, va in offsets:
+            text = ax.annotate(lab.text, (lab.x, lab.y), xytext=(dx, dy), textcoords="offset points",
+                               ha=ha, va=va, fontsize=lab.style.label_size,
+                               color=lab.style.label_color, path_effects=halo,
+                               zorder=1000, annotation_clip=False, linespacing=1.0)
+            bbox = text.get_window_extent(renderer)
+            inside = (bbox.x0 >= frame.x0 and bbox.x1 <= frame.x1
+                      and bbox.y0 >= frame.y0 and bbox.y1 <= frame.y1)
+            if inside and not _overlaps(bbox, placed_boxes):
+                placed_boxes.append(bbox.expanded(1.05, 1.1))
+                placed.append(text)
+                break
+            text.remove()
+    return placed
+
+
+# --- the renderer ----------------------------------------------------------------------------
+
+def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, float],
+                labels: bool = True) -> list[DrawnLayer]:
+    """Draw ``layers`` (bottom first) onto ``ax`` in EPSG:4549 and set its limits to ``extent``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Target axes on a ``Figure`` with an Agg canvas (labels need its renderer).
+    layers : list of MapLayer
+        Drawn in the given order; each layer's ``spec.style`` is the only source of symbols.
+    extent : (minx, miny, maxx, maxy)
+        Map extent in EPSG:4549 metres; features outside it are not drawn or counted.
+    labels : bool
+        Place the layers' ``label_field`` labels, without collisions.
+
+    Returns
+    -------
+    list of DrawnLayer
+        The layers that have at least one feature in the extent, in drawing order, with the
+        status variants drawn; pass it to ``legend_entries``.
+    """
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    window = box(*extent)
+    drawn, candidates = [], []
+    for order, layer in enumerate(layers):
+        spec, gdf = layer.spec, layer.gdf
+        geoms = gdf.geometry
+        keep = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
+        keep &= geoms.intersects(window).to_numpy()
+        if not keep.any():
+            continue
+        rows = gdf[keep]
+        zorder = 10 + order
+        field_name = _variant_field(spec.style)
+        if field_name and field_name in rows.columns:
+            values = rows[field_name].astype(str)
+            for value in sorted(values.unique()):
+                _draw_group(ax, spec, rows.geometry[values == value], _symbol(spec.style, value), zorder)
+            drawn.append(DrawnLayer(spec, len(rows), _variant_order(spec.style, set(values))))
+        else:
+            _draw_group(ax, spec, rows.geometry, _symbol(spec.style), zorder)
+            drawn.append(DrawnLayer(spec, len(rows)))
+        label_field = spec.style.label_field
+        if labels and label_field and label_field in rows.columns:
+            for geom, name in zip(rows.geometry, rows[label_field]):
+                if name is None or (isinstance(name, float) and np.isnan(name)) or not str(name).strip():
+                    continue
+                anchor = _label_anchor(geom.intersection(window) if not geom.within(window) else geom)
+                if anchor.is_empty:
+                    continue
+                # Points (seats, stations) win over areas; bigger areas win over smaller ones.
+                weight = 1e12 if spec.geometry_type == "Point" else geom.area + geom.length
+                candidates.append(_Label(anchor.x, anchor.y, fit_label(name), spec.style,
+                                         weight + spec.zorder * 1e13, spec.geometry_type == "Point"))
+    if candidates:
+        place_labels(ax, candidates)
+    return drawn
