@@ -12,8 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-from shapely.geometry import Point
-from shapely.ops import unary_union
+import shapely
+from shapely.geometry import LineString, Point, box
+from shapely.ops import nearest_points, unary_union
 
 LAYERS_DIR = Path(__file__).resolve().parents[1]
 SOURCES_DIR = LAYERS_DIR / "sources"
@@ -50,6 +51,51 @@ def county_outline():
     """The 遂昌县 outline from 天地图 (preferred public outline, PROVENANCE.md), EPSG:4549."""
     counties = read_source("tianditu_counties_suichang_area.geojson")
     return unary_union(counties[counties["district_name"] == "遂昌县"].geometry)
+
+
+XIANXIA_LAKE_KM2 = 32.0  # PROVENANCE.md: 仙侠湖 water area 32 km²
+
+
+@lru_cache(maxsize=1)
+def xianxia_lake():
+    """The schematic 仙侠湖 (湖南镇水库 in 遂昌), shared by every layer that needs the lake.
+
+    No outline of the lake is public. The GSHHG river line that runs S→N past 王村口 (consistent
+    with 乌溪江) from 2.5 km north of the 焦滩乡 seat to the county line, widened to 32 km², with
+    an arm to the 湖山乡 seat (湖山乡 lies on its shore).
+    """
+    county = county_outline()
+    rivers = read_source("gshhg_wdbii_rivers_suichang_bbox.geojson")
+    river = min(rivers.geometry, key=lambda g: g.distance(seat("王村口")))
+    y0 = seat("焦滩").y + 2500
+    reach = river.intersection(county).intersection(box(380000, y0, 410000, 3200000))
+    hushan = seat("湖山")
+    shore, _ = nearest_points(reach, hushan)
+    arm = LineString([shore, LineString([shore, hushan]).interpolate(-350)])
+
+    def shape(width):
+        lake = shapely.make_valid(unary_union([reach.buffer(width, cap_style="round"),
+                                               arm.buffer(width * 0.45)]).intersection(county))
+        return unary_union([p for p in shapely.get_parts(lake) if p.geom_type == "Polygon" and p.area > 1.0])
+
+    lo, hi = 100.0, 3000.0  # bisect the half-width that gives the published water area
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if shape(mid).area < XIANXIA_LAKE_KM2 * 1e6 else (lo, mid)
+    return shape((lo + hi) / 2)
+
+
+def chengping_reservoir() -> Point:
+    """Schematic site of 成屏水库 (west of the county town; the real site is unverified)."""
+    county_seat = seat("遂昌县")
+    return Point(county_seat.x - 10500, county_seat.y + 400)
+
+
+def qingshuiyuan_reservoir() -> Point:
+    """Schematic site of 清水源水库: upstream of the OSM 清水源一级电站 (site unverified)."""
+    plants = read_source("osm_power_polygons_suichang_bbox.geojson")
+    plant = plants[plants["name"] == "清水源一级电站"].geometry.union_all().centroid
+    return Point(plant.x + 1200, plant.y + 1800)
 
 
 def write_layer(layer_id: str, gdf: gpd.GeoDataFrame, layer_toml: str) -> Path:

@@ -23,9 +23,10 @@ import numpy as np
 import shapely
 from shapely import affinity
 from shapely.geometry import LineString, MultiPoint, Point, box
-from shapely.ops import nearest_points, unary_union
+from shapely.ops import unary_union
 
-from common import LAYERS_DIR, WORK_CRS, county_outline, read_source, seat, seat_names, write_layer
+from common import (LAYERS_DIR, WORK_CRS, chengping_reservoir, county_outline, qingshuiyuan_reservoir,
+                    seat, seat_names, write_layer, xianxia_lake)
 
 PLAN = "《遂昌县国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》"
 SEATS_SOURCE = "Vonng/adcode 乡镇驻地点（CC BY 4.0）"
@@ -38,7 +39,6 @@ PUBLISHED_TOTAL_KM2 = 2539.82
 PUBLISHED = {"优先保护": 2131.65, "产业集聚": 68.41, "城镇生活": 29.53, "一般管控": 310.24}
 
 # 仙侠湖 (湖南镇水库 in 遂昌): 32 km² of water (PROVENANCE.md, facts section).
-XIANXIA_LAKE_KM2 = 32.0
 
 SCHEMATIC_NOTE = "示意：非官方成果，不得作为审批依据"
 
@@ -105,7 +105,7 @@ class Scheme:
         self.county_km2 = self.county.area / 1e6
         self.scale = self.county_km2 / PUBLISHED_TOTAL_KM2
         self.towns = [n for n in seat_names() if n != "遂昌县"]
-        self._lake()
+        self.lake = xianxia_lake()
         self._reserve()
         self._water_sources()
         self._key_units()
@@ -118,26 +118,6 @@ class Scheme:
     def target(self, published_km2):
         return published_km2 * self.scale * 1e6
 
-    # 仙侠湖: the GSHHG river line that runs S→N past 王村口 (consistent with 乌溪江), from the
-    # latitude of 焦滩 to the county line, widened to 32 km², with an arm to the 湖山乡 seat.
-    def _lake(self):
-        rivers = read_source("gshhg_wdbii_rivers_suichang_bbox.geojson")
-        wang = seat("王村口")
-        river = min(rivers.geometry, key=lambda g: g.distance(wang))
-        y0 = seat("焦滩").y + 2500
-        reach = river.intersection(self.county).intersection(box(380000, y0, 410000, 3200000))
-        hushan = seat("湖山")
-        shore, _ = nearest_points(reach, hushan)
-        arm_end = LineString([shore, hushan]).interpolate(-350)  # the seat stays on the shore
-        arm = LineString([shore, arm_end])
-
-        def shape(w):
-            return clean(unary_union([reach.buffer(w, cap_style="round"), arm.buffer(w * 0.45)])
-                         .intersection(self.county))
-
-        w = fit(lambda w: shape(w).area, XIANXIA_LAKE_KM2 * 1e6, 100, 3000)
-        self.lake = shape(w)
-
     # 九龙山国家级自然保护区: an ellipse between the 龙洋乡, 王村口镇 and 柘岱口乡 seats (south-west).
     def _reserve(self):
         lx, ly = pt("龙洋")
@@ -147,11 +127,8 @@ class Scheme:
 
     # 饮用水水源保护区 (一级 = reservoir and its near shore, 二级 = catchment around it).
     def _water_sources(self):
-        cx, cy = pt("遂昌县")
-        chengping = (cx - 10500, cy + 400)  # 成屏水库: west of the county town
-        q1 = gpd.GeoSeries([g for g in read_source("osm_power_polygons_suichang_bbox.geojson")
-                            .query("name == '清水源一级电站'").geometry]).union_all().centroid
-        qingshui = (q1.x + 1200, q1.y + 1800)  # 清水源水库: upstream of the OSM 清水源一级电站
+        chengping = chengping_reservoir().coords[0]
+        qingshui = qingshuiyuan_reservoir().coords[0]
         sources = []
         for name, (x, y), angle, plan_text in (
             ("成屏水库", chengping, 120,

@@ -22,7 +22,8 @@ from __future__ import annotations
 import geopandas as gpd
 from shapely.geometry import LineString, MultiLineString, Point
 
-from common import WORK_CRS, county_outline, read_source, seat, write_layer
+from common import (WORK_CRS, chengping_reservoir, county_outline, qingshuiyuan_reservoir, read_source,
+                    seat, write_layer)
 
 RIVERS_SOURCE = ("GSHHG 2.3.7 所附 World Data Bank II 河流线（Debian gmt-gshhg-full 2.3.7-6 的 "
                  "binned_river_f.nc，GMT 6.4.0 gmt coast -Ia -Df -M 导出）")
@@ -194,8 +195,6 @@ method = "两项治理工程画在 GSHHG 无名概化河线上（经王村口南
 
 
 def build_water_projects() -> None:
-    county_seat = seat("遂昌县")
-    qsy_plant = _osm_power_inside().set_index("name").geometry["清水源一级电站"]
     rows = [
         {"name": "成屏二级水库扩容工程", "zhuanlan": "专栏23", "item_no": 1, "kind": "水库扩容",
          "stage": "前期工作", "new_storage_wan_m3": 7700.0, "tunnel_name": "北溪分洪隧洞",
@@ -203,18 +202,18 @@ def build_water_projects() -> None:
          "county_network_single_village_stations": None, "county_network_township_plants": None,
          "county_network_multi_village_plants": None, "new_township_plants": None,
          "new_single_village_plants": None, "named_small_reservoirs": None, "placed": True,
-         "site_basis": "县城以西偏北约 6 km 示意落点（成屏二级水库在县城上游松阴溪上，公开资料称位于成屏里步口村），坝址未核实",
+         "site_basis": "县城以西约 10.5 km 示意落点，与饮用水水源保护区图层的成屏水库同点（公开资料称成屏二级水库在县城上游松阴溪上、成屏里步口村），坝址未核实",
          "plan_text": ZL23[1], "plan_text_body": WATER_BODY_FLOOD,
-         "geometry": Point(county_seat.x - 6000, county_seat.y + 2000)},
+         "geometry": chengping_reservoir()},
         {"name": "清水源水库工程", "zhuanlan": "专栏23", "item_no": 2, "kind": "新建水库",
          "stage": "完成建设", "new_storage_wan_m3": 2200.0, "tunnel_name": None,
          "flood_diversion_m3s": None, "new_annual_supply_wan_m3": 1400.0,
          "county_network_single_village_stations": None, "county_network_township_plants": None,
          "county_network_multi_village_plants": None, "new_township_plants": None,
          "new_single_village_plants": None, "named_small_reservoirs": None, "placed": True,
-         "site_basis": "取同名 OSM“清水源一级电站”面的代表点（云峰街道驻地以北约 11 km）；规划称该工程修复濂溪流域水生态环境，水库坝址与库区范围未核实",
+         "site_basis": "在同名 OSM“清水源一级电站”上游约 2 km 示意落点，与饮用水水源保护区图层的清水源水库同点；规划称该工程修复濂溪流域水生态环境，水库坝址与库区范围未核实",
          "plan_text": ZL23[2], "plan_text_body": WATER_BODY_FLOOD,
-         "geometry": _site(qsy_plant)},
+         "geometry": qingshuiyuan_reservoir()},
         {"name": "农村供水保障工程", "zhuanlan": "专栏23", "item_no": 5, "kind": "农村供水",
          "stage": "规划", "new_storage_wan_m3": None, "tunnel_name": None,
          "flood_diversion_m3s": None, "new_annual_supply_wan_m3": None,
@@ -247,7 +246,7 @@ label_color = "#08306b"
 source = "{PLAN}专栏23第1、2、5项；清水源位置参考 {OSM_POWER_SOURCE}"
 licence = "规划文本；清水源落点取自 OSM（ODbL 1.0）"
 accuracy = "示意"
-method = "水库以点示意：成屏二级水库放在县城以西偏北约 6 km，清水源水库取同名 OSM 清水源一级电站面的代表点，坝址均未核实；农村供水保障工程无位置，几何为空"
+method = "水库以点示意：成屏二级水库放在县城以西约 10.5 km，清水源水库放在同名 OSM 清水源一级电站上游约 2 km（与饮用水水源保护区图层同点），坝址均未核实；农村供水保障工程无位置，几何为空"
 attribution = "{OSM_ATTRIBUTION}"
 """)
 

@@ -9,15 +9,14 @@ point. Names, scopes and orientations are quoted verbatim from the plan.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import geopandas as gpd
 import shapely
 from shapely import affinity
-from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
-from shapely.ops import nearest_points, unary_union
+from shapely.geometry import LineString, MultiPoint, Point, Polygon
+from shapely.ops import unary_union
 
-from common import LAYERS_DIR, WORK_CRS, county_outline, read_source, seat, write_layer
+from common import LAYERS_DIR, WORK_CRS, county_outline, seat, write_layer, xianxia_lake
 
 VERSION = "plan14-ch3-schematic-1"
 PLAN_SOURCE = "《遂昌县国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》第三章"
@@ -69,39 +68,6 @@ def _sector(centre: Point, r_in_km: float, r_out_km: float, bearing_deg: float,
 
 def _clip(geom):
     return geom.intersection(county_outline())
-
-
-XIANXIA_LAKE_KM2 = 32.0  # PROVENANCE.md: 仙侠湖 water area 32 km²
-
-
-@lru_cache(maxsize=1)
-def _xianxia_lake():
-    """The schematic 仙侠湖 (湖南镇水库 in 遂昌), built exactly as ``ecology.py`` builds it.
-
-    No outline of the lake is public. The GSHHG river line that runs S→N past 王村口 (consistent
-    with 乌溪江) from 2.5 km north of the 焦滩乡 seat to the county line, widened to 32 km², with
-    an arm to the 湖山乡 seat (湖山乡 lies on its shore). Kept identical to the 生态与三线一单
-    layers so that 天工之城 and its bases sit around the same lake on every map.
-    """
-    county = county_outline()
-    rivers = read_source("gshhg_wdbii_rivers_suichang_bbox.geojson")
-    wang = seat("王村口")
-    river = min(rivers.geometry, key=lambda g: g.distance(wang))
-    y0 = seat("焦滩").y + 2500
-    reach = river.intersection(county).intersection(box(380000, y0, 410000, 3200000))
-    hushan = seat("湖山")
-    shore, _ = nearest_points(reach, hushan)
-    arm = LineString([shore, LineString([shore, hushan]).interpolate(-350)])
-
-    def shape(w):
-        return _polygonal(unary_union([reach.buffer(w, cap_style="round"), arm.buffer(w * 0.45)])
-                          .intersection(county))
-
-    lo, hi = 100.0, 3000.0
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if shape(mid).area < XIANXIA_LAKE_KM2 * 1e6 else (lo, mid)
-    return shape((lo + hi) / 2)
 
 
 def _polygonal(geom):
@@ -353,7 +319,7 @@ SUISONG_TEXT = (
 # ----------------------------------------------------------------------------------------------
 
 def _tiangong_bases() -> gpd.GeoDataFrame:
-    lake = _xianxia_lake()
+    lake = xianxia_lake()
     rows = []
     for name, no, text, frac, setback in BASES:
         rows.append({
@@ -477,7 +443,7 @@ def _suisong_demo_zone() -> gpd.GeoDataFrame:
 
 
 def _zones(parts: dict) -> gpd.GeoDataFrame:
-    core = unary_union([_xianxia_lake()] + [seat(s) for s in ("湖山乡", "大柘镇", "石练镇", "金竹镇", "高坪乡")])
+    core = unary_union([xianxia_lake()] + [seat(s) for s in ("湖山乡", "大柘镇", "石练镇", "金竹镇", "高坪乡")])
     geoms = {
         "天工之城": _clip(core.convex_hull.buffer(2500, quad_segs=8)),
         "未来都市区": _clip(unary_union(list(parts["urban_clusters"].geometry)).buffer(300, quad_segs=8)),
