@@ -38,8 +38,6 @@ COUNTY_CODE = "331123"
 PUBLISHED_TOTAL_KM2 = 2539.82
 PUBLISHED = {"优先保护": 2131.65, "产业集聚": 68.41, "城镇生活": 29.53, "一般管控": 310.24}
 
-# 仙侠湖 (湖南镇水库 in 遂昌): 32 km² of water (PROVENANCE.md, facts section).
-
 SCHEMATIC_NOTE = "示意：非官方成果，不得作为审批依据"
 
 
