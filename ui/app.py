@@ -29,6 +29,8 @@ def run(screenshot: str | None = None) -> int:
         window.resize(1600, 1000)
         window.show()
         app.processEvents()
+        window.canvas.render_now()  # the sharp map, not the first empty frame
+        app.processEvents()
         window.grab().save(screenshot)
         return 0
     window.show()

@@ -1,23 +1,262 @@
-"""The main window. Minimal until the map canvas lands: lists the catalog's layers by group."""
+"""The workbench window: map canvas in the centre, layer tree, legend, identify and measure.
+
+Extension points for other parts of the UI (names are stable):
+
+- ``window.canvas`` — :class:`ui.map_canvas.MapCanvasWidget`:
+  ``canvas.set_overlay(name, geometries, style)`` / ``canvas.clear_overlay(name)`` draw shapely
+  geometries (EPSG:4549) on top of the map with a catalog ``Style``;
+  ``canvas.to_map(QPointF) -> (x, y)`` and ``canvas.to_screen(x, y) -> QPointF``;
+  ``canvas.set_tool(tool)`` installs a :class:`ui.map_tools.MapTool` subclass, which receives
+  ``press/move/release/double_click(MapMouseEvent)`` in map coordinates and ``key_press``;
+  ``canvas.set_tool(None)`` returns to panning. ``canvas.add_layer(map_layer)``,
+  ``canvas.refresh_layer(layer_id)`` after editing a layer's GeoDataFrame.
+- ``window.add_layer(map_layer)`` — a MapLayer (e.g. group "候选地块") into canvas, tree, legend.
+- ``window.add_dock(widget, title, area)`` — a dock widget, with a toggle in the 视图 menu.
+- ``window.menus["文件" | "编辑" | "视图" | "工具" | "核查" | "打印"]`` — QMenu objects.
+- ``window.toolbar`` — the main QToolBar; ``window.tool_group`` — QActionGroup of the
+  exclusive map-tool actions (add a checkable tool action to it to join the group).
+- ``window.undo_stack`` — QUndoStack; 编辑 → 撤销 (Ctrl+Z) / 重做 (Ctrl+Y) act on it.
+- ``window.layers`` — dict layer id → MapLayer currently in the window.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMainWindow, QTreeWidget, QTreeWidgetItem
+from pathlib import Path
 
-from suichang_gis.catalog import load_catalog
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
+                               QMessageBox, QTreeWidget, QTreeWidgetItem, QWidget)
+
+from suichang_gis.catalog import CatalogError, MapLayer, load_catalog, load_layer, override_layer
+from suichang_gis.user_layers import file_layers, open_user_layer
+
+from .layer_tree import LayerTreeWidget
+from .legend import LegendWidget
+from .map_canvas import MapCanvasWidget
+from .map_tools import IdentifyTool, MeasureTool, ZoomBoxTool
+from .status_bar import MapStatusBar
+
+WINDOW_TITLE = "遂昌 GIS 规划工作台"
+LAYER_FILE_FILTER = "空间数据 (*.gpkg *.shp *.geojson *.json *.kml *.fgb);;所有文件 (*)"
+MENU_TITLES = ("文件", "编辑", "视图", "工具", "核查", "打印")
+
+
+def load_default_layers(catalog_dir=None) -> tuple[list[MapLayer], list[str]]:
+    """Catalog layers bottom first (by zorder), and Chinese messages for layers that failed."""
+    layers, errors = [], []
+    for spec in load_catalog(catalog_dir):
+        try:
+            layers.append(load_layer(spec))
+        except CatalogError as exc:
+            errors.append(str(exc))
+    layers.sort(key=lambda layer: layer.spec.zorder)
+    return layers, errors
 
 
 class MainWindow(QMainWindow):
-    def __init__(self):
+    """See the module docstring for the extension points other parts of the UI use."""
+
+    def __init__(self, layers: list[MapLayer] | None = None, catalog_dir=None):
         super().__init__()
-        self.setWindowTitle("遂昌 GIS 规划工作台")
-        tree = QTreeWidget()
-        tree.setHeaderLabels(["图层", "精度", "来源"])
-        groups: dict[str, QTreeWidgetItem] = {}
-        for spec in load_catalog():
-            group = groups.get(spec.group) or QTreeWidgetItem(tree, [spec.group])
-            groups[spec.group] = group
-            QTreeWidgetItem(group, [spec.display_title, spec.provenance.accuracy, spec.provenance.source])
-        tree.expandAll()
-        self.setCentralWidget(tree)
-        self.statusBar().showMessage("坐标系：CGCS2000 / 3度带 CM120E（EPSG:4549）")
+        self.setWindowTitle(WINDOW_TITLE)
+        self.undo_stack = QUndoStack(self)
+        self.load_errors: list[str] = []
+        if layers is None:
+            layers, self.load_errors = load_default_layers(catalog_dir)
+        self.canvas = MapCanvasWidget(self)
+        self.setCentralWidget(self.canvas)
+        self.canvas.set_layers(layers)
+
+        self.layer_tree = LayerTreeWidget(self.canvas)
+        self.legend = LegendWidget(self.canvas)
+        self.identify_results = QTreeWidget()
+        self.identify_results.setHeaderLabels(["字段", "值"])
+        self.identify_results.setColumnWidth(0, 130)
+        self.measure_label = QLabel("在地图上单击测量；双击或右键结束，Esc 清除。")
+        self.measure_label.setWordWrap(True)
+        self.measure_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.menus = {title: self.menuBar().addMenu(title) for title in MENU_TITLES}
+        self.toolbar = self.addToolBar("地图")
+        self.toolbar.setObjectName("map_toolbar")
+        self.tool_group = QActionGroup(self)
+        self.tool_group.setExclusive(True)
+        self._build_tools()
+        self._build_actions()
+
+        self.layer_dock = self.add_dock(self.layer_tree, "图层", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.legend_dock = self.add_dock(self.legend, "图例", Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.identify_dock = self.add_dock(self.identify_results, "识别结果",
+                                           Qt.DockWidgetArea.RightDockWidgetArea)
+        self.measure_dock = self.add_dock(self.measure_label, "测量", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.identify_dock.hide()
+        self.measure_dock.hide()
+        self.resizeDocks([self.layer_dock], [290], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.layer_dock, self.legend_dock], [430, 470], Qt.Orientation.Vertical)
+
+        self.setStatusBar(MapStatusBar(self.canvas))
+        self.layer_tree.zoom_requested.connect(self.canvas.zoom_to_layer)
+        self.layer_tree.replace_requested.connect(self.replace_layer_dialog)
+        self.layer_tree.remove_requested.connect(self.remove_layer)
+        if self.load_errors:
+            self.statusBar().showMessage("部分图层未能加载：" + "；".join(self.load_errors), 15000)
+
+    # --- extension points ---------------------------------------------------------------
+    @property
+    def layers(self) -> dict[str, MapLayer]:
+        return {layer.id: layer.layer for layer in self.canvas.canvas_layers()}
+
+    def add_layer(self, layer: MapLayer, visible: bool = True) -> None:
+        self.canvas.add_layer(layer, visible=visible)
+
+    def remove_layer(self, layer_id: str) -> None:
+        self.canvas.remove_layer(layer_id)
+
+    def add_dock(self, widget: QWidget, title: str,
+                 area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.menus["视图"].addAction(dock.toggleViewAction())
+        return dock
+
+    # --- actions ------------------------------------------------------------------------
+    def _action(self, menu: str, text: str, slot, shortcut=None, toolbar: bool = False,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.menus[menu].addAction(action)
+        if toolbar:
+            self.toolbar.addAction(action)
+        return action
+
+    def _build_tools(self) -> None:
+        self.zoom_box_tool = ZoomBoxTool(self.canvas)
+        self.identify_tool = IdentifyTool(self.canvas)
+        self.identify_tool.identified.connect(self.show_identify_results)
+        self.distance_tool = MeasureTool(self.canvas, area=False)
+        self.area_tool = MeasureTool(self.canvas, area=True)
+        for tool in (self.distance_tool, self.area_tool):
+            tool.measured.connect(self.show_measurement)
+
+    def _build_actions(self) -> None:
+        m = self._action
+        m("文件", "打开图层…", self.open_layer_dialog, QKeySequence.StandardKey.Open, toolbar=True)
+        self.menus["文件"].addSeparator()
+        m("文件", "退出", self.close, QKeySequence.StandardKey.Quit)
+
+        undo = self.undo_stack.createUndoAction(self, "撤销")
+        undo.setShortcut(QKeySequence("Ctrl+Z"))
+        redo = self.undo_stack.createRedoAction(self, "重做")
+        redo.setShortcut(QKeySequence("Ctrl+Y"))
+        self.menus["编辑"].addActions([undo, redo])
+
+        m("视图", "全县", self.canvas.zoom_full, "Ctrl+Shift+F", toolbar=True)
+        m("视图", "放大", lambda: self.canvas.zoom_by(2.0), QKeySequence.StandardKey.ZoomIn, toolbar=True)
+        m("视图", "缩小", lambda: self.canvas.zoom_by(0.5), QKeySequence.StandardKey.ZoomOut, toolbar=True)
+        m("视图", "上一视图", self.canvas.previous_extent, "Alt+Left", toolbar=True)
+        m("视图", "下一视图", self.canvas.next_extent, "Alt+Right", toolbar=True)
+        m("视图", "刷新", self.canvas.refresh, "F5")
+        self.menus["视图"].addSeparator()
+        self.toolbar.addSeparator()
+
+        tools = (("平移", None, "P"), ("拉框放大", self.zoom_box_tool, "Z"),
+                 ("识别要素", self.identify_tool, "I"), ("测量距离", self.distance_tool, "M"),
+                 ("测量面积", self.area_tool, "Shift+M"))
+        self.tool_actions: dict[str, QAction] = {}
+        for text, tool, key in tools:
+            action = m("工具", text, lambda checked=False, t=tool: self.use_tool(t), key,
+                       toolbar=True, checkable=True)
+            self.tool_group.addAction(action)
+            self.tool_actions[text] = action
+        self.tool_actions["平移"].setChecked(True)
+        self.toolbar.addSeparator()
+
+    def use_tool(self, tool) -> None:
+        self.canvas.set_tool(tool)
+        if tool is self.identify_tool:
+            self.identify_dock.show()
+        elif tool in (self.distance_tool, self.area_tool):
+            self.measure_dock.show()
+
+    # --- identify and measure -----------------------------------------------------------
+    def show_identify_results(self, x: float, y: float, hits: list) -> None:
+        tree = self.identify_results
+        tree.clear()
+        if not hits:
+            QTreeWidgetItem(tree, ["（此处没有要素）", f"X {x:,.1f}  Y {y:,.1f}"])
+        for hit in hits:
+            name = hit.attributes.get("name") or f"要素 {hit.feature_index + 1}"
+            top = QTreeWidgetItem(tree, [hit.layer_title, str(name)])
+            for key, value in hit.attributes.items():
+                QTreeWidgetItem(top, [str(key), "" if value is None else str(value)])
+            QTreeWidgetItem(top, ["专栏", "、".join(hit.zhuanlan) or "—"])
+            prov = hit.provenance
+            QTreeWidgetItem(top, ["精度", prov.accuracy])
+            QTreeWidgetItem(top, ["来源", prov.source])
+            QTreeWidgetItem(top, ["制作方法", prov.method])
+            top.setExpanded(True)
+        self.identify_dock.show()
+
+    def show_measurement(self, text: str, result) -> None:
+        self.measure_label.setText(f"{text}\n（EPSG:4549 平面计算）")
+        self.statusBar().showMessage(text, 10000)
+
+    # --- user layers --------------------------------------------------------------------
+    def open_layer_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "打开图层文件", "", LAYER_FILE_FILTER)
+        if path:
+            self.open_layer_file(Path(path))
+
+    def _choose_source_layer(self, path: Path) -> tuple[bool, str | None]:
+        names = file_layers(path)
+        if len(names) <= 1:
+            return True, None
+        name, ok = QInputDialog.getItem(self, "选择图层", f"{path.name} 含有多个图层：", names, 0, False)
+        return ok, name
+
+    def open_layer_file(self, path: Path, source_layer: str | None = None) -> MapLayer | None:
+        """Add a user's file as a layer; a clear Chinese message and no change if it fails."""
+        try:
+            if source_layer is None:
+                ok, source_layer = self._choose_source_layer(path)
+                if not ok:
+                    return None
+            layer = open_user_layer(path, source_layer)
+        except CatalogError as exc:
+            QMessageBox.warning(self, "无法打开图层", str(exc))
+            return None
+        self.add_layer(layer)
+        if layer.repairs:
+            QMessageBox.information(self, "几何已修复", "\n".join(layer.repairs))
+        self.statusBar().showMessage(f"已打开图层：{layer.spec.title}（{len(layer.gdf)} 个要素）", 8000)
+        return layer
+
+    def replace_layer_dialog(self, layer_id: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "选择权威数据文件", "", LAYER_FILE_FILTER)
+        if path:
+            self.replace_layer_file(layer_id, Path(path))
+
+    def replace_layer_file(self, layer_id: str, path: Path, source_layer: str | None = None) -> bool:
+        """Replace a catalog layer's data by a file, keeping its id, title and style."""
+        current = self.canvas.canvas_layer(layer_id)
+        if current is None:
+            return False
+        try:
+            if source_layer is None:
+                ok, source_layer = self._choose_source_layer(path)
+                if not ok:
+                    return False
+            layer = load_layer(override_layer(current.spec, path, source_layer))
+        except CatalogError as exc:
+            QMessageBox.warning(self, "无法替换图层", str(exc))
+            return False
+        self.canvas.add_layer(layer, visible=current.visible)
+        note = "；".join(layer.repairs)
+        self.statusBar().showMessage(f"“{current.spec.title}”已由 {path.name} 替换。{note}", 10000)
+        return True

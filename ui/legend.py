@@ -1,0 +1,102 @@
+"""The legend: one entry per visible layer (top first) with its symbol, and one per category
+of ``fill_by``/``dash_by`` present in the data. Symbols come from the catalog Style only."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QListWidget, QListWidgetItem
+
+from suichang_gis.catalog import Style
+from suichang_gis.geometry_cache import LINE, POINT
+
+from .map_renderer import PX_PER_PT, marker_template, markers_path, qcolor, stroke_pen
+
+SWATCH = QSize(34, 18)
+
+
+def swatch(kind: str | None, style: Style, fill: str | None, dash: tuple[float, ...]) -> QPixmap:
+    """A small picture of how the layer (or one of its categories) is drawn."""
+    pixmap = QPixmap(SWATCH)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setOpacity(style.opacity)
+    w, h = SWATCH.width(), SWATCH.height()
+    pen = stroke_pen(style, dash)
+    pen.setCosmetic(False)
+    if kind == POINT:
+        painter.setPen(pen)
+        painter.setBrush(QBrush(qcolor(fill or "#ffffff")))
+        size = min(style.marker_size * PX_PER_PT, h - 4)
+        painter.drawPath(markers_path(_centre(w, h), marker_template(style.marker, size)))
+    elif kind == LINE:
+        painter.setPen(pen)
+        painter.drawLine(QPointF(2, h / 2), QPointF(w - 2, h / 2))
+    else:
+        painter.setPen(pen if style.stroke_width > 0 else Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(qcolor(fill)) if fill else Qt.BrushStyle.NoBrush)
+        painter.drawRect(QRectF(3, 3, w - 6, h - 6))
+    painter.end()
+    return pixmap
+
+
+def _centre(w: int, h: int) -> np.ndarray:
+    return np.array([[w / 2, h / 2]])
+
+
+def legend_entries(canvas_layer) -> list[tuple[str, QPixmap, bool]]:
+    """(text, symbol, is_layer_title) rows for one layer."""
+    spec, style = canvas_layer.spec, canvas_layer.style
+    kind = canvas_layer.geometry.kind or {"Point": POINT, "LineString": LINE}.get(spec.geometry_type)
+    gdf = canvas_layer.layer.gdf
+    rows = [(spec.display_title, swatch(kind, style, style.fill, style.dash), True)]
+    if style.fill_field and style.fill_by and style.fill_field in gdf.columns:
+        present = set(gdf[style.fill_field].dropna().astype(str))
+        for value, colour in style.fill_by.items():
+            if value in present:
+                rows.append((value, swatch(kind, style, colour, style.dash), False))
+    if style.dash_field and style.dash_by and style.dash_field in gdf.columns:
+        present = set(gdf[style.dash_field].dropna().astype(str))
+        for value, dash in style.dash_by.items():
+            if value in present:
+                rows.append((value, swatch(kind, style, style.fill, dash), False))
+    if len(rows) > 1:
+        rows[0] = (spec.display_title, QPixmap(), True)
+    return rows
+
+
+class LegendWidget(QListWidget):
+    """Follows the canvas: rebuilt whenever layers, their order or visibility change."""
+
+    def __init__(self, canvas, parent=None):
+        super().__init__(parent)
+        self.canvas = canvas
+        self.setIconSize(SWATCH)
+        self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        canvas.layers_changed.connect(self.rebuild)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        self.clear()
+        for layer in reversed(self.canvas.canvas_layers()):
+            if not layer.visible:
+                continue
+            for text, pixmap, is_title in legend_entries(layer):
+                item = QListWidgetItem(QIcon(pixmap) if not pixmap.isNull() else QIcon(),
+                                       text if is_title else f"    {text}")
+                if is_title:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                    if layer.spec.schematic:
+                        item.setForeground(QBrush(QColor("#7a5a00")))
+                        item.setToolTip("示意图层：位置与范围仅为示意")
+                self.addItem(item)
+
+    def titles(self) -> list[str]:
+        """Layer titles listed, top first."""
+        return [self.item(i).text() for i in range(self.count())
+                if not self.item(i).text().startswith(" ")]

@@ -1,0 +1,488 @@
+"""The map canvas: layers painted off the GUI thread, cached images for instant pan/zoom.
+
+Public surface used by the rest of the UI (keep these names stable):
+
+- layers: ``set_layers``, ``add_layer``, ``remove_layer``, ``refresh_layer`` (after the data of a
+  MapLayer changed), ``canvas_layer``, ``layer_ids``, ``set_layer_visible``,
+  ``set_layer_opacity``, ``move_layer``; signal ``layers_changed``.
+- overlays drawn on top, immediately, on the GUI thread: ``set_overlay(name, geometries,
+  style)``, ``clear_overlay(name)`` (geometries are shapely objects in EPSG:4549).
+- coordinates: ``to_map(QPointF) -> (x, y)``, ``to_screen(x, y) -> QPointF``; ``view`` (MapView).
+- navigation: ``zoom_full``, ``zoom_to_extent``, ``zoom_to_layer``, ``zoom_by``, ``set_scale``,
+  ``previous_extent``, ``next_extent``; signal ``view_changed``.
+- tools: ``set_tool(tool)`` with a :class:`ui.map_tools.MapTool`; ``pan_tool`` is the default.
+- ``cursor_moved(x, y)`` in map coordinates; ``render_finished`` after a sharp image landed;
+  ``render_now()`` renders synchronously (tests, screenshots, benchmarks).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import shapely
+from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from suichang_gis.catalog import MapLayer, Style
+from suichang_gis.identify import IdentifyHit, identify
+from suichang_gis.mapview import MapView
+
+from .map_renderer import (PX_PER_PT, CanvasLayer, marker_template, markers_path, qcolor,
+                           render_view, rings_to_path, stroke_pen, view_transform)
+from .map_tools import MapMouseEvent, MapTool, PanTool
+
+BACKGROUND = QColor("#f5f4ef")
+WHEEL_STEP = 1.25
+SETTLE_MS = 120  # wait this long after the last wheel step before the sharp render
+IDENTIFY_TOLERANCE_PX = 4
+HISTORY_LIMIT = 50
+# Default extent before any layer is loaded: 遂昌县 in EPSG:4549.
+FALLBACK_EXTENT = (380000.0, 3130000.0, 450000.0, 3190000.0)
+
+
+def render_image(view: MapView, layers: list[CanvasLayer], labels: bool = True) -> QImage:
+    """The visible layers of ``layers`` painted into a new image of the view's size."""
+    image = QImage(max(view.width, 1), max(view.height, 1), QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(BACKGROUND)
+    painter = QPainter(image)
+    try:
+        render_view(painter, view, [layer for layer in layers if layer.visible], labels=labels)
+    finally:
+        painter.end()
+    return image
+
+
+class _RenderSignals(QObject):
+    done = Signal(int, object, object)  # generation, view, image
+
+
+class _RenderJob(QRunnable):
+    def __init__(self, generation: int, view: MapView, layers: list[CanvasLayer],
+                 signals: _RenderSignals):
+        super().__init__()
+        self.generation, self.view, self.layers, self.signals = generation, view, layers, signals
+
+    def run(self):
+        image = render_image(self.view, self.layers)
+        self.signals.done.emit(self.generation, self.view, image)
+
+
+class MapCanvasWidget(QWidget):
+    view_changed = Signal(object)  # MapView
+    cursor_moved = Signal(float, float)
+    render_finished = Signal()
+    layers_changed = Signal()
+    tool_changed = Signal(object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(200, 150)
+        self._layers: list[CanvasLayer] = []  # bottom to top
+        self._overlays: dict[str, tuple[list, Style]] = {}
+        self._view: MapView | None = None
+        self._image: QImage | None = None
+        self._image_view: MapView | None = None
+        self._pan_preview = QPointF(0, 0)
+        self._middle_pan: QPointF | None = None
+        self._history: list[MapView] = []
+        self._history_pos = -1
+        self._generation = 0
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)  # one render at a time: caches are filled in order
+        self._signals = _RenderSignals()
+        self._signals.done.connect(self._on_render_done)
+        self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self._settled)
+        self.pan_tool = PanTool(self)
+        self._tool: MapTool = self.pan_tool
+        self.pan_tool.activate()
+
+    # --- layers -------------------------------------------------------------------------
+    def set_layers(self, layers: list[MapLayer]) -> None:
+        """Replace all layers; ``layers`` bottom first."""
+        self._layers = [CanvasLayer(layer) for layer in layers]
+        self._layers_edited()
+
+    def add_layer(self, layer: MapLayer, visible: bool = True, on_top: bool = True) -> CanvasLayer:
+        """Add (or replace, same id) a layer; a new one goes on top unless ``on_top`` is False."""
+        canvas_layer = CanvasLayer(layer, visible=visible)
+        index = self._index(layer.id)
+        if index is not None:
+            canvas_layer.opacity = self._layers[index].opacity
+            self._layers[index] = canvas_layer
+        elif on_top:
+            self._layers.append(canvas_layer)
+        else:
+            self._layers.insert(0, canvas_layer)
+        self._layers_edited()
+        return canvas_layer
+
+    def remove_layer(self, layer_id: str) -> None:
+        self._layers = [layer for layer in self._layers if layer.id != layer_id]
+        self._layers_edited()
+
+    def refresh_layer(self, layer_id: str) -> None:
+        """Re-read the MapLayer's geometry and style after it was edited."""
+        index = self._index(layer_id)
+        if index is not None:
+            old = self._layers[index]
+            self._layers[index] = CanvasLayer(old.layer, old.visible, old.opacity)
+            self._layers_edited()
+
+    def canvas_layer(self, layer_id: str) -> CanvasLayer | None:
+        index = self._index(layer_id)
+        return None if index is None else self._layers[index]
+
+    def canvas_layers(self) -> list[CanvasLayer]:
+        """All layers, bottom first."""
+        return list(self._layers)
+
+    def layer_ids(self) -> list[str]:
+        """Layer ids, bottom first."""
+        return [layer.id for layer in self._layers]
+
+    def set_layer_visible(self, layer_id: str, visible: bool) -> None:
+        layer = self.canvas_layer(layer_id)
+        if layer is not None and layer.visible != visible:
+            layer.visible = visible
+            self._layers_edited()
+
+    def set_layer_opacity(self, layer_id: str, opacity: float) -> None:
+        layer = self.canvas_layer(layer_id)
+        if layer is not None:
+            layer.opacity = max(0.0, min(1.0, opacity))
+            self._layers_edited()
+
+    def move_layer(self, layer_id: str, index: int) -> None:
+        """Move a layer to position ``index`` of the bottom-first order."""
+        current = self._index(layer_id)
+        if current is None:
+            return
+        layer = self._layers.pop(current)
+        self._layers.insert(max(0, min(index, len(self._layers))), layer)
+        self._layers_edited()
+
+    def set_layer_order(self, layer_ids: list[str]) -> None:
+        """Reorder to ``layer_ids`` (bottom first); ids not named keep their place at the end."""
+        by_id = {layer.id: layer for layer in self._layers}
+        ordered = [by_id.pop(i) for i in layer_ids if i in by_id]
+        self._layers = ordered + [layer for layer in self._layers if layer.id in by_id]
+        self._layers_edited()
+
+    def _index(self, layer_id: str) -> int | None:
+        for i, layer in enumerate(self._layers):
+            if layer.id == layer_id:
+                return i
+        return None
+
+    def _layers_edited(self) -> None:
+        self.layers_changed.emit()
+        self.refresh()
+
+    # --- overlays -----------------------------------------------------------------------
+    def set_overlay(self, name: str, geometries, style: Style | None = None) -> None:
+        """Draw shapely ``geometries`` (EPSG:4549) on top of the map until cleared."""
+        self._overlays[name] = (list(geometries), style or Style(stroke="#ff0000", stroke_width=1.5))
+        self.update()
+
+    def clear_overlay(self, name: str) -> None:
+        if self._overlays.pop(name, None) is not None:
+            self.update()
+
+    def overlay_names(self) -> list[str]:
+        return list(self._overlays)
+
+    # --- coordinates and view -----------------------------------------------------------
+    @property
+    def view(self) -> MapView:
+        if self._view is None:
+            self._view = MapView.fit(self.full_extent(), max(self.width(), 1), max(self.height(), 1))
+        return self._view
+
+    def to_map(self, pos: QPointF) -> tuple[float, float]:
+        return self.view.to_map(pos.x(), pos.y())
+
+    def to_screen(self, x: float, y: float) -> QPointF:
+        px, py = self.view.to_screen(x, y)
+        return QPointF(px, py)
+
+    def full_extent(self) -> tuple[float, float, float, float]:
+        """The county boundary when loaded, else the union of all layers."""
+        county = self.canvas_layer("county_boundary")
+        layers = [county] if county is not None and len(county.geometry) else self._layers
+        bounds = [layer.geometry.bounds for layer in layers if len(layer.geometry)]
+        if not bounds:
+            return FALLBACK_EXTENT
+        b = np.asarray(bounds)
+        return (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+
+    def set_view(self, view: MapView, record: bool = True) -> None:
+        self._view = view.resized(max(self.width(), 1), max(self.height(), 1))
+        if record:
+            self._record(self._view)
+        self.view_changed.emit(self._view)
+        self.refresh()
+
+    def zoom_full(self) -> None:
+        self.zoom_to_extent(self.full_extent())
+
+    def zoom_to_extent(self, bounds, margin: float = 0.03) -> None:
+        self.set_view(MapView.fit(bounds, max(self.width(), 1), max(self.height(), 1), margin))
+
+    def zoom_to_layer(self, layer_id: str) -> None:
+        layer = self.canvas_layer(layer_id)
+        if layer is not None and len(layer.geometry):
+            xmin, ymin, xmax, ymax = layer.geometry.bounds
+            pad = 200.0 if xmax - xmin < 1 and ymax - ymin < 1 else 0.0  # a single point
+            self.zoom_to_extent((xmin - pad, ymin - pad, xmax + pad, ymax + pad))
+
+    def zoom_by(self, factor: float, pos: QPointF | None = None) -> None:
+        """Zoom in by ``factor`` about ``pos`` (widget pixels; the centre when None)."""
+        px, py = (None, None) if pos is None else (pos.x(), pos.y())
+        self._view = self.view.zoomed(factor, px, py)
+        self.view_changed.emit(self._view)
+        self.update()  # cached image scaled at once
+        self._settle.start()
+
+    def set_scale(self, scale: float) -> None:
+        self.set_view(self.view.with_scale(scale))
+
+    def previous_extent(self) -> None:
+        if self._history_pos > 0:
+            self._history_pos -= 1
+            self.set_view(self._history[self._history_pos], record=False)
+
+    def next_extent(self) -> None:
+        if self._history_pos < len(self._history) - 1:
+            self._history_pos += 1
+            self.set_view(self._history[self._history_pos], record=False)
+
+    def _record(self, view: MapView) -> None:
+        if self._history and self._history[self._history_pos] == view:
+            return
+        self._history = self._history[: self._history_pos + 1][-HISTORY_LIMIT:] + [view]
+        self._history_pos = len(self._history) - 1
+
+    def _settled(self) -> None:
+        self._record(self.view)
+        self.refresh()
+
+    # --- panning feedback (used by PanTool) ---------------------------------------------
+    def preview_pan(self, dx: float, dy: float) -> None:
+        self._pan_preview = QPointF(dx, dy)
+        self.update()
+
+    def finish_pan(self, dx: float, dy: float) -> None:
+        self._pan_preview = QPointF(0, 0)
+        if dx or dy:
+            self.set_view(self.view.panned(dx, dy))
+
+    # --- rendering ----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Start a sharp render of the current view off the GUI thread."""
+        self._generation += 1
+        self._pool.start(_RenderJob(self._generation, self.view, list(self._layers), self._signals))
+
+    def render_now(self) -> QImage:
+        """Render synchronously on this thread and show the result (tests, screenshots)."""
+        self._pool.waitForDone()
+        self._generation += 1
+        image = render_image(self.view, self._layers)
+        self._on_render_done(self._generation, self.view, image)
+        return image
+
+    def _on_render_done(self, generation: int, view: MapView, image: QImage) -> None:
+        if generation != self._generation:
+            return  # a newer render is on its way
+        self._image, self._image_view = image, view
+        self.update()
+        self.render_finished.emit()
+
+    def wait_for_render(self) -> None:
+        """Block until queued renders finished (their results arrive as queued signals)."""
+        self._pool.waitForDone()
+
+    def paintEvent(self, event):
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), BACKGROUND)
+        view = self.view
+        if self._image is not None and self._image_view is not None:
+            # Place the last sharp image where its extent lies in the current view.
+            old = self._image_view
+            xmin, ymin, xmax, ymax = old.extent
+            x0, y0 = view.to_screen(xmin, ymax)
+            x1, y1 = view.to_screen(xmax, ymin)
+            target = QRectF(x0, y0, x1 - x0, y1 - y0).translated(self._pan_preview)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            painter.drawImage(target, self._image)
+        painter.translate(self._pan_preview)
+        self._paint_overlays(painter, view)
+        painter.resetTransform()
+        self._paint_scale_bar(painter, view)
+        self._paint_attribution(painter, view)
+        painter.end()
+
+    def _paint_overlays(self, painter: QPainter, view: MapView) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        base = painter.transform()
+        for geometries, style in self._overlays.values():
+            polygons, lines, points = [], [], []
+            for geom in geometries:
+                if geom is None or geom.is_empty:
+                    continue
+                for part in shapely.get_parts(geom):
+                    kind = part.geom_type
+                    (polygons if kind == "Polygon" else lines if kind in ("LineString", "LinearRing")
+                     else points).append(part)
+            painter.setTransform(view_transform(view) * base)
+            painter.setPen(stroke_pen(style, style.dash))
+            if polygons:
+                rings = shapely.get_rings(np.asarray(polygons, dtype=object))
+                painter.setBrush(QBrush(qcolor(style.fill)) if style.fill else Qt.BrushStyle.NoBrush)
+                painter.drawPath(_path_of(rings))
+            if lines:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.drawPath(_path_of(np.asarray(lines, dtype=object)))
+            if points:
+                painter.setTransform(base)
+                xy = shapely.get_coordinates(np.asarray(points, dtype=object))
+                sx, sy = view.to_screen(xy[:, 0], xy[:, 1])
+                painter.setBrush(QBrush(qcolor(style.fill)) if style.fill else Qt.BrushStyle.NoBrush)
+                template = marker_template(style.marker, style.marker_size * PX_PER_PT)
+                painter.drawPath(markers_path(np.column_stack([sx, sy]), template))
+            painter.setTransform(base)
+
+    def _paint_scale_bar(self, painter: QPainter, view: MapView) -> None:
+        target_m = view.resolution * 120
+        magnitude = 10 ** np.floor(np.log10(target_m))
+        length_m = max(s * magnitude for s in (1, 2, 5) if s * magnitude <= target_m)
+        length_px = length_m / view.resolution
+        x, y = 16, self.height() - 18
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(QPen(QColor("#222222"), 1))
+        painter.setBrush(QColor(255, 255, 255, 200))
+        painter.drawRect(QRectF(x - 6, y - 22, length_px + 60, 30))
+        painter.setBrush(QColor("#222222"))
+        painter.drawRect(QRectF(x, y - 4, length_px / 2, 4))
+        painter.setBrush(QColor("#ffffff"))
+        painter.drawRect(QRectF(x + length_px / 2, y - 4, length_px / 2, 4))
+        text = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+        painter.setFont(QFont(self.font().family(), 8))
+        painter.drawText(QPointF(x, y - 8), f"0        {text}")
+
+    def _paint_attribution(self, painter: QPainter, view: MapView) -> None:
+        texts = sorted({layer.spec.provenance.attribution for layer in self._layers
+                        if layer.visible and layer.spec.provenance.attribution
+                        and len(layer.geometry.query(view.extent))})
+        if not texts:
+            return
+        text = "；".join(texts)
+        painter.setFont(QFont(self.font().family(), 8))
+        metrics = painter.fontMetrics()
+        w, h = metrics.horizontalAdvance(text) + 10, metrics.height() + 4
+        rect = QRectF(self.width() - w - 4, self.height() - h - 4, w, h)
+        painter.fillRect(rect, QColor(255, 255, 255, 210))
+        painter.setPen(QColor("#333333"))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def attributions(self) -> list[str]:
+        """Attribution texts shown for the layers drawn in the current view."""
+        return sorted({layer.spec.provenance.attribution for layer in self._layers
+                       if layer.visible and layer.spec.provenance.attribution
+                       and len(layer.geometry.query(self.view.extent))})
+
+    def resizeEvent(self, event):
+        if self._view is None or len(self._history) <= 1:
+            # Not navigated yet: keep showing the whole county at the new size.
+            self._view = MapView.fit(self.full_extent(), self.width(), self.height())
+            self._history, self._history_pos = [self._view], 0
+        else:
+            self._view = self._view.resized(self.width(), self.height())
+        self.view_changed.emit(self._view)
+        self.refresh()
+
+    # --- identify -----------------------------------------------------------------------
+    def identify(self, x: float, y: float, tolerance_px: float = IDENTIFY_TOLERANCE_PX) -> list[IdentifyHit]:
+        """Every feature of the visible layers at (x, y), top layer first."""
+        visible = [layer for layer in self._layers if layer.visible]
+        return identify([layer.layer for layer in visible], x, y,
+                        tolerance=tolerance_px * self.view.resolution,
+                        trees={layer.id: layer.feature_tree() for layer in visible})
+
+    # --- tools and events ---------------------------------------------------------------
+    @property
+    def tool(self) -> MapTool:
+        return self._tool
+
+    def set_tool(self, tool: MapTool | None) -> None:
+        """Install a map tool (None = pan); the previous tool is deactivated."""
+        tool = tool or self.pan_tool
+        if tool is self._tool:
+            return
+        self._tool.deactivate()
+        tool.canvas = self
+        self._tool = tool
+        tool.activate()
+        self.tool_changed.emit(tool)
+
+    def _event(self, event, button=None) -> MapMouseEvent:
+        pos = event.position()
+        x, y = self.to_map(pos - self._pan_preview)
+        return MapMouseEvent(x, y, pos, event.button() if button is None else button,
+                             event.buttons(), event.modifiers())
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._middle_pan = event.position()
+            return
+        self._tool.press(self._event(event))
+
+    def mouseMoveEvent(self, event):
+        if self._middle_pan is not None:
+            self.preview_pan(*_xy(event.position() - self._middle_pan))
+        mouse = self._event(event)
+        self.cursor_moved.emit(mouse.x, mouse.y)
+        self._tool.move(mouse)
+
+    def mouseReleaseEvent(self, event):
+        if event.button() == Qt.MouseButton.MiddleButton and self._middle_pan is not None:
+            delta = event.position() - self._middle_pan
+            self._middle_pan = None
+            self.finish_pan(delta.x(), delta.y())
+            return
+        self._tool.release(self._event(event))
+
+    def mouseDoubleClickEvent(self, event):
+        self._tool.double_click(self._event(event))
+
+    def wheelEvent(self, event):
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_by(WHEEL_STEP ** steps, event.position())
+
+    def keyPressEvent(self, event):
+        if self._tool.key_press(event):
+            return
+        step = 80
+        moves = {Qt.Key.Key_Left: (step, 0), Qt.Key.Key_Right: (-step, 0),
+                 Qt.Key.Key_Up: (0, step), Qt.Key.Key_Down: (0, -step)}
+        if event.key() in moves:
+            self.set_view(self.view.panned(*moves[event.key()]))
+        elif event.key() in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(2.0)
+        elif event.key() == Qt.Key.Key_Minus:
+            self.zoom_by(0.5)
+        else:
+            super().keyPressEvent(event)
+
+
+def _xy(point: QPointF) -> tuple[float, float]:
+    return point.x(), point.y()
+
+
+def _path_of(lines: np.ndarray):
+    coords, index = shapely.get_coordinates(lines, return_index=True)
+    counts = np.bincount(index, minlength=len(lines))
+    return rings_to_path(coords, np.concatenate(([0], np.cumsum(counts))))

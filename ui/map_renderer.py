@@ -1,0 +1,306 @@
+"""Paint catalog layers onto a QPainter for one MapView (runs on a worker thread too).
+
+Geometry reaches Qt as one QPainterPath per layer and style, built from numpy arrays in a
+single call: the arrays are written in QPainterPath's binary form and read by QDataStream
+(pyqtgraph's arrayToQPath technique, DESIGN.md section 7). Paths stay in map coordinates and
+are cached per zoom band, so a re-render at a band drawn before only paints.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
+
+from suichang_gis.catalog import MapLayer, Style
+from suichang_gis.geometry_cache import LINE, POINT, POLYGON, LayerGeometry, Rings, label_anchors
+from suichang_gis.mapview import SCREEN_DPI, MapView, band_resolution
+
+PX_PER_PT = SCREEN_DPI / 72.0
+FULL_PATH_SHARE = 0.5  # above this share of a layer in view, paint the cached whole-layer path
+MAX_LABELS_PER_LAYER = 400
+LABEL_FAMILY = "Noto Sans CJK SC"
+
+_PATH_RECORD = np.dtype([("type", ">i4"), ("x", ">f8"), ("y", ">f8")])
+_MOVE_TO, _LINE_TO = 0, 1
+
+
+def rings_to_path(coords: np.ndarray, offsets: np.ndarray) -> QPainterPath:
+    """One QPainterPath holding every ring (MoveTo at each ring start), built in one call."""
+    path = QPainterPath()
+    n = len(coords)
+    if n == 0:
+        return path
+    records = np.empty(n, dtype=_PATH_RECORD)
+    records["type"] = _LINE_TO
+    records["type"][offsets[:-1][offsets[:-1] < n]] = _MOVE_TO
+    records["x"] = coords[:, 0]
+    records["y"] = coords[:, 1]
+    # Layout read by operator>>(QDataStream, QPainterPath): int32 count, the elements,
+    # int32 index of the current subpath start, int32 fill rule (1 = winding).
+    blob = (np.array([n], ">i4").tobytes() + records.tobytes()
+            + np.array([0, int(Qt.FillRule.WindingFill.value)], ">i4").tobytes())
+    data = QByteArray(blob)  # must stay referenced while the stream reads it
+    stream = QDataStream(data)
+    stream >> path
+    return path
+
+
+def qcolor(value: str) -> QColor:
+    """A catalog colour: '#rrggbb' or '#rrggbbaa' (alpha last, as matplotlib and CSS write it)."""
+    if isinstance(value, str) and len(value) == 9 and value.startswith("#"):
+        color = QColor(value[:7])
+        color.setAlpha(int(value[7:], 16))
+        return color
+    return QColor(value)
+
+
+def marker_template(marker: str, size_px: float) -> np.ndarray:
+    """Closed outline of a point symbol around (0, 0), in pixels (y down)."""
+    r = size_px / 2
+    if marker == "square":
+        pts = [(-r, -r), (r, -r), (r, r), (-r, r)]
+    elif marker == "triangle":
+        pts = [(0, -r * 1.15), (r, r * 0.85), (-r, r * 0.85)]
+    elif marker == "diamond":
+        pts = [(0, -r * 1.2), (r, 0), (0, r * 1.2), (-r, 0)]
+    elif marker == "star":
+        angles = np.pi / 2 + np.arange(10) * np.pi / 5
+        radii = np.where(np.arange(10) % 2 == 0, r * 1.3, r * 0.55)
+        pts = list(zip(radii * np.cos(angles), -radii * np.sin(angles)))
+    else:  # circle
+        angles = np.arange(16) * np.pi / 8
+        pts = list(zip(r * np.cos(angles), r * np.sin(angles)))
+    pts.append(pts[0])
+    return np.asarray(pts, dtype=float)
+
+
+def markers_path(screen_xy: np.ndarray, template: np.ndarray) -> QPainterPath:
+    """One path with the template copied at every screen position."""
+    k = len(template)
+    coords = (screen_xy[:, None, :] + template[None, :, :]).reshape(-1, 2)
+    offsets = np.arange(len(screen_xy) + 1, dtype=np.int64) * k
+    return rings_to_path(coords, offsets)
+
+
+@dataclass(frozen=True)
+class StyleKey:
+    fill: str | None
+    dash: tuple[float, ...]
+
+
+class CanvasLayer:
+    """A MapLayer prepared for painting: geometry arrays, style groups, label anchors."""
+
+    def __init__(self, layer: MapLayer, visible: bool | None = None, opacity: float = 1.0):
+        self.layer = layer
+        self.visible = layer.spec.visible if visible is None else visible
+        self.opacity = opacity
+        style = layer.spec.style
+        gdf = layer.gdf
+        fill_values = (gdf[style.fill_field] if style.fill_field in gdf.columns
+                       else [None] * len(gdf))
+        dash_values = (gdf[style.dash_field] if style.dash_field in gdf.columns
+                       else [None] * len(gdf))
+        self.style_keys: list[StyleKey] = []
+        codes = {}
+        feature_codes = np.empty(len(gdf), dtype=np.int64)
+        for i, (fv, dv) in enumerate(zip(fill_values, dash_values)):
+            key = StyleKey(style.fill_for(fv), style.dash_for(dv))
+            feature_codes[i] = codes.setdefault(key, len(codes))
+        self.style_keys = list(codes)
+        self.geometry = LayerGeometry(gdf.geometry.to_numpy(), feature_codes)
+        self._labels = None
+        self._feature_tree = None
+        self._paths: dict[tuple[int, int], QPainterPath] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def id(self) -> str:
+        return self.layer.id
+
+    @property
+    def spec(self):
+        return self.layer.spec
+
+    @property
+    def style(self) -> Style:
+        return self.layer.spec.style
+
+    def feature_tree(self):
+        """STRtree over the features (row order of the GeoDataFrame), for identify."""
+        if self._feature_tree is None:
+            self._feature_tree = shapely.STRtree(self.layer.gdf.geometry.to_numpy())
+        return self._feature_tree
+
+    def labels(self):
+        """(anchors (n, 2), texts) of the features that carry a label, computed once."""
+        if self._labels is None:
+            field_name = self.style.label_field
+            gdf = self.layer.gdf
+            if not field_name or field_name not in gdf.columns or len(gdf) == 0:
+                self._labels = (np.zeros((0, 2)), [])
+            else:
+                anchors = label_anchors(gdf.geometry.to_numpy())
+                texts = ["" if v is None or v != v else str(v) for v in gdf[field_name]]
+                self._labels = (anchors, texts)
+        return self._labels
+
+    def path(self, view: MapView, code: int, parts: np.ndarray | None) -> QPainterPath:
+        """The path of one style group in map coordinates, for the view's zoom band."""
+        band = view.zoom_band
+        resolution = band_resolution(band)
+        if parts is None:
+            with self._lock:
+                cached = self._paths.get((band, code))
+                if cached is None:
+                    rings = self.geometry.rings(resolution, band, None, self._key_filter(code))
+                    cached = self._paths[(band, code)] = rings_to_path(rings.coords, rings.offsets)
+            return cached
+        rings: Rings = self.geometry.rings(resolution, band, parts, self._key_filter(code))
+        return rings_to_path(rings.coords, rings.offsets)
+
+    def _key_filter(self, code: int):
+        return code if len(self.style_keys) > 1 else None
+
+
+def view_transform(view: MapView) -> QTransform:
+    xmin, _, _, ymax = view.extent
+    s = 1.0 / view.resolution
+    return QTransform(s, 0.0, 0.0, -s, -xmin * s, ymax * s)
+
+
+def stroke_pen(style: Style, dash: tuple[float, ...]) -> QPen:
+    width = max(style.stroke_width * PX_PER_PT, 0.5)
+    pen = QPen(qcolor(style.stroke), width)
+    pen.setCosmetic(True)  # width in pixels whatever the map transform
+    if dash:
+        pen.setDashPattern([max(d * PX_PER_PT / width, 0.1) for d in dash])
+    pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+    return pen
+
+
+def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
+    geometry = layer.geometry
+    if len(geometry) == 0 or geometry.kind is None:
+        return
+    style = layer.style
+    parts = geometry.query(view.extent)
+    if len(parts) == 0:
+        return
+    selection = None if len(parts) > FULL_PATH_SHARE * len(geometry) else parts
+    painter.save()
+    painter.setOpacity(max(0.0, min(1.0, layer.opacity * style.opacity)))
+    if geometry.kind == POINT:
+        _paint_points(painter, view, layer, parts)
+    else:
+        painter.setTransform(view_transform(view))
+        for code, key in enumerate(layer.style_keys):
+            path = layer.path(view, code, selection)
+            if path.isEmpty():
+                continue
+            if geometry.kind == POLYGON:
+                painter.setBrush(QBrush(qcolor(key.fill)) if key.fill else Qt.BrushStyle.NoBrush)
+            else:
+                painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(stroke_pen(style, key.dash) if style.stroke_width > 0 else Qt.PenStyle.NoPen)
+            painter.drawPath(path)
+    painter.restore()
+
+
+def _paint_points(painter: QPainter, view: MapView, layer: CanvasLayer, parts: np.ndarray) -> None:
+    style = layer.style
+    geometry = layer.geometry
+    coords = geometry.band_rings(view.resolution, view.zoom_band).coords[parts]
+    codes = geometry.part_key[parts] if geometry.part_key is not None else np.zeros(len(parts), int)
+    sx, sy = view.to_screen(coords[:, 0], coords[:, 1])
+    screen = np.column_stack([sx, sy])
+    template = marker_template(style.marker, style.marker_size * PX_PER_PT)
+    pen = QPen(qcolor(style.stroke), max(style.stroke_width * PX_PER_PT, 0.5))
+    painter.setPen(pen)
+    for code, key in enumerate(layer.style_keys):
+        mask = codes == code
+        if not mask.any():
+            continue
+        painter.setBrush(QBrush(qcolor(key.fill or "#ffffff")))
+        painter.drawPath(markers_path(screen[mask], template))
+
+
+@dataclass
+class LabelPlacer:
+    """Greedy placement: a label is drawn only where it overlaps no label placed before."""
+
+    width: int
+    height: int
+    placed: list[QRectF] = field(default_factory=list)
+
+    def try_place(self, rect: QRectF) -> bool:
+        if rect.left() < 0 or rect.top() < 0 or rect.right() > self.width or rect.bottom() > self.height:
+            return False
+        if any(rect.intersects(other) for other in self.placed):
+            return False
+        self.placed.append(rect)
+        return True
+
+
+def paint_labels(painter: QPainter, view: MapView, layers: list[CanvasLayer]) -> int:
+    """Labels of the visible layers, top layer first; returns how many were drawn."""
+    placer = LabelPlacer(view.width, view.height)
+    xmin, ymin, xmax, ymax = view.extent
+    drawn = 0
+    painter.save()
+    painter.resetTransform()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    halo = QPen(QColor(255, 255, 255, 230), 3.0)
+    halo.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+    for layer in reversed(layers):
+        if not layer.visible or not layer.style.label_field:
+            continue
+        anchors, texts = layer.labels()
+        if len(texts) == 0:
+            continue
+        inside = np.nonzero((anchors[:, 0] >= xmin) & (anchors[:, 0] <= xmax)
+                            & (anchors[:, 1] >= ymin) & (anchors[:, 1] <= ymax))[0]
+        if len(inside) > MAX_LABELS_PER_LAYER:
+            continue  # too dense to read at this scale: wait for a closer zoom
+        font = QFont(LABEL_FAMILY)
+        font.setPixelSize(max(int(round(layer.style.label_size * PX_PER_PT)), 8))
+        metrics = QFontMetricsF(font)
+        point_layer = layer.geometry.kind == POINT
+        offset = layer.style.marker_size * PX_PER_PT / 2 + 2 if point_layer else 0.0
+        color = qcolor(layer.style.label_color)
+        for i in inside:
+            text = texts[i]
+            if not text:
+                continue
+            sx, sy = view.to_screen(anchors[i, 0], anchors[i, 1])
+            w, h = metrics.horizontalAdvance(text), metrics.height()
+            if point_layer:
+                rect = QRectF(sx + offset, sy - h / 2, w, h)
+            else:
+                rect = QRectF(sx - w / 2, sy - h / 2, w, h)
+            if not placer.try_place(rect.adjusted(-2, -1, 2, 1)):
+                continue
+            text_path = QPainterPath()
+            text_path.addText(QPointF(rect.left(), rect.top() + metrics.ascent()), font, text)
+            painter.strokePath(text_path, halo)
+            painter.fillPath(text_path, color)
+            drawn += 1
+    painter.restore()
+    return drawn
+
+
+def render_view(painter: QPainter, view: MapView, layers: list[CanvasLayer],
+                labels: bool = True, antialias: bool = True) -> None:
+    """Paint the visible layers bottom to top, then their labels."""
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+    visible = [layer for layer in layers if layer.visible]
+    for layer in visible:
+        paint_layer(painter, view, layer)
+    if labels:
+        paint_labels(painter, view, visible)
