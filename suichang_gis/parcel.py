@@ -48,6 +48,31 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
 FIELD_BY_NAME = {f.name: f for f in PARCEL_FIELDS}
 INDUSTRIAL_CATEGORIES = ("一类", "二类", "三类")
 
+# Column names found in files from other tools, mapped to parcel fields. Every Chinese label
+# above is accepted too (see ``rename_parcel_columns``).
+_ALIASES = {
+    "地块编号": "parcel_id", "编号": "parcel_id", "id": "parcel_id",
+    "地块名称": "name", "项目名称": "name", "名称": "name",
+    "用地单位": "applicant", "行业代码": "industry_code", "行业": "industry_name",
+    "地块用途": "land_use", "用途": "land_use", "拟用地性质": "land_use",
+    "建筑密度": "building_coverage", "建筑系数": "building_coverage",
+}
+
+
+def rename_parcel_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Rename columns that carry a parcel field under a Chinese label or a common alias.
+
+    A column already named like the field wins; an alias never overwrites one.
+    """
+    lookup = {f.label: f.name for f in PARCEL_FIELDS} | _ALIASES
+    renames: dict[str, str] = {}
+    for column in df.columns:
+        key = str(column).strip()
+        target = lookup.get(key) or lookup.get(key.lower())
+        if target and target not in df.columns and target not in renames.values():
+            renames[column] = target
+    return df.rename(columns=renames)
+
 
 def parcels_frame(geometries=(), **columns) -> gpd.GeoDataFrame:
     """A parcel GeoDataFrame in EPSG:4549 with every parcel field (missing ones empty)."""

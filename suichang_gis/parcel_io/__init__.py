@@ -1,0 +1,78 @@
+"""Reading and writing candidate parcels in every format planners exchange.
+
+``read_parcels`` picks the reader from the file extension and returns an ``ImportResult``:
+parcels in EPSG:4549 (conformed to the parcel model) plus Chinese notes on what was fixed or
+is doubtful. Every failure is a ``ParcelImportError`` naming the file, the line or feature and
+the problem. ``write_parcels`` writes the same formats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+
+from ..parcel import conform_parcels
+from .dxf import dxf_layers, read_dxf, write_dxf
+from .kml import read_kml, write_kml
+from .result import ImportResult, ParcelImportError
+from .survey_txt import read_survey_txt, write_survey_txt
+from .tabular import read_table, write_table
+from .vector import read_vector, write_vector
+
+READERS = {
+    ".gpkg": read_vector, ".geojson": read_vector, ".json": read_vector, ".shp": read_vector,
+    ".kml": read_kml, ".kmz": read_kml, ".ovkml": read_kml, ".ovkmz": read_kml,
+    ".dxf": read_dxf, ".txt": read_survey_txt, ".csv": read_table, ".xlsx": read_table,
+}
+WRITERS = {
+    ".gpkg": write_vector, ".geojson": write_vector, ".json": write_vector, ".shp": write_vector,
+    ".kml": write_kml, ".kmz": write_kml, ".dxf": write_dxf, ".txt": write_survey_txt,
+    ".csv": write_table, ".xlsx": write_table,
+}
+# For file dialogs: (Chinese description, extensions).
+FORMATS = (
+    ("GeoPackage", (".gpkg",)), ("Shapefile", (".shp",)), ("GeoJSON", (".geojson", ".json")),
+    ("KML/KMZ（奥维地图、Google Earth）", (".kml", ".kmz", ".ovkml", ".ovkmz")),
+    ("DXF（CAD）", (".dxf",)), ("界址点坐标 TXT", (".txt",)), ("坐标表 CSV/Excel", (".csv", ".xlsx")),
+)
+
+__all__ = ["FORMATS", "ImportResult", "ParcelImportError", "dxf_layers", "read_parcels", "write_parcels"]
+
+
+def read_parcels(path, *, gcj02: bool | None = None, layer: str | None = None, **options) -> ImportResult:
+    """Read parcels from ``path``.
+
+    Parameters
+    ----------
+    gcj02 : True to correct GCJ-02 (火星坐标) lon/lat, False never, None (default) only where the
+        file says so (KML from 奥维地图); other formats treat None as False.
+    layer : GeoPackage layer, Excel sheet or DXF layer to read.
+    options : per format, e.g. ``layers`` (DXF layer list), ``units`` (DXF metres per unit).
+    """
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ParcelImportError(f"{path.name}：不支持的文件类型“{path.suffix}”。"
+                                f"支持：{'、'.join(sorted(READERS))}")
+    if reader is not read_kml:
+        gcj02 = bool(gcj02)
+    return reader(path, gcj02=gcj02, layer=layer, **options)
+
+
+def write_parcels(gdf: gpd.GeoDataFrame, path, **options) -> Path:
+    """Write parcels to ``path`` (format from the extension); returns the path.
+
+    Options per format: ``encoding`` (Shapefile, TXT), ``zone_prefix`` (TXT, DXF), ``gcj02`` (KML).
+    """
+    path = Path(path)
+    writer = WRITERS.get(path.suffix.lower())
+    if writer is None:
+        raise ValueError(f"不支持写出“{path.suffix}”格式，请用：{'、'.join(sorted(WRITERS))}")
+    if not path.parent.exists():
+        raise ValueError(f"无法写入 {path}：文件夹 {path.parent} 不存在")
+    parcels = conform_parcels(gdf)
+    try:
+        return writer(parcels, path, **options)
+    except OSError as exc:
+        raise ValueError(f"无法写入 {path}：{exc}") from exc

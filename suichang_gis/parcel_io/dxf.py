@@ -1,0 +1,183 @@
+"""DXF parcels from CAD: closed polylines and hatches become polygons (ezdxf).
+
+DXF carries no CRS: coordinates are judged against 浙江 (EPSG:4549, zone-prefixed EPSG:4528,
+swapped X/Y), and drawing units from ``$INSUNITS`` are checked the same way, since CAD templates
+often declare millimetres for drawings made in metres. Parcels written here carry their
+attributes as XDATA, so a file that went through CAD comes back with them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import ezdxf
+import geopandas as gpd
+import numpy as np
+from ezdxf import path as dxfpath
+
+from ..crs import WORK_CRS, normalise_coordinates
+from ..parcel import PARCEL_FIELDS
+from .finish import finish_import, rings_to_geometry
+from .result import ImportResult, ParcelImportError
+
+APPID = "SUICHANG_GIS"
+PARCEL_LAYER = "候选地块"
+_UNIT_METRES = {1: 0.0254, 2: 0.3048, 4: 0.001, 5: 0.01, 6: 1.0, 7: 1000.0}
+_UNIT_NAMES = {1: "英寸", 2: "英尺", 4: "毫米", 5: "厘米", 6: "米", 7: "千米"}
+_CHUNK = 200  # XDATA strings hold at most 255 characters
+
+
+def _open(path: Path):
+    if not path.exists():
+        raise ParcelImportError(f"找不到文件 {path}")
+    try:
+        return ezdxf.readfile(path)
+    except ezdxf.DXFStructureError as exc:
+        raise ParcelImportError(f"{path.name}：DXF 结构错误，文件损坏或不完整（{exc}）") from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ParcelImportError(f"{path.name}：不是可读的 DXF 文件（{exc}）") from exc
+
+
+def _rings(entity) -> tuple[list[np.ndarray], bool]:
+    """Closed rings of a polyline or hatch, and whether the entity was open (not a shape)."""
+    kind = entity.dxftype()
+    if kind == "HATCH":
+        paths, flagged = list(dxfpath.from_hatch(entity)), True
+    elif kind == "LWPOLYLINE":
+        paths, flagged = [dxfpath.make_path(entity)], entity.closed
+    elif kind == "POLYLINE" and not (entity.is_poly_face_mesh or entity.is_polygon_mesh):
+        paths, flagged = [dxfpath.make_path(entity)], entity.is_closed
+    else:
+        return [], False
+    rings = []
+    for p in paths:
+        xy = np.array([(v.x, v.y) for v in p.flattening(0.01)])
+        # A polyline drawn back to its start point is closed even without the flag.
+        closed = len(xy) >= 3 and (flagged or (len(xy) >= 4 and np.allclose(xy[0], xy[-1])))
+        if not closed:
+            return [], True
+        if not np.allclose(xy[0], xy[-1]):
+            xy = np.vstack([xy, xy[:1]])
+        rings.append(xy)
+    return rings, False
+
+
+def _xdata(entity) -> dict | None:
+    if not entity.has_xdata(APPID):
+        return None
+    text = "".join(tag.value for tag in entity.get_xdata(APPID) if tag.code == 1000)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def dxf_layers(path: Path) -> dict[str, int]:
+    """Layer name → number of closed polylines/hatches on it, for the user to choose layers."""
+    counts: dict[str, int] = {}
+    for entity in _open(path).modelspace():
+        rings, _ = _rings(entity)
+        if rings:
+            counts[entity.dxf.layer] = counts.get(entity.dxf.layer, 0) + 1
+    return counts
+
+
+def read_dxf(path: Path, *, layers: list[str] | str | None = None, layer: str | None = None,
+             units: float | None = None, **_options) -> ImportResult:
+    """Read closed shapes of the chosen layers (all layers by default)."""
+    notes: list[str] = []
+    doc = _open(path)
+    chosen = [layers] if isinstance(layers, str) else list(layers or ([layer] if layer else []))
+    existing = {entry.dxf.name for entry in doc.layers}
+    missing = [name for name in chosen if name not in existing]
+    if missing:
+        raise ParcelImportError(f"{path.name}：没有图层“{'、'.join(missing)}”。文件中的图层：{'、'.join(sorted(existing))}")
+    shapes: list[dict] = []
+    grouped: dict[int, dict] = {}
+    open_count = 0
+    for entity in doc.modelspace():
+        if chosen and entity.dxf.layer not in chosen:
+            continue
+        rings, was_open = _rings(entity)
+        open_count += was_open
+        if not rings:
+            continue
+        meta = _xdata(entity)
+        if meta is not None and "parcel" in meta:
+            group = grouped.setdefault(meta["parcel"], {"rings": [], "attrs": {}})
+            group["rings"].extend(rings)
+            group["attrs"] |= meta.get("attrs", {})
+        else:
+            shapes.append({"rings": rings, "attrs": {"dxf_layer": entity.dxf.layer}})
+    shapes = [grouped[k] for k in sorted(grouped)] + shapes
+    where = f"（图层：{'、'.join(chosen)}）" if chosen else ""
+    if not shapes:
+        detail = f"只有 {open_count} 条未闭合的多段线" if open_count else "没有多段线或填充"
+        raise ParcelImportError(f"{path.name}{where}：没有闭合的多段线或图案填充，{detail}，无法构成地块面。"
+                                "请在 CAD 中闭合地块边界后重新导出")
+    if open_count:
+        notes.append(f"{path.name}：跳过了 {open_count} 条未闭合的多段线{where}")
+    layer_names = sorted({s["attrs"].get("dxf_layer") for s in shapes} - {None})
+    if not chosen and len(layer_names) > 1:
+        notes.append(f"{path.name}：导入了 {len(layer_names)} 个图层的闭合图形（{'、'.join(layer_names)}），可只选其中的图层")
+    scale = _choose_scale(doc, shapes, units, path.name, notes)
+    geometries = [rings_to_geometry([r * scale for r in s["rings"]]) for s in shapes]
+    gdf = gpd.GeoDataFrame([s["attrs"] for s in shapes], geometry=geometries, crs=None)
+    return finish_import(gdf, path, notes, what="图形")
+
+
+def _choose_scale(doc, shapes, units, name, notes) -> float:
+    if units is not None:
+        return float(units)
+    code = doc.header.get("$INSUNITS", 0)
+    declared = _UNIT_METRES.get(code, 1.0)
+    xy = np.vstack([r for s in shapes for r in s["rings"]])
+    for scale in dict.fromkeys((declared, 1.0)):
+        try:
+            normalise_coordinates(xy[:, 0] * scale, xy[:, 1] * scale)
+        except ValueError:
+            continue
+        if scale != declared:
+            notes.append(f"{name}：图纸单位声明为{_UNIT_NAMES.get(code, '未知')}，但坐标按米才落在浙江，已按米读取")
+        elif scale != 1.0:
+            notes.append(f"{name}：图纸单位为{_UNIT_NAMES[code]}，已换算为米")
+        return scale
+    return declared  # finish_import reports the coordinates as outside 浙江
+
+
+def write_dxf(gdf: gpd.GeoDataFrame, path: Path, *, zone_prefix: bool = False, **_options) -> Path:
+    """Write parcels as closed LWPOLYLINEs on layer 候选地块 (DXF R2010, metres, EPSG:4549)."""
+    gdf = gdf.to_crs(WORK_CRS)
+    doc = ezdxf.new("R2010", units=6)
+    doc.appids.new(APPID)
+    doc.layers.add(PARCEL_LAYER, color=1)
+    doc.layers.add(PARCEL_LAYER + "_标注", color=7)
+    msp = doc.modelspace()
+    offset = 40_000_000.0 if zone_prefix else 0.0
+    fields = [f.name for f in PARCEL_FIELDS] + [c for c in gdf.columns if c not in {f.name for f in PARCEL_FIELDS}
+                                                 and c != gdf.geometry.name and c != "dxf_layer"]
+    for index, (_, row) in enumerate(gdf.iterrows()):
+        attrs = {k: _jsonable(row[k]) for k in fields if k in row.index and _jsonable(row[k]) is not None}
+        polygons = getattr(row.geometry, "geoms", [row.geometry])
+        rings = [r for p in polygons for r in (p.exterior, *p.interiors)]
+        for ring_no, ring in enumerate(rings):
+            xy = np.asarray(ring.coords)[:-1] + [offset, 0.0]
+            polyline = msp.add_lwpolyline(xy.tolist(), close=True, dxfattribs={"layer": PARCEL_LAYER})
+            meta = {"parcel": index, "ring": ring_no} | ({"attrs": attrs} if ring_no == 0 else {})
+            text = json.dumps(meta, ensure_ascii=False)
+            polyline.set_xdata(APPID, [(1000, text[i:i + _CHUNK]) for i in range(0, len(text), _CHUNK)])
+        label = attrs.get("name") or attrs.get("parcel_id") or ""
+        point = row.geometry.representative_point()
+        msp.add_text(str(label), height=5.0, dxfattribs={"layer": PARCEL_LAYER + "_标注"}).set_placement(
+            (point.x + offset, point.y))
+    doc.saveas(path)
+    return path
+
+
+def _jsonable(value):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    return value if isinstance(value, (str, int, float, bool)) else str(value)

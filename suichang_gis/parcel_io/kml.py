@@ -1,0 +1,181 @@
+"""KML / KMZ parcels (Google Earth, 奥维地图), with GCJ-02 correction on request or detection.
+
+KML is lon,lat in WGS84 by definition, but 奥维地图 from 9.3 exports GCJ-02 coordinates
+(``.ovkml``/``.ovkmz``), and files traced on 高德 imagery are GCJ-02 too: a few hundred metres
+off. ``gcj02=None`` corrects when the file says so and notes when it only might be.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import geopandas as gpd
+import numpy as np
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
+
+from ..crs import LONLAT_CRS, wgs84_to_gcj02
+from .finish import finish_import
+from .result import ImportResult, ParcelImportError, read_bytes
+
+_KML_NS = "http://www.opengis.net/kml/2.2"
+_STRONG_GCJ_MARKERS = ("gcj-02", "gcj02", "火星坐标")
+_WEAK_GCJ_MARKERS = ("奥维", "ovital", "高德", "amap", "autonavi")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(element, name: str):
+    return [c for c in element if _local(c.tag) == name]
+
+
+def _descendants(element, name: str):
+    return [c for c in element.iter() if _local(c.tag) == name]
+
+
+def _coords(element, where: str) -> np.ndarray:
+    nodes = _descendants(element, "coordinates")
+    if not nodes or not (nodes[0].text or "").strip():
+        raise ParcelImportError(f"{where}：缺少坐标")
+    try:
+        values = [tuple(float(v) for v in token.split(",")[:2]) for token in nodes[0].text.split()]
+    except ValueError as exc:
+        raise ParcelImportError(f"{where}：坐标“{nodes[0].text.strip()[:40]}”不是数字") from exc
+    if any(len(v) < 2 for v in values):
+        raise ParcelImportError(f"{where}：坐标缺少纬度（应为 经度,纬度）")
+    return np.array(values)
+
+
+def _geometry(element, where: str):
+    kind = _local(element.tag)
+    if kind == "Polygon":
+        outer = _children(element, "outerBoundaryIs")
+        if not outer:
+            raise ParcelImportError(f"{where}：多边形缺少外边界")
+        holes = [_coords(h, where) for h in _children(element, "innerBoundaryIs")]
+        return Polygon(_coords(outer[0], where), holes)
+    if kind == "MultiGeometry":
+        parts = [_geometry(c, where) for c in element if _local(c.tag) in _GEOMETRY_TAGS]
+        polygons = [p for g in parts if g is not None for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"]
+        if polygons:
+            return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+        return parts[0] if parts else None
+    if kind in ("LineString", "LinearRing"):
+        return LineString(_coords(element, where))
+    if kind == "Point":
+        return Point(_coords(element, where)[0])
+    return None
+
+
+_GEOMETRY_TAGS = ("Polygon", "MultiGeometry", "LineString", "LinearRing", "Point")
+
+
+def _kml_text(path: Path) -> bytes:
+    data = read_bytes(path)
+    if path.suffix.lower() in (".kmz", ".ovkmz"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                inner = [n for n in archive.namelist() if n.lower().endswith("kml")]
+                if not inner:
+                    raise ParcelImportError(f"{path.name}：KMZ 压缩包里没有 .kml 文件")
+                return archive.read("doc.kml" if "doc.kml" in inner else inner[0])
+        except zipfile.BadZipFile as exc:
+            raise ParcelImportError(f"{path.name}：KMZ 文件损坏或不完整（不是有效的压缩包）") from exc
+    return data
+
+
+def _gcj02_decision(path: Path, text: str, gcj02: bool | None, notes: list[str]) -> bool:
+    lower = text.lower()
+    strong = path.suffix.lower() in (".ovkml", ".ovkmz") or any(m in lower for m in _STRONG_GCJ_MARKERS)
+    weak = any(m in lower for m in _WEAK_GCJ_MARKERS)
+    if gcj02 is None:
+        if strong:
+            notes.append(f"{path.name}：检测到 GCJ-02（火星坐标）标记，已纠偏为 CGCS2000（偏移约数百米）")
+            return True
+        if weak:
+            notes.append(f"{path.name}：文件来自奥维/高德，坐标可能是 GCJ-02（火星坐标）。"
+                         "未纠偏；若地块与底图偏移数百米，请勾选“GCJ-02 纠偏”重新导入")
+        return False
+    if not gcj02 and strong:
+        notes.append(f"{path.name}：文件带有 GCJ-02 标记，但按您的选择未纠偏")
+    return gcj02
+
+
+def read_kml(path: Path, *, gcj02: bool | None = None, **_options) -> ImportResult:
+    notes: list[str] = []
+    data = _kml_text(path)
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        line = exc.position[0] if exc.position else "?"
+        raise ParcelImportError(f"{path.name} 第 {line} 行：KML 格式错误，文件损坏或不完整（{exc}）") from exc
+    text = data.decode("utf-8", errors="replace")
+    correct = _gcj02_decision(path, text, gcj02, notes)
+    rows, geometries = [], []
+    for number, placemark in enumerate(_descendants(root, "Placemark"), start=1):
+        name_node = _children(placemark, "name")
+        label = (name_node[0].text or "").strip() if name_node else ""
+        where = f"{path.name} 第 {number} 个地标" + (f"（{label}）" if label else "")
+        geometry = next((_geometry(c, where) for c in placemark.iter() if _local(c.tag) in _GEOMETRY_TAGS), None)
+        row = {"name": label or None}
+        for data_node in _descendants(placemark, "Data"):
+            value = _children(data_node, "value")
+            row[data_node.get("name")] = value[0].text if value else None
+        for simple in _descendants(placemark, "SimpleData"):
+            row[simple.get("name")] = simple.text
+        rows.append(row)
+        geometries.append(geometry)
+    if not rows:
+        raise ParcelImportError(f"{path.name}：KML 中没有地标（Placemark）")
+    gdf = gpd.GeoDataFrame(rows, geometry=geometries, crs=LONLAT_CRS)
+    return finish_import(gdf, path, notes, gcj02=correct, what="地标")
+
+
+def write_kml(gdf: gpd.GeoDataFrame, path: Path, *, gcj02: bool = False, **_options) -> Path:
+    """Write parcels as KML (or KMZ by extension), lon/lat to 1e-9°, GCJ-02 on request."""
+    lonlat = gdf.to_crs(LONLAT_CRS)
+    placemarks = []
+    for _, row in lonlat.iterrows():
+        data = "".join(f'<Data name="{escape(str(k))}"><value>{escape(str(v))}</value></Data>'
+                       for k, v in row.drop(labels=[lonlat.geometry.name]).items() if _present(v))
+        polygons = getattr(row.geometry, "geoms", [row.geometry])
+        body = "".join(_polygon_kml(p, gcj02) for p in polygons)
+        if len(polygons) > 1:
+            body = f"<MultiGeometry>{body}</MultiGeometry>"
+        title = row.get("name") if _present(row.get("name")) else row.get("parcel_id")
+        placemarks.append(f"<Placemark><name>{escape(str(title))}</name><styleUrl>#parcel</styleUrl>"
+                          f"<ExtendedData>{data}</ExtendedData>{body}</Placemark>")
+    note = "坐标为 GCJ-02（火星坐标）" if gcj02 else "坐标为 CGCS2000 经纬度（与 WGS84 一致）"
+    doc = (f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{_KML_NS}"><Document>'
+           f"<name>候选地块</name><description>{note}</description>"
+           '<Style id="parcel"><LineStyle><color>ff0000ff</color><width>2</width></LineStyle>'
+           "<PolyStyle><color>400000ff</color></PolyStyle></Style>"
+           + "".join(placemarks) + "</Document></kml>\n")
+    if path.suffix.lower() == ".kmz":
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("doc.kml", doc)
+    else:
+        path.write_text(doc, encoding="utf-8")
+    return path
+
+
+def _present(value) -> bool:
+    return value is not None and not (isinstance(value, float) and np.isnan(value)) and str(value) != ""
+
+
+def _ring_kml(ring, gcj02: bool) -> str:
+    lon, lat = np.asarray(ring.coords).T
+    if gcj02:
+        lon, lat = wgs84_to_gcj02(lon, lat)
+    coords = " ".join(f"{x:.10f},{y:.10f}" for x, y in zip(lon, lat))
+    return f"<LinearRing><coordinates>{coords}</coordinates></LinearRing>"
+
+
+def _polygon_kml(polygon: Polygon, gcj02: bool) -> str:
+    holes = "".join(f"<innerBoundaryIs>{_ring_kml(r, gcj02)}</innerBoundaryIs>" for r in polygon.interiors)
+    return f"<Polygon><outerBoundaryIs>{_ring_kml(polygon.exterior, gcj02)}</outerBoundaryIs>{holes}</Polygon>"

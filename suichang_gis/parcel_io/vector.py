@@ -1,0 +1,125 @@
+"""GeoPackage, GeoJSON and Shapefile parcels through GDAL (pyogrio).
+
+Shapefile attributes come in GBK as often as in UTF-8: the encoding is taken from the ``.cpg``,
+else from the DBF language driver byte, else from the bytes themselves (valid UTF-8 or GBK),
+so Chinese text never arrives as mojibake. DBF field names hold at most 10 characters, so
+parcel fields travel under fixed short names in shapefiles.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+
+from ..crs import WORK_CRS
+from .finish import finish_import
+from .result import ImportResult, ParcelImportError, decode_text, read_bytes
+
+SHAPEFILE_NAMES = {
+    "parcel_id": "parcel_id", "name": "name", "applicant": "applicant", "industry_code": "ind_code",
+    "industry_name": "ind_name", "industrial_category": "ind_cat", "land_use": "land_use",
+    "investment_wan": "invest", "annual_tax_wan": "tax", "floor_area_ratio": "far",
+    "building_coverage": "coverage", "green_ratio": "green", "energy_tce": "energy_tce",
+    "emission_cod_t": "cod_t", "emission_nh3n_t": "nh3n_t", "emission_so2_t": "so2_t",
+    "emission_nox_t": "nox_t", "emission_vocs_t": "vocs_t", "water_m3": "water_m3",
+}
+_FROM_SHAPEFILE = {short: name for name, short in SHAPEFILE_NAMES.items()}
+# DBF language driver ids that mean a Chinese code page.
+_CHINESE_LDIDS = {0x4D: "GBK", 0x7A: "GBK"}
+
+
+def _shapefile_encoding(path: Path, notes: list[str]) -> str:
+    name = path.name
+    cpg = path.with_suffix(".cpg")
+    if cpg.exists():
+        declared = cpg.read_text(errors="replace").strip()
+        encoding = {"936": "GBK", "65001": "UTF-8", "UTF8": "UTF-8"}.get(declared.upper(), declared)
+        try:
+            "".encode(encoding)
+        except LookupError:
+            notes.append(f"{name}：.cpg 声明的编码“{declared}”无法识别，改为按内容判断")
+        else:
+            return encoding
+    dbf = path.with_suffix(".dbf")
+    data = dbf.read_bytes()
+    if len(data) > 29 and data[29] in _CHINESE_LDIDS:
+        notes.append(f"{name}：没有 .cpg，按 DBF 语言标志读取属性为 GBK")
+        return _CHINESE_LDIDS[data[29]]
+    try:
+        data.decode("utf-8")
+        return "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    notes.append(f"{name}：没有 .cpg 编码声明，按内容判断属性编码为 GBK，已按 GBK 读取（未出现乱码）")
+    return "GBK"
+
+
+def _pick_layer(path: Path, layer: str | None, notes: list[str]) -> str | None:
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # GDAL raises several types for unreadable files
+        raise ParcelImportError(f"无法读取 {path.name}：文件损坏、不完整或不是有效的矢量文件（{exc}）") from exc
+    names = [str(n) for n, _ in layers]
+    if layer is not None:
+        if layer not in names:
+            raise ParcelImportError(f"{path.name}：没有名为“{layer}”的图层。文件中的图层：{'、'.join(names)}")
+        return layer
+    if len(names) <= 1:
+        return names[0] if names else None
+    polygonal = [str(n) for n, t in layers if t and "Polygon" in str(t)]
+    chosen = "parcels" if "parcels" in names else (polygonal or names)[0]
+    notes.append(f"{path.name}：文件有 {len(names)} 个图层（{'、'.join(names)}），已导入“{chosen}”；"
+                 "可用“图层”选项选择其他图层")
+    return chosen
+
+
+def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, **_options) -> ImportResult:
+    notes: list[str] = []
+    suffix = path.suffix.lower()
+    if not path.exists():
+        raise ParcelImportError(f"找不到文件 {path}")
+    source: Path | io.BytesIO = path
+    kwargs = {}
+    if suffix == ".shp":
+        if not path.with_suffix(".shx").exists():
+            raise ParcelImportError(f"{path.name}：缺少同名的 .shx 索引文件，Shapefile 不完整，无法读取")
+        if path.with_suffix(".dbf").exists():
+            kwargs["encoding"] = _shapefile_encoding(path, notes)
+        else:
+            notes.append(f"{path.name}：缺少同名的 .dbf 属性文件，只导入了几何，地块属性为空")
+        if not path.with_suffix(".prj").exists():
+            notes.append(f"{path.name}：缺少 .prj 坐标系文件，按坐标数值判断坐标系")
+    elif suffix in (".geojson", ".json"):
+        text = decode_text(read_bytes(path), path, notes)
+        source = io.BytesIO(text.encode("utf-8"))
+    else:
+        kwargs["layer"] = _pick_layer(path, layer, notes)
+    try:
+        gdf = gpd.read_file(source, engine="pyogrio", **kwargs)
+    except Exception as exc:  # GDAL raises several types for unreadable files
+        raise ParcelImportError(f"无法读取 {path.name}：文件损坏、不完整或不是有效的矢量文件（{exc}）") from exc
+    if suffix == ".shp":
+        gdf = gdf.rename(columns={c: _FROM_SHAPEFILE[c] for c in gdf.columns if c in _FROM_SHAPEFILE})
+    gdf = gdf.drop(columns=[c for c in ("fid",) if c in gdf.columns])
+    return finish_import(gdf, path, notes, gcj02=gcj02)
+
+
+DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
+
+
+def write_vector(gdf: gpd.GeoDataFrame, path: Path, *, layer: str = "parcels", encoding: str = "UTF-8",
+                 crs: str | None = None, **_options) -> Path:
+    """Write parcels; shapefiles get short field names and a .cpg (UTF-8, or GBK on request)."""
+    suffix = path.suffix.lower()
+    out = gdf.to_crs(crs or WORK_CRS)
+    kwargs: dict = {"driver": DRIVERS[suffix], "engine": "pyogrio"}
+    if suffix == ".shp":
+        out = out.rename(columns=SHAPEFILE_NAMES)
+        kwargs["encoding"] = encoding
+    elif suffix == ".gpkg":
+        kwargs |= {"layer": layer, "promote_to_multi": True}
+    out.to_file(path, **kwargs)
+    return path
