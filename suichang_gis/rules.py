@@ -67,10 +67,12 @@ class RuleSetInfo:
     official: bool
     notice: str
     path: Path
+    applies_to: str = "all"  # "all" | "industrial" (标准地 applies to industrial land only)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "version": self.version,
-                "official": self.official, "notice": self.notice, "file": self.path.name}
+                "official": self.official, "notice": self.notice, "file": self.path.name,
+                "applies_to": self.applies_to}
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,9 @@ def parse_rule_file(path: Path) -> tuple[RuleSetInfo, list[Rule], dict, list[str
         raise RuleError(f"规则文件 {path.name}：缺少 [ruleset] 表（id、title、version）")
     info = RuleSetInfo(id=str(head["id"]), title=str(head["title"]), version=str(head["version"]),
                        official=bool(head.get("official", False)), notice=str(head.get("notice", "")),
-                       path=path)
+                       path=path, applies_to=str(head.get("applies_to", "all")))
+    if info.applies_to not in ("all", "industrial"):
+        raise RuleError(f"规则文件 {path.name}：[ruleset] applies_to 应为 all 或 industrial")
     if not info.official and not info.notice:
         raise RuleError(f"规则文件 {path.name}：official = false 时须在 notice 中说明阈值为示例")
     documents = raw.get("documents", {})

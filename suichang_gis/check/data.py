@@ -1,0 +1,234 @@
+"""Layers and parcels as the check engine holds them: shapely arrays plus attribute columns.
+
+``LayerData`` keeps a layer's geometry as a numpy array with a cached STRtree, so the GUI re-checks
+a parcel in milliseconds, and repairs invalid features with ``make_valid`` lazily — only the
+features that enter an overlay — recording which. ``read_layer_data`` reads a GeoPackage through
+its R-tree (only features near the parcels) or a GeoJSON in EPSG:4549 without importing
+geopandas, which keeps the start-up of ``suichang-gis check`` short; other sources go through
+``catalog.load_layer``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+from ..catalog import LayerSpec, MapLayer, load_layer
+from .model import LayerUse
+
+_ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+@dataclass
+class LayerData:
+    spec: LayerSpec
+    geoms: np.ndarray  # shapely geometries in EPSG:4549
+    attrs: dict[str, list]  # column name → values, one per feature
+    fids: np.ndarray  # feature numbers shown in messages
+    repairs: list[str] = field(default_factory=list)
+    checked: np.ndarray | None = None  # True where validity was checked (and repaired)
+    _tree: STRtree | None = None
+
+    def __post_init__(self):
+        if self.checked is None:
+            self.checked = np.zeros(len(self.geoms), dtype=bool)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def tree(self) -> STRtree:
+        if self._tree is None:
+            self._tree = STRtree(self.geoms)
+        return self._tree
+
+    def __len__(self) -> int:
+        return len(self.geoms)
+
+    def ensure_valid(self, idx: np.ndarray) -> None:
+        """Repair the invalid ones among features ``idx`` with make_valid, once, and note it."""
+        todo = np.unique(idx[~self.checked[idx]])
+        if not len(todo):
+            return
+        invalid = todo[~shapely.is_valid(self.geoms[todo])]
+        if len(invalid):
+            self.geoms[invalid] = shapely.make_valid(self.geoms[invalid])
+            numbers = "、".join(str(n) for n in self.fids[invalid][:20])
+            more = " 等" if len(invalid) > 20 else ""
+            self.repairs.append(f"{self.spec.title}：要素 {numbers}{more} 共 {len(invalid)} 个几何无效，"
+                                "已用 make_valid 修复后再叠加")
+            # The STRtree may keep the old envelopes: a repaired geometry never grows, so queries
+            # on it still return every candidate, and callers read self.geoms[idx].
+        self.checked[todo] = True
+
+    def value(self, column: str, i: int):
+        """Attribute value, or None when the column is absent or the value is empty/NaN."""
+        values = self.attrs.get(column)
+        if values is None:
+            return None
+        v = values[i]
+        if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
+            return None
+        return v
+
+    def use(self) -> LayerUse:
+        p = self.spec.provenance
+        return LayerUse(id=self.spec.id, title=self.spec.title, version=self.spec.version,
+                        accuracy=p.accuracy, source=p.source, licence=p.licence,
+                        file=self.spec.data.name, features_read=len(self.geoms),
+                        repairs=list(self.repairs))
+
+
+def layer_data_from_map_layer(layer: MapLayer) -> LayerData:
+    """Wrap a loaded catalog layer (already repaired by ``load_layer``)."""
+    gdf = layer.gdf
+    geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
+    attrs = {c: gdf[c].tolist() for c in gdf.columns if c != gdf.geometry.name}
+    data = LayerData(layer.spec, geoms, attrs, np.arange(1, len(gdf) + 1), list(layer.repairs))
+    data.checked[:] = True
+    return data
+
+
+class _NotLean(Exception):
+    """The source needs the general (geopandas) reader."""
+
+
+def _gpkg_srs(con, table: str) -> tuple[str, int]:
+    row = con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
+                      (table,)).fetchone()
+    if row is None:
+        raise _NotLean
+    column, srs_id = row
+    srs = con.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
+                      "WHERE srs_id = ?", (srs_id,)).fetchone()
+    if srs is None or srs[0].upper() != "EPSG" or srs[1] != 4549:
+        raise _NotLean
+    return column, srs_id
+
+
+def _gpkg_wkb(blob: bytes) -> bytes | None:
+    if blob is None:
+        return None
+    flags = blob[3]
+    if flags & 0b10000:  # empty geometry
+        return None
+    return blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111]:]
+
+
+def _read_gpkg(spec: LayerSpec, bbox) -> tuple[np.ndarray, dict, np.ndarray]:
+    con = sqlite3.connect(f"file:{spec.data}?mode=ro", uri=True)
+    try:
+        table = spec.source_layer
+        if table is None:
+            tables = [r[0] for r in con.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
+            if len(tables) != 1:
+                raise _NotLean
+            table = tables[0]
+        column, _ = _gpkg_srs(con, table)
+        info = con.execute(f'PRAGMA table_info("{table}")').fetchall()
+        pk = next((r[1] for r in info if r[5] == 1), None)
+        names = [r[1] for r in info if r[1] != column]
+        select = ", ".join(f't."{n}"' for n in [*names, column])
+        rtree = f"rtree_{table}_{column}"
+        has_rtree = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (rtree,)).fetchone()
+        if bbox is not None and has_rtree and pk:
+            rows = con.execute(
+                f'SELECT {select} FROM "{table}" t JOIN "{rtree}" r ON t."{pk}" = r.id '
+                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
+                (bbox[0], bbox[2], bbox[1], bbox[3])).fetchall()
+        else:
+            rows = con.execute(f'SELECT {select} FROM "{table}" t').fetchall()
+    except sqlite3.Error as exc:
+        raise _NotLean from exc
+    finally:
+        con.close()
+    geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows])
+    attrs = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    fids = np.asarray(attrs[pk] if pk else np.arange(1, len(rows) + 1))
+    keep = ~shapely.is_missing(geoms)
+    if not keep.all():
+        geoms, fids = geoms[keep], fids[keep]
+        attrs = {n: [v for v, k in zip(vals, keep) if k] for n, vals in attrs.items()}
+    return geoms, attrs, fids
+
+
+def _read_geojson(spec: LayerSpec, bbox) -> tuple[np.ndarray, dict, np.ndarray]:
+    raw = json.loads(spec.data.read_text(encoding="utf-8"))
+    crs = str(raw.get("crs", {}).get("properties", {}).get("name", ""))
+    if not crs.endswith(("4549", "EPSG:4549")):
+        raise _NotLean  # lon/lat GeoJSON: let geopandas/pyproj transform it
+    features = [f for f in raw.get("features", []) if f.get("geometry")]
+    geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features]) if features \
+        else np.empty(0, dtype=object)
+    names = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))
+    attrs = {n: [(f.get("properties") or {}).get(n) for f in features] for n in names}
+    fids = np.arange(1, len(features) + 1)
+    if bbox is not None and len(geoms):
+        keep = shapely.intersects(geoms, shapely.box(*bbox))
+        geoms, fids = geoms[keep], fids[keep]
+        attrs = {n: [v for v, k in zip(vals, keep) if k] for n, vals in attrs.items()}
+    return np.asarray(geoms, dtype=object), attrs, fids
+
+
+def read_layer_data(spec: LayerSpec, bbox: tuple[float, float, float, float] | None = None) -> LayerData:
+    """Read a layer for the check; with ``bbox`` only features whose envelope meets it.
+
+    Features are not validated here: the engine repairs the ones it overlays (``ensure_valid``).
+    """
+    suffix = spec.data.suffix.lower()
+    try:
+        if suffix == ".gpkg" and spec.data.exists():
+            return LayerData(spec, *_read_gpkg(spec, bbox))
+        if suffix in (".geojson", ".json") and spec.data.exists():
+            return LayerData(spec, *_read_geojson(spec, bbox))
+    except _NotLean:
+        pass
+    return layer_data_from_map_layer(load_layer(spec))
+
+
+@dataclass
+class ParcelSet:
+    """Parcels for the check: ids, names, geometry (EPSG:4549) and attribute dicts."""
+
+    ids: list[str]
+    names: list[str | None]
+    geoms: np.ndarray
+    attrs: list[dict]
+    source: str = ""
+    notes: list[str] = field(default_factory=list)  # import notes (repairs, CRS fixes)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        return tuple(shapely.total_bounds(self.geoms))
+
+
+def parcel_set_from_frame(gdf, source: str = "", notes: list[str] | None = None) -> ParcelSet:
+    """A ParcelSet from a parcel GeoDataFrame (``parcel.conform_parcels`` shape, EPSG:4549)."""
+    columns = [c for c in gdf.columns if c != gdf.geometry.name]
+    records = gdf[columns].to_dict("records")
+    ids = [str(r.get("parcel_id") or f"P{i + 1:03d}") for i, r in enumerate(records)]
+    names = [r.get("name") if isinstance(r.get("name"), str) else None for r in records]
+    geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
+    return ParcelSet(ids, names, geoms, records, source, list(notes or []))
+
+
+def parcel_set(geometries, ids=None, names=None, **columns) -> ParcelSet:
+    """A ParcelSet from shapely geometries (EPSG:4549) and attribute columns (for code and tests)."""
+    geoms = np.asarray(list(geometries), dtype=object)
+    n = len(geoms)
+    ids = [str(i) for i in ids] if ids is not None else [f"P{i + 1:03d}" for i in range(n)]
+    names = list(names) if names is not None else [None] * n
+    attrs = [{k: v[i] for k, v in columns.items()} for i in range(n)]
+    return ParcelSet(ids, names, geoms, attrs)

@@ -1,0 +1,544 @@
+"""The site check: every parcel against the 三线一单 and 标准地 rule sets.
+
+Vectorised: each rule runs once for all parcels (STRtree candidate pairs, then
+``shapely.intersection`` on arrays). Conventions the tests pin:
+
+- geometry is repaired with ``make_valid`` before any overlay (parcels here, constraint
+  features lazily in ``LayerData.ensure_valid``) and the result says so;
+- areas are planar in EPSG:4549; touching is not overlapping (an overlap needs area > 0), and
+  overlaps up to the rule's ``sliver_tolerance_m2`` are reported but do not fail;
+- a missing layer, attribute or DEM gives "not_assessed" (未评估), never a silent pass.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import shapely
+
+from ..rules import Rule, RuleSet
+from ..units import M2_PER_MU, format_area, format_length
+from .data import LayerData, ParcelSet
+from .model import CheckResult, Finding, ParcelResult
+
+CATEGORY_FIELD = "industrial_category"
+INDUSTRY_CODE_FIELD = "industry_code"
+LAND_USE_FIELD = "land_use"
+SPECIAL_VALUES = {"area_m2": lambda area: area, "area_mu": lambda area: area / M2_PER_MU}
+
+
+def _empty(v) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _number(v) -> float | None:
+    if _empty(v):
+        return None
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _field_label(name: str) -> str:
+    from ..parcel import FIELD_BY_NAME
+
+    f = FIELD_BY_NAME.get(name)
+    return f.label if f else name
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.2f}%"
+
+
+@dataclass
+class _Overlaps:
+    """Parcel × feature pairs with an overlap of positive area."""
+
+    pi: np.ndarray
+    li: np.ndarray
+    geoms: np.ndarray
+    areas: np.ndarray
+
+    def by_parcel(self, n: int) -> list[np.ndarray]:
+        order = np.argsort(self.pi, kind="stable")
+        bounds = np.searchsorted(self.pi[order], np.arange(n + 1))
+        return [order[bounds[i]:bounds[i + 1]] for i in range(n)]
+
+
+@dataclass
+class _Context:
+    parcels: ParcelSet
+    geoms: np.ndarray
+    areas: np.ndarray
+    layers: dict[str, LayerData]
+    ruleset: RuleSet
+    results: list[ParcelResult]
+    industrial: list[bool | None]
+    dem: object = None
+    used: set[str] = field(default_factory=set)
+    cache: dict = field(default_factory=dict)
+
+    def layer(self, layer_id: str) -> LayerData | None:
+        layer = self.layers.get(layer_id)
+        if layer is not None:
+            self.used.add(layer_id)
+        return layer
+
+    def overlaps(self, layer: LayerData) -> _Overlaps:
+        if layer.id not in self.cache:
+            pi, li = layer.tree.query(self.geoms)  # envelope candidates only
+            layer.ensure_valid(li)  # repair before the predicate and the overlay
+            hit = shapely.intersects(self.geoms[pi], layer.geoms[li])
+            pi, li = pi[hit], li[hit]
+            inter = shapely.intersection(self.geoms[pi], layer.geoms[li])
+            areas = shapely.area(inter)
+            keep = areas > 0  # touching is not overlapping
+            self.cache[layer.id] = _Overlaps(pi[keep], li[keep], inter[keep], areas[keep])
+        return self.cache[layer.id]
+
+    def union_overlap(self, layer: LayerData) -> tuple[np.ndarray, list, list[np.ndarray]]:
+        """Per parcel: area of the union of its overlaps with the layer, that geometry, pair rows."""
+        key = ("union", layer.id)
+        if key not in self.cache:
+            ov = self.overlaps(layer)
+            groups = ov.by_parcel(len(self.geoms))
+            areas = np.zeros(len(self.geoms))
+            geoms: list = [None] * len(self.geoms)
+            for i, rows in enumerate(groups):
+                if len(rows) == 1:
+                    areas[i], geoms[i] = ov.areas[rows[0]], ov.geoms[rows[0]]
+                elif len(rows) > 1:  # features of one layer may overlap each other
+                    geoms[i] = shapely.union_all(ov.geoms[rows])
+                    areas[i] = shapely.area(geoms[i])
+            self.cache[key] = (areas, geoms, groups)
+        return self.cache[key]
+
+
+def _finding(rule: Rule, status: str, message: str, layer: LayerData | None = None, **kw) -> Finding:
+    return Finding(rule=rule.id, title=rule.title, status=status, message=message, basis=rule.basis,
+                   ruleset=f"{rule.ruleset.id}@{rule.ruleset.version}",
+                   layer=layer.id if layer is not None else kw.pop("layer_id", None),
+                   indicative=bool(layer is not None and layer.spec.schematic),
+                   example_threshold=rule.example, **kw)
+
+
+def _missing_layer(ctx: _Context, rule: Rule, layer_id: str) -> None:
+    for r in ctx.results:
+        r.findings.append(_finding(rule, "not_assessed",
+                                   f"未加载图层“{layer_id}”，{rule.title}未评估", layer_id=layer_id))
+
+
+def _names(layer: LayerData, rows, column: str | None) -> str:
+    column = column or "name"
+    names = []
+    for li in rows:
+        v = layer.value(column, int(li))
+        names.append(str(v) if v is not None else f"要素 {layer.fids[li]}")
+    return "、".join(dict.fromkeys(names))
+
+
+def _where(geom) -> str:
+    c = shapely.centroid(geom)
+    return f"重叠部分中心位于 X={c.x:.1f}，Y={c.y:.1f}（EPSG:4549）"
+
+
+# --- rule kinds ------------------------------------------------------------------------------
+def _overlap_forbidden(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+    areas, geoms, groups = ctx.union_overlap(layer)
+    ov = ctx.overlaps(layer)
+    tol = rule.sliver_tolerance_m2
+    for i, r in enumerate(ctx.results):
+        a, ratio = float(areas[i]), float(areas[i] / ctx.areas[i]) if ctx.areas[i] else 0.0
+        if a > tol:
+            names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
+            msg = (f"与{layer.spec.title}重叠 {format_area(a)}，占地块面积 {_pct(ratio)}；"
+                   f"涉及：{names}；{_where(geoms[i])}")
+            status = rule.severity
+        elif a > 0:
+            msg = (f"与{layer.spec.title}仅有 {a:.2f} m² 的细碎重叠，不超过容差 {tol:g} m²，"
+                   "视为不重叠（多为边界数字化误差）")
+            status = "pass"
+        else:
+            msg, status = f"与{layer.spec.title}无重叠", "pass"
+        r.findings.append(_finding(rule, status, msg, layer, overlap_m2=a, overlap_ratio=ratio,
+                                   geometry=geoms[i] if a > 0 else None))
+
+
+def _inside(ctx: _Context, rule: Rule, layer: LayerData, industrial_aware: bool) -> None:
+    areas, geoms, groups = ctx.union_overlap(layer)
+    ov = ctx.overlaps(layer)
+    tol = rule.sliver_tolerance_m2
+    for i, r in enumerate(ctx.results):
+        inside = float(areas[i])
+        outside = max(float(ctx.areas[i]) - inside, 0.0)
+        ratio = inside / ctx.areas[i] if ctx.areas[i] else 0.0
+        where = _names(layer, ov.li[groups[i]], rule.get("name_field")) if len(groups[i]) else ""
+        if outside <= tol:
+            msg = f"位于{layer.spec.title}内（{where}）" if where else f"位于{layer.spec.title}内"
+            if outside > 0:
+                msg += f"；边界外仅 {outside:.2f} m²，不超过容差 {tol:g} m²"
+            status, outside_geom = "pass", None
+        else:
+            status = rule.severity
+            note = ""
+            if industrial_aware and "severity_industrial" in rule.params:
+                use = ctx.industrial[i]
+                if use:
+                    status, note = rule.params["severity_industrial"], "（工业用途）"
+                elif use is None:
+                    note = (f"（未填写用地性质，按非工业用途判定；若为工业用途则为"
+                            f"“{ {'fail': '不符合', 'warn': '警示', 'info': '信息'}[rule.params['severity_industrial']]}”）")
+            part = "完全位于" if inside <= 0 else "部分位于"
+            msg = (f"{part}{layer.spec.title}外：边界外 {format_area(outside)}，占地块面积 "
+                   f"{_pct(outside / ctx.areas[i])}{note}")
+            if where:
+                msg += f"；边界内部分属于：{where}"
+            outside_geom = shapely.difference(ctx.geoms[i], geoms[i]) if geoms[i] is not None else ctx.geoms[i]
+        r.findings.append(_finding(rule, status, msg, layer, overlap_m2=inside, overlap_ratio=ratio,
+                                   geometry=outside_geom))
+
+
+def _admission_entry(rule: Rule, key) -> dict | None:
+    return next((e for e in rule.params["admission"] if str(e["key"]) == str(key)), None)
+
+
+def _admission_verdict(entry: dict, category, code) -> tuple[str, str]:
+    """(status, reason) of one 准入清单 entry for the parcel's 工业项目类别 and 行业代码."""
+    code = "" if _empty(code) else str(code).strip().upper()
+    if code and any(code.startswith(str(p).upper()) for p in entry.get("forbid_industries", ())):
+        return "fail", f"行业代码 {code} 属于禁止类行业"
+    if not _empty(category) and category in entry.get("forbid_categories", ()):
+        return "fail", f"{category}工业项目属于禁止类"
+    if code and any(code.startswith(str(p).upper()) for p in entry.get("restrict_industries", ())):
+        return "warn", f"行业代码 {code} 属于限制类行业"
+    if not _empty(category) and category in entry.get("restrict_categories", ()):
+        return "warn", f"{category}工业项目属于限制类（须满足附加条件）"
+    return "pass", "准入清单未禁止或限制"
+
+
+def _control_units(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+    ov = ctx.overlaps(layer)
+    groups = ov.by_parcel(len(ctx.geoms))
+    tol = rule.sliver_tolerance_m2
+    p = rule.params
+    for i, r in enumerate(ctx.results):
+        attrs = ctx.parcels.attrs[i]
+        category, code = attrs.get(CATEGORY_FIELD), attrs.get(INDUSTRY_CODE_FIELD)
+        rows = [k for k in groups[i] if ov.areas[k] > tol]
+        if not rows:
+            r.findings.append(_finding(rule, "not_assessed",
+                                       f"地块未落入任何{layer.spec.title}（数据可能不完整），准入清单未评估", layer))
+            continue
+        for k in sorted(rows, key=lambda k: -ov.areas[k]):
+            li = int(ov.li[k])
+            unit_code = layer.value(p.get("code_field", "unit_code"), li)
+            unit_name = layer.value(p.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
+            klass = layer.value(p["class_field"], li) or "类别未知"
+            subtype = layer.value(p.get("subtype_field", ""), li)
+            key = layer.value(p["key_field"], li)
+            a, ratio = float(ov.areas[k]), float(ov.areas[k] / ctx.areas[i])
+            head = (f"{unit_name}（{unit_code or '无编码'}，{klass}{'·' + subtype if subtype else ''}）"
+                    f"内 {format_area(a)}，占地块 {_pct(ratio)}")
+            entry = _admission_entry(rule, key) if key is not None else None
+            if entry is None:
+                status, tail = "not_assessed", f"单元准入清单编号“{key}”在规则集中没有条目，准入结论未评估"
+            elif _empty(category) and _empty(code):
+                status, tail = "not_assessed", "地块未填写工业项目类别和行业代码，准入结论未评估"
+            else:
+                status, reason = _admission_verdict(entry, category, code)
+                if status == "pass" and _empty(category) and ctx.industrial[i] is not False:
+                    status, reason = "not_assessed", "未填写工业项目类别，类别准入未评估"
+                tail = f"准入清单（{entry.get('label', key)}）：{reason}。{entry.get('message', '')}"
+            r.findings.append(_finding(rule, status, f"{head}；{tail}", layer, overlap_m2=a,
+                                       overlap_ratio=ratio, unit_code=unit_code,
+                                       geometry=ov.geoms[k]))
+
+
+def _parcel_value(ctx: _Context, i: int, name: str) -> float | None:
+    if name in SPECIAL_VALUES:
+        return SPECIAL_VALUES[name](float(ctx.areas[i]))
+    return _number(ctx.parcels.attrs[i].get(name))
+
+
+def _capacity_item(ctx: _Context, layer: LayerData, li: int, i: int, item: dict) -> tuple[str, str]:
+    label = item.get("label", "")
+    if "target_field" in item:
+        target = layer.value(item["target_field"], li)
+        status = layer.value(item.get("status_field", ""), li)
+        emissions = [_parcel_value(ctx, i, f) for f in item.get("parcel_fields", ())]
+        if target is None:
+            return "not_assessed", f"{label}：单元无质量目标数据，未评估"
+        if status is None:
+            return "not_assessed", f"{label}：目标 {target}，单元现状达标情况无数据，未评估"
+        if any(e is None for e in emissions):
+            return "not_assessed", f"{label}：目标 {target}，现状 {status}；地块排放量未填写，未评估"
+        if status in item.get("bad_status", ()) and sum(emissions) > 0:
+            return "warn", f"{label}：目标 {target}，现状 {status}，新增排放须区域削减替代"
+        return "pass", f"{label}：目标 {target}，现状 {status}"
+    headroom = _number(layer.value(item["headroom_field"], li))
+    demand = _parcel_value(ctx, i, item["parcel_field"])
+    unit = item.get("unit", "")
+    if headroom is None:
+        return "not_assessed", f"{label}：单元余量无数据，未评估"
+    if demand is None:
+        return "not_assessed", f"{label}：地块“{_field_label(item['parcel_field'])}”未填写，未评估"
+    demand *= float(item.get("factor", 1.0))
+    if demand > headroom:
+        return "warn", f"{label}：需 {demand:.4g} {unit}，单元余量 {headroom:.4g} {unit}，余量不足"
+    return "pass", f"{label}：需 {demand:.4g} {unit}，单元余量 {headroom:.4g} {unit}"
+
+
+def _unit_capacity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+    ov = ctx.overlaps(layer)
+    groups = ov.by_parcel(len(ctx.geoms))
+    order = {"pass": 0, "not_assessed": 1, "warn": 2}
+    for i, r in enumerate(ctx.results):
+        rows = [k for k in groups[i] if ov.areas[k] > rule.sliver_tolerance_m2]
+        if not rows:
+            r.findings.append(_finding(rule, "not_assessed",
+                                       f"地块未落入任何{layer.spec.title}，{rule.title}未评估", layer))
+            continue
+        for k in sorted(rows, key=lambda k: -ov.areas[k]):
+            li = int(ov.li[k])
+            verdicts = [_capacity_item(ctx, layer, li, i, item) for item in rule.params["items"]]
+            worst = max((s for s, _ in verdicts), key=order.get)
+            status = rule.severity if worst == "warn" else worst
+            unit_name = layer.value(rule.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
+            unit_code = layer.value("unit_code", li)
+            msg = f"{unit_name}：" + "；".join(m for _, m in verdicts)
+            r.findings.append(_finding(rule, status, msg, layer, overlap_m2=float(ov.areas[k]),
+                                       overlap_ratio=float(ov.areas[k] / ctx.areas[i]),
+                                       unit_code=unit_code))
+
+
+def _proximity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+    buffer_m = float(rule.params["buffer_m"])
+    areas, geoms, groups = ctx.union_overlap(layer)
+    ov = ctx.overlaps(layer)
+    pi, li = layer.tree.query(ctx.geoms, predicate="dwithin", distance=buffer_m)
+    layer.ensure_valid(li)
+    dist = shapely.distance(ctx.geoms[pi], layer.geoms[li])
+    for i, r in enumerate(ctx.results):
+        if areas[i] > rule.sliver_tolerance_m2:
+            names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
+            r.findings.append(_finding(
+                rule, rule.get("inside_severity", rule.severity),
+                f"位于{layer.spec.title}内：重叠 {format_area(areas[i])}，占地块 {_pct(areas[i] / ctx.areas[i])}；"
+                f"涉及：{names}", layer, overlap_m2=float(areas[i]),
+                overlap_ratio=float(areas[i] / ctx.areas[i]), distance_m=0.0, geometry=geoms[i]))
+            continue
+        mine = pi == i
+        if mine.any():
+            j = int(np.argmin(np.where(mine, dist, np.inf)))
+            d, feature = float(dist[j]), int(li[j])
+            name = _names(layer, [feature], rule.get("name_field"))
+            r.findings.append(_finding(
+                rule, rule.severity, f"距{name} {format_length(d)}，在 {format_length(buffer_m)} 控制距离内",
+                layer, distance_m=d, geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[feature])))
+        else:
+            r.findings.append(_finding(rule, "pass", f"{format_length(buffer_m)} 范围内无{layer.spec.title}",
+                                       layer, distance_m=None))
+
+
+def _indicator(ctx: _Context, rule: Rule) -> None:
+    p = rule.params
+    unit = p.get("unit", "")
+    for i, r in enumerate(ctx.results):
+        attrs = ctx.parcels.attrs[i]
+        values = {name: _number(attrs.get(name)) for name in p["numerator"]}
+        missing = [_field_label(n) for n, v in values.items() if v is None]
+        if missing:
+            r.findings.append(_finding(rule, "not_assessed",
+                                       f"地块未填写“{'、'.join(missing)}”，{rule.title}未评估"))
+            continue
+        value = sum(values.values())
+        if "denominator" in p:
+            value /= _parcel_value(ctx, i, p["denominator"])
+        lo, hi = p.get("min"), p.get("max")
+        for o in p.get("overrides", ()):
+            if str(attrs.get(o["field"])) == str(o["value"]):
+                lo, hi = o.get("min", lo), o.get("max", hi)
+                break
+        bounds = [b for b in (f"≥ {lo:g}{unit}" if lo is not None else "",
+                              f"≤ {hi:g}{unit}" if hi is not None else "") if b]
+        threshold = "，".join(bounds) + ("（示例阈值）" if rule.example else "")
+        ok = (lo is None or value >= lo) and (hi is None or value <= hi)
+        verb = "满足" if ok else "不满足"
+        r.findings.append(_finding(rule, "pass" if ok else rule.severity,
+                                   f"{rule.title} {value:,.2f}{unit}，{verb}控制值 {threshold}",
+                                   value=value, threshold=threshold))
+
+
+def _nearest(ctx: _Context, rule: Rule) -> None:
+    layers = [layer for lid in rule.params["layers"] if (layer := ctx.layer(lid)) is not None and len(layer)]
+    max_m = float(rule.params["max_m"])
+    if not layers:
+        for r in ctx.results:
+            r.findings.append(_finding(rule, "not_assessed",
+                                       f"未加载{'、'.join(rule.params['layers'])}图层，{rule.title}未评估"))
+        return
+    best = np.full(len(ctx.geoms), np.inf)
+    which: list = [None] * len(ctx.geoms)
+    for layer in layers:
+        (pi, li), dist = layer.tree.query_nearest(ctx.geoms, return_distance=True, all_matches=False)
+        for p_, l_, d in zip(pi, li, dist):
+            if d < best[p_]:
+                best[p_], which[p_] = d, (layer, int(l_))
+    for i, r in enumerate(ctx.results):
+        layer, li = which[i]
+        d = float(best[i])
+        name = _names(layer, [li], "name")
+        status = layer.value("status", li)
+        label = f"{layer.spec.title}“{name}”" + (f"（{status}）" if status else "")
+        ok = d <= max_m
+        r.findings.append(_finding(
+            rule, "pass" if ok else rule.severity,
+            f"距最近的{label} {format_length(d)}，{'在' if ok else '超出'}控制距离 {format_length(max_m)}"
+            f"{'内' if ok else ''}{'（示例阈值）' if rule.example else ''}",
+            layer, distance_m=d, threshold=f"≤ {max_m:g} m",
+            geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[li])))
+
+
+def _slope(ctx: _Context, rule: Rule) -> None:
+    if ctx.dem is None:
+        for r in ctx.results:
+            r.findings.append(_finding(rule, "not_assessed", "未加载数字高程模型（DEM），土地平整未评估"))
+        return
+    from .slope import parcel_slopes
+
+    stats = parcel_slopes(ctx.dem, ctx.geoms)
+    max_mean, max_max = rule.get("max_mean_deg"), rule.get("max_max_deg")
+    for r, (mean, top) in zip(ctx.results, stats):
+        if mean is None:
+            r.findings.append(_finding(rule, "not_assessed", "地块不在 DEM 范围内，土地平整未评估"))
+            continue
+        ok = (max_mean is None or mean <= max_mean) and (max_max is None or top <= max_max)
+        r.findings.append(_finding(
+            rule, "pass" if ok else rule.severity,
+            f"平均坡度 {mean:.1f}°，最大坡度 {top:.1f}°（控制值：平均 ≤ {max_mean:g}°，最大 ≤ {max_max:g}°"
+            f"{'，示例阈值' if rule.example else ''}）", value=mean,
+            threshold=f"平均 ≤ {max_mean:g}°，最大 ≤ {max_max:g}°"))
+
+
+_LAYER_KINDS = {
+    "overlap_forbidden": _overlap_forbidden,
+    "inside_required": lambda ctx, rule, layer: _inside(ctx, rule, layer, True),
+    "inside_any": lambda ctx, rule, layer: _inside(ctx, rule, layer, False),
+    "control_units": _control_units,
+    "unit_capacity": _unit_capacity,
+    "proximity": _proximity,
+}
+_PLAIN_KINDS = {"indicator": _indicator, "nearest": _nearest, "slope": _slope}
+
+
+# --- context -----------------------------------------------------------------------------------
+def _overlapping_names(ctx: _Context, layer_id: str, column: str) -> list[list[str]]:
+    layer = ctx.layer(layer_id)
+    if layer is None or not len(layer):
+        return [[] for _ in ctx.results]
+    ov = ctx.overlaps(layer)
+    return [list(dict.fromkeys(_names(layer, [li], column) for li in ov.li[rows]))
+            for rows in ov.by_parcel(len(ctx.geoms))]
+
+
+def project_layer_ids(layers: dict[str, LayerData], ruleset: RuleSet) -> list[str]:
+    """Layers holding plan projects: catalog 专栏 in the context's ``project_zhuanlan``."""
+    wanted = set(ruleset.context.get("project_zhuanlan", ()))
+    zones = set(ruleset.context.get("zone_layers", ()))
+    return [lid for lid, layer in layers.items()
+            if lid not in zones and wanted & set(layer.spec.zhuanlan)]
+
+
+def _context(ctx: _Context, project_ids: list[str]) -> None:
+    c = ctx.ruleset.context
+    townships = _overlapping_names(ctx, c.get("township_layer", "townships"), c.get("township_field", "name"))
+    zones = [[] for _ in ctx.results]
+    for lid in c.get("zone_layers", ()):
+        for i, names in enumerate(_overlapping_names(ctx, lid, c.get("zone_field", "name"))):
+            zones[i].extend(names)
+    distance = float(c.get("project_distance_m", 1000.0))
+    projects: list[list[dict]] = [[] for _ in ctx.results]
+    for lid in project_ids:
+        layer = ctx.layer(lid)
+        if layer is None or not len(layer):
+            continue
+        pi, li = layer.tree.query(ctx.geoms, predicate="dwithin", distance=distance)
+        layer.ensure_valid(li)
+        dist = shapely.distance(ctx.geoms[pi], layer.geoms[li])
+        for p_, l_, d in zip(pi, li, dist):
+            projects[p_].append({"layer": lid, "layer_title": layer.spec.title,
+                                 "name": _names(layer, [l_], "name"), "distance_m": float(d),
+                                 "indicative": layer.spec.schematic})
+    for r, t, z, p in zip(ctx.results, townships, zones, projects):
+        r.townships, r.zones = t, z
+        nearest: dict = {}  # one entry per project (a project may have several features)
+        for x in sorted(p, key=lambda x: x["distance_m"]):
+            nearest.setdefault((x["layer"], x["name"]), x)
+        r.projects = list(nearest.values())
+
+
+def _is_industrial(attrs: dict, land_uses: frozenset[str]) -> bool | None:
+    """True/False from 用地性质 or 工业项目类别; None when neither is given."""
+    category, use = attrs.get(CATEGORY_FIELD), attrs.get(LAND_USE_FIELD)
+    if not _empty(category):
+        return True
+    if _empty(use):
+        return None
+    return str(use).strip() in land_uses
+
+
+def run_check(parcels: ParcelSet, layers: dict[str, LayerData], ruleset: RuleSet, *, dem=None,
+              project_layers: list[str] | None = None) -> CheckResult:
+    """Check every parcel against every rule; layers are keyed by catalog id (EPSG:4549).
+
+    ``dem`` is an optional elevation raster (see ``check.slope``); without it 土地平整 is 未评估.
+    ``project_layers`` defaults to the layers whose 专栏 the rule set's context names.
+    """
+    geoms = parcels.geoms.copy()
+    results = [ParcelResult(id=pid, name=name, area_m2=0.0) for pid, name in zip(parcels.ids, parcels.names)]
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    if len(invalid):
+        geoms[invalid] = shapely.make_valid(geoms[invalid])
+        for i in invalid:
+            results[i].repairs.append("地块几何无效（如自相交），已用 make_valid 修复后核查")
+    polygonal = [shapely.get_parts(g) for g in geoms]  # make_valid may leave stray lines
+    geoms = np.asarray([g if g.geom_type in ("Polygon", "MultiPolygon")
+                        else shapely.union_all([p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")])
+                        for g, parts in zip(geoms, polygonal)], dtype=object)
+    shapely.prepare(geoms)
+    areas = shapely.area(geoms)
+    for r, g, a in zip(results, geoms, areas):
+        r.area_m2, r.geometry = float(a), g
+    industrial = [_is_industrial(a, ruleset.industrial_land_uses) for a in parcels.attrs]
+    ctx = _Context(parcels, geoms, areas, layers, ruleset, results, industrial, dem)
+    for rule in ruleset.rules:
+        if rule.kind in _LAYER_KINDS:
+            layer = ctx.layer(rule.params["layer"])
+            if layer is None:
+                _missing_layer(ctx, rule, rule.params["layer"])
+            else:
+                _LAYER_KINDS[rule.kind](ctx, rule, layer)
+        else:
+            _PLAIN_KINDS[rule.kind](ctx, rule)
+    _not_applicable(ctx)
+    _context(ctx, project_layers if project_layers is not None else project_layer_ids(layers, ruleset))
+    return CheckResult(rulesets=list(ruleset.infos), layers=[layers[lid].use() for lid in sorted(ctx.used)],
+                       parcels=results, generated=datetime.now().astimezone().isoformat(timespec="seconds"),
+                       parcel_source=parcels.source, notes=list(parcels.notes))
+
+
+def _not_applicable(ctx: _Context) -> None:
+    """Replace the findings of industrial-only rule sets by one note on non-industrial parcels."""
+    for info in ctx.ruleset.infos:
+        if info.applies_to != "industrial":
+            continue
+        tag = f"{info.id}@{info.version}"
+        for r, industrial in zip(ctx.results, ctx.industrial):
+            if industrial is False:
+                r.findings = [f for f in r.findings if f.ruleset != tag]
+                r.findings.append(Finding(rule=info.id, title=info.title, status="info", ruleset=tag,
+                                          message=f"拟用地性质不是工业用地，{info.title}不适用"))

@@ -1,0 +1,85 @@
+"""Reading what a check needs: the rule set's layers (only features near the parcels where an
+overlap is all that matters) and the parcels themselves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..catalog import LayerSpec, override_layer
+from ..rules import RuleSet
+from .data import LayerData, ParcelSet, parcel_set_from_frame, read_layer_data
+
+# Rule kinds that only need features overlapping the parcels (read through the spatial index).
+_OVERLAP_KINDS = {"overlap_forbidden", "inside_required", "inside_any", "control_units", "unit_capacity"}
+
+
+def parse_use_layer(text: str) -> tuple[str, Path, str | None]:
+    """``ID=PATH[:LAYERNAME]`` → (id, path, layer name); raise ValueError in Chinese."""
+    layer_id, sep, rest = text.partition("=")
+    if not sep or not layer_id.strip() or not rest.strip():
+        raise ValueError(f"--use-layer 应写成 图层编号=文件[:图层名]，而不是“{text}”")
+    path, source_layer = rest, None
+    head, colon, tail = rest.rpartition(":")
+    # A ":" that is not a Windows drive letter separates the layer name.
+    if colon and head and not (len(head) == 1 and head.isalpha()) and "/" not in tail and "\\" not in tail:
+        path, source_layer = head, tail or None
+    return layer_id.strip(), Path(path), source_layer
+
+
+def apply_use_layers(specs: list[LayerSpec], overrides: list[str]) -> list[LayerSpec]:
+    """Point catalog layers at other files for this run (``--use-layer``)."""
+    by_id = {s.id: s for s in specs}
+    for text in overrides:
+        layer_id, path, source_layer = parse_use_layer(text)
+        if layer_id not in by_id:
+            raise ValueError(f"--use-layer：没有编号为“{layer_id}”的图层。可用的图层：{', '.join(sorted(by_id))}")
+        if not path.exists():
+            raise ValueError(f"--use-layer：文件不存在：{path}")
+        by_id[layer_id] = override_layer(by_id[layer_id], path, source_layer)
+    return list(by_id.values())
+
+
+def layers_needed(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, bool]:
+    """Layer id → True if only its features overlapping the parcels are needed."""
+    overlap_only: dict[str, bool] = {}
+    for rule in ruleset.rules:
+        for lid in rule.layer_ids:
+            overlap_only[lid] = overlap_only.get(lid, True) and rule.kind in _OVERLAP_KINDS
+    c = ruleset.context
+    for lid in (c.get("township_layer", "townships"), *c.get("zone_layers", ())):
+        overlap_only.setdefault(lid, True)
+    wanted = set(c.get("project_zhuanlan", ()))
+    for spec in specs:
+        if wanted & set(spec.zhuanlan) and spec.id not in c.get("zone_layers", ()):
+            overlap_only[spec.id] = False
+    present = {s.id for s in specs}
+    return {lid: only for lid, only in overlap_only.items() if lid in present}
+
+
+def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], bbox=None) -> dict[str, LayerData]:
+    """Read every layer the rule set and the context use; ``bbox`` limits overlap-only layers."""
+    by_id = {s.id: s for s in specs}
+    return {lid: read_layer_data(by_id[lid], bbox if only else None)
+            for lid, only in layers_needed(ruleset, specs).items()}
+
+
+def read_parcel_set(path: Path) -> ParcelSet:
+    """Parcels from any file the parcel import reads (or a project GeoPackage)."""
+    path = Path(path)
+    if not path.exists():
+        raise ValueError(f"地块文件不存在：{path}")
+    try:
+        from ..parcel_io import read_parcels
+    except ImportError:
+        read_parcels = None
+    if read_parcels is not None:
+        result = read_parcels(path)
+        return parcel_set_from_frame(result.parcels, path.name, list(result.notes))
+    import geopandas as gpd
+
+    from ..catalog import repair_geometry
+    from ..parcel import conform_parcels
+
+    gdf = gpd.read_file(path)
+    gdf, notes = repair_geometry(conform_parcels(gdf), path.name)
+    return parcel_set_from_frame(gdf, path.name, notes)

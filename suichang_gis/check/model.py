@@ -1,0 +1,175 @@
+"""The one result model of the site check; ``to_dict()`` gives the JSON contract.
+
+A ``CheckResult`` holds the rule sets and data layers used and one ``ParcelResult`` per parcel,
+each with its ``Finding``s. Geometry (the parcel, overlaps) stays on the objects for maps and is
+not part of the JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..rules import Basis, RuleSetInfo
+from ..units import M2_PER_MU
+
+STATUS_LABELS = {"pass": "通过", "warn": "警示", "fail": "不符合", "info": "信息", "not_assessed": "未评估"}
+# Parcel status: the worst finding wins; "not assessed" keeps a parcel from passing silently.
+_RANK = {"info": 0, "pass": 0, "not_assessed": 1, "warn": 1, "fail": 2}
+AREA_CONVENTION = ("面积为 CGCS2000 3度带 CM120E（EPSG:4549）高斯-克吕格投影平面面积，"
+                   "与“三线一单”成果的计算口径一致（非椭球面积）。1 亩 = 10000/15 m²。")
+INDICATIVE_NOTICE = "本结果使用了示意图层，结论仅供参考（示意），不得作为审批依据。"
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+@dataclass
+class Finding:
+    rule: str
+    title: str
+    status: str  # pass | warn | fail | info | not_assessed
+    message: str  # Chinese, one or two sentences
+    basis: Basis | None = None
+    ruleset: str = ""  # "id@version"
+    layer: str | None = None
+    overlap_m2: float | None = None
+    overlap_ratio: float | None = None  # share of the parcel area, 0–1
+    distance_m: float | None = None
+    value: float | None = None  # indicator value
+    threshold: str | None = None  # e.g. "≥ 300 万元/亩"
+    unit_code: str | None = None  # 环境管控单元 code for per-unit findings
+    indicative: bool = False  # a 示意 layer was used
+    example_threshold: bool = False  # the threshold/list entry is an example, not official
+    geometry: Any = field(default=None, repr=False, compare=False)  # overlap or nearest line
+
+    @property
+    def overlap_mu(self) -> float | None:
+        return None if self.overlap_m2 is None else self.overlap_m2 / M2_PER_MU
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    def to_dict(self) -> dict:
+        return {
+            "rule": self.rule, "title": self.title, "ruleset": self.ruleset, "layer": self.layer,
+            "status": self.status, "overlap_m2": _round(self.overlap_m2),
+            "overlap_mu": _round(self.overlap_mu, 4), "overlap_ratio": _round(self.overlap_ratio, 6),
+            "distance_m": _round(self.distance_m), "value": _round(self.value, 4),
+            "threshold": self.threshold, "unit_code": self.unit_code, "message": self.message,
+            "basis": self.basis.to_dict() if self.basis else None,
+            "indicative": self.indicative, "example_threshold": self.example_threshold,
+        }
+
+
+@dataclass
+class ParcelResult:
+    id: str
+    name: str | None
+    area_m2: float
+    findings: list[Finding] = field(default_factory=list)
+    townships: list[str] = field(default_factory=list)
+    zones: list[str] = field(default_factory=list)
+    projects: list[dict] = field(default_factory=list)  # {"layer", "name", "distance_m"}
+    repairs: list[str] = field(default_factory=list)
+    geometry: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def area_mu(self) -> float:
+        return self.area_m2 / M2_PER_MU
+
+    @property
+    def status(self) -> str:
+        worst = max((_RANK[f.status] for f in self.findings), default=0)
+        return ("pass", "warn", "fail")[worst]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def indicative(self) -> bool:
+        return any(f.indicative for f in self.findings)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "name": self.name, "area_m2": _round(self.area_m2),
+            "area_mu": _round(self.area_mu, 4), "townships": self.townships, "zones": self.zones,
+            "status": self.status, "indicative": self.indicative,
+            "projects_nearby": [{**p, "distance_m": _round(p["distance_m"])} for p in self.projects],
+            "repairs": self.repairs,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class LayerUse:
+    """A data layer the check read, with what a report must say about it."""
+
+    id: str
+    title: str
+    version: str
+    accuracy: str  # 权威 | 示意
+    source: str
+    licence: str
+    file: str
+    features_read: int
+    repairs: list[str] = field(default_factory=list)
+
+    @property
+    def schematic(self) -> bool:
+        return self.accuracy == "示意"
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "version": self.version,
+                "accuracy": self.accuracy, "source": self.source, "licence": self.licence,
+                "file": self.file, "features_read": self.features_read, "repairs": self.repairs}
+
+
+@dataclass
+class CheckResult:
+    rulesets: list[RuleSetInfo]
+    layers: list[LayerUse]
+    parcels: list[ParcelResult]
+    generated: str  # ISO time
+    parcel_source: str = ""
+    notes: list[str] = field(default_factory=list)  # e.g. missing layers, parcel repairs
+
+    @property
+    def indicative(self) -> bool:
+        return any(p.indicative for p in self.parcels)
+
+    @property
+    def example_thresholds(self) -> bool:
+        return any(not r.official for r in self.rulesets)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pass": 0, "warn": 0, "fail": 0}
+        for p in self.parcels:
+            counts[p.status] += 1
+        return counts
+
+    def notices(self) -> list[str]:
+        """Chinese notices every report shows at the top."""
+        out = [AREA_CONVENTION]
+        if self.indicative:
+            schematic = "、".join(layer.title for layer in self.layers if layer.schematic)
+            out.append(f"{INDICATIVE_NOTICE}示意图层：{schematic}。")
+        out.extend(r.notice for r in self.rulesets if not r.official)
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "generated": self.generated,
+            "parcel_source": self.parcel_source,
+            "rulesets": [r.to_dict() for r in self.rulesets],
+            "area_convention": AREA_CONVENTION,
+            "indicative": self.indicative,
+            "notices": self.notices(),
+            "notes": self.notes,
+            "layers": [layer.to_dict() for layer in self.layers],
+            "summary": self.counts(),
+            "parcels": [p.to_dict() for p in self.parcels],
+        }
