@@ -110,6 +110,58 @@ def cmd_conflicts(args) -> int:
     return 0
 
 
+def _parcels(path, check: bool):
+    """(MapLayer, CheckResult or None) for --parcels, or (None, None)."""
+    if not path:
+        return None, None
+    from .parcel_layer import load_parcel_layer
+
+    try:
+        return load_parcel_layer(Path(path), check=check)
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def cmd_print(args) -> int:
+    from .layout import LayoutError, load_templates, print_map
+    from .parcel_layer import summary_lines
+
+    templates = load_templates()
+    if args.list:
+        for template in templates.values():
+            print(f"{template.id}\t{template.title}")
+        return 0
+    if not args.template or not args.out:
+        raise UserError("请给出模板编号和 --out 输出文件（suichang-gis print --list 列出模板）")
+    parcels, result = _parcels(args.parcels, check=not args.no_check)
+    try:
+        layout = print_map(args.template, Path(args.out), paper=args.paper, orientation=args.orientation,
+                           title=args.title, extra_layers=[parcels] if parcels else None,
+                           user_catalog=args.catalog, dpi=args.dpi, maker=args.maker,
+                           extra_notes=summary_lines(result) if result else None)
+    except LayoutError as exc:
+        raise UserError(str(exc)) from exc
+    for note in layout.notes:
+        if note.startswith("模板图层"):
+            print(f"注意：{note}", file=sys.stderr)
+    print(f"已写出 {args.out}（{args.paper} {'横向' if args.orientation == 'landscape' else '纵向'}，"
+          f"比例尺 1:{layout.scale_denominator}）")
+    return 0
+
+
+def cmd_webmap(args) -> int:
+    from .webmap import WebMapError, write_webmap
+
+    parcels, _ = _parcels(args.parcels, check=not args.no_check)
+    try:
+        out = write_webmap(Path(args.out), extra_layers=[parcels] if parcels else None,
+                           tiles=args.tiles, user_catalog=args.catalog)
+    except WebMapError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"已写出 {out}（{out.stat().st_size / 1e6:.1f} MB，离线可用）")
+    return 0
+
+
 def _add_check_inputs(p) -> None:
     p.add_argument("--rules", type=Path, action="append",
                    help="规则文件（TOML，可重复）；默认 resources/rules 下全部规则集")
@@ -145,6 +197,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="另存为 JSON 文件")
     _add_check_inputs(p)
     p.set_defaults(func=cmd_conflicts)
+
+    p = sub.add_parser("print", help="按模板输出会议用图（.pdf/.png/.svg）；--list 列出模板")
+    p.add_argument("template", nargs="?", help="模板编号，例如 zones")
+    p.add_argument("--list", action="store_true", help="列出模板编号与图名")
+    p.add_argument("--paper", default="A3", choices=["A4", "A3", "A2", "A1", "A0"], help="纸张，默认 A3")
+    p.add_argument("--orientation", default="landscape", choices=["landscape", "portrait"],
+                   help="方向：landscape 横向（默认）或 portrait 纵向")
+    p.add_argument("--parcels", help="候选地块文件（地块导入支持的任何格式），按核查结论着色")
+    p.add_argument("--no-check", action="store_true", help="只画地块，不做核查")
+    p.add_argument("--title", help="图名，默认用模板的图名")
+    p.add_argument("--maker", default="遂昌县规划工作台", help="制图单位")
+    p.add_argument("--dpi", type=float, default=300, help="PNG 分辨率，默认 300")
+    p.add_argument("--out", help="输出文件，格式由扩展名决定（.pdf/.png/.svg）")
+    p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")
+    p.set_defaults(func=cmd_print)
+
+    p = sub.add_parser("webmap", help="输出离线可用的网页地图（单个 HTML 文件）")
+    p.add_argument("--parcels", help="候选地块文件，按核查结论着色，弹窗列出核查结果")
+    p.add_argument("--no-check", action="store_true", help="只画地块，不做核查")
+    p.add_argument("--tiles", choices=["OpenStreetMap"], help="可选底图（需联网）")
+    p.add_argument("--out", required=True, help="输出 HTML 文件")
+    p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")
+    p.set_defaults(func=cmd_webmap)
     return parser
 
 

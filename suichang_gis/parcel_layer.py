@@ -1,0 +1,72 @@
+"""Candidate parcels as a map layer, coloured by their check status (print and web map alike)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+
+from .catalog import LayerSpec, MapLayer, Provenance, Style
+
+PARCEL_LAYER_ID = "parcels"
+STATUS_FIELD = "check_status"
+FINDINGS_FIELD = "check_findings"
+UNCHECKED = "未核查"
+# Keys are ParcelResult.status_label values of suichang_gis.check.
+STATUS_COLOURS = {"通过": "#2e9e4f", "警示": "#f0a30a", "不符合": "#d62728", UNCHECKED: "#9e9e9e"}
+
+
+def parcel_spec(source: str) -> LayerSpec:
+    return LayerSpec(
+        id=PARCEL_LAYER_ID, title="候选地块", group="一城五区", geometry_type="Polygon",
+        data=Path(source), version="user",
+        provenance=Provenance(source=f"用户提供的候选地块（{source}）", licence="用户提供",
+                              accuracy="权威", method="由用户绘制或导入"),
+        style=Style(fill=STATUS_COLOURS[UNCHECKED], stroke="#7b1e1e", stroke_width=1.4,
+                    opacity=0.75, fill_field=STATUS_FIELD, fill_by=dict(STATUS_COLOURS),
+                    label_field="parcel_id", label_size=8.0, label_color="#7b1e1e"),
+        zorder=200)
+
+
+def parcel_layer(parcels: gpd.GeoDataFrame, check=None, source: str = "候选地块") -> MapLayer:
+    """A ``MapLayer`` of the parcels with ``check_status`` (Chinese label) and ``check_findings``.
+
+    ``check`` is a ``suichang_gis.check.CheckResult`` for these parcels, matched by
+    ``parcel_id``; parcels it does not cover (or all, without it) are 未核查.
+    """
+    gdf = parcels.copy()
+    by_id = {str(p.id): p for p in check.parcels} if check is not None else {}
+    results = [by_id.get(str(pid)) for pid in gdf["parcel_id"]]
+    gdf[STATUS_FIELD] = [r.status_label if r else UNCHECKED for r in results]
+    gdf[FINDINGS_FIELD] = [finding_lines(r) if r else "" for r in results]
+    return MapLayer(parcel_spec(source), gdf)
+
+
+def finding_lines(result) -> str:
+    """The findings of one ``ParcelResult``, worst first, one per line."""
+    order = {"fail": 0, "warn": 1, "not_assessed": 2, "pass": 3, "info": 4}
+    findings = sorted(result.findings, key=lambda f: order.get(f.status, 5))
+    return "\n".join(f"[{f.status_label}] {f.title}：{f.message}" for f in findings)
+
+
+def summary_lines(check) -> list[str]:
+    """A short Chinese summary of a check: counts, then one line per parcel with its worst issue."""
+    counts = check.counts()
+    lines = [f"核查结论：通过 {counts['pass']} 块，警示 {counts['warn']} 块，不符合 {counts['fail']} 块"]
+    for p in check.parcels:
+        issues = [f.title for f in p.findings if f.status in ("fail", "warn")]
+        worst = "；".join(dict.fromkeys(issues)) or "无"
+        lines.append(f"· {p.id} {p.name or ''}（{p.area_mu:.1f} 亩）：{p.status_label}；问题：{worst}")
+    lines.extend(check.notices()[1:])  # the 示意 and example-threshold notices
+    return lines
+
+
+def load_parcel_layer(path: Path, check: bool = True):
+    """Read a parcel file, check it (``check``), and return (MapLayer, CheckResult or None)."""
+    from .check.batch import check_parcel_file
+    from .parcel_io import read_parcels
+
+    path = Path(path)
+    gdf = read_parcels(path).parcels
+    result = check_parcel_file(path)[0] if check else None
+    return parcel_layer(gdf, result, source=path.name), result
