@@ -162,6 +162,51 @@ def cmd_webmap(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from .parcel_io import ParcelImportError, read_parcels, write_parcels
+    from .project import Project, ProjectError
+
+    out = Path(args.out)
+    try:
+        result = read_parcels(Path(args.file), gcj02=True if args.gcj02 else None, layer=args.layer)
+        if out.suffix.lower() == ".gpkg":  # a project: new, or parcels appended to an existing one
+            if out.exists():
+                project = Project.open(out)
+                if project.recovery is not None:
+                    raise UserError(f"{out.name} 有未保存的编辑，请先在工作台中打开并恢复或放弃")
+                project.add_parcels(result.parcels)
+                project.save()
+                project.close()
+            else:
+                Project.create(out, result.parcels)
+        else:
+            write_parcels(result.parcels, out, **({"encoding": args.encoding} if args.encoding else {}))
+    except (ParcelImportError, ProjectError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    print(result.report())
+    print(f"已写出 {out}")
+    return 0
+
+
+def cmd_export_parcels(args) -> int:
+    from .parcel_io import write_parcels
+    from .project import Project, ProjectError
+
+    try:
+        project = Project.open(Path(args.project))
+        if project.recovery is not None:
+            print(f"注意：{Path(args.project).name} 有未保存的编辑（{project.recovery.edits} 步），导出的是上次保存的内容",
+                  file=sys.stderr)
+        parcels = project.parcels
+        project.close()
+        options = {k: v for k, v in (("encoding", args.encoding), ("gcj02", args.gcj02 or None)) if v}
+        out = write_parcels(parcels.reset_index(drop=True), Path(args.out), **options)
+    except (ProjectError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    print(f"已导出 {len(parcels)} 个地块到 {out}")
+    return 0
+
+
 def _add_check_inputs(p) -> None:
     p.add_argument("--rules", type=Path, action="append",
                    help="规则文件（TOML，可重复）；默认 resources/rules 下全部规则集")
@@ -185,6 +230,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crs", help="输出坐标系，默认 EPSG:4549")
     p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")
     p.set_defaults(func=cmd_export_layer)
+
+    p = sub.add_parser("import", help="导入候选地块（.gpkg/.shp/.geojson/.kml/.kmz/.dxf/.txt/.csv/.xlsx），"
+                                      "写入项目文件（.gpkg）或转换为其他格式")
+    p.add_argument("file", help="地块文件")
+    p.add_argument("--gcj02", action="store_true", help="坐标为 GCJ-02（高德/奥维的火星坐标），导入时纠偏")
+    p.add_argument("--layer", help="要读取的图层（GeoPackage 图层、Excel 工作表或 DXF 图层）")
+    p.add_argument("--encoding", help="写出 Shapefile/TXT 时的编码，例如 GBK")
+    p.add_argument("--out", required=True, help="项目文件（.gpkg，已存在则追加）或其他格式的输出文件")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export-parcels", help="从项目文件导出候选地块（格式由扩展名决定，含界址点坐标 .txt 与 .dxf）")
+    p.add_argument("project", help="项目文件（.gpkg）")
+    p.add_argument("out", help="输出文件")
+    p.add_argument("--encoding", help="Shapefile/TXT 的编码，例如 GBK（TXT 默认 GBK，Shapefile 默认 UTF-8）")
+    p.add_argument("--gcj02", action="store_true", help="KML 写出 GCJ-02 坐标（供高德/奥维使用）")
+    p.set_defaults(func=cmd_export_parcels)
 
     p = sub.add_parser("check", help="地块“三线一单”与“标准地”核查，输出报告（.json/.html/.pdf/.docx/.xlsx）")
     p.add_argument("parcels", help="地块文件（地块导入支持的任何格式，或项目文件 .gpkg）")
