@@ -232,3 +232,16 @@ def parcel_set(geometries, ids=None, names=None, **columns) -> ParcelSet:
     names = list(names) if names is not None else [None] * n
     attrs = [{k: v[i] for k, v in columns.items()} for i in range(n)]
     return ParcelSet(ids, names, geoms, attrs)
+
+
+def layer_data(layer_id: str, geometries, title: str | None = None, accuracy: str = "权威",
+               zhuanlan: tuple[str, ...] = (), **columns) -> LayerData:
+    """A LayerData from shapely geometries (EPSG:4549) — drawn or computed layers, and tests."""
+    from ..catalog import Provenance
+
+    spec = LayerSpec(id=layer_id, title=title or layer_id, group="生态与三线一单", geometry_type="Polygon",
+                     data=Path(f"{layer_id}.memory"), version="memory",
+                     provenance=Provenance(source="内存图层", licence="—", accuracy=accuracy,
+                                           method="由程序生成"), zhuanlan=tuple(zhuanlan))
+    geoms = np.asarray(list(geometries), dtype=object)
+    return LayerData(spec, geoms, {k: list(v) for k, v in columns.items()}, np.arange(1, len(geoms) + 1))
