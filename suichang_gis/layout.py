@@ -20,7 +20,7 @@ from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib import patheffects
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon as MplPolygon, Rectangle
 
 from .catalog import MapLayer
@@ -41,8 +41,13 @@ COUNTY_NAME = "遂昌县"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 CRS_NOTE = "坐标系：2000国家大地坐标系（CGCS2000），3°带高斯-克吕格投影，中央经线120°E（EPSG:4549）"
 NICE_SCALES = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0)
-# The CJK font ships in one weight: headings get a thin outline of their own colour instead.
-BOLD = [patheffects.withStroke(linewidth=0.7, foreground="black")]
+
+
+def heading_font() -> FontProperties:
+    """黑体 (SimHei, shipped by mplfonts) for 图名 and headings: the Noto CJK font has one weight."""
+    import mplfonts
+
+    return FontProperties(fname=str(Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"))
 
 
 class LayoutError(ValueError):
@@ -264,7 +269,7 @@ def draw_north_arrow(ax, frame_mm, k: float) -> None:
     ax.add_patch(left)
     ax.add_patch(right)
     ax.text(cx, top + 1.2 * k / frame_mm[1], "北", transform=ax.transAxes, ha="center", va="bottom",
-            fontsize=11 * k, path_effects=BOLD, zorder=2000)
+            fontsize=11 * k, fontproperties=heading_font(), zorder=2000)
 
 
 def draw_scale_bar(ax, extent, denominator: int, frame_mm, k: float):
@@ -397,7 +402,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
                  page_h - 2 * margin - 2 * tick_gap - title_h)
         panel = (page_w - margin - panel_w, margin, panel_w, page_h - 2 * margin - title_h)
     else:
-        panel_h = 0.25 * page_h
+        panel_h = 0.28 * page_h
         frame = (margin + tick_gap, margin + panel_h + gap + tick_gap,
                  page_w - 2 * margin - 2 * tick_gap,
                  page_h - 2 * margin - 2 * tick_gap - title_h - panel_h - gap)
@@ -426,7 +431,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
 
     heading = title or template.title
     fig.text(0.5, 1 - (margin + 8 * k) / page_h, heading, ha="center", va="center",
-             fontsize=20 * k, path_effects=BOLD)
+             fontsize=20 * k, fontproperties=heading_font())
     if template.subtitle:
         fig.text(0.5, 1 - (margin + 16 * k) / page_h, template.subtitle, ha="center", va="center",
                  fontsize=8.5 * k, color="#444444")
@@ -461,7 +466,7 @@ def _draw_panel(fig, panel, drawn, notes, inset, view, k, orientation, page,
         inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 4 * k, inset_side, inset_side)
         legend_box = (px, inset_rect[1] + inset_side + 8 * k, pw, py + ph - (inset_rect[1] + inset_side + 8 * k))
     else:
-        text, size, notes_h = _fit_text(notes, pw, ph * 0.45, 6.5 * k, 4.0 * k)
+        text, size, notes_h = _fit_text(notes, pw, ph * 0.5, 6.5 * k, 4.5 * k)
         top_h = ph - notes_h - 4 * k
         inset_side = min(pw * 0.28, top_h - 6 * k)
         inset_rect = (px + pw - inset_side, py + notes_h + 4 * k, inset_side, inset_side)
@@ -481,7 +486,7 @@ def _draw_legend(fig, drawn, box, k, page) -> list[LegendEntry]:
         return []
     handles = [e.handle if e.handle is not None else Line2D([], [], linestyle="none")
                for e in entries]
-    labels = [fit_label(e.label, width=16, max_lines=2) for e in entries]
+    labels = [fit_label(e.label, width=16, max_lines=3, drop_brackets=False) for e in entries]
     renderer = fig.canvas.get_renderer()
     bx, by, bw, bh = box
     size, ncol = 8 * k, 1
@@ -496,7 +501,8 @@ def _draw_legend(fig, drawn, box, k, page) -> list[LegendEntry]:
         if fits or size <= 4.5 * k and ncol == 2:
             for entry, text in zip(entries, legend.get_texts()):
                 if entry.handle is None:  # a heading of status lines: no symbol, bold-ish
-                    text.set_path_effects(BOLD)
+                    text.set_fontproperties(heading_font())
+                    text.set_fontsize(size)
             return entries
         legend.remove()
         if size > 5.5 * k:

@@ -21,6 +21,7 @@ from matplotlib import patheffects
 from shapely import box, get_parts
 
 from .catalog import LayerSpec, MapLayer, Style
+from .fonts import register_matplotlib_font
 
 MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D", "star": "*"}
 LABEL_WIDTH = 8  # characters per label line before wrapping
@@ -156,13 +157,15 @@ def _variant_order(style: Style, present: set[str]) -> list[str]:
 
 # --- labels ----------------------------------------------------------------------------------
 
-def fit_label(text: str, width: int = LABEL_WIDTH, max_lines: int = LABEL_LINES) -> str:
+def fit_label(text: str, width: int = LABEL_WIDTH, max_lines: int = LABEL_LINES,
+              drop_brackets: bool = True) -> str:
     """Wrap a long name onto lines of ``width`` characters; shorten what does not fit with "…".
 
-    A parenthetical part （…） is dropped first, since it is the least needed part of a name.
+    On the map a parenthetical part （…） is dropped first, since it is the least needed part
+    of a name; legends keep it (it carries 专栏 and the 示意 mark).
     """
     text = str(text).strip()
-    if len(text) > width and "（" in text:
+    if drop_brackets and len(text) > width and "（" in text:
         text = text.split("（")[0].strip() or text
     lines = [text[i:i + width] for i in range(0, len(text), width)] or [""]
     if len(lines) > max_lines:
@@ -202,9 +205,11 @@ def place_labels(ax, labels: list[_Label]) -> list:
     """
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    placed_boxes, placed = [], []
+    placed_boxes, placed, names = [], [], set()
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     for lab in sorted(labels, key=lambda item: -item.priority):
+        if lab.text in names:  # a seat and its township share a name: print it once
+            continue
         offsets = ([(5, 0, "left", "center"), (-5, 0, "right", "center"),
                     (0, 5, "center", "bottom"), (0, -5, "center", "top")]
                    if lab.is_point else [(0, 0, "center", "center")])
@@ -219,6 +224,7 @@ def place_labels(ax, labels: list[_Label]) -> list:
             if inside and not _overlaps(bbox, placed_boxes):
                 placed_boxes.append(bbox.expanded(1.05, 1.1))
                 placed.append(text)
+                names.add(lab.text)
                 break
             text.remove()
     return placed
@@ -247,6 +253,7 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
         The layers that have at least one feature in the extent, in drawing order, with the
         status variants drawn; pass it to ``legend_entries``.
     """
+    register_matplotlib_font()  # labels are Chinese
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
     window = box(*extent)

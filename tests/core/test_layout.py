@@ -1,0 +1,320 @@
+"""Print layouts: renderer symbols, legend = drawn layers, scale bar = map scale, pages, fonts."""
+
+import logging
+import shutil
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
+from shapely import LineString, Point, box
+
+from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style, load_catalog, load_layer
+from suichang_gis.crs import WORK_CRS, to_lonlat
+from suichang_gis.layout import (
+    PAPER_MM, Template, compose_layout, export_layout, fit_extent, load_templates, nice_scale,
+    print_map,
+)
+from suichang_gis.parcel import parcels_frame
+from suichang_gis.parcel_layer import STATUS_COLOURS, parcel_layer
+from suichang_gis.render import draw_layers, fit_label, legend_entries
+
+PT_PER_MM = 72 / 25.4
+TEMPLATES = load_templates()
+
+
+@pytest.fixture(scope="module")
+def catalog_layers():
+    return {s.id: load_layer(s) for s in load_catalog()}
+
+
+def make_layer(layer_id, geometry_type, geoms, style, accuracy="权威", source="测试数据", **columns):
+    spec = LayerSpec(id=layer_id, title=f"图层{layer_id}", group="行政区划", geometry_type=geometry_type,
+                     data=Path("none.geojson"), version="t",
+                     provenance=Provenance(source=source, licence="测试", accuracy=accuracy, method="手工构造"),
+                     style=style)
+    return MapLayer(spec, gpd.GeoDataFrame(columns, geometry=list(geoms), crs=WORK_CRS))
+
+
+def axes():
+    fig = Figure(figsize=(4, 4), dpi=50)
+    FigureCanvasAgg(fig)
+    return fig.add_axes([0, 0, 1, 1])
+
+
+# --- the renderer ----------------------------------------------------------------------------
+
+def test_draw_layers_uses_the_catalog_style_and_reports_only_what_is_in_view():
+    status_style = Style(stroke="#112233", stroke_width=2.0, dash_field="status",
+                         dash_by={"续建": (), "谋划": (1.5, 3.0)})
+    zones_style = Style(fill="#aabbcc", stroke="#445566", fill_field="kind",
+                        fill_by={"甲": "#ff0000", "乙": "#00ff00"}, opacity=0.5)
+    lines = make_layer("lines", "LineString",
+                       [LineString([(0, 0), (100, 100)]), LineString([(0, 50), (100, 50)]), None],
+                       status_style, status=["续建", "谋划", "续建"])
+    zones = make_layer("zones", "Polygon", [box(10, 10, 40, 40), box(5000, 5000, 5010, 5010)],
+                       zones_style, kind=["甲", "乙"])
+    far = make_layer("far", "Point", [Point(9000, 9000)], Style(fill="#000000"))
+    ax = axes()
+    drawn = draw_layers(ax, [zones, lines, far], (0, 0, 100, 100), labels=False)
+
+    assert [d.spec.id for d in drawn] == ["zones", "lines"]  # "far" has nothing in view
+    by_id = {d.spec.id: d for d in drawn}
+    assert by_id["zones"].count == 1 and by_id["zones"].variants == ["甲"]  # 乙 is out of view
+    assert by_id["lines"].count == 2 and by_id["lines"].variants == ["续建", "谋划"]  # None skipped
+    assert ax.get_xlim() == (0, 100) and ax.get_ylim() == (0, 100)
+
+    polygons = [c for c in ax.collections if c.get_zorder() == 10]
+    assert len(polygons) == 1
+    assert tuple(polygons[0].get_facecolor()[0]) == to_rgba("#ff0000", 0.5)
+    assert tuple(polygons[0].get_edgecolor()[0]) == to_rgba("#445566", 0.5)
+    line_sets = [c for c in ax.collections if c.get_zorder() == 11]
+    dashes = sorted(tuple(c.get_linestyle()[0][1] or ()) for c in line_sets)
+    width = 2.0  # matplotlib scales dash lengths by the line width
+    assert dashes == sorted([(), (1.5 * width, 3.0 * width)])
+
+
+def test_legend_entries_use_the_drawn_symbols_with_status_headings():
+    style = Style(stroke="#c0392b", stroke_width=2.6, dash_field="s", dash_by={"新建": (10.0, 4.0)})
+    layer = make_layer("p", "LineString", [LineString([(0, 0), (1, 1)])], style, accuracy="示意", s=["新建"])
+    drawn = draw_layers(axes(), [layer], (0, 0, 1, 1), labels=False)
+    heading, line = legend_entries(drawn)
+    assert heading.handle is None and heading.label == "图层p（示意）"
+    assert line.value == "新建" and line.label == "新建"
+    assert line.handle.get_color() == "#c0392b" and line.handle.get_linewidth() == 2.6
+
+
+def test_labels_do_not_overlap():
+    points = make_layer("towns", "Point", [Point(50 + i * 0.5, 50) for i in range(8)],
+                        Style(label_field="name", label_size=10), name=[f"镇{i}" for i in range(8)])
+    ax = axes()
+    draw_layers(ax, [points], (0, 0, 100, 100))
+    renderer = ax.figure.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert 1 <= len(boxes) < 8  # crowded labels are dropped, not stacked
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b)
+
+
+def test_long_names_wrap_and_shorten():
+    assert fit_label("妙高街道") == "妙高街道"
+    assert fit_label("遂昌县城南综合片区工业园") == "遂昌县城南综合片\n区工业园"
+    assert fit_label("浙江遂昌经济开发区上江区块（主导产业：金属制品）") == "浙江遂昌经济开发\n区上江区块"
+    long = fit_label("一二三四五六七八九十一二三四五六七八九十")
+    assert long.endswith("…") and len(long.split("\n")) == 2
+
+
+# --- scale -----------------------------------------------------------------------------------
+
+def test_nice_scale_rounds_up_to_a_round_denominator():
+    assert nice_scale(250.0) == 250000
+    assert nice_scale(251.0) == 300000
+    assert nice_scale(1.01) == 1200
+    extent, n = fit_extent((0, 0, 82000, 66000), (275.0, 240.0))
+    assert n == 300000  # 82 km over 275 mm needs 1:298 182
+    assert extent[2] - extent[0] == pytest.approx(275.0 * 300)  # metres = mm × N / 1000
+
+
+def bar_length_mm(layout):
+    (x0, y0), (x1, y1) = layout.scale_bar
+    p0, p1 = layout.map_ax.transData.transform([(x0, y0), (x1, y1)])
+    return (p1[0] - p0[0]) / layout.figure.dpi * 25.4
+
+
+@pytest.mark.parametrize("paper,orientation", [("A4", "portrait"), ("A3", "landscape")])
+def test_scale_bar_length_equals_the_map_scale(catalog_layers, paper, orientation):
+    layout = compose_layout(TEMPLATES["zones"], catalog_layers, paper, orientation, dpi=40)
+    ax = layout.map_ax
+    page_w = layout.paper_mm[0]
+    frame_width_mm = ax.get_position().width * page_w
+    x_min, x_max = ax.get_xlim()
+    metres_per_mm = (x_max - x_min) / frame_width_mm  # the map's real scale, measured
+    assert metres_per_mm * 1000 == pytest.approx(layout.scale_denominator, rel=1e-9)
+    km = layout.scale_bar_km
+    assert km in {m * 10 ** e for m in (1, 2, 5) for e in range(-1, 3)}
+    assert bar_length_mm(layout) == pytest.approx(km * 1000 / metres_per_mm, rel=1e-6)
+    assert 0.1 <= bar_length_mm(layout) / frame_width_mm <= 0.3
+
+
+def test_graticule_labels_name_the_lon_lat_where_they_stand(catalog_layers):
+    layout = compose_layout(TEMPLATES["zones"], catalog_layers, "A4", "landscape", dpi=40)
+    ax = layout.map_ax
+    y_bottom = ax.get_ylim()[0]
+    labels = ax.get_xticklabels()
+    assert len(labels) >= 3
+    for x, label in zip(ax.get_xticks(), labels):
+        lon, _ = to_lonlat(x, y_bottom)
+        deg, rest = label.get_text().rstrip("E").split("°")
+        assert lon == pytest.approx(int(deg) + int(rest.rstrip("′")) / 60, abs=1e-6)
+
+
+# --- templates -------------------------------------------------------------------------------
+
+def layers_in_view(template, catalog_layers, extent, extra=()):
+    """Layer ids with a feature inside the map extent, computed from the data directly."""
+    window = box(*extent)
+    ids = []
+    for layer in [catalog_layers[i] for i in template.layers if i in catalog_layers] + list(extra):
+        geoms = layer.gdf.geometry.dropna()
+        if geoms.intersects(window).any():
+            ids.append(layer.id)
+    return ids
+
+
+PAGES = [(p, o) for p in ("A4", "A3") for o in ("landscape", "portrait")]
+
+
+@pytest.mark.parametrize("template_id", [t for t in TEMPLATES if t != "parcel_check"])
+def test_each_template_renders_on_a4_and_a3_in_both_orientations(catalog_layers, template_id):
+    template = TEMPLATES[template_id]
+    for paper, orientation in PAGES:
+        layout = compose_layout(template, catalog_layers, paper, orientation, dpi=30)
+        short, long_ = PAPER_MM[paper]
+        expected = (long_, short) if orientation == "landscape" else (short, long_)
+        assert tuple(layout.figure.get_size_inches() * 25.4) == pytest.approx(expected)
+        # The legend lists exactly the layers with features in the extent, with their titles.
+        extent = (*layout.map_ax.get_xlim(), *layout.map_ax.get_ylim())
+        extent = (extent[0], extent[2], extent[1], extent[3])
+        expected_ids = layers_in_view(template, catalog_layers, extent)
+        legend_ids = list(dict.fromkeys(e.layer_id for e in layout.legend))
+        assert sorted(legend_ids) == sorted(expected_ids)
+        assert legend_ids == expected_ids[::-1]  # top layer first
+        for entry in layout.legend:
+            spec = catalog_layers[entry.layer_id].spec
+            if entry.value is None:
+                assert entry.label == spec.display_title
+        for d in layout.drawn:  # every status drawn, and only those
+            field = d.spec.style.fill_field or d.spec.style.dash_field
+            if field:
+                window = box(*extent)
+                gdf = catalog_layers[d.spec.id].gdf
+                gdf = gdf[gdf.geometry.notna()]
+                present = set(gdf[gdf.intersects(window)][field].astype(str))
+                assert set(d.variants) == present
+                assert [e.value for e in layout.legend if e.layer_id == d.spec.id and e.value] == d.variants
+        # The notes name the source of every drawn layer and each 示意 layer.
+        notes = "\n".join(layout.notes)
+        for d in layout.drawn:
+            assert d.spec.provenance.source in notes
+            if d.spec.schematic:
+                assert d.spec.title in notes.split("注：")[-1]
+        if any("OpenStreetMap" in (d.spec.provenance.attribution or "") for d in layout.drawn):
+            assert "© OpenStreetMap contributors" in notes
+
+
+def pdf_page_size_pt(path: Path) -> tuple[float, float]:
+    import re
+
+    text = path.read_bytes().decode("latin-1")
+    box_ = re.search(r"/MediaBox\s*\[\s*([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s*\]", text)
+    return float(box_.group(3)) - float(box_.group(1)), float(box_.group(4)) - float(box_.group(2))
+
+
+# Every template once as a real PDF, the pages rotating through A4/A3 and both orientations.
+PDF_CASES = [("zones", "A3", "landscape"), ("transport", "A4", "portrait"),
+             ("water_energy", "A4", "landscape"), ("ecology", "A3", "portrait")]
+
+
+@pytest.mark.parametrize("template_id,paper,orientation", PDF_CASES)
+def test_pdf_page_size_and_embedded_cjk_font(catalog_layers, tmp_path, template_id, paper, orientation, caplog):
+    caplog.set_level(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph is a warning in matplotlib
+        layout = compose_layout(TEMPLATES[template_id], catalog_layers, paper, orientation, dpi=30)
+        out = export_layout(layout, tmp_path / "map.pdf")
+    assert not [r for r in caplog.records if r.name.startswith("matplotlib")], caplog.text
+    assert out.read_bytes().startswith(b"%PDF")
+    short, long_ = PAPER_MM[paper]
+    expected = (long_, short) if orientation == "landscape" else (short, long_)
+    assert pdf_page_size_pt(out) == pytest.approx(tuple(v * PT_PER_MM for v in expected), abs=0.01)
+    if shutil.which("pdffonts") is None:
+        pytest.skip("pdffonts (poppler-utils) is not installed")
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
+    cjk = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
+    assert cjk, fonts
+    for line in cjk:
+        assert "Type 3" not in line  # fonttype 42: real embedded outlines, selectable text
+        emb = line.split()[-5]
+        assert emb == "yes", line
+
+
+def test_parcel_check_template_colours_parcels_by_status(catalog_layers):
+    parcels = parcels_frame([box(405000, 3160000, 405400, 3160300), box(407000, 3161000, 407300, 3161300)],
+                            name=["甲", "乙"])
+
+    class Result:  # the two fields of suichang_gis.check.ParcelResult the map reads
+        def __init__(self, pid, label):
+            self.id, self.status_label, self.findings = pid, label, []
+
+    class Check:
+        parcels = [Result("P001", "不符合"), Result("P002", "通过")]
+
+    layer = parcel_layer(parcels, Check())
+    layout = compose_layout(TEMPLATES["parcel_check"], catalog_layers, "A4", "portrait",
+                            extra_layers=[layer], dpi=30)
+    drawn = {d.spec.id: d for d in layout.drawn}
+    assert drawn["parcels"].variants == ["通过", "不符合"]
+    # The view holds both parcels with a margin, at a detail scale.
+    x0, x1 = layout.map_ax.get_xlim()
+    y0, y1 = layout.map_ax.get_ylim()
+    assert x0 < 405000 and x1 > 407300 and y0 < 3160000 and y1 > 3161300
+    assert layout.scale_denominator <= 50000
+    top = max(c.get_zorder() for c in layout.map_ax.collections)  # parcels are drawn last
+    parcel_fills = {tuple(np.round(c.get_facecolor()[0], 3)) for c in layout.map_ax.collections
+                    if c.get_zorder() == top}
+    assert parcel_fills == {tuple(np.round(to_rgba(STATUS_COLOURS[s], 0.75), 3)) for s in ("通过", "不符合")}
+
+
+def test_parcel_template_without_parcels_is_a_clear_error(catalog_layers):
+    from suichang_gis.layout import LayoutError
+
+    with pytest.raises(LayoutError, match="候选地块"):
+        compose_layout(TEMPLATES["parcel_check"], catalog_layers, "A4", "portrait")
+
+
+def test_print_current_view_uses_the_given_layers_and_extent(tmp_path):
+    view = (400000.0, 3150000.0, 420000.0, 3165000.0)
+    layout = print_map(Template("view", "当前视图", ()), tmp_path / "v.png", paper="A4",
+                       layer_ids=["townships", "county_boundary"], extent=view, dpi=30)
+    assert {d.spec.id for d in layout.drawn} == {"townships", "county_boundary"}
+    x0, x1 = layout.map_ax.get_xlim()
+    assert x0 <= view[0] and x1 >= view[2]
+    assert (tmp_path / "v.png").read_bytes()[:4] == b"\x89PNG"
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "suichang_gis", *args], capture_output=True, text=True)
+
+
+def test_print_list_gives_each_template_id_and_its_chinese_title():
+    result = run_cli("print", "--list")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert [line.split("\t") for line in lines] == [[t.id, t.title] for t in TEMPLATES.values()]
+    assert {"zones", "transport", "water_energy", "ecology", "parcel_check"} <= {l.split("\t")[0] for l in lines}
+
+
+def test_print_cli_writes_the_requested_page(tmp_path):
+    out = tmp_path / "zones.pdf"
+    result = run_cli("print", "zones", "--paper", "A4", "--orientation", "portrait",
+                     "--title", "测试图名", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert pdf_page_size_pt(out) == pytest.approx((210 * PT_PER_MM, 297 * PT_PER_MM), abs=0.01)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+        assert "测试图名" in text and "制图日期" in text
+
+
+def test_print_cli_unknown_template_says_which_exist(tmp_path):
+    result = run_cli("print", "nope", "--out", str(tmp_path / "x.pdf"))
+    assert result.returncode == 2
+    assert "nope" in result.stderr and "zones" in result.stderr
