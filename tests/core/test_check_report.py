@@ -1,0 +1,78 @@
+"""Reports in every format open and carry the Chinese findings, bases and the 示意 notice."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+from shapely.geometry import box
+
+from suichang_gis.check import parcel_set, run_check
+from suichang_gis.check.data import layer_data
+from suichang_gis.report import write_report
+from suichang_gis.rules import load_ruleset
+
+X0, Y0 = 430_000.0, 3_163_000.0
+
+
+@pytest.fixture(scope="module")
+def checked():
+    layers = {
+        "ecological_redline": layer_data("ecological_redline", [box(X0 + 50, Y0 - 50, X0 + 200, Y0 + 150)],
+                                         "生态保护红线", accuracy="示意", name=["示意红线甲"]),
+        "urban_development_boundary": layer_data("urban_development_boundary",
+                                                 [box(X0 - 500, Y0 - 500, X0 + 500, Y0 + 500)], "城镇开发边界"),
+    }
+    ps = parcel_set([box(X0, Y0, X0 + 100, Y0 + 100)], ids=["A1"], names=["云峰测试地块"], land_use=["工业用地"])
+    return run_check(ps, layers, load_ruleset()), layers
+
+
+def test_docx_opens_with_chinese_findings_and_notice(checked, tmp_path):
+    result, layers = checked
+    out = write_report(result, tmp_path / "r.docx", layers)
+    doc = Document(str(out))
+    text = "\n".join(p.text for p in doc.paragraphs)
+    cells = "\n".join(c.text for t in doc.tables for row in t.rows for c in row.cells)
+    assert "地块“三线一单”与“标准地”核查报告" in text
+    assert "地块 A1 云峰测试地块：不符合" in text
+    assert "示意" in text and "示例" in text  # indicative layer and example thresholds both declared
+    assert "生态保护红线" in cells and "7.50 亩" in cells and "《关于加强生态保护红线管理的通知（试行）》" in cells
+    assert len(doc.inline_shapes) == 1  # the map extract
+
+
+def test_xlsx_opens_with_one_row_per_finding(checked, tmp_path):
+    result, layers = checked
+    wb = load_workbook(write_report(result, tmp_path / "r.xlsx", layers))
+    assert wb.sheetnames == ["汇总", "核查结果", "数据来源", "说明"]
+    assert "示意" in wb["汇总"]["A1"].value
+    rows = list(wb["核查结果"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(result.parcels[0].findings)
+    red = next(r for r in rows if r[2] == "SX-01")
+    assert red[3] == "生态保护红线" and red[4] == "不符合"
+    assert red[5] == pytest.approx(5000.0) and red[6] == pytest.approx(7.5) and red[12] == "是"
+
+
+def test_json_and_html(checked, tmp_path):
+    result, layers = checked
+    d = json.loads(write_report(result, tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert d["parcels"][0]["findings"][0]["rule"] == "SX-01" and d["indicative"] is True
+    html = write_report(result, tmp_path / "r.html", layers).read_text(encoding="utf-8")
+    assert "云峰测试地块" in html and "data:image/png;base64," in html and 'class="notice"' in html
+
+
+@pytest.mark.skipif(not shutil.which("pdffonts"), reason="poppler-utils not installed")
+def test_pdf_embeds_the_cjk_font_and_carries_the_text(checked, tmp_path):
+    result, layers = checked
+    out = write_report(result, tmp_path / "r.pdf", layers)
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
+    cjk = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
+    assert cjk and all(" yes yes yes " in line for line in cjk)  # embedded, subset, unicode map
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "生态保护红线" in text and "示意" in text and "云峰测试地块" in text
+
+
+def test_unknown_format_is_refused(checked, tmp_path):
+    with pytest.raises(ValueError, match="不支持的报告格式"):
+        write_report(checked[0], tmp_path / "r.odt")
