@@ -83,6 +83,8 @@ def parcels_frame(geometries=(), **columns) -> gpd.GeoDataFrame:
 def conform_parcels(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Add missing parcel fields as empty, coerce numbers (blank text → NaN), number parcel ids.
 
+    Empty text (blank, NaN) becomes ``None``; other text values become ``str``.
+
     Extra columns a user brought along are kept. Raises ``ValueError`` (Chinese) for a number
     field holding text that is not a number, naming the field and the row.
     """
@@ -102,7 +104,16 @@ def conform_parcels(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 row = int(np.flatnonzero(bad.to_numpy())[0]) + 1
                 raise ValueError(f"第 {row} 个地块的“{f.label}”不是数字：{raw[bad].iloc[0]!r}")
             gdf[f.name] = numbers.astype(float)
+        else:
+            gdf[f.name] = pd.Series([_text_or_none(v) for v in gdf[f.name]], index=gdf.index, dtype=object)
     missing_id = gdf["parcel_id"].isna() | (gdf["parcel_id"].astype(str).str.strip() == "")
     gdf.loc[missing_id, "parcel_id"] = [f"P{i + 1:03d}" for i in np.flatnonzero(missing_id.to_numpy())]
     gdf["parcel_id"] = gdf["parcel_id"].astype(str)
     return gdf
+
+
+def _text_or_none(value) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = str(value)
+    return text if text.strip() else None

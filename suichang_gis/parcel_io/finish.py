@@ -11,14 +11,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from ..catalog import repair_geometry
 from ..crs import (LONLAT_CRS, WORK_CRS, ZHEJIANG_LAT, ZHEJIANG_LON, gcj02_to_wgs84,
                    normalise_coordinates, to_lonlat, to_work)
-from ..parcel import FIELD_BY_NAME, conform_parcels, rename_parcel_columns
+from ..parcel import conform_parcels, rename_parcel_columns
 from .result import ImportResult, ParcelImportError
 
 
@@ -179,19 +178,9 @@ def finish_import(gdf: gpd.GeoDataFrame, path: Path, notes: list[str], *,
     gdf = _to_work_crs(gdf, name, notes, gcj02)
     check_inside_zhejiang(gdf, name, what)
     gdf = _single_parts(_repair(gdf, name, notes, what))
-    for column, f in ((c, FIELD_BY_NAME.get(c)) for c in list(gdf.columns)):
-        if f is not None and f.kind == "text":  # an empty text cell is an unknown value
-            gdf[column] = pd.Series([_text_or_none(v) for v in gdf[column]], index=gdf.index, dtype=object)
     try:
         parcels = conform_parcels(gdf)
     except ValueError as exc:
         raise ParcelImportError(f"{name}：{exc}") from exc
     return ImportResult(parcels, notes, path)
-
-
-def _text_or_none(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return None
-    text = str(value)
-    return text if text.strip() else None
 

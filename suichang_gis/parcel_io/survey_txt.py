@@ -183,7 +183,7 @@ def _check_declared_area(row: dict, area_m2: float, name: str, notes: list[str])
                      f"{declared / M2_PER_HECTARE:.4f} 公顷，按坐标计算为 {area_m2 / M2_PER_HECTARE:.4f} 公顷，请核对")
 
 
-def write_survey_txt(gdf: gpd.GeoDataFrame, path: Path, *, zone_prefix: bool = True, encoding: str = "gbk",
+def write_survey_txt(gdf: gpd.GeoDataFrame, path: Path, *, zone_prefix: bool = True, encoding: str = "gb18030",
                      producer: str = "", **_options) -> Path:
     """Write parcels as 界址点坐标 TXT: Y with zone 40 prefix by default, millimetre precision."""
     gdf = gdf.to_crs(WORK_CRS)

@@ -99,12 +99,49 @@ def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, **
         kwargs["layer"] = _pick_layer(path, layer, notes)
     try:
         gdf = gpd.read_file(source, engine="pyogrio", **kwargs)
+    except UnicodeDecodeError:
+        if suffix != ".shp":
+            raise ParcelImportError(f"{path.name}：属性文字编码无法识别") from None
+        gdf = _read_with_whole_field_names(path, kwargs["encoding"], notes)
     except Exception as exc:  # GDAL raises several types for unreadable files
         raise ParcelImportError(f"无法读取 {path.name}：文件损坏、不完整或不是有效的矢量文件（{exc}）") from exc
     if suffix == ".shp":
         gdf = gdf.rename(columns={c: _FROM_SHAPEFILE[c] for c in gdf.columns if c in _FROM_SHAPEFILE})
     gdf = gdf.drop(columns=[c for c in ("fid",) if c in gdf.columns])
     return finish_import(gdf, path, notes, gcj02=gcj02)
+
+
+def _read_with_whole_field_names(path: Path, encoding: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """Read a shapefile whose DBF field names were cut inside a multi-byte character.
+
+    DBF names hold 10 bytes: a Chinese name longer than 3 characters (UTF-8) is cut mid-character
+    by many tools, and GDAL then fails to decode it. A copy with the broken tail dropped is read.
+    """
+    import shutil
+    import tempfile
+
+    data = bytearray(path.with_suffix(".dbf").read_bytes())
+    header_length = int.from_bytes(data[8:10], "little")
+    renamed = []
+    for offset in range(32, header_length - 1, 32):
+        if data[offset] == 0x0D:
+            break
+        raw = bytes(data[offset:offset + 11]).split(b"\0", 1)[0]
+        fixed = raw.decode(encoding, errors="ignore").encode(encoding)
+        if fixed != raw:
+            renamed.append(fixed.decode(encoding))
+            data[offset:offset + 11] = fixed.ljust(11, b"\0")
+    with tempfile.TemporaryDirectory() as folder:
+        for sidecar in path.parent.glob(path.stem + ".*"):
+            shutil.copy(sidecar, Path(folder) / sidecar.name)
+        (Path(folder) / path.with_suffix(".dbf").name).write_bytes(bytes(data))
+        try:
+            gdf = gpd.read_file(Path(folder) / path.name, engine="pyogrio", encoding=encoding)
+        except Exception as exc:  # GDAL raises several types for unreadable files
+            raise ParcelImportError(f"无法读取 {path.name}：属性表（.dbf）损坏或编码无法识别（{exc}）") from exc
+    notes.append(f"{path.name}：{len(renamed)} 个字段名被截断在汉字中间（DBF 字段名最多 10 字节），"
+                 f"已按完整的字符读取为：{'、'.join(renamed)}")
+    return gdf
 
 
 DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}

@@ -1,0 +1,160 @@
+"""界址点坐标 TXT: layout, rings, zone prefix, declared CRS, every bad input, round trips."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Polygon
+
+from parcel_samples import (E0, N0, hausdorff, parcel_frames, ring_points, square, square_with_hole,
+                            survey_txt, write_text)
+from suichang_gis.parcel_io import ParcelImportError, read_parcels, write_parcels
+
+
+def two_parcels_txt(**kwargs) -> str:
+    hole_parcel = square_with_hole()
+    hole = Polygon(hole_parcel.interiors[0])
+    return survey_txt([
+        ("5,1.0000,P001,甲地块,面,,工业用地,,@", ring_points(square())),
+        ("10,3.7500,P002,乙地块,面,,仓储用地,,@",
+         ring_points(Polygon(hole_parcel.exterior)) + ring_points(hole, ring=2)),
+    ], **kwargs)
+
+
+def test_two_parcels_with_a_hole_zone_prefix_and_gbk(tmp_path):
+    path = write_text(tmp_path / "界址点.txt", two_parcels_txt(), "gbk")
+    result = read_parcels(path)
+    parcels = result.parcels
+    assert list(parcels["parcel_id"]) == ["P001", "P002"]
+    assert list(parcels["name"]) == ["甲地块", "乙地块"]
+    assert list(parcels["land_use"]) == ["工业用地", "仓储用地"]
+    assert parcels.geometry.area.round(6).tolist() == [10_000.0, 37_500.0]
+    assert hausdorff(parcels.geometry[0], square()) < 1e-6
+    assert any("GBK" in n for n in result.notes)
+    assert any("带号" in n for n in result.notes)
+
+
+def test_unprefixed_easting_with_declared_zone(tmp_path):
+    path = write_text(tmp_path / "a.txt", two_parcels_txt(prefix=0.0))
+    parcels = read_parcels(path).parcels
+    assert hausdorff(parcels.geometry[0], square()) < 1e-6
+
+
+def test_easting_first_columns_are_swapped_with_a_note(tmp_path):
+    lines = [",".join([*f[:2], f[3], f[2]]) if line.startswith("J") else line
+             for line in two_parcels_txt().splitlines() for f in [line.split(",")]]
+    result = read_parcels(write_text(tmp_path / "swapped.txt", "\n".join(lines)))
+    assert any("已交换" in n for n in result.notes)
+    assert result.parcels.geometry.area.round(6).tolist() == [10_000.0, 37_500.0]
+
+
+def test_ring_that_does_not_close_is_closed_and_the_line_named(tmp_path):
+    text = survey_txt([("4,1.0,P1,开口地块,面,,,,@", ring_points(square(), close=False))])
+    result = read_parcels(write_text(tmp_path / "open.txt", text))
+    assert result.parcels.geometry[0].area == pytest.approx(10_000.0)
+    note = next(n for n in result.notes if "未闭合" in n)
+    assert "open.txt 第 15 行" in note and "开口地块" in note
+
+
+def test_duplicate_points_are_removed_and_named(tmp_path):
+    points = ring_points(square())
+    points.insert(2, points[1])
+    text = survey_txt([("6,1.0,P1,重复点地块,面,,,,@", points)])
+    result = read_parcels(write_text(tmp_path / "dup.txt", text))
+    assert result.parcels.geometry[0].area == pytest.approx(10_000.0)
+    assert any("重复点" in n and "第 14 行" in n and "J3" in n for n in result.notes)
+
+
+def test_self_intersecting_ring_keeps_both_lobes(tmp_path):
+    bowtie = [(1, E0, N0), (1, E0 + 100, N0 + 100), (1, E0 + 100, N0), (1, E0, N0 + 100), (1, E0, N0)]
+    result = read_parcels(write_text(tmp_path / "bowtie.txt", survey_txt([("5,0.5,P1,蝴蝶地块,面,,,,@", bowtie)])))
+    geometry = result.parcels.geometry[0]
+    # Two triangles of 2,500 m² each; buffer(0) would keep one, GEOS on the raw ring says 0.
+    assert geometry.geom_type == "MultiPolygon" and len(geometry.geoms) == 2
+    assert geometry.area == pytest.approx(5_000.0)
+    assert any("make_valid" in n and "蝴蝶地块" in n for n in result.notes)
+
+
+def test_missing_coordinate_names_file_line_and_point(tmp_path):
+    lines = two_parcels_txt().splitlines()
+    lines[12] = lines[12].rsplit(",", 1)[0]  # J2 of 甲地块 (line 13) loses its Y
+    path = write_text(tmp_path / "missing.txt", "\n".join(lines))
+    with pytest.raises(ParcelImportError, match=r"missing\.txt 第 13 行：地块“甲地块”的点 J2 缺少Y 坐标"):
+        read_parcels(path)
+
+
+def test_coordinate_that_is_not_a_number(tmp_path):
+    text = two_parcels_txt().replace("3165100.000,40411100.000", "3165100.000,4041l100.000", 1)
+    with pytest.raises(ParcelImportError, match=r"第 13 行：点 J2 的 Y 坐标“4041l100.000”不是数字"):
+        read_parcels(write_text(tmp_path / "typo.txt", text))
+
+
+def test_truncated_file_names_the_problem(tmp_path):
+    text = two_parcels_txt()
+    with pytest.raises(ParcelImportError, match=r"cut\.txt：没有找到 \[地块坐标\]"):
+        read_parcels(write_text(tmp_path / "cut.txt", text[: text.index("[地块坐标]")]))
+    cut_in_line = text[: text.index("J3,1,") + 12]
+    with pytest.raises(ParcelImportError, match=r"cut2\.txt 第 14 行：.*J3 缺少Y 坐标"):
+        read_parcels(write_text(tmp_path / "cut2.txt", cut_in_line))
+
+
+def test_coordinates_outside_zhejiang(tmp_path):
+    far = [(1, e - 300_000, n + 1_200_000) for _, e, n in ring_points(square())]  # north China
+    path = write_text(tmp_path / "far.txt", survey_txt([("5,1.0,P1,远方地块,面,,,,@", far)]))
+    with pytest.raises(ParcelImportError, match=r"far\.txt：第 1 个地块（远方地块）坐标不在浙江省范围内"):
+        read_parcels(path)
+
+
+def test_xian80_declaration_is_refused_not_shifted(tmp_path):
+    text = two_parcels_txt().replace("2000国家大地坐标系", "1980西安坐标系")
+    with pytest.raises(ParcelImportError, match="1980西安坐标系"):
+        read_parcels(write_text(tmp_path / "xian.txt", text))
+
+
+def test_declared_area_that_disagrees_is_reported(tmp_path):
+    text = two_parcels_txt().replace("5,1.0000,P001", "5,2.0000,P001")
+    result = read_parcels(write_text(tmp_path / "area.txt", text))
+    assert any("声明面积 2.0000 公顷" in n and "1.0000 公顷" in n for n in result.notes)
+
+
+def test_failed_import_changes_no_project(tmp_path):
+    from suichang_gis.project import Project
+
+    project = Project.create(tmp_path / "p.gpkg", read_parcels(write_text(tmp_path / "ok.txt", two_parcels_txt())).parcels)
+    before = (tmp_path / "p.gpkg").read_bytes()
+    bad = write_text(tmp_path / "bad.txt", two_parcels_txt().replace("40411100.000", ""))
+    with pytest.raises(ParcelImportError):
+        project.add_parcels(read_parcels(bad).parcels)
+    assert len(project.parcels) == 2 and not project.dirty
+    assert (tmp_path / "p.gpkg").read_bytes() == before
+
+
+@settings(max_examples=50, deadline=None)
+@given(parcel_frames(), st.booleans())
+def test_writer_reader_round_trip(tmp_path_factory, parcels, zone_prefix):
+    path = tmp_path_factory.mktemp("txt") / "round.txt"
+    write_parcels(parcels, path, zone_prefix=zone_prefix)
+    back = read_parcels(path).parcels
+    assert len(back) == len(parcels)
+    for a, b in zip(parcels.geometry, back.geometry):
+        assert hausdorff(a, b) < 0.001
+        assert b.area == pytest.approx(a.area, abs=a.length * 0.001)  # 1 mm along the boundary
+    for field in ("parcel_id", "name", "land_use"):  # the fields the format carries
+        assert back[field].tolist() == parcels[field].tolist()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 5000)), min_size=3, max_size=12, unique=True),
+       st.sampled_from([" ", ""]), st.booleans())
+def test_parser_reads_any_ring_layout(tmp_path_factory, offsets, pad, crlf):
+    """Points of any ring come back in order, whatever the spacing and line endings."""
+    ring = Polygon([(E0 + dx / 10, N0 + dy / 10) for dx, dy in offsets])
+    if not ring.is_valid or ring.area < 1:
+        ring = Polygon(square())
+    coords = np.asarray(ring.exterior.coords)
+    lines = ["[属性描述]", "坐标系=2000国家大地坐标系", "带号=40", "[地块坐标]", f"{len(coords)},,P1,地块,面,,,,@"]
+    lines += [f"J{i}{pad},{pad}1,{n:.3f}{pad},{pad}{e + 40_000_000:.3f}" for i, (e, n) in enumerate(coords)]
+    path = tmp_path_factory.mktemp("parse") / "any.txt"
+    path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8"))
+    back = read_parcels(path).parcels.geometry[0]
+    assert hausdorff(back, ring) < 0.001

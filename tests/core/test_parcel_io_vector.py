@@ -1,0 +1,179 @@
+"""GeoPackage, GeoJSON, Shapefile: encodings, missing sidecar files, CRS detection, bad files."""
+
+import json
+
+import geopandas as gpd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point
+
+from parcel_samples import E0, N0, hausdorff, parcel_frames, sample_parcels, square
+from suichang_gis.crs import to_lonlat
+from suichang_gis.parcel import PARCEL_FIELDS
+from suichang_gis.parcel_io import ParcelImportError, read_parcels, write_parcels
+from suichang_gis.parcel_io.vector import SHAPEFILE_NAMES
+
+
+def raw_shapefile(path, encoding: str, crs="EPSG:4549", **columns):
+    gdf = gpd.GeoDataFrame(columns or {"名称": ["遂昌金属制品厂"]}, geometry=[square()], crs=crs)
+    gdf.to_file(path, encoding=encoding, engine="pyogrio")
+    return path
+
+
+def test_shapefile_names_are_unique_and_fit_dbf():
+    assert set(SHAPEFILE_NAMES) == {f.name for f in PARCEL_FIELDS}
+    assert len(set(SHAPEFILE_NAMES.values())) == len(SHAPEFILE_NAMES)
+    assert all(len(short) <= 10 for short in SHAPEFILE_NAMES.values())
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "UTF-8"])
+def test_shapefile_without_cpg_never_mojibake(tmp_path, encoding):
+    path = raw_shapefile(tmp_path / "地块.shp", encoding)
+    path.with_suffix(".cpg").unlink()
+    result = read_parcels(path)
+    assert result.parcels.loc[0, "name"] == "遂昌金属制品厂"
+    assert any("GBK" in n for n in result.notes) == (encoding == "GBK")
+
+
+def test_shapefile_with_cpg_uses_it(tmp_path):
+    path = raw_shapefile(tmp_path / "a.shp", "GBK")
+    assert path.with_suffix(".cpg").read_text().strip() == "GBK"
+    assert read_parcels(path).parcels.loc[0, "name"] == "遂昌金属制品厂"
+
+
+def test_shapefile_without_prj_is_detected_from_coordinates(tmp_path):
+    path = raw_shapefile(tmp_path / "a.shp", "UTF-8")
+    path.with_suffix(".prj").unlink()
+    result = read_parcels(path)
+    assert hausdorff(result.parcels.geometry[0], square()) < 1e-6
+    assert any("缺少 .prj" in n for n in result.notes)
+
+
+def test_shapefile_without_prj_in_lonlat(tmp_path):
+    lonlat = gpd.GeoSeries([square()], crs="EPSG:4549").to_crs("EPSG:4490")
+    gdf = gpd.GeoDataFrame({"name": ["经纬度"]}, geometry=lonlat)
+    gdf.to_file(tmp_path / "ll.shp", engine="pyogrio")
+    (tmp_path / "ll.prj").unlink()
+    result = read_parcels(tmp_path / "ll.shp")
+    assert hausdorff(result.parcels.geometry[0], square()) < 0.001
+    assert any("经纬度" in n for n in result.notes)
+
+
+def test_shapefile_without_dbf_keeps_geometry_and_says_so(tmp_path):
+    path = raw_shapefile(tmp_path / "a.shp", "UTF-8")
+    path.with_suffix(".dbf").unlink()
+    result = read_parcels(path)
+    assert result.parcels.geometry[0].area == pytest.approx(10_000.0)
+    assert any("缺少同名的 .dbf" in n for n in result.notes)
+
+
+def test_shapefile_without_shx_is_refused(tmp_path):
+    path = raw_shapefile(tmp_path / "a.shp", "UTF-8")
+    path.with_suffix(".shx").unlink()
+    with pytest.raises(ParcelImportError, match=r"a\.shp：缺少同名的 \.shx"):
+        read_parcels(path)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".shp"])
+def test_truncated_file_is_a_clear_error(tmp_path, suffix):
+    path = tmp_path / f"cut{suffix}"
+    write_parcels(sample_parcels(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(ParcelImportError, match=rf"cut\{suffix}"):
+        read_parcels(path)
+
+
+def test_gbk_geojson_is_read(tmp_path):
+    text = sample_parcels().to_json(ensure_ascii=False)
+    (tmp_path / "a.geojson").write_bytes(text.encode("gbk"))
+    result = read_parcels(tmp_path / "a.geojson")
+    assert result.parcels.loc[0, "name"] == "甲地块"
+    assert any("GBK" in n for n in result.notes)
+
+
+def test_points_only_is_refused(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["井"]}, geometry=[Point(E0, N0)], crs="EPSG:4549")
+    gdf.to_file(tmp_path / "pts.geojson", engine="pyogrio")
+    with pytest.raises(ParcelImportError, match=r"pts\.geojson：没有面要素.*1 个点"):
+        read_parcels(tmp_path / "pts.geojson")
+
+
+def test_mixed_geometries_keep_polygons_and_say_what_was_skipped(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["面", "点"]}, geometry=[square(), Point(E0, N0)], crs="EPSG:4549")
+    gdf.to_file(tmp_path / "mix.gpkg", engine="pyogrio")
+    result = read_parcels(tmp_path / "mix.gpkg")
+    assert result.parcels["name"].tolist() == ["面"]
+    assert any("跳过了 1 个点（第 2 个要素）" in n for n in result.notes)
+
+
+def test_zone_prefixed_crs_is_converted(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["带号"]}, geometry=[square()], crs="EPSG:4549").to_crs("EPSG:4528")
+    assert gdf.total_bounds[0] > 40_000_000
+    gdf.to_file(tmp_path / "z.gpkg", engine="pyogrio")
+    result = read_parcels(tmp_path / "z.gpkg")
+    assert hausdorff(result.parcels.geometry[0], square()) < 1e-6
+    assert any("EPSG:4528" in n for n in result.notes)
+
+
+def test_outside_zhejiang_names_the_feature(tmp_path):
+    far = gpd.GeoSeries([square(), square().buffer(0)], crs="EPSG:4549").to_crs("EPSG:4490")
+    far.iloc[1] = gpd.GeoSeries.from_xy([116.4, 116.41, 116.41], [39.9, 39.9, 39.91]).union_all().convex_hull
+    gdf = gpd.GeoDataFrame({"name": ["遂昌", "北京"]}, geometry=far, crs="EPSG:4490")
+    gdf.to_file(tmp_path / "far.geojson", engine="pyogrio")
+    with pytest.raises(ParcelImportError, match=r"far\.geojson：第 2 个要素（北京）坐标不在浙江省范围内"):
+        read_parcels(tmp_path / "far.geojson")
+
+
+def test_gpkg_layers_choice(tmp_path):
+    path = tmp_path / "multi.gpkg"
+    sample_parcels().to_file(path, layer="候选", engine="pyogrio")
+    gpd.GeoDataFrame({"n": [1]}, geometry=[Point(E0, N0)], crs="EPSG:4549").to_file(path, layer="points", engine="pyogrio")
+    assert any("已导入“候选”" in n for n in read_parcels(path).notes)
+    with pytest.raises(ParcelImportError, match=r"没有名为“道路”的图层。文件中的图层：候选、points"):
+        read_parcels(path, layer="道路")
+
+
+def test_chinese_column_names_become_parcel_fields(tmp_path):
+    path = raw_shapefile(tmp_path / "a.shp", "GBK", **{"项目名称": ["甲"], "拟投资额": [800.0]})
+    parcels = read_parcels(path).parcels
+    assert parcels.loc[0, "name"] == "甲" and parcels.loc[0, "investment_wan"] == 800.0
+
+
+def test_utf8_field_name_cut_inside_a_character(tmp_path):
+    """'用地单位名称' is 18 bytes in UTF-8: the DBF keeps 10, cutting the 4th character."""
+    path = raw_shapefile(tmp_path / "cut.shp", "UTF-8", **{"用地单位名称": ["遂昌某公司"]})
+    result = read_parcels(path)
+    assert result.parcels.loc[0, "用地单"] == "遂昌某公司"
+    assert any("截断" in n and "用地单" in n for n in result.notes)
+
+
+def test_bowtie_in_geojson_keeps_both_lobes(tmp_path):
+    lon, lat = to_lonlat([E0, E0 + 100, E0 + 100, E0, E0], [N0, N0 + 100, N0, N0 + 100, N0])
+    feature = {"type": "Feature", "properties": {"name": "蝴蝶"},
+               "geometry": {"type": "Polygon", "coordinates": [list(map(list, zip(lon, lat)))]}}
+    (tmp_path / "b.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    result = read_parcels(tmp_path / "b.geojson")
+    assert result.parcels.geometry[0].area == pytest.approx(5_000.0, rel=1e-6)
+    assert any("make_valid" in n for n in result.notes)
+
+
+def test_gbk_shapefile_for_the_land_bureau(tmp_path):
+    write_parcels(sample_parcels(), tmp_path / "gbk.shp", encoding="GBK")
+    assert (tmp_path / "gbk.cpg").read_text().strip() == "GBK"
+    assert "甲地块".encode("gbk") in (tmp_path / "gbk.dbf").read_bytes()
+    assert read_parcels(tmp_path / "gbk.shp").parcels["name"].tolist() == ["甲地块", "乙地块"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(parcel_frames(), st.sampled_from([".gpkg", ".geojson", ".shp"]))
+def test_round_trip(tmp_path_factory, parcels, suffix):
+    path = tmp_path_factory.mktemp("vec") / f"round{suffix}"
+    write_parcels(parcels, path)
+    back = read_parcels(path).parcels
+    for a, b in zip(parcels.geometry, back.geometry):
+        assert hausdorff(a, b) < 0.001
+    fields = [f.name for f in PARCEL_FIELDS]
+    assert back[fields].astype(object).where(back[fields].notna(), None).values.tolist() == \
+        parcels[fields].astype(object).where(parcels[fields].notna(), None).values.tolist()
