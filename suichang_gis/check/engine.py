@@ -165,7 +165,7 @@ def _overlap_forbidden(ctx: _Context, rule: Rule, layer: LayerData) -> None:
         else:
             msg, status = f"与{layer.spec.title}无重叠", "pass"
         r.findings.append(_finding(rule, status, msg, layer, overlap_m2=a, overlap_ratio=ratio,
-                                   geometry=geoms[i] if a > 0 else None))
+                                   geometry=geoms[i] if a > 0 else None, geometry_role="重叠部分"))
 
 
 def _inside(ctx: _Context, rule: Rule, layer: LayerData, industrial_aware: bool) -> None:
@@ -199,7 +199,7 @@ def _inside(ctx: _Context, rule: Rule, layer: LayerData, industrial_aware: bool)
                 msg += f"；边界内部分属于：{where}"
             outside_geom = shapely.difference(ctx.geoms[i], geoms[i]) if geoms[i] is not None else ctx.geoms[i]
         r.findings.append(_finding(rule, status, msg, layer, overlap_m2=inside, overlap_ratio=ratio,
-                                   geometry=outside_geom))
+                                   geometry=outside_geom, geometry_role="边界外部分"))
 
 
 def _admission_entry(rule: Rule, key) -> dict | None:
@@ -255,7 +255,7 @@ def _control_units(ctx: _Context, rule: Rule, layer: LayerData) -> None:
                 tail = f"准入清单（{entry.get('label', key)}）：{reason}。{entry.get('message', '')}"
             r.findings.append(_finding(rule, status, f"{head}；{tail}", layer, overlap_m2=a,
                                        overlap_ratio=ratio, unit_code=unit_code,
-                                       geometry=ov.geoms[k]))
+                                       geometry=ov.geoms[k], geometry_role=f"位于{unit_name}的部分"))
 
 
 def _parcel_value(ctx: _Context, i: int, name: str) -> float | None:
@@ -329,7 +329,8 @@ def _proximity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
                 rule, rule.get("inside_severity", rule.severity),
                 f"位于{layer.spec.title}内：重叠 {format_area(areas[i])}，占地块 {_pct(areas[i] / ctx.areas[i])}；"
                 f"涉及：{names}", layer, overlap_m2=float(areas[i]),
-                overlap_ratio=float(areas[i] / ctx.areas[i]), distance_m=0.0, geometry=geoms[i]))
+                overlap_ratio=float(areas[i] / ctx.areas[i]), distance_m=0.0, geometry=geoms[i],
+                geometry_role="重叠部分"))
             continue
         mine = pi == i
         if mine.any():
@@ -338,7 +339,8 @@ def _proximity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
             name = _names(layer, [feature], rule.get("name_field"))
             r.findings.append(_finding(
                 rule, rule.severity, f"距{name} {format_length(d)}，在 {format_length(buffer_m)} 控制距离内",
-                layer, distance_m=d, geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[feature])))
+                layer, distance_m=d, geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[feature]),
+                geometry_role="最近距离"))
         else:
             r.findings.append(_finding(rule, "pass", f"{format_length(buffer_m)} 范围内无{layer.spec.title}",
                                        layer, distance_m=None))
@@ -400,7 +402,7 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
             f"距最近的{label} {format_length(d)}，{'在' if ok else '超出'}控制距离 {format_length(max_m)}"
             f"{'内' if ok else ''}{'（示例阈值）' if rule.example else ''}",
             layer, distance_m=d, threshold=f"≤ {max_m:g} m",
-            geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[li])))
+            geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[li]), geometry_role="最近距离"))
 
 
 def _slope(ctx: _Context, rule: Rule) -> None:

@@ -43,6 +43,7 @@ class Finding:
     indicative: bool = False  # a 示意 layer was used
     example_threshold: bool = False  # the threshold/list entry is an example, not official
     geometry: Any = field(default=None, repr=False, compare=False)  # overlap or nearest line
+    geometry_role: str = ""  # what ``geometry`` shows on a map, e.g. "重叠部分"
 
     @property
     def overlap_mu(self) -> float | None:

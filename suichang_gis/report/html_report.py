@@ -32,9 +32,7 @@ def _table(header, rows, classes=None) -> str:
 
 
 def write_html(result: CheckResult, out: Path, layers: dict | None = None) -> None:
-    parts = [f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{escape(content.TITLE)}"
-             f"</title><style>{CSS}</style></head><body><h1>{escape(content.TITLE)}</h1>",
-             f"<p>{escape(content.summary_line(result))}</p>",
+    parts = [f"<p>{escape(content.summary_line(result))}</p>",
              "<ul>" + "".join(f"<li>规则集：{escape(x)}</li>" for x in content.ruleset_lines(result)) + "</ul>"]
     for notice in result.notices():
         cls = ' class="notice"' if ("示意" in notice or "示例" in notice) else ""
@@ -51,5 +49,11 @@ def write_html(result: CheckResult, out: Path, layers: dict | None = None) -> No
                             [f"status-{f.status}" for f in p.findings]))
     parts += ["<h2>数据来源与版本</h2>", _table(content.LAYER_HEADER, content.layer_rows(result))]
     parts += [f"<p>几何修复/导入说明：{escape(line)}</p>" for line in content.repair_lines(result)]
-    parts.append("</body></html>")
-    Path(out).write_text("\n".join(parts), encoding="utf-8")
+    body = "\n".join(parts)
+    # The used glyphs of the CJK font travel with the page: Chinese shows on any machine.
+    from ..webmap import WEB_FONT, cjk_font_css
+
+    font = cjk_font_css(content.TITLE + body) + f"body{{font-family:'{WEB_FONT}',sans-serif}}"
+    head = (f"<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{escape(content.TITLE)}"
+            f"</title><style>{CSS}{font}</style></head><body><h1>{escape(content.TITLE)}</h1>")
+    Path(out).write_text(head + body + "</body></html>", encoding="utf-8")

@@ -108,7 +108,7 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
         if f.geometry is None or f.geometry.is_empty or f.status in ("pass", "info"):
             continue
         colour = FINDING_COLOURS[f.status]
-        label = None if f.rule in shown else f"{f.rule} {f.title}"
+        label = None if f.rule in shown else f"{f.rule} {f.title}：{f.geometry_role}".rstrip("：")
         shown.add(f.rule)
         _draw(ax, f.geometry, fill=colour, stroke=colour, width=1.0, alpha=0.55, hatch="///", zorder=4,
               dash="--" if f.geometry.geom_type == "LineString" else None, label=label)
