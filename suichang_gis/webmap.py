@@ -44,6 +44,7 @@ def leaflet_assets() -> tuple[str, str]:
     """Leaflet's JS and CSS (images inlined as data URIs) from the django-js-lib-leaflet package."""
     root = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
     js = (root / "leaflet.js").read_text(encoding="utf-8")
+    js = js.replace("//# sourceMappingURL=leaflet.js.map", "")  # the map file is not shipped inline
     css = (root / "leaflet.css").read_text(encoding="utf-8")
     for name in _LEAFLET_IMAGES:
         data = base64.b64encode((root / "images" / name).read_bytes()).decode("ascii")
