@@ -27,6 +27,29 @@ class Rings:
     def count(self) -> int:
         return len(self.offsets) - 1
 
+    def chunks(self, max_rings: int) -> list["Rings"]:
+        """Consecutive pieces of about ``max_rings`` rings, never splitting a part's rings.
+
+        Qt's antialiasing rasteriser slows down sharply on one huge path; many small paths of
+        spatially close rings (see :meth:`LayerGeometry.band_rings`) fill far faster.
+        """
+        if self.count <= max_rings:
+            return [self]
+        part_start = np.ones(self.count, dtype=bool)
+        part_start[1:] = self.part[1:] != self.part[:-1]
+        starts = np.nonzero(part_start)[0]
+        cuts = [0]
+        for index in starts[np.searchsorted(starts, np.arange(max_rings, self.count, max_rings))]:
+            if index > cuts[-1]:
+                cuts.append(int(index))
+        cuts.append(self.count)
+        pieces = []
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            offsets = self.offsets[a:b + 1]
+            pieces.append(Rings(self.coords[offsets[0]:offsets[-1]], offsets - offsets[0],
+                                self.part[a:b]))
+        return pieces
+
 
 def geometry_kind(geoms: np.ndarray) -> str | None:
     """polygon, line or point after the first non-empty geometry; None when there is none."""
@@ -120,7 +143,7 @@ class LayerGeometry:
         keep = ring_start | ring_end | changed
         kept_per_ring = np.add.reduceat(keep, full.offsets[:-1]) if full.count else np.zeros(0)
         offsets = np.concatenate(([0], np.cumsum(kept_per_ring))).astype(np.int64)
-        rings = Rings(full.coords[keep], offsets, full.part)
+        rings = _spatially_sorted(Rings(full.coords[keep], offsets, full.part), resolution * 128)
         self._bands[band] = rings
         return rings
 
@@ -155,6 +178,22 @@ class LayerGeometry:
             return [None]
         seen = dict.fromkeys(self.part_key.tolist())
         return list(seen)
+
+
+def _spatially_sorted(rings: Rings, cell: float) -> Rings:
+    """Rings reordered part by part along rows of square cells (size ``cell``), so that
+    consecutive rings lie close together; a part's rings stay together and in order."""
+    if rings.count == 0:
+        return rings
+    part_start = np.ones(rings.count, dtype=bool)
+    part_start[1:] = rings.part[1:] != rings.part[:-1]
+    group = np.cumsum(part_start) - 1  # rings of a part are consecutive here
+    anchor = rings.coords[rings.offsets[:-1][part_start]][group]  # the part's first vertex
+    cell_x, cell_y = np.floor(anchor[:, 0] / cell), np.floor(anchor[:, 1] / cell)
+    order = np.lexsort((np.arange(rings.count), cell_x, cell_y))
+    starts, ends = rings.offsets[:-1][order], rings.offsets[1:][order]
+    offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
+    return Rings(rings.coords[ranges_to_index(starts, ends)], offsets, rings.part[order])
 
 
 def label_anchors(geometries) -> np.ndarray:
