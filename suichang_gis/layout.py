@@ -33,6 +33,9 @@ PAPER_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0), "A2": (420.0, 594.0),
 ORIENTATIONS = ("landscape", "portrait")
 FORMATS = (".pdf", ".png", ".svg")
 MM_PER_INCH = 25.4
+# Labels and legend are fitted at this dpi whatever the output resolution, so a preview and
+# the exported file make the same choices.
+LAYOUT_DPI = 72
 PT_PER_MM = 72 / 25.4
 DEFAULT_MAKER = "遂昌县规划工作台"
 INSET_LAYER = "lishui_counties"
@@ -364,7 +367,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
                    extra_layers: list[MapLayer] | None = None,
                    extent: tuple[float, float, float, float] | None = None,
                    maker: str = DEFAULT_MAKER, date: dt.date | None = None,
-                   dpi: float = 100, extra_notes: list[str] | None = None) -> MapLayout:
+                   dpi: float = LAYOUT_DPI, extra_notes: list[str] | None = None) -> MapLayout:
     """Compose one map page.
 
     Parameters
@@ -383,7 +386,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
         EPSG:4549 area to show (e.g. the canvas view); by default the template's extent.
     maker, date : 制图单位 and 制图日期 printed on the page.
     dpi : float
-        Figure dpi (only matters for raster output and the preview).
+        Figure dpi at which labels and legend are fitted (the output dpi is set on export).
     extra_notes : list of str, optional
         Extra lines for the notes block (e.g. a check summary).
     """
@@ -532,17 +535,29 @@ def export_layout(layout: MapLayout, path: Path, dpi: float = 300) -> Path:
     return path
 
 
+def layout_png(layout: MapLayout, dpi: float) -> bytes:
+    """The page as PNG bytes (the print dialog's preview: the very figure that is exported)."""
+    import io
+
+    buffer = io.BytesIO()
+    layout.figure.savefig(buffer, dpi=dpi, format="png")
+    return buffer.getvalue()
+
+
 # --- one call for the CLI and the GUI ----------------------------------------------------------
 
 def print_map(template: Template | str, out: Path | None = None, paper: str = "A3",
               orientation: str = "landscape", title: str | None = None,
               extra_layers: list[MapLayer] | None = None, layer_ids: list[str] | None = None,
               extent=None, user_catalog: Path | None = None, dpi: float = 300,
-              maker: str = DEFAULT_MAKER, extra_notes: list[str] | None = None) -> MapLayout:
-    """Load the template's layers from the catalog, compose the page and write it to ``out``.
+              maker: str = DEFAULT_MAKER, extra_notes: list[str] | None = None,
+              layers: dict[str, MapLayer] | None = None) -> MapLayout:
+    """Compose the page of a template and write it to ``out`` (PDF/PNG/SVG by extension).
 
     ``layer_ids`` replaces the template's layer list (the GUI's layer choice or the visible
-    layers of the current view); ``out`` None only composes (for a preview).
+    layers of the current view); ``layers`` are already loaded layers by id (the GUI's, which
+    may hold user data), otherwise they are read from the catalog; ``out`` None only composes
+    (for a preview: ``layout_png(layout, dpi)``).
     """
     from dataclasses import replace
 
@@ -555,12 +570,13 @@ def print_map(template: Template | str, out: Path | None = None, paper: str = "A
         template = templates[template]
     if layer_ids is not None:
         template = replace(template, layers=tuple(layer_ids))
-    specs = {s.id: s for s in load_catalog(user_catalog=user_catalog)}
-    wanted = [i for i in (*template.layers, INSET_LAYER, COUNTY_LAYER) if i in specs]
-    layers = {i: load_layer(specs[i]) for i in dict.fromkeys(wanted)}
-    missing = [i for i in template.layers if i not in specs]
+    if layers is None:
+        specs = {s.id: s for s in load_catalog(user_catalog=user_catalog)}
+        wanted = [i for i in (*template.layers, INSET_LAYER, COUNTY_LAYER) if i in specs]
+        layers = {i: load_layer(specs[i]) for i in dict.fromkeys(wanted)}
+    missing = [i for i in template.layers if i not in layers]
     layout = compose_layout(template, layers, paper, orientation, title, extra_layers, extent,
-                            maker=maker, dpi=dpi if out is None else 72, extra_notes=extra_notes)
+                            maker=maker, dpi=LAYOUT_DPI, extra_notes=extra_notes)
     layout.notes.extend(f"模板图层“{i}”不在图层目录中，已略过" for i in missing)
     if out is not None:
         export_layout(layout, Path(out), dpi=dpi)

@@ -47,10 +47,15 @@ def _variant_field(style: Style) -> str | None:
     return style.fill_field or style.dash_field
 
 
-def _symbol(style: Style, value=None) -> dict:
-    """Colours, width and dash of one feature class (``value`` of the status field, if any)."""
+def _symbol(style: Style, value=None, dash_value=None) -> dict:
+    """Colours, width and dash of one feature class.
+
+    ``value`` is the feature's value of the legend field (``fill_field``, else ``dash_field``);
+    ``dash_value`` its ``dash_field`` value where a style uses both fields.
+    """
     fill = style.fill_for(value) if value is not None else style.fill
-    dash = style.dash_for(value) if value is not None else style.dash
+    dash_key = dash_value if dash_value is not None else value
+    dash = style.dash_for(dash_key) if dash_key is not None else style.dash
     return {"fill": fill, "stroke": style.stroke, "width": style.stroke_width,
             "dash": dash, "alpha": style.opacity}
 
@@ -270,8 +275,13 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
         field_name = _variant_field(spec.style)
         if field_name and field_name in rows.columns:
             values = rows[field_name].astype(str)
-            for value in sorted(values.unique()):
-                _draw_group(ax, spec, rows.geometry[values == value], _symbol(spec.style, value), zorder)
+            dash_field = spec.style.dash_field
+            both = dash_field and dash_field != field_name and dash_field in rows.columns
+            dashes = rows[dash_field].astype(str) if both else values
+            for value, dash_value in sorted(set(zip(values, dashes))):
+                group = (values == value) & (dashes == dash_value)
+                _draw_group(ax, spec, rows.geometry[group],
+                            _symbol(spec.style, value, dash_value if both else None), zorder)
             drawn.append(DrawnLayer(spec, len(rows), _variant_order(spec.style, set(values))))
         else:
             _draw_group(ax, spec, rows.geometry, _symbol(spec.style), zorder)

@@ -1,0 +1,115 @@
+"""The print dialog: template settings, a preview equal to the exported page, current view."""
+
+import re
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from suichang_gis.catalog import load_catalog, load_layer  # noqa: E402
+from suichang_gis.layout import load_templates  # noqa: E402
+from suichang_gis.mapview import MapView  # noqa: E402
+
+PT_PER_MM = 72 / 25.4
+
+
+@pytest.fixture(scope="module")
+def layers():
+    loaded = [load_layer(s) for s in load_catalog()]
+    loaded.sort(key=lambda layer: layer.spec.zorder)
+    return {layer.id: layer for layer in loaded}
+
+
+@pytest.fixture
+def app(qtbot):
+    from ui.app import create_application
+
+    return create_application()
+
+
+def png_array(data: bytes):
+    from PySide6.QtGui import QImage
+
+    image = QImage.fromData(data, "PNG").convertToFormat(QImage.Format.Format_RGB32)
+    return np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.width(), 4).copy()
+
+
+@pytest.mark.ui
+def test_template_sets_title_and_layers_and_the_preview_is_the_exported_page(app, qtbot, layers, tmp_path):
+    from ui.print_dialog import PREVIEW_DPI, PrintDialog
+
+    dialog = PrintDialog(layers)
+    qtbot.addWidget(dialog)
+    dialog.template_box.setCurrentIndex(dialog.template_box.findData("transport"))
+    dialog.paper_box.setCurrentText("A4")
+    dialog.orientation_box.setCurrentText("纵向")
+    template = load_templates()["transport"]
+    assert dialog.title_edit.text() == template.title
+    assert set(dialog.checked_layers()) == {i for i in template.layers if i in layers}
+    dialog.update_preview()
+
+    preview = png_array(dialog.preview_png)
+    height, width = preview.shape[:2]
+    assert width / height == pytest.approx(210 / 297, abs=0.01)  # A4 portrait
+    assert not dialog.preview.pixmap().isNull()
+    # What you see is what you print: the exported PNG at the preview's dpi is the same image.
+    out = tmp_path / "page.png"
+    dialog.export_to(out, dpi=PREVIEW_DPI)
+    assert np.array_equal(png_array(out.read_bytes()), preview)
+
+
+@pytest.mark.ui
+def test_unchecking_a_layer_removes_it_from_the_page(app, qtbot, layers, tmp_path):
+    from PySide6.QtCore import Qt
+
+    from ui.print_dialog import PrintDialog
+
+    dialog = PrintDialog(layers)
+    qtbot.addWidget(dialog)
+    dialog.template_box.setCurrentIndex(dialog.template_box.findData("zones"))
+    for row in range(dialog.layer_list.count()):
+        item = dialog.layer_list.item(row)
+        if item.data(Qt.ItemDataRole.UserRole) == "townships":
+            item.setCheckState(Qt.CheckState.Unchecked)
+    dialog.title_edit.setText("会议用图")
+    out = tmp_path / "zones.pdf"
+    layout = dialog.export_to(out)
+    drawn = {d.spec.id for d in layout.drawn}
+    assert "townships" not in drawn and "county_boundary" in drawn
+    assert {e.layer_id for e in layout.legend} == drawn
+    text = out.read_bytes().decode("latin-1")
+    media = re.search(r"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", text)
+    assert (float(media.group(1)), float(media.group(2))) == pytest.approx((420 * PT_PER_MM, 297 * PT_PER_MM),
+                                                                           abs=0.01)  # A3 landscape
+
+
+@pytest.mark.ui
+def test_current_view_prints_the_canvas_extent_and_visible_layers(app, qtbot, layers):
+    from ui.map_canvas import MapCanvasWidget
+    from ui.print_dialog import CURRENT_VIEW, PrintDialog
+
+    canvas = MapCanvasWidget()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 400)
+    canvas.set_layers(list(layers.values()))
+    canvas.set_layer_visible("townships", False)
+    canvas.set_layer_visible("lishui_counties", False)
+    view = MapView(center_x=412000, center_y=3160000, resolution=25.0, width=600, height=400)
+    canvas.set_view(view)
+
+    dialog = PrintDialog({c.id: c.layer for c in canvas.canvas_layers()}, canvas=canvas)
+    qtbot.addWidget(dialog)
+    dialog.template_box.setCurrentIndex(dialog.template_box.findData(CURRENT_VIEW))
+    visible = [c.id for c in canvas.canvas_layers() if c.visible]
+    assert dialog.checked_layers() == visible
+    dialog.update_preview()
+    layout = dialog.layout
+    x0, x1 = layout.map_ax.get_xlim()
+    y0, y1 = layout.map_ax.get_ylim()
+    ex = canvas.view.extent
+    assert x0 <= ex[0] and x1 >= ex[2] and y0 <= ex[1] and y1 >= ex[3]  # all of the view is printed
+    assert (x1 - x0) < 2.5 * (ex[2] - ex[0]) or (y1 - y0) < 2.5 * (ex[3] - ex[1])  # and not much more
+    drawn = [d.spec.id for d in layout.drawn]
+    assert "townships" not in drawn and set(drawn) <= set(visible)
+    assert drawn == [i for i in visible if i in drawn]  # canvas order, bottom first

@@ -1,0 +1,184 @@
+"""The print dialog: template, paper, orientation, title, layers, a preview, and export.
+
+The preview is the exported page itself (``suichang_gis.layout``), rendered at screen
+resolution, so what the dialog shows is what the file holds. "当前视图" prints the canvas as
+it is: its extent and its visible layers, bottom first.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QPixmap
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QMessageBox, QPushButton, QVBoxLayout)
+
+from suichang_gis.catalog import MapLayer
+from suichang_gis.layout import (DEFAULT_MAKER, PAPER_MM, LayoutError, MapLayout, Template,
+                                 layout_png, load_templates, print_map)
+
+CURRENT_VIEW = "current_view"
+CURRENT_VIEW_TITLE = "遂昌县规划图"
+ORIENTATIONS = {"横向": "landscape", "纵向": "portrait"}
+PREVIEW_DPI = 40
+EXPORT_FILTER = "PDF 文件 (*.pdf);;PNG 图片 (*.png);;SVG 矢量图 (*.svg)"
+
+
+class PrintDialog(QDialog):
+    """Compose a meeting map from a template or the current view, preview it, export it.
+
+    Parameters
+    ----------
+    layers : dict of id -> MapLayer
+        The layers to print from (the window's, so user-replaced data is printed).
+    canvas : MapCanvasWidget, optional
+        Enables "当前视图": its ``view.extent`` and visible ``canvas_layers()``.
+    extra_layers : list of MapLayer, optional
+        Printed on top in every template (e.g. the candidate parcels by check status).
+    """
+
+    def __init__(self, layers: dict[str, MapLayer], canvas=None, extra_layers=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("打印地图")
+        self.all_layers = layers
+        self.canvas = canvas
+        self.extra_layers = list(extra_layers or [])
+        self.templates = load_templates()
+        self.layout: MapLayout | None = None
+        self.preview_png: bytes = b""
+
+        self.template_box = QComboBox()
+        for template in self.templates.values():
+            self.template_box.addItem(template.title, template.id)
+        if canvas is not None:
+            self.template_box.addItem("当前视图（所见即所印）", CURRENT_VIEW)
+        self.paper_box = QComboBox()
+        self.paper_box.addItems(list(PAPER_MM))
+        self.paper_box.setCurrentText("A3")
+        self.orientation_box = QComboBox()
+        self.orientation_box.addItems(list(ORIENTATIONS))
+        self.title_edit = QLineEdit()
+        self.maker_edit = QLineEdit(DEFAULT_MAKER)
+        self.layer_list = QListWidget()
+        for layer in layers.values():
+            item = QListWidgetItem(layer.spec.display_title)
+            item.setData(Qt.ItemDataRole.UserRole, layer.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.layer_list.addItem(item)
+        self.preview = QLabel("正在生成预览…")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(520, 420)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("模板", self.template_box)
+        form.addRow("纸张", self.paper_box)
+        form.addRow("方向", self.orientation_box)
+        form.addRow("图名", self.title_edit)
+        form.addRow("制图单位", self.maker_edit)
+        form.addRow("图层", self.layer_list)
+        self.export_button = QPushButton("导出…")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        self.export_button.clicked.connect(self.export_dialog)
+        side = QVBoxLayout()
+        side.addLayout(form)
+        side.addWidget(self.message)
+        side.addWidget(buttons)
+        main = QHBoxLayout(self)
+        main.addLayout(side, 1)
+        main.addWidget(self.preview, 2)
+
+        # Settings changes come in bursts (a template sets title and layers): one preview.
+        self._timer = QTimer(self, singleShot=True, interval=250)
+        self._timer.timeout.connect(self.update_preview)
+        self.template_box.currentIndexChanged.connect(self._template_changed)
+        for signal in (self.paper_box.currentIndexChanged, self.orientation_box.currentIndexChanged,
+                       self.title_edit.editingFinished, self.maker_edit.editingFinished,
+                       self.layer_list.itemChanged):
+            signal.connect(self._timer.start)
+        self._template_changed()
+
+    # --- settings -----------------------------------------------------------------------
+    @property
+    def template_id(self) -> str:
+        return self.template_box.currentData()
+
+    def _template_changed(self) -> None:
+        if self.template_id == CURRENT_VIEW:
+            ids = [c.id for c in self.canvas.canvas_layers() if c.visible]
+            title = CURRENT_VIEW_TITLE
+        else:
+            template = self.templates[self.template_id]
+            ids, title = list(template.layers), template.title
+        self.title_edit.setText(title)
+        self.set_checked_layers(ids)
+        self._timer.start()
+
+    def set_checked_layers(self, ids: list[str]) -> None:
+        self.layer_list.blockSignals(True)
+        for row in range(self.layer_list.count()):
+            item = self.layer_list.item(row)
+            checked = item.data(Qt.ItemDataRole.UserRole) in ids
+            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        self.layer_list.blockSignals(False)
+
+    def checked_layers(self) -> list[str]:
+        """Checked layer ids in drawing order (the order of ``layers``: bottom first)."""
+        return [self.layer_list.item(r).data(Qt.ItemDataRole.UserRole) for r in range(self.layer_list.count())
+                if self.layer_list.item(r).checkState() == Qt.CheckState.Checked]
+
+    def _template(self) -> Template:
+        if self.template_id == CURRENT_VIEW:
+            return Template(CURRENT_VIEW, CURRENT_VIEW_TITLE, ())
+        return self.templates[self.template_id]
+
+    def _print(self, out: Path | None, dpi: float) -> MapLayout:
+        extent = self.canvas.view.extent if self.template_id == CURRENT_VIEW else None
+        return print_map(self._template(), out, paper=self.paper_box.currentText(),
+                         orientation=ORIENTATIONS[self.orientation_box.currentText()],
+                         title=self.title_edit.text().strip() or None, extra_layers=self.extra_layers,
+                         layer_ids=self.checked_layers(), extent=extent, dpi=dpi,
+                         maker=self.maker_edit.text().strip() or DEFAULT_MAKER, layers=self.all_layers)
+
+    # --- preview and export -------------------------------------------------------------
+    def update_preview(self) -> None:
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.layout = self._print(None, PREVIEW_DPI)
+            self.preview_png = layout_png(self.layout, PREVIEW_DPI)
+        except LayoutError as exc:
+            self.layout, self.preview_png = None, b""
+            self.preview.setText(str(exc))
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        pixmap = QPixmap()
+        pixmap.loadFromData(self.preview_png, "PNG")
+        self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation))
+        self.message.setText(f"比例尺 1:{self.layout.scale_denominator:,}；"
+                             f"图例 {len({e.layer_id for e in self.layout.legend})} 个图层")
+
+    def export_to(self, path: Path, dpi: float = 300) -> MapLayout:
+        """Write the page as set in the dialog (PDF/PNG/SVG by extension)."""
+        return self._print(Path(path), dpi)
+
+    def export_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "导出地图", f"{self.title_edit.text()}.pdf", EXPORT_FILTER)
+        if not path:
+            return
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.export_to(Path(path))
+        except (LayoutError, OSError) as exc:
+            QMessageBox.warning(self, "导出失败", str(exc))
+            return
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.message.setText(f"已导出 {path}")
