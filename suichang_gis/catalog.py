@@ -11,10 +11,12 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-
-import geopandas as gpd
+from typing import TYPE_CHECKING
 
 from .crs import WORK_CRS
+
+if TYPE_CHECKING:  # geopandas is imported where data is read: `suichang-gis check` starts faster
+    import geopandas as gpd
 
 GROUPS = ("行政区划", "一城五区", "交通", "水利", "能源", "生态与三线一单")
 ACCURACIES = ("权威", "示意")
@@ -212,6 +214,8 @@ def apply_user_catalog(specs: list[LayerSpec], user_catalog: Path) -> list[Layer
 
 def load_layer(spec: LayerSpec) -> MapLayer:
     """Read the layer's data into EPSG:4549; raise ``CatalogError`` with a Chinese message."""
+    import geopandas as gpd
+
     if not spec.data.exists():
         raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件不存在：{spec.data}")
     try:

@@ -8,12 +8,15 @@ a check can say "未评估" instead of passing a parcel on a missing number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 
 from .crs import WORK_CRS
+
+if TYPE_CHECKING:  # imported where used: the field list loads without pandas (fast CLI start)
+    import geopandas as gpd
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ def rename_parcel_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 def parcels_frame(geometries=(), **columns) -> gpd.GeoDataFrame:
     """A parcel GeoDataFrame in EPSG:4549 with every parcel field (missing ones empty)."""
+    import geopandas as gpd
+
     gdf = gpd.GeoDataFrame(dict(columns), geometry=list(geometries), crs=WORK_CRS)
     return conform_parcels(gdf)
 
@@ -88,6 +93,8 @@ def conform_parcels(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     Extra columns a user brought along are kept. Raises ``ValueError`` (Chinese) for a number
     field holding text that is not a number, naming the field and the row.
     """
+    import pandas as pd
+
     gdf = gdf.copy()
     if gdf.crs is None:
         raise ValueError("地块数据没有坐标系")
@@ -113,6 +120,8 @@ def conform_parcels(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _text_or_none(value) -> str | None:
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     text = str(value)
