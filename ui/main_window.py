@@ -176,6 +176,28 @@ class MainWindow(QMainWindow):
             self.tool_actions[text] = action
         self.tool_actions["平移"].setChecked(True)
         self.toolbar.addSeparator()
+        m("打印", "打印地图…", self.open_print_dialog, QKeySequence.StandardKey.Print, toolbar=True)
+        m("打印", "导出网页地图…", self.export_webmap_dialog)
+
+    def open_print_dialog(self):
+        from .print_dialog import PrintDialog
+
+        dialog = PrintDialog(self.layers, canvas=self.canvas, parent=self)
+        dialog.show()
+        return dialog
+
+    def export_webmap_dialog(self) -> None:
+        from suichang_gis.webmap import WebMapError, write_webmap
+
+        path, _ = QFileDialog.getSaveFileName(self, "导出网页地图", "遂昌规划一张图.html", "网页 (*.html)")
+        if not path:
+            return
+        try:
+            write_webmap(Path(path), layers=list(self.layers.values()))
+        except (WebMapError, OSError) as exc:
+            QMessageBox.warning(self, "导出失败", str(exc))
+            return
+        self.statusBar().showMessage(f"已导出网页地图 {path}（离线可用）", 10000)
 
     def use_tool(self, tool) -> None:
         self.canvas.set_tool(tool)

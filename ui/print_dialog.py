@@ -83,6 +83,7 @@ class PrintDialog(QDialog):
         form.addRow("图层", self.layer_list)
         self.export_button = QPushButton("导出…")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
         buttons.addButton(self.export_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         self.export_button.clicked.connect(self.export_dialog)

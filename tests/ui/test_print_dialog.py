@@ -113,3 +113,18 @@ def test_current_view_prints_the_canvas_extent_and_visible_layers(app, qtbot, la
     drawn = [d.spec.id for d in layout.drawn]
     assert "townships" not in drawn and set(drawn) <= set(visible)
     assert drawn == [i for i in visible if i in drawn]  # canvas order, bottom first
+
+
+@pytest.mark.ui
+def test_main_window_print_menu_opens_the_dialog_on_the_current_view(app, qtbot, layers):
+    from ui.main_window import MainWindow
+    from ui.print_dialog import CURRENT_VIEW
+
+    window = MainWindow(layers=list(layers.values()))
+    qtbot.addWidget(window)
+    texts = [a.text() for a in window.menus["打印"].actions()]
+    assert "打印地图…" in texts and "导出网页地图…" in texts
+    dialog = window.open_print_dialog()
+    qtbot.addWidget(dialog)
+    assert dialog.template_box.findData(CURRENT_VIEW) >= 0
+    assert set(dialog.all_layers) == set(window.layers)
