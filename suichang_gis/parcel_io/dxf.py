@@ -28,15 +28,40 @@ _UNIT_NAMES = {1: "英寸", 2: "英尺", 4: "毫米", 5: "厘米", 6: "米", 7: 
 _CHUNK = 200  # XDATA strings hold at most 255 characters
 
 
-def _open(path: Path):
+def _open(path: Path, notes: list[str] | None = None):
+    """Read a DXF; GBK text under a wrong $DWGCODEPAGE (common from older tools) is re-read as GBK."""
     if not path.exists():
         raise ParcelImportError(f"找不到文件 {path}")
     try:
-        return ezdxf.readfile(path)
+        doc = ezdxf.readfile(path)
+        if doc.encoding.lower() not in _CHINESE_ENCODINGS and doc.encoding.lower() not in ("utf8", "utf-8"):
+            data = path.read_bytes()
+            if not data.isascii() and _is_gbk_not_utf8(data):
+                doc = ezdxf.readfile(path, encoding="gbk")
+                if notes is not None:
+                    notes.append(f"{path.name}：文件声明代码页为 {doc.header.get('$DWGCODEPAGE', '?')}，"
+                                 "但文字是 GBK 编码，已按 GBK 读取")
+        return doc
     except ezdxf.DXFStructureError as exc:
         raise ParcelImportError(f"{path.name}：DXF 结构错误，文件损坏或不完整（{exc}）") from exc
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ParcelImportError(f"{path.name}：不是可读的 DXF 文件（{exc}）") from exc
+
+
+_CHINESE_ENCODINGS = ("gbk", "cp936", "gb2312", "gb18030")
+
+
+def _is_gbk_not_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return False
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def _rings(entity) -> tuple[list[np.ndarray], bool]:
@@ -87,7 +112,7 @@ def read_dxf(path: Path, *, layers: list[str] | str | None = None, layer: str | 
              units: float | None = None, **_options) -> ImportResult:
     """Read closed shapes of the chosen layers (all layers by default)."""
     notes: list[str] = []
-    doc = _open(path)
+    doc = _open(path, notes)
     chosen = [layers] if isinstance(layers, str) else list(layers or ([layer] if layer else []))
     existing = {entry.dxf.name for entry in doc.layers}
     missing = [name for name in chosen if name not in existing]

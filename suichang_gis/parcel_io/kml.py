@@ -141,8 +141,9 @@ def write_kml(gdf: gpd.GeoDataFrame, path: Path, *, gcj02: bool = False, **_opti
     lonlat = gdf.to_crs(LONLAT_CRS)
     placemarks = []
     for _, row in lonlat.iterrows():
-        data = "".join(f'<Data name="{escape(str(k))}"><value>{escape(str(v))}</value></Data>'
-                       for k, v in row.drop(labels=[lonlat.geometry.name]).items() if _present(v))
+        # "name" always travels in ExtendedData, so a placemark titled by its id reads back unnamed.
+        data = "".join(f'<Data name="{escape(str(k))}"><value>{escape(str(v)) if _present(v) else ""}</value></Data>'
+                       for k, v in row.drop(labels=[lonlat.geometry.name]).items() if _present(v) or k == "name")
         polygons = getattr(row.geometry, "geoms", [row.geometry])
         body = "".join(_polygon_kml(p, gcj02) for p in polygons)
         if len(polygons) > 1:

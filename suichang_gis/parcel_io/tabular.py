@@ -71,9 +71,9 @@ def read_table(path: Path, *, layer: str | None = None, gcj02: bool = False, **_
         bad = numbers.isna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            what = "缺少" if raw.iloc[i] == "" else f"“{raw.iloc[i]}”不是数字，"
             point = f"点 {table[point_col].iloc[i]} " if point_col else ""
-            raise ParcelImportError(f"{path.name} 第 {i + row_offset} 行：{point}{what}{column} 坐标")
+            problem = f"缺少{column} 坐标" if raw.iloc[i] == "" else f"的 {column} 坐标“{raw.iloc[i]}”不是数字"
+            raise ParcelImportError(f"{path.name} 第 {i + row_offset} 行：{point}{problem}")
         values[column] = numbers.to_numpy(dtype=float)
     try:
         east, north, fixes = normalise_coordinates(values[first], values[second])
