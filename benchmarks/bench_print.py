@@ -1,0 +1,109 @@
+"""Print and web-map benchmarks against plain baselines from the same run (DESIGN.md section 5).
+
+- A3 landscape PDF of the "一城五区" zone map, ``print_map`` (catalog read, layout with legend,
+  labels, graticule, inset, notes; PDF with the CJK font embedded), target < 5 s. Baseline:
+  the same layers drawn with plain ``GeoDataFrame.plot`` onto an A3 figure, a title, saved to a
+  PDF the same way (no legend, labels or furniture).
+- Web map of every default layer: file size (target < 5 MB) and time of ``write_webmap`` (Leaflet
+  and a CJK font subset inlined). Baseline: plain folium with each layer's full GeoJSON
+  (Leaflet from a CDN, unsimplified geometry, no popups, no font).
+
+Run: ``python benchmarks/bench_print.py [--repeat N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from matplotlib import rc_context  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from suichang_gis.catalog import load_catalog, load_layer  # noqa: E402
+from suichang_gis.fonts import register_matplotlib_font  # noqa: E402
+from suichang_gis.layout import load_templates, print_map  # noqa: E402
+from suichang_gis.webmap import write_webmap  # noqa: E402
+
+A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
+
+
+def best_of(repeat: int, fn) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def baseline_pdf(layer_ids: list[str], out: Path) -> None:
+    """Plain geopandas: read the same layers, ``.plot`` each, title, save an A3 PDF."""
+    specs = {s.id: s for s in load_catalog()}
+    fig = Figure(figsize=A3_LANDSCAPE_IN)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes([0.05, 0.05, 0.7, 0.85])
+    for layer_id in layer_ids:
+        if layer_id not in specs:
+            continue
+        gdf = load_layer(specs[layer_id]).gdf
+        gdf[gdf.geometry.notna()].plot(ax=ax, linewidth=0.8, edgecolor="#333333", facecolor="none")
+    fig.suptitle("遂昌县“一城五区”生产力布局图")
+    with rc_context({"pdf.fonttype": 42}):
+        fig.savefig(out, format="pdf")
+
+
+def baseline_webmap(out: Path) -> None:
+    """Plain folium: each layer's full GeoJSON with its stroke colour, a layer control."""
+    import folium
+
+    fmap = folium.Map(location=[28.6, 119.1], zoom_start=10, tiles=None)
+    for spec in load_catalog():
+        gdf = load_layer(spec).gdf
+        gdf = gdf[gdf.geometry.notna()].to_crs("EPSG:4326")
+        gdf = gdf.astype({c: str for c in gdf.columns if c != gdf.geometry.name})
+        colour = spec.style.stroke
+        folium.GeoJson(gdf.to_json(), name=spec.title,
+                       style_function=lambda _f, c=colour: {"color": c}).add_to(fmap)
+    folium.LayerControl().add_to(fmap)
+    fmap.save(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    register_matplotlib_font()
+    zones = load_templates()["zones"]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        project = best_of(args.repeat, lambda: print_map("zones", tmp / "zones.pdf", paper="A3",
+                                                         orientation="landscape"))
+        baseline = best_of(args.repeat, lambda: baseline_pdf(list(zones.layers), tmp / "plain.pdf"))
+        print("A3 landscape PDF of the zone map (best of %d)" % args.repeat)
+        print(f"  suichang-gis print_map : {project:6.2f} s  ({(tmp / 'zones.pdf').stat().st_size / 1e6:.2f} MB)"
+              f"  target < 5 s: {'OK' if project < 5 else 'MISSED'}")
+        print(f"  geopandas .plot baseline: {baseline:6.2f} s  ({(tmp / 'plain.pdf').stat().st_size / 1e6:.2f} MB)")
+        print(f"  ratio project / baseline: {project / baseline:.2f}")
+
+        web = best_of(args.repeat, lambda: write_webmap(tmp / "map.html"))
+        web_base = best_of(args.repeat, lambda: baseline_webmap(tmp / "plain.html"))
+        size = (tmp / "map.html").stat().st_size / 1e6
+        base_size = (tmp / "plain.html").stat().st_size / 1e6
+        print("Web map of every default layer (best of %d)" % args.repeat)
+        print(f"  suichang-gis write_webmap: {web:6.2f} s  {size:5.2f} MB (offline: Leaflet + font inlined)"
+              f"  target < 5 MB: {'OK' if size < 5 else 'MISSED'}")
+        print(f"  plain folium baseline    : {web_base:6.2f} s  {base_size:5.2f} MB (Leaflet from a CDN)")
+        print(f"  ratio project / baseline: time {web / web_base:.2f}, size {size / base_size:.2f}")
+
+
+if __name__ == "__main__":
+    main()
