@@ -38,8 +38,9 @@ class Rings:
         part_start = np.ones(self.count, dtype=bool)
         part_start[1:] = self.part[1:] != self.part[:-1]
         starts = np.nonzero(part_start)[0]
+        positions = np.searchsorted(starts, np.arange(max_rings, self.count, max_rings))
         cuts = [0]
-        for index in starts[np.searchsorted(starts, np.arange(max_rings, self.count, max_rings))]:
+        for index in starts[positions[positions < len(starts)]]:  # first part start at or after
             if index > cuts[-1]:
                 cuts.append(int(index))
         cuts.append(self.count)
@@ -208,15 +209,14 @@ def label_anchors(geometries) -> np.ndarray:
     if not present.any():
         return out
     g = geoms[present]
-    kind = geometry_kind(g)
-    if kind == LINE:
-        merged = shapely.line_merge(g)
-        anchor = shapely.line_interpolate_point(merged, 0.5, normalized=True)
-        multi = shapely.get_type_id(anchor) != 0  # multi-lines that did not merge
-        anchor[multi] = shapely.point_on_surface(g[multi])
-    elif kind == POLYGON:
-        anchor = shapely.point_on_surface(g)
-    else:
-        anchor = shapely.point_on_surface(g)
+    anchor = shapely.point_on_surface(g)
+    lines = np.isin(shapely.get_type_id(g), (1, 5))
+    if lines.any():
+        merged = shapely.line_merge(g[lines])
+        single = shapely.get_type_id(merged) == 1  # multi-lines that did not merge keep
+        middle = shapely.line_interpolate_point(merged[single], 0.5, normalized=True)
+        line_anchor = anchor[lines]
+        line_anchor[single] = middle
+        anchor[lines] = line_anchor
     out[present] = shapely.get_coordinates(anchor)
     return out

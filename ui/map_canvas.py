@@ -55,6 +55,8 @@ def render_image(view: MapView, layers: list[CanvasLayer], labels: bool = True) 
 class _RenderSignals(QObject):
     done = Signal(int, object, object)  # generation, view, image
 
+    latest = 0  # generation the canvas wants; older queued jobs are skipped
+
 
 class _RenderJob(QRunnable):
     def __init__(self, generation: int, view: MapView, layers: list[CanvasLayer],
@@ -63,6 +65,8 @@ class _RenderJob(QRunnable):
         self.generation, self.view, self.layers, self.signals = generation, view, layers, signals
 
     def run(self):
+        if self.generation != self.signals.latest:
+            return  # superseded while waiting in the queue
         image = render_image(self.view, self.layers)
         self.signals.done.emit(self.generation, self.view, image)
 
@@ -93,6 +97,8 @@ class MapCanvasWidget(QWidget):
         self._pool.setMaxThreadCount(1)  # one render at a time: caches are filled in order
         self._signals = _RenderSignals()
         self._signals.done.connect(self._on_render_done)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)  # coalesce bursts
+        self._refresh_timer.timeout.connect(self._start_render)
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._settled)
         self.pan_tool = PanTool(self)
@@ -281,14 +287,20 @@ class MapCanvasWidget(QWidget):
 
     # --- rendering ----------------------------------------------------------------------
     def refresh(self) -> None:
-        """Start a sharp render of the current view off the GUI thread."""
-        self._generation += 1
+        """Schedule a sharp render of the current view off the GUI thread."""
+        self._generation += 1  # renders already on their way are now stale
+        self._signals.latest = self._generation
+        self._refresh_timer.start()
+
+    def _start_render(self) -> None:
         self._pool.start(_RenderJob(self._generation, self.view, list(self._layers), self._signals))
 
     def render_now(self) -> QImage:
         """Render synchronously on this thread and show the result (tests, screenshots)."""
-        self._pool.waitForDone()
+        self._refresh_timer.stop()
         self._generation += 1
+        self._signals.latest = self._generation
+        self._pool.waitForDone()
         image = render_image(self.view, self._layers)
         self._on_render_done(self._generation, self.view, image)
         return image

@@ -59,3 +59,54 @@ def test_add_dock_adds_a_toggle_to_the_view_menu(window):
 
     dock = window.add_dock(QLabel("核查"), "核查结果")
     assert dock.toggleViewAction() in window.menus["视图"].actions()
+
+
+@pytest.mark.ui
+def test_opening_a_user_layer_adds_it_and_a_bad_file_changes_nothing(window, tmp_path, monkeypatch):
+    import geopandas as gpd
+    from PySide6.QtWidgets import QMessageBox
+    from shapely.geometry import box
+
+    good = tmp_path / "候选.geojson"
+    gpd.GeoDataFrame({"name": ["候选地块"]}, geometry=[box(410_000, 3_160_000, 410_500, 3_160_400)],
+                     crs="EPSG:4549").to_file(good)
+    layer = window.open_layer_file(good)
+    assert layer.id in window.layers and "用户图层" in window.layer_tree.group_titles()
+    assert window.canvas.layer_ids()[-1] == layer.id  # drawn on top
+
+    messages = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: messages.append(text))
+    before = window.canvas.layer_ids()
+    bad = tmp_path / "坏文件.gpkg"
+    bad.write_bytes(b"not a geopackage")
+    assert window.open_layer_file(bad) is None
+    assert window.replace_layer_file("county_boundary", bad) is False
+    assert window.canvas.layer_ids() == before
+    assert len(messages) == 2 and all("坏文件.gpkg" in m for m in messages)
+
+
+@pytest.mark.ui
+def test_replacing_a_catalog_layer_keeps_its_id_and_marks_it_authoritative(window, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    official = tmp_path / "official_towns.gpkg"
+    gpd.GeoDataFrame({"name": ["妙高街道"]}, geometry=[box(410_000, 3_160_000, 420_000, 3_170_000)],
+                     crs="EPSG:4549").to_file(official)
+    assert window.replace_layer_file("townships", official)
+    replaced = window.layers["townships"]
+    assert replaced.spec.provenance.accuracy == "权威" and len(replaced.gdf) == 1
+    assert "示意" not in window.layer_tree.layer_item("townships").text(0)
+
+
+@pytest.mark.ui
+def test_identify_results_list_attributes_zhuanlan_and_provenance(window):
+    layer = window.canvas.canvas_layer("county_boundary")
+    x, y = layer.layer.gdf.geometry.iloc[0].representative_point().coords[0]
+    hits = window.canvas.identify(x, y)
+    assert "county_boundary" in {h.layer_id for h in hits}
+    window.show_identify_results(x, y, hits)
+    tree = window.identify_results
+    assert tree.topLevelItemCount() == len(hits)
+    fields = {tree.topLevelItem(0).child(i).text(0) for i in range(tree.topLevelItem(0).childCount())}
+    assert {"专栏", "精度", "来源"} <= fields

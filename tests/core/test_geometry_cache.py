@@ -1,0 +1,57 @@
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPolygon, Point, box
+
+from suichang_gis.geometry_cache import LayerGeometry, label_anchors, ranges_to_index
+
+
+def test_ranges_to_index_concatenates_ranges():
+    assert ranges_to_index(np.array([2, 10, 5]), np.array([4, 10, 8])).tolist() == [2, 3, 5, 6, 7]
+
+
+def test_parts_keep_their_feature_and_missing_geometry_is_skipped():
+    geoms = [box(0, 0, 1, 1), None, MultiPolygon([box(5, 5, 6, 6), box(8, 8, 9, 9)])]
+    geometry = LayerGeometry(geoms)
+    assert geometry.part_feature.tolist() == [0, 2, 2]
+    assert geometry.bounds == (0, 0, 9, 9)
+    assert geometry.query((4, 4, 10, 10)).tolist() == [1, 2]
+
+
+def test_band_simplification_merges_sub_pixel_vertices_but_keeps_tiny_polygons():
+    # A 100-vertex circle of radius 5 m and a 0.5 m square, at 10 m per pixel.
+    circle = Point(0, 0).buffer(5, quad_segs=25)
+    tiny = box(100, 100, 100.5, 100.5)
+    geometry = LayerGeometry([circle, tiny])
+    rings = geometry.band_rings(10.0, 3)
+    assert rings.count == 2
+    sizes = np.diff(rings.offsets)
+    assert sizes.max() <= 10  # the circle collapses to a few pixel-grid vertices
+    assert sizes.min() >= 2  # the tiny square is still drawn as a dot
+    full = geometry.band_rings(0.01, -7)
+    assert len(full.coords) == len(shapely.get_coordinates([circle, tiny]))
+
+
+def test_chunks_never_split_the_rings_of_one_polygon():
+    holed = [box(x, 0, x + 10, 10).difference(box(x + 2, 2, x + 4, 4)).difference(box(x + 6, 6, x + 8, 8))
+             for x in range(0, 300, 20)]
+    rings = LayerGeometry(holed).band_rings(0.5, -1)
+    chunks = rings.chunks(4)
+    assert sum(c.count for c in chunks) == rings.count == 45
+    seen = [set(c.part.tolist()) for c in chunks]
+    assert all(a.isdisjoint(b) for i, a in enumerate(seen) for b in seen[i + 1:])
+
+
+def test_rings_of_selected_parts_and_one_style_key():
+    geometry = LayerGeometry([box(0, 0, 1, 1), box(2, 0, 3, 1), box(4, 0, 5, 1)], feature_keys=[0, 1, 0])
+    rings = geometry.rings(0.01, -7, parts=np.array([1, 2]), key=0)
+    assert rings.part.tolist() == [2]
+    assert rings.coords[:, 0].min() == 4
+
+
+def test_label_anchors_lie_on_their_features():
+    geoms = [box(0, 0, 10, 10), LineString([(0, 0), (10, 0)]), Point(3, 4), None]
+    anchors = label_anchors(geoms)
+    assert box(0, 0, 10, 10).contains(Point(anchors[0]))
+    assert tuple(anchors[1]) == (5, 0)
+    assert tuple(anchors[2]) == (3, 4)
+    assert np.isnan(anchors[3]).all()
