@@ -207,6 +207,55 @@ def cmd_export_parcels(args) -> int:
     return 0
 
 
+def _points(texts: list[str], lonlat: bool) -> list[tuple[float, float]]:
+    """'X,Y' arguments as EPSG:4549 points (lon,lat with ``lonlat``)."""
+    from .crs import to_work
+
+    points = []
+    for text in texts:
+        try:
+            x, y = (float(v) for v in text.replace("，", ",").split(","))
+        except ValueError:
+            raise UserError(f"坐标“{text}”应写成 X,Y（例如 412000,3156000）") from None
+        point = tuple(float(v) for v in to_work(x, y)) if lonlat else (x, y)
+        if not all(abs(v) < 1e8 for v in point):
+            raise UserError(f"坐标“{text}”无法换算到 EPSG:4549")
+        points.append(point)
+    return points
+
+
+def cmd_identify(args) -> int:
+    from .identify import identify
+
+    (x, y), = _points([args.point], args.lonlat)
+    specs = _catalog(args)
+    layers = sorted((load_layer(spec) for spec in specs), key=lambda layer: layer.spec.zorder)
+    hits = identify(layers, x, y, tolerance=args.tolerance)
+    rows = [{"layer": h.layer_id, "title": h.layer_title, "feature": h.feature_index,
+             "zhuanlan": list(h.zhuanlan), "accuracy": h.provenance.accuracy,
+             "source": h.provenance.source, "attributes": h.attributes} for h in hits]
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        print()
+    else:
+        for r in rows:
+            name = r["attributes"].get("name") or f"要素 {r['feature'] + 1}"
+            print(f"{r['title']}：{name}（精度：{r['accuracy']}）")
+        print(f"X {x:,.1f}  Y {y:,.1f} 处共 {len(rows)} 个要素")
+    return 0
+
+
+def cmd_measure(args) -> int:
+    from .measure import measure_area, measure_distance
+
+    points = _points(args.points, args.lonlat)
+    if len(points) < (3 if args.area else 2):
+        raise UserError("测量面积至少需要 3 个点，测量距离至少需要 2 个点")
+    result = measure_area(points) if args.area else measure_distance(points)
+    print(f"{result.text}（EPSG:4549 平面计算）")
+    return 0
+
+
 def _add_check_inputs(p) -> None:
     p.add_argument("--rules", type=Path, action="append",
                    help="规则文件（TOML，可重复）；默认 resources/rules 下全部规则集")
@@ -281,6 +330,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="输出 HTML 文件")
     p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")
     p.set_defaults(func=cmd_webmap)
+
+    p = sub.add_parser("identify", help="列出某点处所有图层的要素（含重叠的分区）")
+    p.add_argument("point", help="坐标 X,Y（EPSG:4549），或加 --lonlat 时为 经度,纬度")
+    p.add_argument("--lonlat", action="store_true", help="坐标为 CGCS2000 经纬度")
+    p.add_argument("--tolerance", type=float, default=0.0, help="点、线要素的查询半径（米）")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")
+    p.set_defaults(func=cmd_identify)
+
+    p = sub.add_parser("measure", help="测量折线长度或多边形面积（EPSG:4549 平面，面积以亩、m²、公顷给出）")
+    p.add_argument("points", nargs="+", help="各点坐标 X,Y")
+    p.add_argument("--area", action="store_true", help="测量面积（多边形自动闭合）")
+    p.add_argument("--lonlat", action="store_true", help="坐标为 CGCS2000 经纬度")
+    p.set_defaults(func=cmd_measure)
     return parser
 
 
