@@ -35,6 +35,7 @@ class LayerTreeWidget(QTreeWidget):
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.invisibleRootItem().setFlags(Qt.ItemFlag.ItemIsEnabled)  # layers stay in groups
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._context_menu)
         self.itemChanged.connect(self._item_changed)
@@ -107,9 +108,9 @@ class LayerTreeWidget(QTreeWidget):
 
     def dropEvent(self, event):
         super().dropEvent(event)
-        self._apply_tree_order()
+        self.apply_tree_order()
 
-    def _apply_tree_order(self) -> None:
+    def apply_tree_order(self) -> None:
         """Write the tree's order back: each group's layers keep the group's slots in the
         canvas order; a layer dropped into another group goes back where it was."""
         layers = self.canvas.canvas_layers()

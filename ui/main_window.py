@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         self.measure_dock = self.add_dock(self.measure_label, "测量", Qt.DockWidgetArea.RightDockWidgetArea)
         self.identify_dock.hide()
         self.measure_dock.hide()
-        self.resizeDocks([self.layer_dock], [290], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.layer_dock], [340], Qt.Orientation.Horizontal)
         self.resizeDocks([self.layer_dock, self.legend_dock], [430, 470], Qt.Orientation.Vertical)
 
         self.setStatusBar(MapStatusBar(self.canvas))

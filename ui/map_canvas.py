@@ -333,6 +333,7 @@ class MapCanvasWidget(QWidget):
         self._paint_overlays(painter, view)
         painter.resetTransform()
         self._paint_scale_bar(painter, view)
+        self._paint_north_arrow(painter)
         self._paint_attribution(painter, view)
         painter.end()
 
@@ -375,19 +376,32 @@ class MapCanvasWidget(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(QPen(QColor("#222222"), 1))
         painter.setBrush(QColor(255, 255, 255, 200))
-        painter.drawRect(QRectF(x - 6, y - 22, length_px + 60, 30))
+        painter.drawRect(QRectF(x - 6, y - 22, length_px + 52, 30))
         painter.setBrush(QColor("#222222"))
         painter.drawRect(QRectF(x, y - 4, length_px / 2, 4))
         painter.setBrush(QColor("#ffffff"))
         painter.drawRect(QRectF(x + length_px / 2, y - 4, length_px / 2, 4))
         text = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
         painter.setFont(QFont(self.font().family(), 8))
-        painter.drawText(QPointF(x, y - 8), f"0        {text}")
+        painter.drawText(QPointF(x - 2, y - 8), "0")
+        painter.drawText(QPointF(x + length_px - 4, y - 8), text)
+
+    def _paint_north_arrow(self, painter: QPainter) -> None:
+        """Grid north: EPSG:4549 northing points straight up the screen."""
+        x, y = self.width() - 34, 18
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(QPen(QColor("#222222"), 1))
+        painter.setBrush(QColor("#222222"))
+        painter.drawPolygon([QPointF(x, y), QPointF(x + 8, y + 26), QPointF(x, y + 20)])
+        painter.setBrush(QColor("#ffffff"))
+        painter.drawPolygon([QPointF(x, y), QPointF(x - 8, y + 26), QPointF(x, y + 20)])
+        painter.setFont(QFont(self.font().family(), 9, QFont.Weight.Bold))
+        painter.drawText(QRectF(x - 10, y + 26, 20, 16), Qt.AlignmentFlag.AlignCenter, "N")
 
     def _paint_attribution(self, painter: QPainter, view: MapView) -> None:
-        texts = sorted({layer.spec.provenance.attribution for layer in self._layers
-                        if layer.visible and layer.spec.provenance.attribution
-                        and len(layer.geometry.query(view.extent))})
+        texts = self.attributions()
+        if self.schematic_in_view():
+            texts.insert(0, "含示意图层（标注“示意”），位置与范围仅供参考")
         if not texts:
             return
         text = "；".join(texts)
@@ -398,6 +412,11 @@ class MapCanvasWidget(QWidget):
         painter.fillRect(rect, QColor(255, 255, 255, 210))
         painter.setPen(QColor("#333333"))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+
+    def schematic_in_view(self) -> bool:
+        """Whether any visible 示意 layer has features in the current view."""
+        return any(layer.visible and layer.spec.schematic and len(layer.geometry.query(self.view.extent))
+                   for layer in self._layers)
 
     def attributions(self) -> list[str]:
         """Attribution texts shown for the layers drawn in the current view."""

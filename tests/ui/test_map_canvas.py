@@ -239,3 +239,19 @@ def test_features_without_geometry_are_skipped_when_drawing(canvas):
     canvas.set_layers([layer])
     x, y = canvas.to_screen(500, 500).toTuple()
     assert rgb(canvas.render_now(), x, y) == (255, 0, 0)
+
+
+@pytest.mark.ui
+def test_dragging_in_the_tree_reorders_within_the_group_only(canvas):
+    from ui.layer_tree import LayerTreeWidget
+
+    a = make_layer("a", [box(0, 0, 10, 10)], Style(fill=RED))
+    b = make_layer("b", [box(0, 0, 10, 10)], Style(fill=RED), group="行政区划")
+    c = make_layer("c", [box(0, 0, 10, 10)], Style(fill=BLUE))
+    canvas.set_layers([a, b, c])  # bottom first; a and c share a group
+    tree = LayerTreeWidget(canvas)
+    group = next(tree.topLevelItem(i) for i in range(2) if tree.topLevelItem(i).text(0) == "一城五区")
+    moved = group.takeChild(1)  # "a", drawn below "c", dragged to the top of its group
+    group.insertChild(0, moved)
+    tree.apply_tree_order()
+    assert canvas.layer_ids() == ["c", "b", "a"]  # a takes c's slot, b stays in between
