@@ -255,3 +255,52 @@ def test_dragging_in_the_tree_reorders_within_the_group_only(canvas):
     group.insertChild(0, moved)
     tree.apply_tree_order()
     assert canvas.layer_ids() == ["c", "b", "a"]  # a takes c's slot, b stays in between
+
+
+@pytest.mark.ui
+def test_zoom_box_tool_zooms_to_the_dragged_rectangle(canvas, qtbot):
+    from PySide6.QtCore import Qt
+
+    from ui.map_tools import ZoomBoxTool
+
+    canvas.set_tool(ZoomBoxTool())
+    start, end = canvas.to_screen(200, 600).toPoint(), canvas.to_screen(400, 400).toPoint()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, end)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=end)
+    xmin, ymin, xmax, ymax = canvas.view.extent
+    assert xmin <= 201 and xmax >= 399 and ymin <= 401 and ymax >= 599
+    assert canvas.view.resolution == pytest.approx(200 / VIEW.height, rel=0.02)  # square box, square view
+    assert "zoom_box" not in canvas.overlay_names()
+
+
+@pytest.mark.ui
+def test_area_tool_measures_a_clicked_square_in_mu(canvas, qtbot):
+    from PySide6.QtCore import Qt
+
+    from ui.map_tools import MeasureTool
+
+    tool = MeasureTool(area=True)
+    canvas.set_tool(tool)
+    results = []
+    tool.measured.connect(lambda text, result: results.append((text, result)))
+    corners = [(100, 100), (300, 100), (300, 300), (100, 300)]  # 200 m square: 40,000 m² = 60 亩
+    for x, y in corners:
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=canvas.to_screen(x, y).toPoint())
+    qtbot.mouseClick(canvas, Qt.MouseButton.RightButton, pos=canvas.to_screen(100, 300).toPoint())
+    text, result = results[-1]
+    assert result.area_m2 == pytest.approx(40_000, rel=0.03)
+    assert result.area_mu == pytest.approx(60, rel=0.03) and "亩" in text
+
+
+@pytest.mark.ui
+def test_status_bar_follows_the_cursor_in_both_coordinate_systems(canvas, qtbot):
+    from suichang_gis.crs import to_lonlat
+    from ui.status_bar import MapStatusBar
+
+    bar = MapStatusBar(canvas)
+    canvas.set_view(MapView(412_000, 3_156_000, 2.0, VIEW.width, VIEW.height))
+    qtbot.mouseMove(canvas, canvas.to_screen(412_100, 3_156_050).toPoint())
+    assert bar.position_label.text() == "X: 412,100.0  Y: 3,156,050.0"
+    lon, lat = to_lonlat(412_100, 3_156_050)
+    assert f"{lon:.5f}" in bar.lonlat_label.text() and f"{lat:.5f}" in bar.lonlat_label.text()
