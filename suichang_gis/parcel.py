@@ -25,6 +25,8 @@ class ParcelField:
     label: str
     kind: str  # "text" | "number"
     unit: str = ""
+    minimum: float = 0.0  # numbers only; every parcel number is a non-negative quantity
+    maximum: float | None = None
 
 
 PARCEL_FIELDS: tuple[ParcelField, ...] = (
@@ -37,9 +39,9 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
     ParcelField("land_use", "拟用地性质", "text"),
     ParcelField("investment_wan", "拟投资额", "number", "万元"),
     ParcelField("annual_tax_wan", "预计年税收", "number", "万元"),
-    ParcelField("floor_area_ratio", "容积率", "number"),
-    ParcelField("building_coverage", "建筑密度/建筑系数", "number", "%"),
-    ParcelField("green_ratio", "绿地率", "number", "%"),
+    ParcelField("floor_area_ratio", "容积率", "number", maximum=20.0),
+    ParcelField("building_coverage", "建筑密度/建筑系数", "number", "%", maximum=100.0),
+    ParcelField("green_ratio", "绿地率", "number", "%", maximum=100.0),
     ParcelField("energy_tce", "年综合能耗", "number", "吨标煤"),
     ParcelField("emission_cod_t", "化学需氧量排放", "number", "吨/年"),
     ParcelField("emission_nh3n_t", "氨氮排放", "number", "吨/年"),
@@ -75,6 +77,33 @@ def rename_parcel_columns(df: pd.DataFrame) -> pd.DataFrame:
         if target and target not in df.columns and target not in renames.values():
             renames[column] = target
     return df.rename(columns=renames)
+
+
+def validate_parcel_values(values: dict) -> dict[str, str]:
+    """Check values typed for one parcel; returns field name → Chinese problem (empty: all good).
+
+    Empty means unknown and is always allowed. Numbers must parse and lie in the field's range;
+    工业项目类别 must be one of 一类/二类/三类.
+    """
+    problems: dict[str, str] = {}
+    for name, value in values.items():
+        f = FIELD_BY_NAME.get(name)
+        if f is None or value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        if f.kind == "number":
+            try:
+                number = float(str(value).strip().replace(",", ""))
+            except ValueError:
+                problems[name] = f"“{f.label}”应为数字，现为“{value}”"
+                continue
+            if number != number or number < f.minimum or (f.maximum is not None and number > f.maximum):
+                unit = f" {f.unit}" if f.unit else ""
+                allowed = (f"应在 {f.minimum:g}～{f.maximum:g}{unit} 之间" if f.maximum is not None
+                           else f"不能小于 {f.minimum:g}{unit}")
+                problems[name] = f"“{f.label}”{allowed}，现为 {value}"
+        elif name == "industrial_category" and str(value).strip() not in INDUSTRIAL_CATEGORIES:
+            problems[name] = f"“{f.label}”应为 一类、二类 或 三类，现为“{value}”"
+    return problems
 
 
 def parcels_frame(geometries=(), **columns) -> gpd.GeoDataFrame:

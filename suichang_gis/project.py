@@ -145,18 +145,12 @@ class Project:
         return self._history.copy()
 
     # --- editing: each call is one journal transaction -------------------------------------
-    def add_parcels(self, gdf: gpd.GeoDataFrame) -> list[int]:
-        """Add parcels (one edit, all or nothing); returns their fids."""
-        new = self._numbered(gdf)
-        with self._edit() as log:
-            for fid, row in new.iterrows():
-                log("upsert", fid, row)
-        merged = pd.concat([self._parcels, new])
-        self._parcels = gpd.GeoDataFrame(merged, geometry=self._parcels.geometry.name, crs=WORK_CRS)
-        return list(new.index)
+    def prepare_new(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """New parcels conformed, with fresh fids and (where missing) parcel ids unique in the project.
 
-    def _numbered(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """Conformed new parcels with fresh fids, and parcel ids unique in the project where missing."""
+        Nothing is stored: pass the result to ``apply``. Undo commands keep it, so a redo brings
+        back the same fids.
+        """
         ids = gdf["parcel_id"] if "parcel_id" in gdf.columns else pd.Series([None] * len(gdf), index=gdf.index)
         missing = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
         new = conform_parcels(gdf).reset_index(drop=True)
@@ -172,6 +166,31 @@ class Project:
         new.index = pd.RangeIndex(start, start + len(new), name="fid")
         return new
 
+    def apply(self, upsert: gpd.GeoDataFrame | None = None, delete=()) -> None:
+        """Delete the fids ``delete``, then write the rows of ``upsert`` (indexed by fid), as one edit.
+
+        Every edit the GUI makes (and undoes) is one call of this.
+        """
+        delete = [fid for fid in delete if fid in self._parcels.index]
+        rows = conform_parcels(upsert) if upsert is not None and len(upsert) else None
+        with self._edit() as log:
+            for fid in delete:
+                log("delete", fid, None)
+            for fid, row in (rows.iterrows() if rows is not None else ()):
+                log("upsert", fid, row)
+        kept = self._parcels.drop(index=delete)
+        if rows is not None:
+            kept = pd.concat([kept.drop(index=[f for f in rows.index if f in kept.index]), rows])
+            kept = gpd.GeoDataFrame(kept, geometry=self._parcels.geometry.name, crs=WORK_CRS).sort_index()
+        kept.index.name = "fid"
+        self._parcels = kept
+
+    def add_parcels(self, gdf: gpd.GeoDataFrame) -> list[int]:
+        """Add parcels (one edit, all or nothing); returns their fids."""
+        rows = self.prepare_new(gdf)
+        self.apply(upsert=rows)
+        return list(rows.index)
+
     def add_parcel(self, geometry, **attributes) -> int:
         return self.add_parcels(parcels_frame([geometry], **{k: [v] for k, v in attributes.items()}))[0]
 
@@ -179,38 +198,21 @@ class Project:
         """Change a parcel's geometry and/or attributes (one edit)."""
         if fid not in self._parcels.index:
             raise KeyError(f"没有编号为 {fid} 的地块")
-        row = self._parcels.loc[fid].copy()
+        row = self._parcels.loc[[fid]].copy()
         if geometry is not None:
-            row[self._parcels.geometry.name] = geometry
+            row = row.set_geometry([geometry], crs=WORK_CRS)
         for key, value in attributes.items():
-            row[key] = value
-        checked = conform_parcels(gpd.GeoDataFrame([row], geometry=self._parcels.geometry.name, crs=WORK_CRS))
-        with self._edit() as log:
-            log("upsert", fid, checked.iloc[0])
-        for key in checked.columns:
-            if key not in self._parcels.columns:
-                self._parcels[key] = None
-            self._parcels.at[fid, key] = checked.iloc[0][key]
+            row[key] = [value]
+        self.apply(upsert=row)
 
     def delete_parcels(self, fids) -> None:
-        fids = list(fids)
-        with self._edit() as log:
-            for fid in fids:
-                log("delete", fid, None)
-        self._parcels = self._parcels.drop(index=fids)
+        self.apply(delete=list(fids))
 
     def replace_parcels(self, removed, added: gpd.GeoDataFrame) -> list[int]:
         """Delete ``removed`` and add ``added`` as one edit (split, merge)."""
-        new = self._numbered(added)
-        removed = list(removed)
-        with self._edit() as log:
-            for fid in removed:
-                log("delete", fid, None)
-            for fid, row in new.iterrows():
-                log("upsert", fid, row)
-        kept = self._parcels.drop(index=removed)
-        self._parcels = gpd.GeoDataFrame(pd.concat([kept, new]), geometry=kept.geometry.name, crs=WORK_CRS)
-        return list(new.index)
+        rows = self.prepare_new(added)
+        self.apply(upsert=rows, delete=list(removed))
+        return list(rows.index)
 
     def set_layer_settings(self, layer_id: str, **values) -> None:
         """Remember a user's choice for a catalog layer (visible, opacity, style …)."""
