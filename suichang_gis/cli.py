@@ -124,7 +124,7 @@ def _parcels(path, check: bool):
 
 def cmd_print(args) -> int:
     from .layout import LayoutError, load_templates, print_map
-    from .parcel_layer import summary_lines
+    from .parcel_layer import summary_notes, summary_table
 
     templates = load_templates()
     if args.list:
@@ -138,7 +138,8 @@ def cmd_print(args) -> int:
         layout = print_map(args.template, Path(args.out), paper=args.paper, orientation=args.orientation,
                            title=args.title, extra_layers=[parcels] if parcels else None,
                            user_catalog=args.catalog, dpi=args.dpi, maker=args.maker,
-                           extra_notes=summary_lines(result) if result else None)
+                           extra_notes=summary_notes(result) if result else None,
+                           table=summary_table(result) if result else None)
     except LayoutError as exc:
         raise UserError(str(exc)) from exc
     for note in layout.notes:

@@ -260,6 +260,15 @@ def draw_graticule_ticks(ax, extent, size_pt: float) -> None:
     right_axis.tick_params(**tick)
 
 
+def furniture_boxes(frame_mm, denominator: int, k: float) -> list[tuple[float, float, float, float]]:
+    """Axes-fraction boxes of the north arrow and the scale bar (kept free of labels)."""
+    w, h = frame_mm
+    arrow = (1 - 16 * k / w, 1 - 26 * k / h, 1.0, 1.0)
+    bar_mm = scale_bar_length_km(w, denominator) * 1e6 / denominator
+    bar = (0.0, 0.0, (bar_mm + 26 * k) / w, 24 * k / h)
+    return [arrow, bar]
+
+
 def draw_north_arrow(ax, frame_mm, k: float) -> None:
     """A grid-north arrow in the top-right corner of the map frame."""
     w, h = 5 * k / frame_mm[0], 12 * k / frame_mm[1]
@@ -336,6 +345,55 @@ def draw_inset(fig, rect, inset: MapLayer | None, extent, k: float, detail: bool
     ax.set_title("区位图（丽水市）", fontsize=8 * k, pad=2 * k)
 
 
+# --- table ---------------------------------------------------------------------------------
+
+TABLE_ROWS = 12
+
+
+def _table_rows(rows: list[list[str]]) -> list[list[str]]:
+    if len(rows) <= TABLE_ROWS:
+        return rows
+    more = [f"另有 {len(rows) - TABLE_ROWS + 1} 个地块，见核查报告"] + [""] * (len(rows[0]) - 1)
+    return rows[:TABLE_ROWS - 1] + [more]
+
+
+def draw_table(fig, rect, headers: list[str], rows: list[list[str]], size_pt: float,
+               width_pt: float) -> None:
+    """A plain ruled table filling ``rect``; the last column gets the room the others leave."""
+    ax = fig.add_axes(rect)
+    ax.axis("off")
+    widths = [max(_text_em(h), *(_text_em(r[i]) for r in rows)) + 1.5 for i, h in enumerate(headers[:-1])]
+    last_em = max(width_pt / size_pt - sum(widths), 8)
+    cells = [[*r[:-1], _shorten(r[-1], last_em - 2)] for r in rows]
+    total = sum(widths) + last_em
+    table = ax.table(cellText=cells, colLabels=headers, colWidths=[w / total for w in (*widths, last_em)],
+                     cellLoc="left", colLoc="left", loc="upper left", bbox=[0, 0, 1, 1])
+    table.auto_set_font_size(False)
+    table.set_fontsize(size_pt)
+    column_em = [*widths, last_em]
+    for (row, col), cell in table.get_celld().items():
+        cell.PAD = 0.5 / column_em[col]  # half an em of padding (the default is 10 % of the cell)
+        cell.set_linewidth(0.5)
+        if row == 0:
+            cell.set_facecolor("#eeeeee")
+            cell.get_text().set_fontproperties(heading_font())
+            cell.get_text().set_fontsize(size_pt)
+
+
+def _text_em(text: str) -> float:
+    return sum(_char_width(ch) for ch in str(text))
+
+
+def _shorten(text: str, width_em: float) -> str:
+    out, used = "", 0.0
+    for ch in str(text):
+        used += _char_width(ch)
+        if used > width_em:
+            return out[:-1] + "…"
+        out += ch
+    return out
+
+
 # --- notes -----------------------------------------------------------------------------------
 
 def source_notes(drawn: list[DrawnLayer]) -> list[str]:
@@ -367,7 +425,8 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
                    extra_layers: list[MapLayer] | None = None,
                    extent: tuple[float, float, float, float] | None = None,
                    maker: str = DEFAULT_MAKER, date: dt.date | None = None,
-                   dpi: float = LAYOUT_DPI, extra_notes: list[str] | None = None) -> MapLayout:
+                   dpi: float = LAYOUT_DPI, extra_notes: list[str] | None = None,
+                   table: tuple[list[str], list[list[str]]] | None = None) -> MapLayout:
     """Compose one map page.
 
     Parameters
@@ -388,7 +447,9 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
     dpi : float
         Figure dpi at which labels and legend are fitted (the output dpi is set on export).
     extra_notes : list of str, optional
-        Extra lines for the notes block (e.g. a check summary).
+        Extra lines for the notes block (e.g. the notices of a check).
+    table : (headers, rows), optional
+        A table printed under the map (e.g. the check summary of the parcels).
     """
     register_matplotlib_font()
     extra_layers = list(extra_layers or [])
@@ -414,13 +475,20 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
     def frac(x, y, w, h):
         return [x / page_w, y / page_h, w / page_w, h / page_h]
 
+    if table:
+        shown = _table_rows(table[1])
+        band_h = (len(shown) + 1) * 5.5 * k
+        draw_table(fig, frac(frame[0] - tick_gap, frame[1] - tick_gap, frame[2] + 2 * tick_gap, band_h),
+                   table[0], shown, 7 * k, (frame[2] + 2 * tick_gap) * PT_PER_MM)
+        frame = (frame[0], frame[1] + band_h + gap, frame[2], frame[3] - band_h - gap)
+
     map_layers = [layers[i] for i in template.layers if i in layers] + extra_layers
     target = extent or template_extent(template, layers, extra_layers)
     view, denominator = fit_extent(target, (frame[2], frame[3]))
 
     ax = fig.add_axes(frac(*frame))
     ax.set_facecolor("white")
-    drawn = draw_layers(ax, map_layers, view)
+    drawn = draw_layers(ax, map_layers, view, avoid=furniture_boxes((frame[2], frame[3]), denominator, k))
     for spine in ax.spines.values():
         spine.set_linewidth(0.8 * k)
     draw_graticule_ticks(ax, view, 6.5 * k)
@@ -551,7 +619,8 @@ def print_map(template: Template | str, out: Path | None = None, paper: str = "A
               extra_layers: list[MapLayer] | None = None, layer_ids: list[str] | None = None,
               extent=None, user_catalog: Path | None = None, dpi: float = 300,
               maker: str = DEFAULT_MAKER, extra_notes: list[str] | None = None,
-              layers: dict[str, MapLayer] | None = None) -> MapLayout:
+              layers: dict[str, MapLayer] | None = None,
+              table: tuple[list[str], list[list[str]]] | None = None) -> MapLayout:
     """Compose the page of a template and write it to ``out`` (PDF/PNG/SVG by extension).
 
     ``layer_ids`` replaces the template's layer list (the GUI's layer choice or the visible
@@ -576,7 +645,7 @@ def print_map(template: Template | str, out: Path | None = None, paper: str = "A
         layers = {i: load_layer(specs[i]) for i in dict.fromkeys(wanted)}
     missing = [i for i in template.layers if i not in layers]
     layout = compose_layout(template, layers, paper, orientation, title, extra_layers, extent,
-                            maker=maker, dpi=LAYOUT_DPI, extra_notes=extra_notes)
+                            maker=maker, dpi=LAYOUT_DPI, extra_notes=extra_notes, table=table)
     layout.notes.extend(f"模板图层“{i}”不在图层目录中，已略过" for i in missing)
     if out is not None:
         export_layout(layout, Path(out), dpi=dpi)

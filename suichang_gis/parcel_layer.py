@@ -49,16 +49,24 @@ def finding_lines(result) -> str:
     return "\n".join(f"[{f.status_label}] {f.title}：{f.message}" for f in findings)
 
 
-def summary_lines(check) -> list[str]:
-    """A short Chinese summary of a check: counts, then one line per parcel with its worst issue."""
-    counts = check.counts()
-    lines = [f"核查结论：通过 {counts['pass']} 块，警示 {counts['warn']} 块，不符合 {counts['fail']} 块"]
+SUMMARY_HEADERS = ["地块编号", "项目名称", "面积（亩）", "核查结论", "问题（不符合、警示）"]
+
+
+def summary_table(check) -> tuple[list[str], list[list[str]]]:
+    """The check summary as a table: one row per parcel with its conclusion and its issues."""
+    rows = []
     for p in check.parcels:
-        issues = [f.title for f in p.findings if f.status in ("fail", "warn")]
-        worst = "；".join(dict.fromkeys(issues)) or "无"
-        lines.append(f"· {p.id} {p.name or ''}（{p.area_mu:.1f} 亩）：{p.status_label}；问题：{worst}")
-    lines.extend(check.notices()[1:])  # the 示意 and example-threshold notices
-    return lines
+        issues = [f"{f.title}（{f.status_label}）" for f in p.findings if f.status in ("fail", "warn")]
+        rows.append([str(p.id), p.name or "", f"{p.area_mu:.2f}", p.status_label,
+                     "；".join(dict.fromkeys(issues)) or "无"])
+    return SUMMARY_HEADERS, rows
+
+
+def summary_notes(check) -> list[str]:
+    """Counts and the notices a check carries (示意 layers used, example thresholds)."""
+    counts = check.counts()
+    return [f"核查结论：通过 {counts['pass']} 块，警示 {counts['warn']} 块，不符合 {counts['fail']} 块",
+            *check.notices()[1:]]
 
 
 def load_parcel_layer(path: Path, check: bool = True):

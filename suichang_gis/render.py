@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 from matplotlib import patheffects
+from matplotlib.transforms import Bbox
 from shapely import box, get_parts
 
 from .catalog import LayerSpec, MapLayer, Style
@@ -202,15 +203,17 @@ def _overlaps(bbox, placed) -> bool:
     return any(bbox.overlaps(other) for other in placed)
 
 
-def place_labels(ax, labels: list[_Label]) -> list:
+def place_labels(ax, labels: list[_Label], avoid=()) -> list:
     """Draw labels in priority order, skipping any that would overlap one already placed.
 
     Points try four positions around the marker; areas and lines are centred on their anchor.
+    ``avoid`` holds (x0, y0, x1, y1) boxes in axes fractions kept free (north arrow, scale bar).
     Returns the placed Text artists.
     """
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    placed_boxes, placed, names = [], [], set()
+    placed_boxes = [Bbox(ax.transAxes.transform([(x0, y0), (x1, y1)])) for x0, y0, x1, y1 in avoid]
+    placed, names = [], set()
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     for lab in sorted(labels, key=lambda item: -item.priority):
         if lab.text in names:  # a seat and its township share a name: print it once
@@ -238,7 +241,7 @@ def place_labels(ax, labels: list[_Label]) -> list:
 # --- the renderer ----------------------------------------------------------------------------
 
 def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, float],
-                labels: bool = True) -> list[DrawnLayer]:
+                labels: bool = True, avoid=()) -> list[DrawnLayer]:
     """Draw ``layers`` (bottom first) onto ``ax`` in EPSG:4549 and set its limits to ``extent``.
 
     Parameters
@@ -251,6 +254,8 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
         Map extent in EPSG:4549 metres; features outside it are not drawn or counted.
     labels : bool
         Place the layers' ``label_field`` labels, without collisions.
+    avoid : sequence of (x0, y0, x1, y1)
+        Boxes in axes fractions where no label goes (map furniture drawn on top).
 
     Returns
     -------
@@ -299,5 +304,5 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
                 candidates.append(_Label(anchor.x, anchor.y, fit_label(name), spec.style,
                                          weight + spec.zorder * 1e13, spec.geometry_type == "Point"))
     if candidates:
-        place_labels(ax, candidates)
+        place_labels(ax, candidates, avoid)
     return drawn

@@ -318,3 +318,45 @@ def test_print_cli_unknown_template_says_which_exist(tmp_path):
     result = run_cli("print", "nope", "--out", str(tmp_path / "x.pdf"))
     assert result.returncode == 2
     assert "nope" in result.stderr and "zones" in result.stderr
+
+
+def test_check_summary_table_under_the_map_fits_the_page(catalog_layers):
+    from matplotlib.table import Table
+
+    parcels = parcels_frame([box(405000, 3160000, 405400, 3160300)], name=["甲"])
+    issues = "；".join(f"很长的核查问题说明第{i}条（不符合）" for i in range(12))
+    table = (["地块编号", "项目名称", "面积（亩）", "核查结论", "问题"], [["P001", "甲", "180.00", "不符合", issues]])
+    layout = compose_layout(TEMPLATES["parcel_check"], catalog_layers, "A4", "portrait",
+                            extra_layers=[parcel_layer(parcels)], dpi=40, table=table)
+    fig = layout.figure
+    renderer = fig.canvas.get_renderer()
+    tables = [a for ax in fig.axes for a in ax.get_children() if isinstance(a, Table)]
+    assert len(tables) == 1
+    cells = tables[0].get_celld()
+    assert cells[(1, 0)].get_text().get_text() == "P001"
+    last = cells[(1, 4)].get_text()
+    assert last.get_text().endswith("…")  # shortened to fit
+    table_box = tables[0].get_window_extent(renderer)
+    assert last.get_window_extent(renderer).x1 <= table_box.x1
+    # The map frame moved up to make room: it does not overlap the table.
+    assert layout.map_ax.get_window_extent(renderer).y0 > table_box.y1
+
+
+def test_print_parcel_check_cli_runs_the_check_and_prints_its_table(tmp_path):
+    parcels = parcels_frame([box(425200, 3162400, 425500, 3162700), box(421000, 3160500, 421300, 3160900)],
+                            name=["新材料项目", "食品加工项目"], land_use=["工业用地"] * 2)
+    source = tmp_path / "parcels.gpkg"
+    parcels.to_file(source)
+    out = tmp_path / "check.pdf"
+    result = run_cli("print", "parcel_check", "--parcels", str(source), "--paper", "A4", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert "核查结论" in text and "P001" in text and "新材料项目" in text and "食品加工项目" in text
+    assert "候选地块" in text  # in the legend
+
+
+def test_print_parcel_check_without_parcels_exits_with_a_message(tmp_path):
+    result = run_cli("print", "parcel_check", "--out", str(tmp_path / "x.pdf"))
+    assert result.returncode == 2 and "--parcels" in result.stderr

@@ -169,3 +169,19 @@ def test_page_draws_layers_and_opens_a_popup_in_headless_chromium_offline(tmp_pa
     assert probe["pwned"] == 0  # … and never run
     titles = [layer.spec.display_title for layer in layers if layer.gdf.geometry.notna().any()]
     assert sorted(probe["overlays"]) == sorted([*titles, "候选地块"])
+
+
+def test_webmap_cli_colours_checked_parcels(tmp_path):
+    import sys
+
+    parcels = parcels_frame([box(425200, 3162400, 425500, 3162700)], name=["新材料项目"], land_use=["工业用地"])
+    source = tmp_path / "parcels.gpkg"
+    parcels.to_file(source)
+    out = tmp_path / "map.html"
+    result = subprocess.run([sys.executable, "-m", "suichang_gis", "webmap", "--parcels", str(source),
+                             "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert "候选地块" in html or "\\u5019\\u9009\\u5730\\u5757" in html
+    colours = {STATUS_COLOURS[s] for s in ("通过", "警示", "不符合")}
+    assert any(c in html for c in colours)  # checked, so not the 未核查 grey
