@@ -304,3 +304,19 @@ def test_status_bar_follows_the_cursor_in_both_coordinate_systems(canvas, qtbot)
     assert bar.position_label.text() == "X: 412,100.0  Y: 3,156,050.0"
     lon, lat = to_lonlat(412_100, 3_156_050)
     assert f"{lon:.5f}" in bar.lonlat_label.text() and f"{lat:.5f}" in bar.lonlat_label.text()
+
+
+@pytest.mark.ui
+def test_unchecking_a_group_hides_all_its_layers(canvas):
+    from PySide6.QtCore import Qt
+
+    from ui.layer_tree import LayerTreeWidget
+
+    a = make_layer("a", [box(0, 0, 10, 10)], Style(fill=RED))
+    b = make_layer("b", [box(0, 0, 10, 10)], Style(fill=RED), group="行政区划")
+    c = make_layer("c", [box(0, 0, 10, 10)], Style(fill=BLUE))
+    canvas.set_layers([a, b, c])
+    tree = LayerTreeWidget(canvas)
+    group = next(tree.topLevelItem(i) for i in range(2) if tree.topLevelItem(i).text(0) == "一城五区")
+    group.setCheckState(0, Qt.CheckState.Unchecked)
+    assert [layer.visible for layer in canvas.canvas_layers()] == [False, True, False]
