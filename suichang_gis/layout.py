@@ -348,6 +348,7 @@ def draw_inset(fig, rect, inset: MapLayer | None, extent, k: float, detail: bool
 # --- table ---------------------------------------------------------------------------------
 
 TABLE_ROWS = 12
+MIN_INSET_MM = 40  # × paper factor k
 
 
 def _table_rows(rows: list[list[str]]) -> list[list[str]]:
@@ -528,60 +529,103 @@ def _span(gdf) -> float:
 
 def _draw_panel(fig, panel, drawn, notes, inset, view, k, orientation, page,
                 detail: bool) -> list[LegendEntry]:
-    """Legend, inset and notes in the side (landscape) or bottom (portrait) panel."""
+    """Legend, inset and notes in the side (landscape) or bottom (portrait) panel.
+
+    Notes go at the bottom, the legend at the top; in landscape the inset takes the room the
+    legend leaves between them (at least ``MIN_INSET_MM``).
+    """
     page_w, page_h = page
     px, py, pw, ph = panel
+    title_room = 7 * k  # the inset's caption
     if orientation == "landscape":
         text, size, notes_h = _fit_text(notes, pw, ph * 0.45, 6.5 * k, 4.0 * k)
-        inset_side = min(pw * 0.8, ph * 0.3)
-        inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 4 * k, inset_side, inset_side)
-        legend_box = (px, inset_rect[1] + inset_side + 8 * k, pw, py + ph - (inset_rect[1] + inset_side + 8 * k))
+        legend_top = py + ph
+        legend_limit = ph - notes_h - MIN_INSET_MM * k - title_room - 8 * k
+        entries, legend_h = _draw_legend(fig, drawn, (px, legend_top - legend_limit, pw, legend_limit), k, page)
+        room = ph - notes_h - legend_h - title_room - 8 * k
+        inset_side = min(pw * 0.8, room)
+        inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 4 * k + (room - inset_side) / 2,
+                      inset_side, inset_side)
     else:
         text, size, notes_h = _fit_text(notes, pw, ph * 0.5, 6.5 * k, 4.5 * k)
         top_h = ph - notes_h - 4 * k
-        inset_side = min(pw * 0.28, top_h - 6 * k)
+        inset_side = min(pw * 0.28, top_h - title_room)
         inset_rect = (px + pw - inset_side, py + notes_h + 4 * k, inset_side, inset_side)
-        legend_box = (px, py + notes_h + 4 * k, pw - inset_side - 6 * k, top_h)
+        entries, _ = _draw_legend(fig, drawn, (px, py + notes_h + 4 * k, pw - inset_side - 6 * k, top_h),
+                                  k, page)
     fig.text(px / page_w, py / page_h, text, ha="left", va="bottom", fontsize=size,
              linespacing=1.35, color="#222222")
     draw_inset(fig, [inset_rect[0] / page_w, inset_rect[1] / page_h,
                      inset_rect[2] / page_w, inset_rect[3] / page_h], inset, view, k, detail)
-    return _draw_legend(fig, drawn, legend_box, k, page)
+    return entries
 
 
-def _draw_legend(fig, drawn, box, k, page) -> list[LegendEntry]:
-    """A legend that fits ``box`` (mm): shrink the font, then use two columns if needed."""
+def legend_columns(entries: list[LegendEntry], ncol: int) -> list[LegendEntry | None]:
+    """Entries in column-major order with blank rows (None), so a status heading and its
+    lines stay in one column where they fit."""
+    if ncol == 1:
+        return list(entries)
+    blocks: list[list[LegendEntry]] = []
+    for entry in entries:
+        if entry.value is not None and blocks:
+            blocks[-1].append(entry)
+        else:
+            blocks.append([entry])
+    rows = math.ceil(len(entries) / ncol)
+    while True:
+        columns, current = [], []
+        for block in blocks:
+            if current and len(current) + len(block) > rows:
+                columns.append(current)
+                current = []
+            current.extend(block)
+        columns.append(current)
+        if len(columns) <= ncol and all(len(c) <= rows for c in columns):
+            break
+        rows += 1
+    columns += [[] for _ in range(ncol - len(columns))]
+    return [e for column in columns for e in column + [None] * (rows - len(column))]
+
+
+def _draw_legend(fig, drawn, box, k, page) -> tuple[list[LegendEntry], float]:
+    """A legend that fits ``box`` (mm), anchored at its top: shrink the font, then add columns.
+
+    Returns the entries and the legend's height in mm.
+    """
     page_w, page_h = page
     entries = legend_entries(drawn)
     if not entries:
-        return []
-    handles = [e.handle if e.handle is not None else Line2D([], [], linestyle="none")
-               for e in entries]
-    labels = [fit_label(e.label, width=16, max_lines=3, drop_brackets=False) for e in entries]
+        return [], 0.0
     renderer = fig.canvas.get_renderer()
     bx, by, bw, bh = box
     size, ncol = 8 * k, 1
     while True:
+        slots = legend_columns(entries, ncol)
+        handles = [e.handle if e is not None and e.handle is not None
+                   else Line2D([], [], linestyle="none") for e in slots]
+        labels = [fit_label(e.label, width=16 if ncol < 3 else 11, max_lines=3, drop_brackets=False)
+                  if e is not None else "" for e in slots]
         legend = fig.legend(handles, labels, loc="upper left",
                             bbox_to_anchor=(bx / page_w, (by + bh) / page_h), ncol=ncol,
                             fontsize=size, title="图  例", title_fontsize=size * 1.25, frameon=True,
                             handlelength=3.0, handleheight=1.4, borderaxespad=0.0,
-                            edgecolor="black", fancybox=False)
+                            edgecolor="black", fancybox=False, columnspacing=1.0)
         extent = legend.get_window_extent(renderer)
-        fits = (extent.height / fig.dpi * MM_PER_INCH <= bh and extent.width / fig.dpi * MM_PER_INCH <= bw)
-        if fits or size <= 4.5 * k and ncol == 2:
-            for entry, text in zip(entries, legend.get_texts()):
-                if entry.handle is None:  # a heading of status lines: no symbol, bold-ish
+        height = extent.height / fig.dpi * MM_PER_INCH
+        fits = height <= bh and extent.width / fig.dpi * MM_PER_INCH <= bw
+        if fits or (size <= 4.0 * k and ncol == 3):
+            for entry, text in zip(slots, legend.get_texts()):
+                if entry is not None and entry.handle is None:  # a heading of status lines
                     text.set_fontproperties(heading_font())
                     text.set_fontsize(size)
-            return entries
+            return entries, height
         legend.remove()
         if size > 5.5 * k:
             size *= 0.9
-        elif ncol == 1:
-            ncol, size = 2, 7 * k
+        elif ncol < 3:
+            ncol, size = ncol + 1, 7 * k
         else:
-            size *= 0.9
+            size *= 0.92
 
 
 # --- export ----------------------------------------------------------------------------------

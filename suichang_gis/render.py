@@ -190,6 +190,16 @@ class _Label:
     is_point: bool
 
 
+_GEOMETRY_RANK = {"Point": 3, "Polygon": 2, "LineString": 1}
+
+
+def _label_priority(spec: LayerSpec, geom) -> float:
+    """Points (seats, stations) first, then areas, then lines; within a kind the upper layer,
+    then the bigger feature."""
+    return (_GEOMETRY_RANK.get(spec.geometry_type, 0) * 1e15 + spec.zorder * 1e12
+            + min(geom.area + geom.length, 1e11))
+
+
 def _label_anchor(geom):
     if geom.geom_type in ("Point", "MultiPoint"):
         return geom.centroid if geom.geom_type == "MultiPoint" else geom
@@ -299,10 +309,8 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
                 anchor = _label_anchor(geom.intersection(window) if not geom.within(window) else geom)
                 if anchor.is_empty:
                     continue
-                # Points (seats, stations) win over areas; bigger areas win over smaller ones.
-                weight = 1e12 if spec.geometry_type == "Point" else geom.area + geom.length
                 candidates.append(_Label(anchor.x, anchor.y, fit_label(name), spec.style,
-                                         weight + spec.zorder * 1e13, spec.geometry_type == "Point"))
+                                         _label_priority(spec, geom), spec.geometry_type == "Point"))
     if candidates:
         place_labels(ax, candidates, avoid)
     return drawn

@@ -360,3 +360,17 @@ def test_print_parcel_check_cli_runs_the_check_and_prints_its_table(tmp_path):
 def test_print_parcel_check_without_parcels_exits_with_a_message(tmp_path):
     result = run_cli("print", "parcel_check", "--out", str(tmp_path / "x.pdf"))
     assert result.returncode == 2 and "--parcels" in result.stderr
+
+
+def test_two_column_legend_keeps_a_status_heading_with_its_lines():
+    from suichang_gis.layout import legend_columns
+    from suichang_gis.render import LegendEntry
+
+    single = [LegendEntry(f"l{i}", f"图层{i}", object()) for i in range(3)]
+    heading = LegendEntry("s", "状态图层", None)
+    lines = [LegendEntry("s", v, object(), v) for v in ("续建", "新建", "前期")]
+    slots = legend_columns([*single, heading, *lines], 2)
+    rows = len(slots) // 2
+    first, second = slots[:rows], slots[rows:]
+    assert heading in second and all(line in second for line in lines)  # not split over columns
+    assert [e for e in slots if e is not None] == [*single, heading, *lines]  # order kept
