@@ -121,32 +121,12 @@ class LayerGeometry:
         return Rings(coords, offsets, np.asarray(ring_part, dtype=np.int64))
 
     def band_rings(self, resolution: float, band: int) -> Rings:
-        """All rings with vertices closer than one band pixel merged (cached per band).
-
-        Vertices are snapped to the band's pixel grid and consecutive duplicates dropped, so
-        a polygon smaller than a pixel shrinks to a dot instead of vanishing.
-        """
+        """All rings simplified to the band's pixel size (see :func:`snap_rings`), cached."""
         cached = self._bands.get(band)
-        if cached is not None:
-            return cached
-        full = self._full
-        if self.kind == POINT or full.count == 0:
-            self._bands[band] = full
-            return full
-        snapped = np.round(full.coords / resolution)
-        n = len(snapped)
-        ring_start = np.zeros(n, dtype=bool)
-        ring_start[full.offsets[:-1]] = True
-        ring_end = np.zeros(n, dtype=bool)
-        ring_end[full.offsets[1:] - 1] = True
-        changed = np.ones(n, dtype=bool)
-        changed[1:] = np.any(snapped[1:] != snapped[:-1], axis=1)
-        keep = ring_start | ring_end | changed
-        kept_per_ring = np.add.reduceat(keep, full.offsets[:-1]) if full.count else np.zeros(0)
-        offsets = np.concatenate(([0], np.cumsum(kept_per_ring))).astype(np.int64)
-        rings = _spatially_sorted(Rings(full.coords[keep], offsets, full.part), resolution * 128)
-        self._bands[band] = rings
-        return rings
+        if cached is None:
+            cached = self._bands[band] = (self._full if self.kind == POINT
+                                          else snap_rings(self._full, resolution))
+        return cached
 
     def query(self, extent) -> np.ndarray:
         """Sorted indices of the parts whose bounding box meets ``extent``."""
@@ -156,8 +136,13 @@ class LayerGeometry:
 
     def rings(self, resolution: float, band: int, parts: np.ndarray | None = None,
               key=None) -> Rings:
-        """The band's rings of the given parts (all when None), optionally of one style key."""
-        rings = self.band_rings(resolution, band)
+        """The band's rings of the given parts (all when None), optionally of one style key.
+
+        A few parts in a band not simplified yet (a first close-up view) are simplified on
+        their own rather than simplifying, and caching, the whole layer first.
+        """
+        few = parts is not None and len(parts) < len(self.parts) // 4
+        rings = self._full if few and band not in self._bands else self.band_rings(resolution, band)
         if parts is None and key is None:
             return rings
         selected = np.zeros(len(self.parts), dtype=bool)
@@ -167,11 +152,8 @@ class LayerGeometry:
             selected[parts] = True
         if key is not None:
             selected &= self.part_key == key
-        ring_mask = selected[rings.part]
-        starts, ends = rings.offsets[:-1][ring_mask], rings.offsets[1:][ring_mask]
-        index = ranges_to_index(starts, ends)
-        offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
-        return Rings(rings.coords[index], offsets, rings.part[ring_mask])
+        picked = _select(rings, selected[rings.part])
+        return snap_rings(picked, resolution) if rings is self._full and self.kind != POINT else picked
 
     def keys(self) -> list:
         """Distinct style keys, in first-seen order."""
@@ -179,6 +161,31 @@ class LayerGeometry:
             return [None]
         seen = dict.fromkeys(self.part_key.tolist())
         return list(seen)
+
+
+def snap_rings(rings: Rings, resolution: float) -> Rings:
+    """Rings with vertices snapped to a pixel grid of ``resolution`` merged, spatially sorted.
+
+    Consecutive vertices in one pixel are dropped (a ring keeps its first and last vertex), so
+    a polygon smaller than a pixel shrinks to a dot instead of vanishing.
+    """
+    if rings.count == 0:
+        return rings
+    snapped = np.round(rings.coords / resolution)
+    n = len(snapped)
+    keep = np.zeros(n, dtype=bool)
+    keep[rings.offsets[:-1]] = True
+    keep[rings.offsets[1:] - 1] = True
+    keep[1:] |= np.any(snapped[1:] != snapped[:-1], axis=1)
+    kept_per_ring = np.add.reduceat(keep, rings.offsets[:-1])
+    offsets = np.concatenate(([0], np.cumsum(kept_per_ring))).astype(np.int64)
+    return _spatially_sorted(Rings(rings.coords[keep], offsets, rings.part), resolution * 128)
+
+
+def _select(rings: Rings, ring_mask: np.ndarray) -> Rings:
+    starts, ends = rings.offsets[:-1][ring_mask], rings.offsets[1:][ring_mask]
+    offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
+    return Rings(rings.coords[ranges_to_index(starts, ends)], offsets, rings.part[ring_mask])
 
 
 def _spatially_sorted(rings: Rings, cell: float) -> Rings:

@@ -55,3 +55,14 @@ def test_label_anchors_lie_on_their_features():
     assert tuple(anchors[1]) == (5, 0)
     assert tuple(anchors[2]) == (3, 4)
     assert np.isnan(anchors[3]).all()
+
+
+def test_a_close_up_view_simplifies_just_its_parts_the_same_way_as_the_whole_band():
+    circles = [Point(x * 50, 0).buffer(20, quad_segs=16) for x in range(40)]
+    fresh, cached = LayerGeometry(circles), LayerGeometry(circles)
+    cached.band_rings(4.0, 2)
+    few = np.array([3, 7])
+    a, b = fresh.rings(4.0, 2, parts=few), cached.rings(4.0, 2, parts=few)
+    assert 2 not in fresh._bands  # the whole layer was not simplified for two circles
+    assert sorted(map(tuple, a.coords)) == sorted(map(tuple, b.coords))
+    assert a.count == b.count == 2 and len(a.coords) < 2 * 65
