@@ -250,6 +250,22 @@ class Project:
         self.recovery = None
         self.dirty = False
 
+    def save_as(self, path) -> None:
+        """Save to a new file, which becomes this project; the old file stays as last saved."""
+        path = Path(path)
+        if path.resolve() == self.path.resolve():
+            return self.save()
+        old_path, old_journal = self.path, self.journal_path
+        self._close_journal(delete=False)
+        path.unlink(missing_ok=True)
+        self.path = path
+        try:
+            self.save()
+        except ProjectError:
+            self.path = old_path  # the old journal still holds the edits
+            raise
+        old_journal.unlink(missing_ok=True)
+
     def _write(self, target: Path, save_id: str) -> None:
         out = self._parcels.copy()
         out = out.set_geometry([_multi(g) for g in out.geometry], crs=WORK_CRS)

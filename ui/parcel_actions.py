@@ -1,0 +1,375 @@
+"""Parcel editing in the main window: project, import/export, drawing tools, list and form.
+
+``install_parcel_editing(window)`` uses the window's extension points (``canvas``, ``menus``,
+``toolbar``, ``tool_group``, ``undo_stack``, ``add_dock``) and returns the ``ParcelActions``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QThread, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
+                               QFileDialog, QFormLayout, QLabel, QMessageBox, QProgressDialog,
+                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+
+from suichang_gis.parcel_io import FORMATS, ImportResult, ParcelImportError, dxf_layers, read_parcels, write_parcels
+from suichang_gis.project import Project, ProjectError
+from suichang_gis.units import m2_to_mu
+
+from .attribute_form import AttributeForm
+from .parcel_editor import ParcelEditor, default_project_path, open_or_create
+from .parcel_tools import (DrawPolygonTool, EditVerticesTool, MergeTool, MoveParcelTool, RectangleTool,
+                           SelectTool, Snapper, SplitTool)
+
+PROJECT_FILTER = "项目文件 (*.gpkg)"
+IMPORT_FILTER = ";;".join(
+    [f"所有地块文件 ({' '.join('*' + e for _, exts in FORMATS for e in exts)})"]
+    + [f"{title} ({' '.join('*' + e for e in exts)})" for title, exts in FORMATS])
+EXPORT_FILTERS = {f"{title} (*{exts[0]})": exts[0] for title, exts in FORMATS} | {"KMZ (*.kmz)": ".kmz",
+                                                                                 "Excel (*.xlsx)": ".xlsx"}
+
+
+class ImportJob(QThread):
+    """Reads a parcel file off the GUI thread; ``done(result, error)``."""
+
+    done = Signal(object, object)
+
+    def __init__(self, path: Path, options: dict, parent=None):
+        super().__init__(parent)
+        self.path, self.options = path, options
+
+    def run(self):
+        try:
+            self.done.emit(read_parcels(self.path, **self.options), None)
+        except ParcelImportError as exc:
+            self.done.emit(None, exc)
+        except Exception as exc:  # never crash on a user's file; say what happened
+            self.done.emit(None, ParcelImportError(f"{self.path.name}：无法读取（{type(exc).__name__}：{exc}）"))
+
+
+class ImportOptionsDialog(QDialog):
+    """GCJ-02 choice and, for files with several layers, which layer(s) to read."""
+
+    def __init__(self, path: Path, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(f"导入 {path.name}")
+        form = QFormLayout(self)
+        self.gcj02 = QCheckBox("坐标为 GCJ-02（高德地图、奥维地图 9.3 以后导出），导入时纠偏")
+        self.gcj02.setTristate(False)
+        suffix = path.suffix.lower()
+        self.gcj02.setEnabled(suffix in (".kml", ".kmz", ".ovkml", ".ovkmz", ".csv", ".xlsx", ".geojson", ".shp"))
+        form.addRow(self.gcj02)
+        self.layer = QComboBox()
+        layers = self._layers(path)
+        if len(layers) > 1:
+            self.layer.addItem("全部图层" if suffix == ".dxf" else "自动选择", None)
+            for name, label in layers:
+                self.layer.addItem(label, name)
+            form.addRow("图层", self.layer)
+        form.addRow(QLabel("DXF 与界址点坐标 TXT 没有坐标系声明时，按坐标数值判断（EPSG:4549 或带号 40）。"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    @staticmethod
+    def _layers(path: Path) -> list[tuple[str, str]]:
+        try:
+            if path.suffix.lower() == ".dxf":
+                return [(name, f"{name}（{count} 个闭合图形）") for name, count in dxf_layers(path).items()]
+            if path.suffix.lower() == ".gpkg":
+                import pyogrio
+
+                return [(str(n), f"{n}（{t or '表格'}）") for n, t in pyogrio.list_layers(path)]
+        except (ParcelImportError, Exception):  # the import itself will report the problem
+            return []
+        return []
+
+    def options(self) -> dict:
+        options = {"gcj02": True if self.gcj02.isChecked() else None}
+        layer = self.layer.currentData() if self.layer.count() else None
+        if layer:
+            options["layer"] = layer
+        return options
+
+
+class ParcelListWidget(QTableWidget):
+    """The project's parcels: 编号, 名称, 面积 (亩), 行业, 类别. Click selects, double-click edits."""
+
+    COLUMNS = ("编号", "名称", "面积（亩）", "行业", "类别")
+
+    def __init__(self, editor: ParcelEditor, parent=None):
+        super().__init__(0, len(self.COLUMNS), parent)
+        self.editor = editor
+        self.setHorizontalHeaderLabels(self.COLUMNS)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.verticalHeader().hide()
+        self.horizontalHeader().setStretchLastSection(True)
+        editor.parcels_changed.connect(self.reload)
+        editor.selection_changed.connect(self._show_selection)
+        self.itemSelectionChanged.connect(self._selected)
+        self.reload()
+
+    def reload(self) -> None:
+        parcels = self.editor.project.parcels
+        self.blockSignals(True)
+        self.setRowCount(len(parcels))
+        for row, (fid, parcel) in enumerate(parcels.iterrows()):
+            cells = (parcel["parcel_id"], parcel["name"], f"{m2_to_mu(parcel.geometry.area):.2f}",
+                     parcel["industry_name"] or parcel["industry_code"], parcel["industrial_category"])
+            for column, value in enumerate(cells):
+                item = QTableWidgetItem("" if value is None else str(value))
+                item.setData(Qt.ItemDataRole.UserRole, int(fid))
+                if column == 2:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.setItem(row, column, item)
+        self.blockSignals(False)
+        self._show_selection(self.editor.selected)
+
+    def fid_at(self, row: int) -> int | None:
+        item = self.item(row, 0)
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def _selected(self) -> None:
+        rows = self.selectionModel().selectedRows()
+        if rows:
+            self.editor.select(self.fid_at(rows[0].row()))
+
+    def _show_selection(self, fid) -> None:
+        self.blockSignals(True)
+        self.clearSelection()
+        for row in range(self.rowCount()):
+            if self.fid_at(row) == fid:
+                self.selectRow(row)
+        self.blockSignals(False)
+
+
+class ParcelActions:
+    """Menus, tools, dock and dialogs for parcels in ``window``."""
+
+    def __init__(self, window, project: Project, ask_recover=None):
+        self.window = window
+        self.editor = ParcelEditor(window.canvas, window.undo_stack, project, window)
+        self.editor.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        self.snapper = Snapper(window.canvas)
+        self.ask_recover = ask_recover or (lambda message: ask_recover_dialog(window, message))
+        self._jobs: list[ImportJob] = []
+        self._build_tools()
+        self._build_actions()
+        self.parcel_list = ParcelListWidget(self.editor)
+        self.parcel_list.cellDoubleClicked.connect(lambda row, _: self.edit_attributes(self.parcel_list.fid_at(row)))
+        self.dock = window.add_dock(self.parcel_list, "候选地块", Qt.DockWidgetArea.RightDockWidgetArea)
+        window.undo_stack.cleanChanged.connect(lambda _: self._update_title())
+        window.undo_stack.indexChanged.connect(lambda _: self._update_title())
+        self._update_title()
+
+    # --- tools ----------------------------------------------------------------------------
+    def _build_tools(self) -> None:
+        e, s = self.editor, self.snapper
+        self.select_tool = SelectTool(e, s)
+        self.select_tool.attributes_requested.connect(self.edit_attributes)
+        self.tools = {
+            "选择地块": (self.select_tool, "S"),
+            "绘制地块": (DrawPolygonTool(e, s), "D"),
+            "绘制矩形地块": (RectangleTool(e, s), "R"),
+            "挖洞": (DrawPolygonTool(e, s, mode="hole"), "H"),
+            "编辑顶点": (EditVerticesTool(e, s), "V"),
+            "移动地块": (MoveParcelTool(e, s), "G"),
+            "分割地块": (SplitTool(e, s), "X"),
+            "合并地块": (MergeTool(e, s), "U"),
+        }
+
+    def _action(self, menu: str, text: str, slot, shortcut=None, checkable=False, toolbar=False) -> QAction:
+        action = QAction(text, self.window)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.window.menus[menu].addAction(action)
+        if toolbar:
+            self.window.toolbar.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        w, a = self.window, self._action
+        file_menu = w.menus["文件"]
+        first = file_menu.actions()[0] if file_menu.actions() else None
+        project_actions = [
+            a("文件", "新建项目…", self.new_project_dialog, QKeySequence.StandardKey.New),
+            a("文件", "打开项目…", self.open_project_dialog, "Ctrl+Shift+O"),
+            a("文件", "保存项目", self.save, QKeySequence.StandardKey.Save, toolbar=True),
+            a("文件", "项目另存为…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs),
+            a("文件", "导入地块…", self.import_dialog, "Ctrl+I", toolbar=True),
+            a("文件", "导出地块…", self.export_dialog, "Ctrl+E"),
+        ]
+        if first is not None:  # project and parcel files first, as in other desktop GIS
+            for action in project_actions:
+                file_menu.removeAction(action)
+            file_menu.insertActions(first, project_actions)
+            file_menu.insertSeparator(first)
+        w.menus["编辑"].addSeparator()
+        a("编辑", "地块属性…", lambda: self.edit_attributes(self.editor.selected), "F2")
+        a("编辑", "删除所选地块", self._delete_selected, QKeySequence.StandardKey.Delete)
+        self.snap_action = a("编辑", "吸附到顶点和边", self.snapper.set_enabled, checkable=True)
+        self.snap_action.setChecked(self.snapper.enabled)
+        w.toolbar.addSeparator()
+        self.tool_actions = {}
+        for text, (tool, key) in self.tools.items():
+            action = a("工具", text, lambda checked=False, t=tool: w.use_tool(t) if hasattr(w, "use_tool")
+                       else w.canvas.set_tool(t), key, checkable=True, toolbar=True)
+            w.tool_group.addAction(action)
+            self.tool_actions[text] = action
+        w.toolbar.addAction(self.snap_action)
+
+    def _delete_selected(self) -> None:
+        if self.editor.selected is not None:
+            self.editor.delete([self.editor.selected])
+
+    # --- attributes -------------------------------------------------------------------------
+    def edit_attributes(self, fid) -> AttributeForm | None:
+        if fid is None:
+            self.window.statusBar().showMessage("请先选择一个地块（选择地块工具或地块列表）", 5000)
+            return None
+        form = AttributeForm(self.editor.project.parcels.loc[fid], self.window)
+        form.accepted.connect(lambda: self.editor.set_values(fid, form.values()))
+        form.show()
+        return form
+
+    # --- project ----------------------------------------------------------------------------
+    def _update_title(self) -> None:
+        project = self.editor.project
+        star = "*" if project.dirty else ""
+        self.window.setWindowTitle(f"{star}{project.path.stem} — 遂昌 GIS 规划工作台")
+
+    def open_project(self, path: Path) -> bool:
+        try:
+            project, note = open_or_create(Path(path), self.ask_recover)
+        except ProjectError as exc:
+            QMessageBox.warning(self.window, "无法打开项目", str(exc))
+            return False
+        self.editor.set_project(project)
+        QSettings().setValue("project/last", str(path))
+        if len(project.parcels):
+            self.window.canvas.zoom_to_layer(self.editor.layer_id)
+        self.window.statusBar().showMessage(note or f"已打开项目 {Path(path).name}", 8000)
+        self._update_title()
+        return True
+
+    def new_project_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "新建项目", "候选地块项目.gpkg", PROJECT_FILTER)
+        if path:
+            Path(path).unlink(missing_ok=True)  # the dialog already asked about replacing it
+            self.open_project(Path(path))
+
+    def open_project_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "打开项目", "", PROJECT_FILTER)
+        if path:
+            self.open_project(Path(path))
+
+    def save(self) -> None:
+        try:
+            self.editor.save()
+        except ProjectError as exc:
+            QMessageBox.warning(self.window, "保存失败", str(exc))
+        self._update_title()
+
+    def save_as_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self.window, "项目另存为", self.editor.project.path.name, PROJECT_FILTER)
+        if not path:
+            return
+        try:
+            self.editor.project.save_as(Path(path))
+            self.window.undo_stack.setClean()
+            QSettings().setValue("project/last", path)
+        except ProjectError as exc:
+            QMessageBox.warning(self.window, "保存失败", str(exc))
+        self._update_title()
+
+    # --- import and export ------------------------------------------------------------------
+    def import_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "导入地块", "", IMPORT_FILTER)
+        if not path:
+            return
+        options = ImportOptionsDialog(Path(path), self.window)
+        if options.exec() == QDialog.DialogCode.Accepted:
+            self.import_file(Path(path), options.options())
+
+    def import_file(self, path: Path, options: dict | None = None) -> ImportJob:
+        """Read ``path`` in a thread behind a progress dialog; on success add the parcels as one edit."""
+        progress = QProgressDialog(f"正在读取 {path.name} …", "取消", 0, 0, self.window)
+        progress.setWindowTitle("导入地块")
+        progress.setWindowModality(Qt.WindowModality.WindowModal)
+        progress.setMinimumDuration(300)
+        job = ImportJob(path, options or {}, self.window)
+        self._jobs.append(job)
+
+        def finished(result: ImportResult | None, error):
+            cancelled = progress.wasCanceled()
+            progress.close()
+            self._jobs.remove(job)
+            if cancelled:
+                self.window.statusBar().showMessage(f"已取消导入 {path.name}，项目未改变", 8000)
+            elif error is not None:
+                QMessageBox.warning(self.window, "导入失败", f"{error}\n\n项目未改变。")
+            else:
+                self._add_import(result)
+
+        job.done.connect(finished, Qt.ConnectionType.QueuedConnection)
+        job.start()
+        return job
+
+    def _add_import(self, result: ImportResult) -> None:
+        fids = self.editor.add_imported(result.parcels, result.source.name if result.source else "文件")
+        self.window.canvas.zoom_to_layer(self.editor.layer_id)
+        self.last_import_report = result.report()
+        box = QMessageBox(QMessageBox.Icon.Information, "导入报告", self.last_import_report, parent=self.window)
+        box.setModal(False)
+        box.show()
+        self.window.statusBar().showMessage(f"已导入 {len(fids)} 个地块（可撤销）", 8000)
+
+    def export_dialog(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self.window, "导出地块", "候选地块.gpkg", ";;".join(EXPORT_FILTERS))
+        if not path:
+            return
+        path = Path(path)
+        if path.suffix.lower() not in {e for _, exts in FORMATS for e in exts}:
+            path = path.with_suffix(EXPORT_FILTERS.get(chosen, ".gpkg"))
+        self.export_file(path)
+
+    def export_file(self, path: Path, **options) -> bool:
+        parcels = self.editor.project.parcels.reset_index(drop=True)
+        progress = QProgressDialog(f"正在写出 {path.name} …", None, 0, 0, self.window)
+        progress.setMinimumDuration(300)
+        try:
+            write_parcels(parcels, path, **options)
+        except (ValueError, OSError) as exc:
+            QMessageBox.warning(self.window, "导出失败", str(exc))
+            return False
+        finally:
+            progress.close()
+        self.window.statusBar().showMessage(f"已导出 {len(parcels)} 个地块到 {path}", 8000)
+        return True
+
+
+def install_parcel_editing(window, project_path: Path | None = None, ask_recover=None) -> ParcelActions:
+    """Open the last project (or the default one) and add parcel editing to ``window``."""
+    path = Path(project_path or QSettings().value("project/last", "") or default_project_path())
+    ask = ask_recover or (lambda message: ask_recover_dialog(window, message))
+    try:
+        project, note = open_or_create(path, ask)
+    except ProjectError as exc:
+        project, note = open_or_create(default_project_path(), ask)
+        note = f"{exc}；已改为打开默认项目"
+    actions = ParcelActions(window, project, ask_recover)
+    if note:
+        window.statusBar().showMessage(note, 10000)
+    return actions
+
+
+def ask_recover_dialog(window, message: str) -> bool:
+    answer = QMessageBox.question(window, "恢复未保存的编辑", message + "\n\n选“否”将放弃这些编辑。")
+    return answer == QMessageBox.StandardButton.Yes

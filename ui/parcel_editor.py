@@ -1,0 +1,193 @@
+"""The parcel editing session: the open project, its undo stack, the parcel layer on the canvas.
+
+``ParcelEditor`` is the one place the GUI changes parcels. Tools and dialogs push commands
+(``ui.parcel_commands``); a command calls ``apply``, which writes one transaction to the
+project's autosave journal and redraws the 候选地块 layer. ``install_parcel_editing(window)``
+adds the 文件 / 编辑 / 工具 actions, the tool buttons and the parcel list to the main window.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+from PySide6.QtCore import QObject, QStandardPaths, Signal
+
+from suichang_gis.catalog import Style
+from suichang_gis.parcel import parcels_frame
+from suichang_gis.parcel_geometry import merge_parcels, repair_drawn, split_parcel
+from suichang_gis.parcel_layer import PARCEL_LAYER_ID, parcel_layer
+from suichang_gis.project import Project
+
+from .parcel_commands import (AddParcelsCommand, DeleteParcelsCommand, EditParcelCommand,
+                              ReplaceParcelsCommand)
+
+SELECTION_STYLE = Style(fill="#00bfff30", stroke="#0077cc", stroke_width=2.4, marker="square", marker_size=7)
+DEFAULT_PROJECT_NAME = "我的地块.gpkg"
+
+
+def default_project_path() -> Path:
+    """Where parcels live until the user saves a project elsewhere (the user's app data folder)."""
+    folder = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / DEFAULT_PROJECT_NAME
+
+
+def open_or_create(path: Path, ask_recover) -> tuple[Project, str | None]:
+    """Open ``path`` (create it when missing); ``ask_recover(message) -> bool`` decides on recovery.
+
+    Returns the project and a status message when edits were recovered or discarded.
+    """
+    if not path.exists():
+        return Project.create(path), None
+    project = Project.open(path)
+    if project.recovery is None:
+        return project, None
+    if ask_recover(project.recovery.message()):
+        edits = project.recover()
+        return project, f"已恢复上次未保存的 {edits} 步编辑"
+    project.discard_recovery()
+    return project, "已放弃上次未保存的编辑"
+
+
+class ParcelEditor(QObject):
+    """Parcels of one project on one canvas, edited through one undo stack."""
+
+    parcels_changed = Signal()
+    selection_changed = Signal(object)  # fid or None
+    message = Signal(str)  # a Chinese sentence for the status bar
+
+    def __init__(self, canvas, undo_stack, project: Project, parent=None):
+        super().__init__(parent)
+        self.canvas = canvas
+        self.undo_stack = undo_stack
+        self.project = project
+        self.selected: int | None = None
+        self._sync()
+
+    # --- project --------------------------------------------------------------------------
+    def set_project(self, project: Project) -> None:
+        """Switch projects; the previous one keeps its journal until saved or discarded."""
+        self.undo_stack.clear()
+        self.project.close()
+        self.project = project
+        self.selected = None
+        self._sync()
+
+    def save(self) -> None:
+        self.project.save()
+        self.undo_stack.setClean()
+        self.message.emit(f"已保存项目 {self.project.path.name}")
+
+    # --- the one way parcels change ----------------------------------------------------------
+    def apply(self, upsert: gpd.GeoDataFrame | None = None, delete=()) -> None:
+        self.project.apply(upsert=upsert, delete=delete)
+        if self.selected is not None and self.selected not in self.project.parcels.index:
+            self.selected = None
+        self._sync()
+
+    def push(self, command) -> None:
+        """Run ``command`` and put it on the undo stack."""
+        self.undo_stack.push(command)
+
+    def _sync(self) -> None:
+        parcels = self.project.parcels
+        layer = parcel_layer(gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name,
+                                              crs=parcels.crs))
+        self.canvas.add_layer(layer)
+        self._show_selection()
+        self.parcels_changed.emit()
+
+    # --- selection and hit testing --------------------------------------------------------
+    def parcel_at(self, x: float, y: float, tolerance: float = 0.0) -> int | None:
+        """The smallest parcel at (x, y), within ``tolerance`` metres of its edge."""
+        parcels = self.project.parcels
+        if parcels.empty:
+            return None
+        point = shapely.Point(x, y)
+        hits = parcels[parcels.geometry.distance(point) <= tolerance]
+        return None if hits.empty else int(hits.geometry.area.idxmin())
+
+    def select(self, fid: int | None) -> None:
+        self.selected = fid
+        self._show_selection()
+        self.selection_changed.emit(fid)
+
+    def _show_selection(self) -> None:
+        if self.selected is None or self.selected not in self.project.parcels.index:
+            self.canvas.clear_overlay("parcel_selection")
+            return
+        geometry = self.project.parcels.geometry[self.selected]
+        points = shapely.points(shapely.get_coordinates(geometry))
+        self.canvas.set_overlay("parcel_selection", [geometry, *points], SELECTION_STYLE)
+
+    def geometry(self, fid: int):
+        return self.project.parcels.geometry[fid]
+
+    # --- edits the tools ask for ----------------------------------------------------------------
+    def add_polygon(self, polygon, text: str = "绘制地块") -> int | None:
+        polygon, note = repair_drawn(polygon)
+        if polygon.is_empty or polygon.area <= 0:
+            self.message.emit("地块面积为 0，未添加")
+            return None
+        command = AddParcelsCommand(self, parcels_frame([polygon]), text)
+        self.push(command)
+        fid = command.new_fids[0]
+        self.select(fid)
+        self.message.emit(note or f"已添加地块 {self.project.parcels.loc[fid, 'parcel_id']}")
+        return fid
+
+    def set_geometry(self, fid: int, geometry, text: str = "编辑地块边界") -> None:
+        geometry, note = repair_drawn(geometry)
+        self.push(EditParcelCommand(self, fid, geometry=geometry, text=text))
+        if note:
+            self.message.emit(note)
+
+    def set_values(self, fid: int, values: dict) -> None:
+        if values:
+            labels = "、".join(values)
+            self.push(EditParcelCommand(self, fid, values=values, text=f"修改属性（{labels}）"))
+
+    def delete(self, fids) -> None:
+        fids = list(fids)
+        if fids:
+            self.push(DeleteParcelsCommand(self, fids))
+
+    def split(self, fid: int, line) -> list[int]:
+        try:
+            pieces = split_parcel(self.geometry(fid), line)
+        except ValueError as exc:
+            self.message.emit(str(exc))
+            return []
+        row = self.project.parcels.loc[[fid]]
+        base = row["parcel_id"].iloc[0]
+        frame = gpd.GeoDataFrame(row.loc[row.index.repeat(len(pieces))].reset_index(drop=True),
+                                 geometry=list(pieces), crs=row.crs)
+        frame["parcel_id"] = [f"{base}-{i}" for i in range(1, len(pieces) + 1)]
+        command = ReplaceParcelsCommand(self, [fid], frame, "分割地块")
+        self.push(command)
+        self.message.emit(f"地块 {base} 已分割为 {len(pieces)} 块")
+        return command.new_fids
+
+    def merge(self, fids) -> int | None:
+        fids = list(dict.fromkeys(fids))
+        if len(fids) < 2:
+            return None
+        merged, note = merge_parcels(self.geometry(f) for f in fids)
+        row = self.project.parcels.loc[[fids[0]]].reset_index(drop=True)  # attributes of the first
+        frame = gpd.GeoDataFrame(row, geometry=[merged], crs=self.project.parcels.crs)
+        command = ReplaceParcelsCommand(self, fids, frame, "合并地块")
+        self.push(command)
+        self.select(command.new_fids[0])
+        self.message.emit(note or f"已合并 {len(fids)} 个地块，属性沿用第一个地块")
+        return command.new_fids[0]
+
+    def add_imported(self, parcels: gpd.GeoDataFrame, source: str) -> list[int]:
+        command = AddParcelsCommand(self, parcels, f"导入 {source}")
+        self.push(command)
+        return command.new_fids
+
+    @property
+    def layer_id(self) -> str:
+        return PARCEL_LAYER_ID
