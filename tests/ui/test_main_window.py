@@ -110,3 +110,23 @@ def test_identify_results_list_attributes_zhuanlan_and_provenance(window):
     assert tree.topLevelItemCount() == len(hits)
     fields = {tree.topLevelItem(0).child(i).text(0) for i in range(tree.topLevelItem(0).childCount())}
     assert {"专栏", "精度", "来源"} <= fields
+
+
+@pytest.mark.ui
+def test_screenshot_command_saves_the_window_with_a_painted_map(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from PySide6.QtGui import QColor, QImage
+
+    out = tmp_path / "window.png"
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run([sys.executable, str(root / "main.py"), "--screenshot", str(out)], check=True,
+                   cwd=root, timeout=120)
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1600, 1000)
+    # The map fills the centre: most pixels there are not the empty canvas background.
+    background = QColor("#f5f4ef").rgb()
+    centre = [image.pixel(x, y) for x in range(700, 1300, 20) for y in range(300, 700, 20)]
+    assert sum(p != background for p in centre) > 0.8 * len(centre)
