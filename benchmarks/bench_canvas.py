@@ -25,12 +25,19 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import shapely  # noqa: E402
+import geopandas as gpd
+import numpy as np
+import shapely
 
-from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style, load_catalog, load_layer  # noqa: E402
-from suichang_gis.mapview import MapView  # noqa: E402
+from suichang_gis.catalog import (
+    LayerSpec,
+    MapLayer,
+    Provenance,
+    Style,
+    load_catalog,
+    load_layer,
+)
+from suichang_gis.mapview import MapView
 
 WIDTH, HEIGHT = 1920, 1080
 

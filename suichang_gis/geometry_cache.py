@@ -8,6 +8,7 @@ no Python loop per feature or vertex, so 100,000 polygons stay interactive.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 import shapely
@@ -27,7 +28,7 @@ class Rings:
     def count(self) -> int:
         return len(self.offsets) - 1
 
-    def chunks(self, max_rings: int) -> list["Rings"]:
+    def chunks(self, max_rings: int) -> list[Rings]:
         """Consecutive pieces of about ``max_rings`` rings, never splitting a part's rings.
 
         Qt's antialiasing rasteriser slows down sharply on one huge path; many small paths of
@@ -45,7 +46,7 @@ class Rings:
                 cuts.append(int(index))
         cuts.append(self.count)
         pieces = []
-        for a, b in zip(cuts[:-1], cuts[1:]):
+        for a, b in pairwise(cuts):
             offsets = self.offsets[a:b + 1]
             pieces.append(Rings(self.coords[offsets[0]:offsets[-1]], offsets - offsets[0],
                                 self.part[a:b]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,6 @@ def identify(layers: list[MapLayer], x: float, y: float, tolerance: float = 0.0,
 
 def _plain(value):
     """NaN and numpy scalars as plain Python values for display."""
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return None
     return value.item() if isinstance(value, np.generic) else value

@@ -26,7 +26,7 @@ class MapView:
     height: int
 
     @classmethod
-    def fit(cls, bounds, width: int, height: int, margin: float = 0.03) -> "MapView":
+    def fit(cls, bounds, width: int, height: int, margin: float = 0.03) -> MapView:
         """The view showing ``bounds`` (xmin, ymin, xmax, ymax) whole, with a small margin."""
         xmin, ymin, xmax, ymax = bounds
         span_x = max(xmax - xmin, 1.0) * (1 + 2 * margin)
@@ -50,16 +50,16 @@ class MapView:
         xmin, _, _, ymax = self.extent
         return xmin + px * self.resolution, ymax - py * self.resolution
 
-    def resized(self, width: int, height: int) -> "MapView":
+    def resized(self, width: int, height: int) -> MapView:
         """Same centre and resolution in a window of another size."""
         return replace(self, width=width, height=height)
 
-    def panned(self, dx_px: float, dy_px: float) -> "MapView":
+    def panned(self, dx_px: float, dy_px: float) -> MapView:
         """The view after dragging the map by (dx, dy) pixels."""
         return replace(self, center_x=self.center_x - dx_px * self.resolution,
                        center_y=self.center_y + dy_px * self.resolution)
 
-    def zoomed(self, factor: float, px: float | None = None, py: float | None = None) -> "MapView":
+    def zoomed(self, factor: float, px: float | None = None, py: float | None = None) -> MapView:
         """Zoom in by ``factor`` (>1 zooms in) keeping the map point under (px, py) fixed."""
         px = self.width / 2 if px is None else px
         py = self.height / 2 if py is None else py
@@ -70,7 +70,7 @@ class MapView:
         center_y = anchor_y + (py - self.height / 2) * resolution
         return replace(self, center_x=center_x, center_y=center_y, resolution=resolution)
 
-    def centered(self, x: float, y: float) -> "MapView":
+    def centered(self, x: float, y: float) -> MapView:
         return replace(self, center_x=x, center_y=y)
 
     @property
@@ -78,7 +78,7 @@ class MapView:
         """The N of the 1:N map scale on a screen of ``SCREEN_DPI``."""
         return self.resolution * SCREEN_DPI / METRES_PER_INCH
 
-    def with_scale(self, scale: float) -> "MapView":
+    def with_scale(self, scale: float) -> MapView:
         return replace(self, resolution=_clamp(scale * METRES_PER_INCH / SCREEN_DPI))
 
     @property

@@ -25,10 +25,25 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QInputDialog, QLabel, QMainWindow,
-                               QMessageBox, QTreeWidget, QTreeWidgetItem, QWidget)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
-from suichang_gis.catalog import CatalogError, MapLayer, load_catalog, load_layer, override_layer
+from suichang_gis.catalog import (
+    CatalogError,
+    MapLayer,
+    load_catalog,
+    load_layer,
+    override_layer,
+)
 from suichang_gis.user_layers import file_layers, open_user_layer
 
 from .layer_tree import LayerTreeWidget

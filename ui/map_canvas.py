@@ -19,7 +19,16 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import (
+    QObject,
+    QPointF,
+    QRectF,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
@@ -27,8 +36,17 @@ from suichang_gis.catalog import MapLayer, Style
 from suichang_gis.identify import IdentifyHit, identify
 from suichang_gis.mapview import MapView
 
-from .map_renderer import (PX_PER_PT, CanvasLayer, marker_template, markers_path, qcolor,
-                           render_view, rings_to_path, stroke_pen, view_transform)
+from .map_renderer import (
+    PX_PER_PT,
+    CanvasLayer,
+    marker_template,
+    markers_path,
+    qcolor,
+    render_view,
+    rings_to_path,
+    stroke_pen,
+    view_transform,
+)
 from .map_tools import MapMouseEvent, MapTool, PanTool
 
 BACKGROUND = QColor("#f5f4ef")

@@ -12,12 +12,28 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import shapely
 from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QTransform,
+)
 
 from suichang_gis.catalog import MapLayer, Style
-from suichang_gis.geometry_cache import LINE, POINT, POLYGON, LayerGeometry, Rings, label_anchors
+from suichang_gis.geometry_cache import (
+    POINT,
+    POLYGON,
+    LayerGeometry,
+    Rings,
+    label_anchors,
+)
 from suichang_gis.mapview import SCREEN_DPI, MapView, band_resolution
 
 PX_PER_PT = SCREEN_DPI / 72.0
@@ -147,7 +163,7 @@ class CanvasLayer:
                 self._labels = (np.zeros((0, 2)), [])
             else:
                 anchors = label_anchors(gdf.geometry.to_numpy())
-                texts = ["" if v is None or v != v else str(v) for v in gdf[field_name]]
+                texts = ["" if pd.isna(v) else str(v) for v in gdf[field_name]]
                 self._labels = (anchors, texts)
         return self._labels
 
@@ -282,7 +298,7 @@ def paint_labels(painter: QPainter, view: MapView, layers: list[CanvasLayer]) ->
         if len(inside) > MAX_LABELS_PER_LAYER:
             continue  # too dense to read at this scale: wait for a closer zoom
         font = QFont(LABEL_FAMILY)
-        font.setPixelSize(max(int(round(layer.style.label_size * PX_PER_PT)), 8))
+        font.setPixelSize(max(round(layer.style.label_size * PX_PER_PT), 8))
         metrics = QFontMetricsF(font)
         point_layer = layer.geometry.kind == POINT
         offset = layer.style.marker_size * PX_PER_PT / 2 + 2 if point_layer else 0.0

@@ -2,7 +2,7 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from suichang_gis.catalog import GROUPS  # noqa: E402
+from suichang_gis.catalog import GROUPS
 
 
 @pytest.fixture

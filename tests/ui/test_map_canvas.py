@@ -9,8 +9,8 @@ from shapely.geometry import Point, box
 
 pytest.importorskip("PySide6")
 
-from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style  # noqa: E402
-from suichang_gis.mapview import MapView  # noqa: E402
+from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style
+from suichang_gis.mapview import MapView
 
 RED, BLUE = "#ff0000", "#0000ff"
 VIEW = MapView(center_x=500, center_y=500, resolution=2.0, width=500, height=500)  # 0..1000 m
@@ -193,8 +193,9 @@ def test_attribution_is_shown_only_while_such_a_layer_is_drawn(canvas):
 
 @pytest.mark.ui
 def test_labels_do_not_pile_up(canvas):
-    from ui.map_renderer import CanvasLayer, paint_labels
     from PySide6.QtGui import QImage, QPainter
+
+    from ui.map_renderer import CanvasLayer, paint_labels
 
     points = make_layer("seats", [Point(500, 500), Point(502, 501), Point(800, 200)],
                         Style(fill=RED, label_field="name"), names=["遂昌县城", "妙高街道", "王村口镇"],
