@@ -114,8 +114,10 @@ class MainWindow(QMainWindow):
         self.layer_tree.zoom_requested.connect(self.canvas.zoom_to_layer)
         self.layer_tree.replace_requested.connect(self.replace_layer_dialog)
         self.layer_tree.remove_requested.connect(self.remove_layer)
-        if self.load_errors:
-            self.statusBar().showMessage("部分图层未能加载：" + "；".join(self.load_errors), 15000)
+        repairs = [note for layer in layers for note in layer.repairs]
+        notes = (["部分图层未能加载：" + "；".join(self.load_errors)] if self.load_errors else []) + repairs
+        if notes:
+            self.statusBar().showMessage("　".join(notes), 30000)
 
     # --- extension points ---------------------------------------------------------------
     @property

@@ -130,3 +130,26 @@ def test_screenshot_command_saves_the_window_with_a_painted_map(tmp_path):
     background = QColor("#f5f4ef").rgb()
     centre = [image.pixel(x, y) for x in range(700, 1300, 20) for y in range(300, 700, 20)]
     assert sum(p != background for p in centre) > 0.8 * len(centre)
+
+
+@pytest.mark.ui
+def test_a_broken_catalog_layer_is_reported_and_the_others_still_open(qtbot, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from layers import CATALOG_DIR
+    from ui.app import create_application
+    from ui.main_window import MainWindow
+
+    shutil.copytree(Path(CATALOG_DIR) / "county_boundary", tmp_path / "county_boundary")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    toml = (Path(CATALOG_DIR) / "townships" / "layer.toml").read_text(encoding="utf-8")
+    (broken / "layer.toml").write_text(toml.replace('id = "townships"', 'id = "broken"'), encoding="utf-8")
+    (broken / "data.geojson").write_text("{ broken", encoding="utf-8")
+    create_application()
+    window = MainWindow(catalog_dir=tmp_path)
+    qtbot.addWidget(window)
+    assert window.canvas.layer_ids() == ["county_boundary"]
+    assert len(window.load_errors) == 1 and "data.geojson" in window.load_errors[0]
+    assert "无法读取" in window.statusBar().currentMessage()
