@@ -69,6 +69,10 @@ class RuleSetInfo:
     path: Path
     applies_to: str = "all"  # "all" | "industrial" (标准地 applies to industrial land only)
 
+    @property
+    def tag(self) -> str:
+        return f"{self.id}@{self.version}"
+
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "version": self.version,
                 "official": self.official, "notice": self.notice, "file": self.path.name,

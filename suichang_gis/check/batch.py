@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shapely
+
 from ..catalog import load_catalog
 from ..rules import load_ruleset
 from .conflicts import CONSTRAINT_LAYERS, Conflict, find_conflicts
@@ -21,7 +23,7 @@ def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers
     parcel_set = read_parcel_set(Path(parcels))
     if not len(parcel_set):
         raise ValueError(f"地块文件 {Path(parcels).name} 中没有地块")
-    layers = load_check_layers(ruleset, specs, bbox=parcel_set.bbox)
+    layers = load_check_layers(ruleset, specs, boxes=shapely.bounds(parcel_set.geoms))
     result = run_check(parcel_set, layers, ruleset, project_layers=project_layer_ids(layers, ruleset))
     return result, layers
 

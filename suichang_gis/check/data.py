@@ -11,7 +11,6 @@ geopandas, which keeps the start-up of ``suichang-gis check`` short; other sourc
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +74,8 @@ class LayerData:
         if values is None:
             return None
         v = values[i]
-        if v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip()):
+        kind = v.__class__
+        if (kind is float and v != v) or (kind is str and not v.strip()):  # NaN, blank
             return None
         return v
 
@@ -97,7 +97,7 @@ def layer_data_from_map_layer(layer: MapLayer) -> LayerData:
     return data
 
 
-class _NotLean(Exception):
+class NotLean(Exception):
     """The source needs the general (geopandas) reader."""
 
 
@@ -105,12 +105,12 @@ def _gpkg_srs(con, table: str) -> tuple[str, int]:
     row = con.execute("SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE table_name = ?",
                       (table,)).fetchone()
     if row is None:
-        raise _NotLean
+        raise NotLean
     column, srs_id = row
     srs = con.execute("SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys "
                       "WHERE srs_id = ?", (srs_id,)).fetchone()
     if srs is None or srs[0].upper() != "EPSG" or srs[1] != 4549:
-        raise _NotLean
+        raise NotLean
     return column, srs_id
 
 
@@ -123,15 +123,21 @@ def _gpkg_wkb(blob: bytes) -> bytes | None:
     return blob[8 + _ENVELOPE_BYTES[(flags >> 1) & 0b111]:]
 
 
-def _read_gpkg(spec: LayerSpec, bbox) -> tuple[np.ndarray, dict, np.ndarray]:
-    con = sqlite3.connect(f"file:{spec.data}?mode=ro", uri=True)
+def read_gpkg_features(path: Path, source_layer: str | None, boxes=None) -> tuple[np.ndarray, dict, np.ndarray]:
+    """(geometries, attribute columns, fids) of a GeoPackage layer in EPSG:4549.
+
+    With ``boxes`` (an n × 4 array of minx, miny, maxx, maxy) only features whose R-tree
+    envelope meets one of the boxes are read: a few parcels read a few features of a large
+    layer. Raises ``NotLean`` for anything the general reader should handle.
+    """
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        table = spec.source_layer
+        table = source_layer
         if table is None:
             tables = [r[0] for r in con.execute(
                 "SELECT table_name FROM gpkg_contents WHERE data_type = 'features'")]
             if len(tables) != 1:
-                raise _NotLean
+                raise NotLean
             table = tables[0]
         column, _ = _gpkg_srs(con, table)
         info = con.execute(f'PRAGMA table_info("{table}")').fetchall()
@@ -140,15 +146,17 @@ def _read_gpkg(spec: LayerSpec, bbox) -> tuple[np.ndarray, dict, np.ndarray]:
         select = ", ".join(f't."{n}"' for n in [*names, column])
         rtree = f"rtree_{table}_{column}"
         has_rtree = con.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (rtree,)).fetchone()
-        if bbox is not None and has_rtree and pk:
+        if boxes is not None and has_rtree and pk:
+            con.execute("CREATE TEMP TABLE boxes (minx REAL, miny REAL, maxx REAL, maxy REAL)")
+            con.executemany("INSERT INTO boxes VALUES (?, ?, ?, ?)", np.asarray(boxes, dtype=float).tolist())
             rows = con.execute(
-                f'SELECT {select} FROM "{table}" t JOIN "{rtree}" r ON t."{pk}" = r.id '
-                "WHERE r.maxx >= ? AND r.minx <= ? AND r.maxy >= ? AND r.miny <= ?",
-                (bbox[0], bbox[2], bbox[1], bbox[3])).fetchall()
+                f'SELECT {select} FROM "{table}" t WHERE t."{pk}" IN (SELECT r.id FROM boxes b '
+                f'JOIN "{rtree}" r ON r.maxx >= b.minx AND r.minx <= b.maxx AND r.maxy >= b.miny '
+                "AND r.miny <= b.maxy)").fetchall()
         else:
             rows = con.execute(f'SELECT {select} FROM "{table}" t').fetchall()
     except sqlite3.Error as exc:
-        raise _NotLean from exc
+        raise NotLean from exc
     finally:
         con.close()
     geoms = shapely.from_wkb([_gpkg_wkb(r[-1]) for r in rows])
@@ -161,11 +169,12 @@ def _read_gpkg(spec: LayerSpec, bbox) -> tuple[np.ndarray, dict, np.ndarray]:
     return geoms, attrs, fids
 
 
-def _read_geojson(spec: LayerSpec, bbox) -> tuple[np.ndarray, dict, np.ndarray]:
-    raw = json.loads(spec.data.read_text(encoding="utf-8"))
+def read_geojson_features(path: Path, bbox=None) -> tuple[np.ndarray, dict, np.ndarray]:
+    """(geometries, attribute columns, feature numbers) of a GeoJSON that declares EPSG:4549."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
     crs = str(raw.get("crs", {}).get("properties", {}).get("name", ""))
     if not crs.endswith(("4549", "EPSG:4549")):
-        raise _NotLean  # lon/lat GeoJSON: let geopandas/pyproj transform it
+        raise NotLean  # lon/lat GeoJSON: let geopandas/pyproj transform it
     features = [f for f in raw.get("features", []) if f.get("geometry")]
     geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features]) if features \
         else np.empty(0, dtype=object)
@@ -179,18 +188,20 @@ def _read_geojson(spec: LayerSpec, bbox) -> tuple[np.ndarray, dict, np.ndarray]:
     return np.asarray(geoms, dtype=object), attrs, fids
 
 
-def read_layer_data(spec: LayerSpec, bbox: tuple[float, float, float, float] | None = None) -> LayerData:
-    """Read a layer for the check; with ``bbox`` only features whose envelope meets it.
+def read_layer_data(spec: LayerSpec, boxes=None) -> LayerData:
+    """Read a layer for the check; with ``boxes`` (n × 4 bounds, e.g. of the parcels) only the
+    features whose envelope meets one of them (a GeoJSON is filtered by their common bounds).
 
     Features are not validated here: the engine repairs the ones it overlays (``ensure_valid``).
     """
     suffix = spec.data.suffix.lower()
     try:
         if suffix == ".gpkg" and spec.data.exists():
-            return LayerData(spec, *_read_gpkg(spec, bbox))
+            return LayerData(spec, *read_gpkg_features(spec.data, spec.source_layer, boxes))
         if suffix in (".geojson", ".json") and spec.data.exists():
-            return LayerData(spec, *_read_geojson(spec, bbox))
-    except _NotLean:
+            bbox = None if boxes is None else (*np.min(boxes, axis=0)[:2], *np.max(boxes, axis=0)[2:])
+            return LayerData(spec, *read_geojson_features(spec.data, bbox))
+    except NotLean:
         pass
     return layer_data_from_map_layer(load_layer(spec))
 

@@ -101,29 +101,41 @@ class _Context:
         return self.cache[layer.id]
 
     def union_overlap(self, layer: LayerData) -> tuple[np.ndarray, list, list[np.ndarray]]:
-        """Per parcel: area of the union of its overlaps with the layer, that geometry, pair rows."""
+        """Per parcel: area of the union of its overlaps with the layer, that geometry, pair rows.
+
+        Features of one layer may overlap each other, so several pieces are unioned — unless
+        their envelopes are apart, when the pieces are disjoint and their areas simply add up.
+        """
         key = ("union", layer.id)
         if key not in self.cache:
             ov = self.overlaps(layer)
             groups = ov.by_parcel(len(self.geoms))
             areas = np.zeros(len(self.geoms))
             geoms: list = [None] * len(self.geoms)
+            bounds = shapely.bounds(ov.geoms)
             for i, rows in enumerate(groups):
                 if len(rows) == 1:
                     areas[i], geoms[i] = ov.areas[rows[0]], ov.geoms[rows[0]]
-                elif len(rows) > 1:  # features of one layer may overlap each other
-                    geoms[i] = shapely.union_all(ov.geoms[rows])
-                    areas[i] = shapely.area(geoms[i])
+                elif len(rows) > 1:
+                    b = bounds[rows]
+                    apart = ((b[:, None, 0] > b[None, :, 2]) | (b[None, :, 0] > b[:, None, 2])
+                             | (b[:, None, 1] > b[None, :, 3]) | (b[None, :, 1] > b[:, None, 3]))
+                    np.fill_diagonal(apart, True)
+                    if apart.all():
+                        parts = shapely.get_parts(ov.geoms[rows])
+                        geoms[i] = shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
+                        areas[i] = ov.areas[rows].sum()
+                    else:
+                        geoms[i] = shapely.union_all(ov.geoms[rows])
+                        areas[i] = shapely.area(geoms[i])
             self.cache[key] = (areas, geoms, groups)
         return self.cache[key]
 
 
 def _finding(rule: Rule, status: str, message: str, layer: LayerData | None = None, **kw) -> Finding:
-    return Finding(rule=rule.id, title=rule.title, status=status, message=message, basis=rule.basis,
-                   ruleset=f"{rule.ruleset.id}@{rule.ruleset.version}",
-                   layer=layer.id if layer is not None else kw.pop("layer_id", None),
-                   indicative=bool(layer is not None and layer.spec.schematic),
-                   example_threshold=rule.example, **kw)
+    return Finding(rule.id, rule.title, status, message, rule.basis, rule.ruleset.tag,
+                   layer.id if layer is not None else kw.pop("layer_id", None),
+                   indicative=layer is not None and layer.spec.schematic, example_threshold=rule.example, **kw)
 
 
 def _missing_layer(ctx: _Context, rule: Rule, layer_id: str) -> None:
@@ -225,6 +237,8 @@ def _control_units(ctx: _Context, rule: Rule, layer: LayerData) -> None:
     groups = ov.by_parcel(len(ctx.geoms))
     tol = rule.sliver_tolerance_m2
     p = rule.params
+    units: dict[int, tuple] = {}  # li → (code, name, message head, 准入清单 entry, key)
+    verdicts: dict[tuple, tuple[str, str]] = {}  # (key, category, code, industrial) → (status, text)
     for i, r in enumerate(ctx.results):
         attrs = ctx.parcels.attrs[i]
         category, code = attrs.get(CATEGORY_FIELD), attrs.get(INDUSTRY_CODE_FIELD)
@@ -235,26 +249,31 @@ def _control_units(ctx: _Context, rule: Rule, layer: LayerData) -> None:
             continue
         for k in sorted(rows, key=lambda k: -ov.areas[k]):
             li = int(ov.li[k])
-            unit_code = layer.value(p.get("code_field", "unit_code"), li)
-            unit_name = layer.value(p.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
-            klass = layer.value(p["class_field"], li) or "类别未知"
-            subtype = layer.value(p.get("subtype_field", ""), li)
-            key = layer.value(p["key_field"], li)
+            if li not in units:
+                unit_code = layer.value(p.get("code_field", "unit_code"), li)
+                unit_name = layer.value(p.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
+                klass = layer.value(p["class_field"], li) or "类别未知"
+                subtype = layer.value(p.get("subtype_field", ""), li)
+                key = layer.value(p["key_field"], li)
+                head = f"{unit_name}（{unit_code or '无编码'}，{klass}{'·' + subtype if subtype else ''}）"
+                units[li] = (unit_code, unit_name, head, _admission_entry(rule, key) if key is not None else None, key)
+            unit_code, unit_name, head, entry, key = units[li]
+            vkey = (key, category, code, ctx.industrial[i])
+            if vkey not in verdicts:
+                if entry is None:
+                    verdicts[vkey] = ("not_assessed", f"单元准入清单编号“{key}”在规则集中没有条目，准入结论未评估")
+                elif _empty(category) and _empty(code):
+                    verdicts[vkey] = ("not_assessed", "地块未填写工业项目类别和行业代码，准入结论未评估")
+                else:
+                    status, reason = _admission_verdict(entry, category, code)
+                    if status == "pass" and _empty(category) and ctx.industrial[i] is not False:
+                        status, reason = "not_assessed", "未填写工业项目类别，类别准入未评估"
+                    verdicts[vkey] = (status, f"准入清单（{entry.get('label', key)}）：{reason}。"
+                                              f"{entry.get('message', '')}")
+            status, tail = verdicts[vkey]
             a, ratio = float(ov.areas[k]), float(ov.areas[k] / ctx.areas[i])
-            head = (f"{unit_name}（{unit_code or '无编码'}，{klass}{'·' + subtype if subtype else ''}）"
-                    f"内 {format_area(a)}，占地块 {_pct(ratio)}")
-            entry = _admission_entry(rule, key) if key is not None else None
-            if entry is None:
-                status, tail = "not_assessed", f"单元准入清单编号“{key}”在规则集中没有条目，准入结论未评估"
-            elif _empty(category) and _empty(code):
-                status, tail = "not_assessed", "地块未填写工业项目类别和行业代码，准入结论未评估"
-            else:
-                status, reason = _admission_verdict(entry, category, code)
-                if status == "pass" and _empty(category) and ctx.industrial[i] is not False:
-                    status, reason = "not_assessed", "未填写工业项目类别，类别准入未评估"
-                tail = f"准入清单（{entry.get('label', key)}）：{reason}。{entry.get('message', '')}"
-            r.findings.append(_finding(rule, status, f"{head}；{tail}", layer, overlap_m2=a,
-                                       overlap_ratio=ratio, unit_code=unit_code,
+            r.findings.append(_finding(rule, status, f"{head}内 {format_area(a)}，占地块 {_pct(ratio)}；{tail}",
+                                       layer, overlap_m2=a, overlap_ratio=ratio, unit_code=unit_code,
                                        geometry=ov.geoms[k], geometry_role=f"位于{unit_name}的部分"))
 
 
@@ -264,26 +283,42 @@ def _parcel_value(ctx: _Context, i: int, name: str) -> float | None:
     return _number(ctx.parcels.attrs[i].get(name))
 
 
-def _capacity_item(ctx: _Context, layer: LayerData, li: int, i: int, item: dict) -> tuple[str, str]:
+def _item_data(item: dict) -> str:
+    """What unit data an item needs, for a short message when the unit has none."""
+    return f"{item.get('label', '')}{'现状' if 'target_field' in item else ''}"
+
+
+def _capacity_unit_side(layer: LayerData, li: int, item: dict) -> tuple[tuple | None, tuple]:
+    """(verdict, unit values) for one item: the verdict is set, independent of the parcel, when
+    the unit's data is missing."""
     label = item.get("label", "")
     if "target_field" in item:
         target = layer.value(item["target_field"], li)
         status = layer.value(item.get("status_field", ""), li)
-        emissions = [_parcel_value(ctx, i, f) for f in item.get("parcel_fields", ())]
         if target is None:
-            return "not_assessed", f"{label}：单元无质量目标数据，未评估"
+            return ("not_assessed", f"{label}：单元无质量目标数据，未评估"), ()
         if status is None:
-            return "not_assessed", f"{label}：目标 {target}，单元现状达标情况无数据，未评估"
+            return ("not_assessed", f"{label}：目标 {target}，单元现状达标情况无数据，未评估"), ()
+        return None, (target, status)
+    headroom = _number(layer.value(item["headroom_field"], li))
+    if headroom is None:
+        return ("not_assessed", f"{label}：单元余量无数据，未评估"), ()
+    return None, (headroom,)
+
+
+def _capacity_item(ctx: _Context, i: int, item: dict, unit_values: tuple) -> tuple[str, str]:
+    label = item.get("label", "")
+    if "target_field" in item:
+        target, status = unit_values
+        emissions = [_parcel_value(ctx, i, f) for f in item.get("parcel_fields", ())]
         if any(e is None for e in emissions):
             return "not_assessed", f"{label}：目标 {target}，现状 {status}；地块排放量未填写，未评估"
         if status in item.get("bad_status", ()) and sum(emissions) > 0:
             return "warn", f"{label}：目标 {target}，现状 {status}，新增排放须区域削减替代"
         return "pass", f"{label}：目标 {target}，现状 {status}"
-    headroom = _number(layer.value(item["headroom_field"], li))
+    (headroom,) = unit_values
     demand = _parcel_value(ctx, i, item["parcel_field"])
     unit = item.get("unit", "")
-    if headroom is None:
-        return "not_assessed", f"{label}：单元余量无数据，未评估"
     if demand is None:
         return "not_assessed", f"{label}：地块“{_field_label(item['parcel_field'])}”未填写，未评估"
     demand *= float(item.get("factor", 1.0))
@@ -296,6 +331,8 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
     ov = ctx.overlaps(layer)
     groups = ov.by_parcel(len(ctx.geoms))
     order = {"pass": 0, "not_assessed": 1, "warn": 2}
+    items = rule.params["items"]
+    units: dict[int, tuple] = {}  # li → (name, code, unit side per item), read once per unit
     for i, r in enumerate(ctx.results):
         rows = [k for k in groups[i] if ov.areas[k] > rule.sliver_tolerance_m2]
         if not rows:
@@ -304,12 +341,23 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
             continue
         for k in sorted(rows, key=lambda k: -ov.areas[k]):
             li = int(ov.li[k])
-            verdicts = [_capacity_item(ctx, layer, li, i, item) for item in rule.params["items"]]
-            worst = max((s for s, _ in verdicts), key=order.get)
-            status = rule.severity if worst == "warn" else worst
-            unit_name = layer.value(rule.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
-            unit_code = layer.value("unit_code", li)
-            msg = f"{unit_name}：" + "；".join(m for _, m in verdicts)
+            if li not in units:
+                name = layer.value(rule.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
+                sides = [_capacity_unit_side(layer, li, item) for item in items]
+                fixed = None
+                if all(verdict is not None for verdict, _ in sides):
+                    fixed = ("not_assessed", f"{name}：单元缺少{'、'.join(_item_data(item) for item in items)}"
+                                             f"数据，{rule.title}未评估")
+                units[li] = (name, layer.value("unit_code", li), sides, fixed)
+            unit_name, unit_code, sides, fixed = units[li]
+            if fixed is not None:  # the unit lacks all its data: the same verdict for every parcel
+                status, msg = fixed
+            else:
+                verdicts = [verdict or _capacity_item(ctx, i, item, values)
+                            for item, (verdict, values) in zip(items, sides)]
+                worst = max((s for s, _ in verdicts), key=order.get)
+                status = rule.severity if worst == "warn" else worst
+                msg = f"{unit_name}：" + "；".join(m for _, m in verdicts)
             r.findings.append(_finding(rule, status, msg, layer, overlap_m2=float(ov.areas[k]),
                                        overlap_ratio=float(ov.areas[k] / ctx.areas[i]),
                                        unit_code=unit_code))
@@ -349,15 +397,16 @@ def _proximity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
 def _indicator(ctx: _Context, rule: Rule) -> None:
     p = rule.params
     unit = p.get("unit", "")
+    example = "（示例阈值）" if rule.example else ""
+    thresholds: dict[tuple, str] = {}
     for i, r in enumerate(ctx.results):
         attrs = ctx.parcels.attrs[i]
-        values = {name: _number(attrs.get(name)) for name in p["numerator"]}
-        missing = [_field_label(n) for n, v in values.items() if v is None]
-        if missing:
-            r.findings.append(_finding(rule, "not_assessed",
-                                       f"地块未填写“{'、'.join(missing)}”，{rule.title}未评估"))
+        values = [_number(attrs.get(name)) for name in p["numerator"]]
+        if None in values:
+            missing = "、".join(_field_label(n) for n, v in zip(p["numerator"], values) if v is None)
+            r.findings.append(_finding(rule, "not_assessed", f"地块未填写“{missing}”，{rule.title}未评估"))
             continue
-        value = sum(values.values())
+        value = sum(values)
         if "denominator" in p:
             value /= _parcel_value(ctx, i, p["denominator"])
         lo, hi = p.get("min"), p.get("max")
@@ -365,13 +414,14 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
             if str(attrs.get(o["field"])) == str(o["value"]):
                 lo, hi = o.get("min", lo), o.get("max", hi)
                 break
-        bounds = [b for b in (f"≥ {lo:g}{unit}" if lo is not None else "",
-                              f"≤ {hi:g}{unit}" if hi is not None else "") if b]
-        threshold = "，".join(bounds) + ("（示例阈值）" if rule.example else "")
+        if (lo, hi) not in thresholds:
+            bounds = [b for b in (f"≥ {lo:g}{unit}" if lo is not None else "",
+                                  f"≤ {hi:g}{unit}" if hi is not None else "") if b]
+            thresholds[lo, hi] = "，".join(bounds) + example
+        threshold = thresholds[lo, hi]
         ok = (lo is None or value >= lo) and (hi is None or value <= hi)
-        verb = "满足" if ok else "不满足"
         r.findings.append(_finding(rule, "pass" if ok else rule.severity,
-                                   f"{rule.title} {value:,.2f}{unit}，{verb}控制值 {threshold}",
+                                   f"{rule.title} {value:,.2f}{unit}，{'满足' if ok else '不满足'}控制值 {threshold}",
                                    value=value, threshold=threshold))
 
 
@@ -383,16 +433,20 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
             r.findings.append(_finding(rule, "not_assessed",
                                        f"未加载{'、'.join(rule.params['layers'])}图层，{rule.title}未评估"))
         return
-    best = np.full(len(ctx.geoms), np.inf)
-    which: list = [None] * len(ctx.geoms)
-    for layer in layers:
+    n = len(ctx.geoms)
+    best, best_layer, best_li = np.full(n, np.inf), np.zeros(n, dtype=int), np.zeros(n, dtype=int)
+    for k, layer in enumerate(layers):
         (pi, li), dist = layer.tree.query_nearest(ctx.geoms, return_distance=True, all_matches=False)
-        for p_, l_, d in zip(pi, li, dist):
-            if d < best[p_]:
-                best[p_], which[p_] = d, (layer, int(l_))
+        closer = dist < best[pi]
+        best[pi[closer]], best_layer[pi[closer]], best_li[pi[closer]] = dist[closer], k, li[closer]
+    lines = np.empty(n, dtype=object)
+    for k, layer in enumerate(layers):
+        mine = best_layer == k
+        lines[mine] = shapely.shortest_line(ctx.geoms[mine], layer.geoms[best_li[mine]])
+    threshold = f"≤ {max_m:g} m"
+    example = "（示例阈值）" if rule.example else ""
     for i, r in enumerate(ctx.results):
-        layer, li = which[i]
-        d = float(best[i])
+        layer, li, d = layers[best_layer[i]], int(best_li[i]), float(best[i])
         name = _names(layer, [li], "name")
         status = layer.value("status", li)
         label = f"{layer.spec.title}“{name}”" + (f"（{status}）" if status else "")
@@ -400,9 +454,8 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
         r.findings.append(_finding(
             rule, "pass" if ok else rule.severity,
             f"距最近的{label} {format_length(d)}，{'在' if ok else '超出'}控制距离 {format_length(max_m)}"
-            f"{'内' if ok else ''}{'（示例阈值）' if rule.example else ''}",
-            layer, distance_m=d, threshold=f"≤ {max_m:g} m",
-            geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[li]), geometry_role="最近距离"))
+            f"{'内' if ok else ''}{example}",
+            layer, distance_m=d, threshold=threshold, geometry=lines[i], geometry_role="最近距离"))
 
 
 def _slope(ctx: _Context, rule: Rule) -> None:

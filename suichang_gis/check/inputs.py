@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import shapely
+
 from ..catalog import LayerSpec, override_layer
 from ..rules import RuleSet
-from .data import LayerData, ParcelSet, parcel_set_from_frame, read_layer_data
+from .data import (LayerData, NotLean, ParcelSet, parcel_set_from_frame, read_geojson_features,
+                   read_gpkg_features, read_layer_data)
 
 # Rule kinds that only need features overlapping the parcels (read through the spatial index).
 _OVERLAP_KINDS = {"overlap_forbidden", "inside_required", "inside_any", "control_units", "unit_capacity"}
@@ -56,11 +60,53 @@ def layers_needed(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, bool]:
     return {lid: only for lid, only in overlap_only.items() if lid in present}
 
 
-def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], bbox=None) -> dict[str, LayerData]:
-    """Read every layer the rule set and the context use; ``bbox`` limits overlap-only layers."""
+def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], boxes=None) -> dict[str, LayerData]:
+    """Read every layer the rule set and the context use; ``boxes`` (n × 4 parcel bounds) limit
+    the layers that only matter where they overlap a parcel."""
     by_id = {s.id: s for s in specs}
-    return {lid: read_layer_data(by_id[lid], bbox if only else None)
+    return {lid: read_layer_data(by_id[lid], boxes if only else None)
             for lid, only in layers_needed(ruleset, specs).items()}
+
+
+def _read_parcels_direct(path: Path) -> ParcelSet:
+    """Parcels from a GeoJSON/GeoPackage already in the parcel model (EPSG:4549, field names as
+    in ``PARCEL_FIELDS``) without pandas; anything else raises ``NotLean`` for the full import."""
+    from ..crs import ZHEJIANG_LAT, ZHEJIANG_LON, to_lonlat
+    from ..parcel import FIELD_BY_NAME
+
+    suffix = path.suffix.lower()
+    if suffix in (".geojson", ".json"):
+        geoms, attrs, _ = read_geojson_features(path)
+    elif suffix == ".gpkg":
+        geoms, attrs, _ = read_gpkg_features(path, None)
+        attrs.pop("fid", None)
+    else:
+        raise NotLean
+    if not len(geoms) or set(shapely.get_type_id(geoms)) - {3, 6} or set(attrs) - set(FIELD_BY_NAME):
+        raise NotLean  # not polygons, or columns that need the import's renaming rules
+    lon, lat = to_lonlat(*np.asarray(shapely.total_bounds(geoms)).reshape(2, 2).T)
+    if not (ZHEJIANG_LON[0] <= min(lon) and max(lon) <= ZHEJIANG_LON[1]
+            and ZHEJIANG_LAT[0] <= min(lat) and max(lat) <= ZHEJIANG_LAT[1]):
+        raise NotLean  # let the import explain where the coordinates are
+    n = len(geoms)
+    records = [dict.fromkeys(FIELD_BY_NAME) for _ in range(n)]
+    for name, values in attrs.items():
+        field = FIELD_BY_NAME[name]
+        for i, v in enumerate(values):
+            if isinstance(v, str) and not v.strip():
+                v = None
+            if field.kind == "number" and v is not None:
+                try:
+                    v = float(v)
+                except (TypeError, ValueError):
+                    raise ValueError(f"{path.name}：第 {i + 1} 个地块的“{field.label}”不是数字：{v!r}") from None
+            elif v is not None:
+                v = str(v)
+            records[i][name] = v
+    ids = [r["parcel_id"] or f"P{i + 1:03d}" for i, r in enumerate(records)]
+    for r, pid in zip(records, ids):
+        r["parcel_id"] = pid
+    return ParcelSet(ids, [r["name"] for r in records], np.asarray(geoms, dtype=object), records, path.name)
 
 
 def read_parcel_set(path: Path) -> ParcelSet:
@@ -68,6 +114,10 @@ def read_parcel_set(path: Path) -> ParcelSet:
     path = Path(path)
     if not path.exists():
         raise ValueError(f"地块文件不存在：{path}")
+    try:
+        return _read_parcels_direct(path)
+    except NotLean:
+        pass
     try:
         from ..parcel_io import read_parcels
     except ImportError:
