@@ -412,6 +412,18 @@ def source_notes(drawn: list[DrawnLayer]) -> list[str]:
     return lines + attributions
 
 
+def short_sources(notes: list[str], width: int = 36) -> list[str]:
+    """The notes with each source line ("· 图层：来源") cut to its first clause."""
+    out = []
+    for line in notes:
+        if line.startswith("· ") and "：" in line:
+            titles, source = line.split("：", 1)
+            source = source.split("；")[0]
+            line = f"{titles}：{source[:width] + '…' if len(source) > width else source}"
+        out.append(line)
+    return out
+
+
 def schematic_note(drawn: list[DrawnLayer]) -> str | None:
     names = [d.spec.title for d in drawn if d.spec.schematic]
     if not names:
@@ -517,7 +529,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
         notes.append(warning)
     county = layers.get(COUNTY_LAYER)
     detail = county is not None and view[2] - view[0] < _span(county.gdf)
-    legend = _draw_panel(fig, panel, drawn, notes, layers.get(INSET_LAYER), view, k,
+    legend = _draw_panel(fig, panel, frame, drawn, notes, layers.get(INSET_LAYER), view, k,
                          orientation, (page_w, page_h), detail)
     return MapLayout(fig, ax, drawn, legend, denominator, bar_km, bar, (page_w, page_h), notes)
 
@@ -527,25 +539,34 @@ def _span(gdf) -> float:
     return maxx - minx
 
 
-def _draw_panel(fig, panel, drawn, notes, inset, view, k, orientation, page,
+def _draw_panel(fig, panel, frame, drawn, notes, inset, view, k, orientation, page,
                 detail: bool) -> list[LegendEntry]:
     """Legend, inset and notes in the side (landscape) or bottom (portrait) panel.
 
-    Notes go at the bottom, the legend at the top; in landscape the inset takes the room the
-    legend leaves between them (at least ``MIN_INSET_MM``).
+    The legend goes at the top, the notes at the bottom; in landscape the inset takes the
+    room between them, or the map's corner when a very long legend leaves none.
     """
     page_w, page_h = page
     px, py, pw, ph = panel
     title_room = 7 * k  # the inset's caption
     if orientation == "landscape":
-        text, size, notes_h = _fit_text(notes, pw, ph * 0.45, 6.5 * k, 4.0 * k)
-        legend_top = py + ph
-        legend_limit = ph - notes_h - MIN_INSET_MM * k - title_room - 8 * k
-        entries, legend_h = _draw_legend(fig, drawn, (px, legend_top - legend_limit, pw, legend_limit), k, page)
-        room = ph - notes_h - legend_h - title_room - 8 * k
-        inset_side = min(pw * 0.8, room)
-        inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 4 * k + (room - inset_side) / 2,
-                      inset_side, inset_side)
+        entries, legend_h = _draw_legend(fig, drawn, (px, py + ph * 0.45, pw, ph * 0.55), k, page)
+        inset_side = min(pw * 0.8, ph * 0.3)
+        notes_room = ph - legend_h - inset_side - title_room - 12 * k
+        in_map = notes_room < ph * 0.2  # a very long legend: the inset goes into the map's corner
+        if in_map:
+            notes_room = ph - legend_h - 6 * k
+        text, size, notes_h = _fit_text(notes, pw, notes_room, 6.5 * k, 3.5 * k)
+        if notes_h > notes_room:  # many layers: name each source by its first part only
+            text, size, notes_h = _fit_text(short_sources(notes), pw, notes_room, 6.5 * k, 3.5 * k)
+        room = ph - legend_h - notes_h - title_room - 12 * k
+        if in_map:
+            inset_side = 0.6 * MIN_INSET_MM * k
+            inset_rect = (frame[0] + frame[2] - inset_side - 2 * k, frame[1] + 2 * k, inset_side, inset_side)
+        else:
+            inset_side = min(pw * 0.8, room)
+            inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 6 * k + (room - inset_side) / 2,
+                          inset_side, inset_side)
     else:
         text, size, notes_h = _fit_text(notes, pw, ph * 0.5, 6.5 * k, 4.5 * k)
         top_h = ph - notes_h - 4 * k
