@@ -377,6 +377,12 @@ class Project:
             self._discard_journal_rows(self._connect())
             self.recovery = None
 
+    def discard_unsaved(self) -> None:
+        """The user chose not to save: forget the edits made since the last save."""
+        self._close_journal(delete=True)
+        self.recovery = None
+        self.dirty = False
+
     def _close_journal(self, delete: bool) -> None:
         if self._journal is not None:
             self._journal.close()

@@ -25,6 +25,11 @@ def run(screenshot: str | None = None) -> int:
     from .main_window import MainWindow
 
     window = MainWindow()
+    from .parcel_actions import install_parcel_editing
+
+    # A screenshot run must not wait on a question: it recovers (and keeps) unsaved edits.
+    install_parcel_editing(window, ask_recover=(lambda message: True) if screenshot else None,
+                           confirm_on_close=not screenshot)
     if screenshot:
         window.resize(1600, 1000)
         window.show()

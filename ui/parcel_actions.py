@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QThread, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                                QFileDialog, QFormLayout, QLabel, QMessageBox, QProgressDialog,
@@ -148,24 +149,51 @@ class ParcelListWidget(QTableWidget):
         self.blockSignals(False)
 
 
-class ParcelActions:
-    """Menus, tools, dock and dialogs for parcels in ``window``."""
+class ParcelActions(QObject):
+    """Menus, tools, dock and dialogs for parcels in ``window``.
 
-    def __init__(self, window, project: Project, ask_recover=None):
+    With ``confirm_on_close`` the window asks to save unsaved parcels when it closes; without
+    an answer (a crash, a kill) the autosave journal keeps them for the next start.
+    """
+
+    def __init__(self, window, project: Project, ask_recover=None, confirm_on_close: bool = False):
+        super().__init__(window)
         self.window = window
         self.editor = ParcelEditor(window.canvas, window.undo_stack, project, window)
-        self.editor.message.connect(lambda text: window.statusBar().showMessage(text, 8000))
+        self.editor.message.connect(self._status)
         self.snapper = Snapper(window.canvas)
         self.ask_recover = ask_recover or (lambda message: ask_recover_dialog(window, message))
         self._jobs: list[ImportJob] = []
+        window.addToolBarBreak()
+        self.toolbar = window.addToolBar("候选地块")
+        self.toolbar.setObjectName("parcel_toolbar")
         self._build_tools()
         self._build_actions()
         self.parcel_list = ParcelListWidget(self.editor)
         self.parcel_list.cellDoubleClicked.connect(lambda row, _: self.edit_attributes(self.parcel_list.fid_at(row)))
         self.dock = window.add_dock(self.parcel_list, "候选地块", Qt.DockWidgetArea.RightDockWidgetArea)
-        window.undo_stack.cleanChanged.connect(lambda _: self._update_title())
-        window.undo_stack.indexChanged.connect(lambda _: self._update_title())
+        self.dock.setVisible(len(project.parcels) > 0)  # appears with the first parcel
+        self.editor.parcels_changed.connect(self._show_list)
+        window.undo_stack.cleanChanged.connect(self._update_title)
+        window.undo_stack.indexChanged.connect(self._update_title)
         self._update_title()
+        if confirm_on_close:
+            window.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.window and event.type() == QEvent.Type.Close and self.editor.project.dirty:
+            answer = QMessageBox.question(
+                self.window, "保存项目", f"项目“{self.editor.project.path.stem}”有未保存的地块编辑，是否保存？",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel)
+            if answer == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return True
+            if answer == QMessageBox.StandardButton.Save:
+                self.save()
+            else:
+                self.editor.project.discard_unsaved()
+        return False
 
     # --- tools ----------------------------------------------------------------------------
     def _build_tools(self) -> None:
@@ -191,7 +219,7 @@ class ParcelActions:
         action.triggered.connect(slot)
         self.window.menus[menu].addAction(action)
         if toolbar:
-            self.window.toolbar.addAction(action)
+            self.toolbar.addAction(action)
         return action
 
     def _build_actions(self) -> None:
@@ -216,14 +244,15 @@ class ParcelActions:
         a("编辑", "删除所选地块", self._delete_selected, QKeySequence.StandardKey.Delete)
         self.snap_action = a("编辑", "吸附到顶点和边", self.snapper.set_enabled, checkable=True)
         self.snap_action.setChecked(self.snapper.enabled)
-        w.toolbar.addSeparator()
+        self.toolbar.addSeparator()
         self.tool_actions = {}
         for text, (tool, key) in self.tools.items():
             action = a("工具", text, lambda checked=False, t=tool: w.use_tool(t) if hasattr(w, "use_tool")
                        else w.canvas.set_tool(t), key, checkable=True, toolbar=True)
             w.tool_group.addAction(action)
             self.tool_actions[text] = action
-        w.toolbar.addAction(self.snap_action)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.snap_action)
 
     def _delete_selected(self) -> None:
         if self.editor.selected is not None:
@@ -240,7 +269,17 @@ class ParcelActions:
         return form
 
     # --- project ----------------------------------------------------------------------------
-    def _update_title(self) -> None:
+    def _show_list(self) -> None:
+        if len(self.editor.project.parcels) and not self.dock.isVisible() and shiboken6.isValid(self.window):
+            self.dock.show()
+
+    def _status(self, text: str) -> None:
+        if shiboken6.isValid(self.window):
+            self.window.statusBar().showMessage(text, 8000)
+
+    def _update_title(self, *_) -> None:
+        if not shiboken6.isValid(self.window):  # the undo stack signals while the window is destroyed
+            return
         project = self.editor.project
         star = "*" if project.dirty else ""
         self.window.setWindowTitle(f"{star}{project.path.stem} — 遂昌 GIS 规划工作台")
@@ -355,7 +394,8 @@ class ParcelActions:
         return True
 
 
-def install_parcel_editing(window, project_path: Path | None = None, ask_recover=None) -> ParcelActions:
+def install_parcel_editing(window, project_path: Path | None = None, ask_recover=None,
+                           confirm_on_close: bool = False) -> ParcelActions:
     """Open the last project (or the default one) and add parcel editing to ``window``."""
     path = Path(project_path or QSettings().value("project/last", "") or default_project_path())
     ask = ask_recover or (lambda message: ask_recover_dialog(window, message))
@@ -364,7 +404,7 @@ def install_parcel_editing(window, project_path: Path | None = None, ask_recover
     except ProjectError as exc:
         project, note = open_or_create(default_project_path(), ask)
         note = f"{exc}；已改为打开默认项目"
-    actions = ParcelActions(window, project, ask_recover)
+    actions = ParcelActions(window, project, ask_recover, confirm_on_close)
     if note:
         window.statusBar().showMessage(note, 10000)
     return actions

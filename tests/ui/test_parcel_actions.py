@@ -1,0 +1,111 @@
+"""Parcel editing in the main window: menus, import with report, failed import, export, recovery."""
+
+import pytest
+from shapely.geometry import box
+
+pytest.importorskip("PySide6")
+
+E0, N0 = 411_000.0, 3_165_000.0
+TXT = """[属性描述]
+坐标系=2000国家大地坐标系
+带号=40
+[地块坐标]
+5,1.0000,P101,甲地块,面,,工业用地,,@
+J1,1,3165000.000,40411000.000
+J2,1,3165000.000,40411100.000
+J3,1,3165100.000,40411100.000
+J4,1,3165100.000,40411000.000
+J1,1,3165000.000,40411000.000
+4,1.0000,P102,乙地块,面,,工业用地,,@
+J1,1,3165200.000,40411000.000
+J2,1,3165200.000,40411100.000
+J3,1,3165300.000,40411100.000
+J4,1,3165300.000,40411000.000
+"""
+
+
+def make_window(qtbot, path, ask=lambda message: True):
+    from ui.app import create_application
+    from ui.main_window import MainWindow
+    from ui.parcel_actions import install_parcel_editing
+
+    create_application()
+    window = MainWindow(layers=[])
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    return window, install_parcel_editing(window, project_path=path, ask_recover=ask)
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: shown.append(text))
+    return shown
+
+
+@pytest.mark.ui
+def test_menus_and_tools_are_in_the_window(qtbot, tmp_path):
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    file_texts = [a.text() for a in window.menus["文件"].actions()]
+    assert file_texts.index("导入地块…") < file_texts.index("打开图层…")
+    assert {"新建项目…", "打开项目…", "保存项目", "导出地块…"} <= set(file_texts)
+    tool_texts = {a.text() for a in window.tool_group.actions()}
+    assert {"绘制地块", "绘制矩形地块", "挖洞", "编辑顶点", "移动地块", "分割地块", "合并地块"} <= tool_texts
+    actions.tool_actions["绘制地块"].trigger()
+    assert window.canvas.tool is actions.tools["绘制地块"][0]
+
+
+@pytest.mark.ui
+def test_import_adds_parcels_as_one_undoable_edit_with_a_report(qtbot, tmp_path, warnings):
+    (tmp_path / "界址点.txt").write_bytes(TXT.encode("gbk"))
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    actions.import_file(tmp_path / "界址点.txt")
+    qtbot.waitUntil(lambda: len(actions.editor.project.parcels) == 2, timeout=10_000)
+    assert warnings == []
+    assert sorted(actions.editor.project.parcels.geometry.area.round(6)) == [10_000.0, 10_000.0]
+    report = actions.last_import_report
+    assert "导入 2 个地块" in report and "GBK" in report and "未闭合" in report and "带号" in report
+    assert actions.parcel_list.rowCount() == 2
+    window.undo_stack.undo()
+    assert actions.editor.project.parcels.empty and actions.parcel_list.rowCount() == 0
+
+
+@pytest.mark.ui
+def test_failed_import_leaves_the_project_unchanged(qtbot, tmp_path, warnings):
+    (tmp_path / "坏.txt").write_text(TXT.replace("40411100.000\nJ3", "\nJ3", 1), encoding="utf-8")
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    actions.editor.add_polygon(box(E0, N0, E0 + 50, N0 + 50))
+    before = actions.editor.project.parcels.copy()
+    edits = window.undo_stack.count()
+    actions.import_file(tmp_path / "坏.txt")
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
+    assert "坏.txt 第 7 行" in warnings[0] and "缺少点 J2 的 Y 坐标" in warnings[0] and "项目未改变" in warnings[0]
+    assert actions.editor.project.parcels.equals(before) and window.undo_stack.count() == edits
+
+
+@pytest.mark.ui
+def test_export_writes_what_the_project_holds(qtbot, tmp_path, warnings):
+    from suichang_gis.parcel_io import read_parcels
+
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    actions.editor.add_polygon(box(E0, N0, E0 + 200, N0 + 100))
+    assert actions.export_file(tmp_path / "给CAD.dxf")
+    back = read_parcels(tmp_path / "给CAD.dxf").parcels
+    assert back.geometry.area.tolist() == [20_000.0] and back["parcel_id"].tolist() == ["P001"]
+
+
+@pytest.mark.ui
+def test_next_start_offers_to_recover_unsaved_edits(qtbot, tmp_path):
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    actions.editor.add_polygon(box(E0, N0, E0 + 100, N0 + 100))
+    actions.editor.set_values(actions.editor.selected, {"name": "未保存的地块"})
+    actions.editor.project._close_journal(delete=False)  # the process dies here
+    asked = []
+    window2, actions2 = make_window(qtbot, tmp_path / "p.gpkg", ask=lambda m: asked.append(m) or True)
+    assert asked and "2 步编辑" in asked[0]
+    assert actions2.editor.project.parcels["name"].tolist() == ["未保存的地块"]
+    assert window2.windowTitle().startswith("*p")
+    actions2.save()
+    assert not window2.windowTitle().startswith("*")
