@@ -177,7 +177,8 @@ def legend_html(layers: list[MapLayer]) -> str:
             declared = list(spec.style.fill_by if spec.style.fill_field else spec.style.dash_by)
             ordered = [v for v in declared if v in present] + [v for v in present if v not in declared]
             rows.append(f"<div class='sc-lh'>{esc(spec.display_title)}</div>")
-            rows.extend(f"<div class='sc-li'>{_swatch(spec, v)}<span>{esc(v)}</span></div>" for v in ordered)
+            rows.extend(f"<div class='sc-li sc-sub'>{_swatch(spec, v)}<span>{esc(v)}</span></div>"
+                        for v in ordered)
         else:
             rows.append(f"<div class='sc-li'>{_swatch(spec)}<span>{esc(spec.display_title)}</span></div>")
     schematic = [layer.spec.title for layer in layers if layer.spec.schematic]
@@ -197,6 +198,7 @@ _PAGE_CSS = """
 .sc-lt{font-weight:bold;text-align:center;margin-bottom:4px}
 .sc-lh{font-weight:bold;margin-top:4px}
 .sc-li{display:flex;align-items:center;gap:6px}
+.sc-sub{padding-left:12px}
 .sc-note{color:#a93226;margin-top:6px;font-size:11px}
 .sc-credit{color:#555;font-size:10px;margin-top:2px}
 .sc-popup h4{margin:0 0 4px 0;font-size:13px}
@@ -210,7 +212,7 @@ _PAGE_CSS = """
 
 _ON_EACH_FEATURE = """
 function(feature, layer) {
-    layer.bindPopup(feature.properties._popup, {maxWidth: 420});
+    layer.bindPopup(feature.properties._popup, {maxWidth: 420, maxHeight: 360});
     layer.bindTooltip(feature.properties._tip, {sticky: true});
 }
 """
