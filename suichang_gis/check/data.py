@@ -34,6 +34,7 @@ class LayerData:
     repairs: list[str] = field(default_factory=list)
     checked: np.ndarray | None = None  # True where validity was checked (and repaired)
     _tree: STRtree | None = None
+    _has_values: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.checked is None:
@@ -67,6 +68,13 @@ class LayerData:
             # The STRtree may keep the old envelopes: a repaired geometry never grows, so queries
             # on it still return every candidate, and callers read self.geoms[idx].
         self.checked[todo] = True
+
+    def has_values(self, column: str) -> bool:
+        """Whether any feature has a non-empty value in ``column`` (cached per column)."""
+        if column not in self._has_values:
+            self._has_values[column] = any(self.value(column, i) is not None
+                                           for i in range(len(self.attrs.get(column, ()))))
+        return self._has_values[column]
 
     def value(self, column: str, i: int):
         """Attribute value, or None when the column is absent or the value is empty/NaN."""

@@ -327,40 +327,53 @@ def _capacity_item(ctx: _Context, i: int, item: dict, unit_values: tuple) -> tup
     return "pass", f"{label}：需 {demand:.4g} {unit}，单元余量 {headroom:.4g} {unit}"
 
 
+def _item_columns(item: dict) -> list[str]:
+    return [item["target_field"], item.get("status_field", "")] if "target_field" in item else [item["headroom_field"]]
+
+
 def _unit_capacity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+    """环境质量底线 / 资源利用上线 per unit. Units without any of the data the items need are named
+    together in one 未评估 finding per parcel; units with data get one finding each."""
     ov = ctx.overlaps(layer)
     groups = ov.by_parcel(len(ctx.geoms))
     order = {"pass": 0, "not_assessed": 1, "warn": 2}
     items = rule.params["items"]
-    units: dict[int, tuple] = {}  # li → (name, code, unit side per item), read once per unit
+    empty_columns = {c for item in items for c in _item_columns(item) if not layer.has_values(c)}
+    no_data = all(set(_item_columns(item)) & empty_columns for item in items)  # true for every unit
+    missing_text = f"缺少{'、'.join(_item_data(item) for item in items)}数据，{rule.title}未评估"
+    units: dict[int, tuple] = {}  # li → (name, code, unit side per item or None when it has no data)
     for i, r in enumerate(ctx.results):
         rows = [k for k in groups[i] if ov.areas[k] > rule.sliver_tolerance_m2]
         if not rows:
             r.findings.append(_finding(rule, "not_assessed",
                                        f"地块未落入任何{layer.spec.title}，{rule.title}未评估", layer))
             continue
+        without: list[int] = []
         for k in sorted(rows, key=lambda k: -ov.areas[k]):
             li = int(ov.li[k])
             if li not in units:
                 name = layer.value(rule.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
-                sides = [_capacity_unit_side(layer, li, item) for item in items]
-                fixed = None
-                if all(verdict is not None for verdict, _ in sides):
-                    fixed = ("not_assessed", f"{name}：单元缺少{'、'.join(_item_data(item) for item in items)}"
-                                             f"数据，{rule.title}未评估")
-                units[li] = (name, layer.value("unit_code", li), sides, fixed)
-            unit_name, unit_code, sides, fixed = units[li]
-            if fixed is not None:  # the unit lacks all its data: the same verdict for every parcel
-                status, msg = fixed
-            else:
-                verdicts = [verdict or _capacity_item(ctx, i, item, values)
-                            for item, (verdict, values) in zip(items, sides)]
-                worst = max((s for s, _ in verdicts), key=order.get)
-                status = rule.severity if worst == "warn" else worst
-                msg = f"{unit_name}：" + "；".join(m for _, m in verdicts)
-            r.findings.append(_finding(rule, status, msg, layer, overlap_m2=float(ov.areas[k]),
-                                       overlap_ratio=float(ov.areas[k] / ctx.areas[i]),
+                sides = None if no_data else [_capacity_unit_side(layer, li, item) for item in items]
+                if sides is not None and all(verdict is not None for verdict, _ in sides):
+                    sides = None
+                units[li] = (name, layer.value("unit_code", li), sides)
+            unit_name, unit_code, sides = units[li]
+            if sides is None:
+                without.append(k)
+                continue
+            verdicts = [verdict or _capacity_item(ctx, i, item, values)
+                        for item, (verdict, values) in zip(items, sides)]
+            worst = max((s for s, _ in verdicts), key=order.get)
+            status = rule.severity if worst == "warn" else worst
+            r.findings.append(_finding(rule, status, f"{unit_name}：" + "；".join(m for _, m in verdicts), layer,
+                                       overlap_m2=float(ov.areas[k]), overlap_ratio=float(ov.areas[k] / ctx.areas[i]),
                                        unit_code=unit_code))
+        if without:
+            names = "、".join(units[int(ov.li[k])][0] for k in without)
+            a = float(ov.areas[without].sum())
+            r.findings.append(_finding(rule, "not_assessed", f"{names}：单元{missing_text}", layer,
+                                       overlap_m2=a, overlap_ratio=a / float(ctx.areas[i]),
+                                       unit_code="、".join(str(units[int(ov.li[k])][1]) for k in without)))
 
 
 def _proximity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
