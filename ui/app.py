@@ -28,8 +28,11 @@ def run(screenshot: str | None = None) -> int:
     from .parcel_actions import install_parcel_editing
 
     # A screenshot run must not wait on a question: it recovers (and keeps) unsaved edits.
-    install_parcel_editing(window, ask_recover=(lambda message: True) if screenshot else None,
-                           confirm_on_close=not screenshot)
+    parcel_actions = install_parcel_editing(window, ask_recover=(lambda message: True) if screenshot else None,
+                                            confirm_on_close=not screenshot)
+    from .check_panel import install_check_panel
+
+    install_check_panel(window, parcel_actions.editor)
     if screenshot:
         window.resize(1600, 1000)
         window.show()

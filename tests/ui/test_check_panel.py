@@ -1,0 +1,69 @@
+"""The check panel re-checks the selected parcel as it is drawn and edited."""
+
+import pytest
+from shapely.geometry import box
+
+pytest.importorskip("PySide6")
+
+X0, Y0 = 430_000.0, 3_163_000.0
+
+
+def make_window(qtbot, tmp_path):
+    import geopandas as gpd
+
+    from suichang_gis.catalog import MapLayer, load_catalog
+    from ui.app import create_application
+    from ui.check_panel import install_check_panel
+    from ui.main_window import MainWindow
+    from ui.parcel_actions import install_parcel_editing
+
+    create_application()
+    spec = next(s for s in load_catalog() if s.id == "ecological_redline")
+    redline = gpd.GeoDataFrame({"name": ["测试红线"]}, geometry=[box(X0 + 50, Y0 - 500, X0 + 1000, Y0 + 500)],
+                               crs="EPSG:4549")
+    window = MainWindow(layers=[MapLayer(spec, redline)])
+    qtbot.addWidget(window)
+    window.resize(1000, 700)
+    actions = install_parcel_editing(window, project_path=tmp_path / "p.gpkg", ask_recover=lambda m: True)
+    return window, actions.editor, install_check_panel(window, actions.editor)
+
+
+def red_line_finding(panel):
+    return next(f for f in panel.result.parcels[0].findings if f.rule == "SX-01")
+
+
+@pytest.mark.ui
+def test_drawn_parcel_is_checked_and_rechecked_when_edited(qtbot, tmp_path):
+    window, editor, panel = make_window(qtbot, tmp_path)
+    assert panel.result is None
+    fid = editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
+    finding = red_line_finding(panel)
+    assert finding.status == "fail" and finding.overlap_m2 == pytest.approx(5000.0, abs=0.01)
+    assert "不符合" in panel.verdict.text()
+    assert "check_overlaps" in window.canvas.overlay_names()
+    assert "示意" in panel.notice.text()  # the catalog's red line layer is schematic
+    # Move the parcel west, out of the red line: the verdict follows the edit.
+    editor.project.update_parcel(fid, geometry=box(X0 - 200, Y0, X0 - 100, Y0 + 100))
+    editor.apply()
+    assert red_line_finding(panel).status == "pass"
+    editor.select(None)
+    assert panel.result is None and "check_overlaps" not in window.canvas.overlay_names()
+
+
+@pytest.mark.ui
+def test_clicking_a_finding_zooms_to_it_and_export_writes_the_report(qtbot, tmp_path):
+    from docx import Document
+
+    window, editor, panel = make_window(qtbot, tmp_path)
+    window.show()
+    editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
+    item = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
+                if panel.tree.topLevelItem(i).text(0) == "SX-01")
+    with qtbot.waitSignal(panel.finding_activated):
+        panel.tree.itemClicked.emit(item, 0)
+    xmin, ymin, xmax, ymax = window.canvas.view.extent
+    assert xmin <= X0 + 50 and xmax >= X0 + 100 and xmax - xmin < 1000  # zoomed onto the overlap
+    assert "check_focus" in window.canvas.overlay_names()
+    out = panel.export(tmp_path / "report.docx")
+    text = "\n".join(p.text for p in Document(str(out)).paragraphs)
+    assert "核查报告" in text and "不符合" in text

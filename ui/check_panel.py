@@ -1,0 +1,197 @@
+"""The check panel: the current parcel's 三线一单 / 标准地 verdict, re-checked as it is edited.
+
+The check runs in-process (``suichang_gis.check.run_check``) against the window's layers,
+converted once to ``LayerData`` with cached STRtrees, so a re-check takes milliseconds. Overlaps
+are drawn on the canvas; clicking a finding zooms to it; 导出核查报告 writes every parcel of the
+project with the same core function as ``suichang-gis check``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import shapely
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from suichang_gis.catalog import Style
+from suichang_gis.check import CheckResult, parcel_set_from_frame, run_check
+from suichang_gis.check.data import LayerData, layer_data_from_map_layer
+from suichang_gis.check.engine import project_layer_ids
+from suichang_gis.report import write_report
+from suichang_gis.rules import RuleError, load_ruleset
+
+STATUS_COLOURS = {"fail": "#c62828", "warn": "#e65100", "not_assessed": "#616161", "pass": "#2e7d32",
+                  "info": "#1565c0"}
+OVERLAP_STYLE = Style(fill="#e5393566", stroke="#b71c1c", stroke_width=1.6)
+FOCUS_STYLE = Style(fill="#ffeb3b80", stroke="#f57f17", stroke_width=2.6)
+REPORT_FILTER = "Word 文档 (*.docx);;PDF (*.pdf);;Excel 工作簿 (*.xlsx);;网页 (*.html);;JSON (*.json)"
+OVERLAY_OVERLAPS, OVERLAY_FOCUS = "check_overlaps", "check_focus"
+
+
+class LayerCache:
+    """LayerData for the window's layers, rebuilt only when a layer's data object changes."""
+
+    def __init__(self, layers_source):
+        self._source = layers_source  # callable → dict id → MapLayer
+        self._cache: dict[str, tuple[int, LayerData]] = {}
+
+    def layers(self) -> dict[str, LayerData]:
+        out = {}
+        for layer_id, layer in self._source().items():
+            key = id(layer.gdf)
+            cached = self._cache.get(layer_id)
+            if cached is None or cached[0] != key:
+                cached = (key, layer_data_from_map_layer(layer))
+                self._cache[layer_id] = cached
+            out[layer_id] = cached[1]
+        return out
+
+
+class CheckPanel(QWidget):
+    """Verdict and findings of one parcel; ``finding_activated`` carries the clicked Finding."""
+
+    finding_activated = Signal(object)
+
+    def __init__(self, canvas, layers_source, parcels_source=None, ruleset=None, parent=None):
+        super().__init__(parent)
+        self.canvas = canvas
+        self.cache = LayerCache(layers_source)
+        self.parcels_source = parcels_source  # callable → parcel GeoDataFrame of the project
+        self.ruleset = ruleset or load_ruleset()
+        self.result: CheckResult | None = None
+        self.verdict = QLabel("未选择地块：绘制或选中一个地块后自动核查")
+        self.verdict.setWordWrap(True)
+        self.notice = QLabel()
+        self.notice.setWordWrap(True)
+        self.notice.setStyleSheet("color: #b2182b;")
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(["规则", "事项", "结论", "说明"])
+        self.tree.setColumnWidth(0, 64)
+        self.tree.setColumnWidth(1, 120)
+        self.tree.setColumnWidth(2, 56)
+        self.tree.setWordWrap(True)
+        self.tree.itemClicked.connect(self._clicked)
+        self.export_button = QPushButton("导出核查报告…")
+        self.export_button.clicked.connect(self.export_dialog)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.verdict)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+
+    # --- checking ---------------------------------------------------------------------------
+    def check_frame(self, parcels) -> CheckResult:
+        """Check a parcel GeoDataFrame (EPSG:4549) against the window's layers."""
+        layers = self.cache.layers()
+        return run_check(parcel_set_from_frame(parcels), layers, self.ruleset,
+                         project_layers=project_layer_ids(layers, self.ruleset))
+
+    def show_parcels(self, parcels) -> CheckResult | None:
+        """Check the parcel(s) given and show the first; an empty frame clears the panel."""
+        if parcels is None or len(parcels) == 0:
+            self.clear()
+            return None
+        self.result = self.check_frame(parcels)
+        self._show(self.result)
+        return self.result
+
+    def clear(self) -> None:
+        self.result = None
+        self.tree.clear()
+        self.verdict.setText("未选择地块：绘制或选中一个地块后自动核查")
+        self.verdict.setStyleSheet("")
+        self.notice.clear()
+        self.canvas.clear_overlay(OVERLAY_OVERLAPS)
+        self.canvas.clear_overlay(OVERLAY_FOCUS)
+
+    def _show(self, result: CheckResult) -> None:
+        parcel = result.parcels[0]
+        counts = {s: sum(f.status == s for f in parcel.findings) for s in ("fail", "warn", "not_assessed")}
+        self.verdict.setText(f"地块 {parcel.id}{' ' + parcel.name if parcel.name else ''}：{parcel.status_label}"
+                             f"　{parcel.area_mu:,.2f} 亩　不符合 {counts['fail']}，警示 {counts['warn']}，"
+                             f"未评估 {counts['not_assessed']}")
+        self.verdict.setStyleSheet(f"font-weight: bold; color: {STATUS_COLOURS[parcel.status]};")
+        notices = []
+        if parcel.indicative:
+            notices.append("示意：核查使用了示意图层，结论仅供参考。")
+        if result.example_thresholds:
+            notices.append("阈值与准入清单条目为示例，非官方值。")
+        self.notice.setText("".join(notices))
+        self.tree.clear()
+        order = {"fail": 0, "warn": 1, "not_assessed": 2, "pass": 3, "info": 4}
+        for f in sorted(parcel.findings, key=lambda f: order[f.status]):
+            item = QTreeWidgetItem([f.rule, f.title, f.status_label, f.message])
+            item.setForeground(2, QBrush(QColor(STATUS_COLOURS[f.status])))
+            item.setToolTip(3, f"{f.message}\n依据：{f.basis.cite() if f.basis else '—'}")
+            item.setData(0, Qt.ItemDataRole.UserRole, f)
+            self.tree.addTopLevelItem(item)
+        overlaps = [f.geometry for f in parcel.findings
+                    if f.geometry is not None and f.status in ("fail", "warn") and not f.geometry.is_empty]
+        if overlaps:
+            self.canvas.set_overlay(OVERLAY_OVERLAPS, overlaps, OVERLAP_STYLE)
+        else:
+            self.canvas.clear_overlay(OVERLAY_OVERLAPS)
+        self.canvas.clear_overlay(OVERLAY_FOCUS)
+
+    # --- interaction --------------------------------------------------------------------------
+    def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        finding = item.data(0, Qt.ItemDataRole.UserRole)
+        self.zoom_to_finding(finding)
+        self.finding_activated.emit(finding)
+
+    def zoom_to_finding(self, finding) -> None:
+        geometry = finding.geometry if finding.geometry is not None else self.result.parcels[0].geometry
+        xmin, ymin, xmax, ymax = shapely.bounds(geometry)
+        pad = max(xmax - xmin, ymax - ymin, 100.0) * 0.5
+        self.canvas.zoom_to_extent((xmin - pad, ymin - pad, xmax + pad, ymax + pad))
+        self.canvas.set_overlay(OVERLAY_FOCUS, [geometry], FOCUS_STYLE)
+
+    def export(self, path: Path) -> Path:
+        """Check every parcel of the project (or the shown one) and write the report."""
+        parcels = self.parcels_source() if self.parcels_source else None
+        result = self.check_frame(parcels) if parcels is not None and len(parcels) else self.result
+        if result is None:
+            raise ValueError("没有可导出的地块")
+        return write_report(result, path, self.cache.layers())
+
+    def export_dialog(self) -> None:
+        name, chosen = QFileDialog.getSaveFileName(self, "导出核查报告", "地块核查报告.docx", REPORT_FILTER)
+        if not name:
+            return
+        path = Path(name)
+        if not path.suffix:
+            path = path.with_suffix("." + chosen.split("*.")[-1].rstrip(")"))
+        try:
+            self.export(path)
+        except (ValueError, OSError, RuleError) as exc:
+            QMessageBox.warning(self, "导出核查报告", f"无法导出：{exc}")
+            return
+        QMessageBox.information(self, "导出核查报告", f"已导出 {path}")
+
+
+def install_check_panel(window, editor) -> CheckPanel:
+    """Add the check dock to ``window`` and re-check the selected parcel on every edit."""
+    panel = CheckPanel(window.canvas, lambda: window.layers, lambda: editor.project.parcels.reset_index())
+    dock = window.add_dock(panel, "地块核查", Qt.DockWidgetArea.RightDockWidgetArea)
+
+    def recheck(*_):
+        fid = editor.selected
+        parcels = editor.project.parcels
+        if fid is None or fid not in parcels.index:
+            panel.clear()
+            return
+        dock.setVisible(True)
+        panel.show_parcels(parcels.loc[[fid]].reset_index())
+
+    editor.selection_changed.connect(recheck)
+    editor.parcels_changed.connect(recheck)
+    window.menus["核查"].addAction(dock.toggleViewAction())
+    window.menus["核查"].addAction("导出核查报告…", panel.export_dialog)
+    recheck()
+    return panel
