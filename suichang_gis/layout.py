@@ -260,6 +260,11 @@ def draw_graticule_ticks(ax, extent, size_pt: float) -> None:
     right_axis.tick_params(**tick)
 
 
+def symbol_scale(k: float) -> float:
+    """Symbols and labels in points suit A4/A3; wall maps (A2–A0) get them larger."""
+    return max(1.0, math.sqrt(k / math.sqrt(2)))
+
+
 def furniture_boxes(frame_mm, denominator: int, k: float) -> list[tuple[float, float, float, float]]:
     """Axes-fraction boxes of the north arrow and the scale bar (kept free of labels)."""
     w, h = frame_mm
@@ -501,7 +506,8 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
 
     ax = fig.add_axes(frac(*frame))
     ax.set_facecolor("white")
-    drawn = draw_layers(ax, map_layers, view, avoid=furniture_boxes((frame[2], frame[3]), denominator, k))
+    drawn = draw_layers(ax, map_layers, view, avoid=furniture_boxes((frame[2], frame[3]), denominator, k),
+                        scale=symbol_scale(k))
     for spine in ax.spines.values():
         spine.set_linewidth(0.8 * k)
     draw_graticule_ticks(ax, view, 6.5 * k)

@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
-from matplotlib import patheffects
+from matplotlib import patheffects, rcParams
 from matplotlib.transforms import Bbox
 from shapely import box, get_parts
 
@@ -36,43 +36,54 @@ class DrawnLayer:
     spec: LayerSpec
     count: int  # features inside the extent
     variants: list[str] = field(default_factory=list)  # status values drawn (dash_by/fill_by)
+    scale: float = 1.0  # symbol scale it was drawn with
 
 
 # --- symbols ---------------------------------------------------------------------------------
 
-def _linestyle(dash: tuple[float, ...]):
-    return (0, tuple(dash)) if dash else "solid"
+def _linestyle(dash: tuple[float, ...], width: float):
+    """A matplotlib dash style whose lengths are ``dash`` points on paper.
+
+    matplotlib multiplies dash lengths by the line width (``lines.scale_dashes``); the catalog
+    gives absolute points, as the Qt canvas draws them.
+    """
+    if not dash:
+        return "solid"
+    factor = width if rcParams["lines.scale_dashes"] and width > 0 else 1.0
+    return (0, tuple(d / factor for d in dash))
 
 
 def _variant_field(style: Style) -> str | None:
     return style.fill_field or style.dash_field
 
 
-def _symbol(style: Style, value=None, dash_value=None) -> dict:
+def _symbol(style: Style, value=None, dash_value=None, scale: float = 1.0) -> dict:
     """Colours, width and dash of one feature class.
 
     ``value`` is the feature's value of the legend field (``fill_field``, else ``dash_field``);
-    ``dash_value`` its ``dash_field`` value where a style uses both fields.
+    ``dash_value`` its ``dash_field`` value where a style uses both fields. ``scale``
+    enlarges widths, dashes and markers (wall maps).
     """
     fill = style.fill_for(value) if value is not None else style.fill
     dash_key = dash_value if dash_value is not None else value
     dash = style.dash_for(dash_key) if dash_key is not None else style.dash
-    return {"fill": fill, "stroke": style.stroke, "width": style.stroke_width,
-            "dash": dash, "alpha": style.opacity}
+    return {"fill": fill, "stroke": style.stroke, "width": style.stroke_width * scale,
+            "dash": tuple(d * scale for d in dash), "alpha": style.opacity,
+            "marker_size": style.marker_size * scale}
 
 
-def legend_handle(spec: LayerSpec, value=None):
+def legend_handle(spec: LayerSpec, value=None, scale: float = 1.0):
     """A legend handle drawn with the same symbol as the layer (or one status variant)."""
-    s = _symbol(spec.style, value)
+    s = _symbol(spec.style, value, scale=scale)
     if spec.geometry_type == "Point":
         return Line2D([], [], linestyle="none", marker=MARKERS.get(spec.style.marker, "o"),
-                      markersize=spec.style.marker_size, markerfacecolor=s["fill"] or s["stroke"],
+                      markersize=s["marker_size"], markerfacecolor=s["fill"] or s["stroke"],
                       markeredgecolor=s["stroke"], markeredgewidth=s["width"], alpha=s["alpha"])
     if spec.geometry_type == "LineString":
         return Line2D([], [], color=s["stroke"], linewidth=s["width"],
-                      linestyle=_linestyle(s["dash"]), alpha=s["alpha"])
+                      linestyle=_linestyle(s["dash"], s["width"]), alpha=s["alpha"])
     return Patch(facecolor=s["fill"] or "none", edgecolor=s["stroke"], linewidth=s["width"],
-                 linestyle=_linestyle(s["dash"]), alpha=s["alpha"])
+                 linestyle=_linestyle(s["dash"], s["width"]), alpha=s["alpha"])
 
 
 @dataclass(frozen=True)
@@ -92,10 +103,10 @@ def legend_entries(drawn: list[DrawnLayer]) -> list[LegendEntry]:
     for d in reversed(drawn):
         if d.variants:
             entries.append(LegendEntry(d.spec.id, d.spec.display_title, None))
-            entries.extend(LegendEntry(d.spec.id, value, legend_handle(d.spec, value), value)
+            entries.extend(LegendEntry(d.spec.id, value, legend_handle(d.spec, value, d.scale), value)
                            for value in d.variants)
         else:
-            entries.append(LegendEntry(d.spec.id, d.spec.display_title, legend_handle(d.spec)))
+            entries.append(LegendEntry(d.spec.id, d.spec.display_title, legend_handle(d.spec, scale=d.scale)))
     return entries
 
 
@@ -138,7 +149,7 @@ def _draw_group(ax, spec: LayerSpec, geoms, symbol: dict, zorder: float) -> None
     if spec.geometry_type == "Point":
         xy = np.array([(p.x, p.y) for g in geoms for p in get_parts(g) if p.geom_type == "Point"])
         if len(xy):
-            ax.scatter(xy[:, 0], xy[:, 1], s=spec.style.marker_size ** 2,
+            ax.scatter(xy[:, 0], xy[:, 1], s=symbol["marker_size"] ** 2,
                        marker=MARKERS.get(spec.style.marker, "o"),
                        facecolors=symbol["fill"] or symbol["stroke"], edgecolors=symbol["stroke"],
                        linewidths=symbol["width"], alpha=symbol["alpha"], zorder=zorder)
@@ -146,14 +157,14 @@ def _draw_group(ax, spec: LayerSpec, geoms, symbol: dict, zorder: float) -> None
         segments = [s for g in geoms for s in _line_segments(g)]
         ax.add_collection(LineCollection(
             segments, colors=symbol["stroke"], linewidths=symbol["width"],
-            linestyles=_linestyle(symbol["dash"]), alpha=symbol["alpha"], zorder=zorder,
-            capstyle="round", joinstyle="round"), autolim=False)
+            linestyles=_linestyle(symbol["dash"], symbol["width"]), alpha=symbol["alpha"],
+            zorder=zorder, capstyle="round", joinstyle="round"), autolim=False)
     else:
         ax.add_collection(PathCollection(
             [polygon_path(g) for g in geoms], facecolors=symbol["fill"] or "none",
             edgecolors=symbol["stroke"], linewidths=symbol["width"],
-            linestyles=_linestyle(symbol["dash"]), alpha=symbol["alpha"], zorder=zorder),
-            autolim=False)
+            linestyles=_linestyle(symbol["dash"], symbol["width"]), alpha=symbol["alpha"],
+            zorder=zorder), autolim=False)
 
 
 def _variant_order(style: Style, present: set[str]) -> list[str]:
@@ -188,6 +199,7 @@ class _Label:
     style: Style
     priority: float  # larger first
     is_point: bool
+    scale: float = 1.0
 
 
 _GEOMETRY_RANK = {"Point": 3, "Polygon": 2, "LineString": 1}
@@ -233,7 +245,7 @@ def place_labels(ax, labels: list[_Label], avoid=()) -> list:
                    if lab.is_point else [(0, 0, "center", "center")])
         for dx, dy, ha, va in offsets:
             text = ax.annotate(lab.text, (lab.x, lab.y), xytext=(dx, dy), textcoords="offset points",
-                               ha=ha, va=va, fontsize=lab.style.label_size,
+                               ha=ha, va=va, fontsize=lab.style.label_size * lab.scale,
                                color=lab.style.label_color, path_effects=halo,
                                zorder=1000, annotation_clip=False, linespacing=1.0)
             bbox = text.get_window_extent(renderer)
@@ -251,7 +263,7 @@ def place_labels(ax, labels: list[_Label], avoid=()) -> list:
 # --- the renderer ----------------------------------------------------------------------------
 
 def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, float],
-                labels: bool = True, avoid=()) -> list[DrawnLayer]:
+                labels: bool = True, avoid=(), scale: float = 1.0) -> list[DrawnLayer]:
     """Draw ``layers`` (bottom first) onto ``ax`` in EPSG:4549 and set its limits to ``extent``.
 
     Parameters
@@ -266,6 +278,8 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
         Place the layers' ``label_field`` labels, without collisions.
     avoid : sequence of (x0, y0, x1, y1)
         Boxes in axes fractions where no label goes (map furniture drawn on top).
+    scale : float
+        Multiplies line widths, dashes, markers and label sizes (wall maps on A1/A0).
 
     Returns
     -------
@@ -296,11 +310,11 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
             for value, dash_value in sorted(set(zip(values, dashes))):
                 group = (values == value) & (dashes == dash_value)
                 _draw_group(ax, spec, rows.geometry[group],
-                            _symbol(spec.style, value, dash_value if both else None), zorder)
-            drawn.append(DrawnLayer(spec, len(rows), _variant_order(spec.style, set(values))))
+                            _symbol(spec.style, value, dash_value if both else None, scale), zorder)
+            drawn.append(DrawnLayer(spec, len(rows), _variant_order(spec.style, set(values)), scale))
         else:
-            _draw_group(ax, spec, rows.geometry, _symbol(spec.style), zorder)
-            drawn.append(DrawnLayer(spec, len(rows)))
+            _draw_group(ax, spec, rows.geometry, _symbol(spec.style, scale=scale), zorder)
+            drawn.append(DrawnLayer(spec, len(rows), scale=scale))
         label_field = spec.style.label_field
         if labels and label_field and label_field in rows.columns:
             for geom, name in zip(rows.geometry, rows[label_field]):
@@ -310,7 +324,8 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
                 if anchor.is_empty:
                     continue
                 candidates.append(_Label(anchor.x, anchor.y, fit_label(name), spec.style,
-                                         _label_priority(spec, geom), spec.geometry_type == "Point"))
+                                         _label_priority(spec, geom), spec.geometry_type == "Point",
+                                         scale))
     if candidates:
         place_labels(ax, candidates, avoid)
     return drawn

@@ -27,7 +27,7 @@ from .crs import WGS84_CRS
 SIMPLIFY_M = 5.0  # web map geometry is simplified to 5 m: smaller file, invisible at zoom 16
 COORD_DIGITS = 6  # ~0.1 m in lon/lat
 POPUP_ROWS = 30
-DEFAULT_POINT_RADIUS = 5.0
+PX_PER_PT = 96 / 72  # catalog widths and dashes are points; Leaflet takes CSS pixels
 OSM_TILES = "OpenStreetMap"
 WEB_FONT = "Suichang CJK"
 
@@ -113,11 +113,11 @@ def _symbol(spec: LayerSpec, value) -> dict:
     style = spec.style
     fill = style.fill_for(value)
     dash = style.dash_for(value)
-    return {"color": style.stroke, "weight": style.stroke_width * 96 / 72 * 0.75,
+    return {"color": style.stroke, "weight": style.stroke_width * PX_PER_PT,
             "opacity": style.opacity, "fillColor": fill or style.stroke,
             "fillOpacity": (0.55 * style.opacity if fill else 0.0) if spec.geometry_type != "Point"
             else style.opacity,
-            "dashArray": " ".join(f"{d:g}" for d in dash) if dash else None}
+            "dashArray": " ".join(f"{d * PX_PER_PT:.3g}" for d in dash) if dash else None}
 
 
 def layer_geojson(layer: MapLayer) -> dict:

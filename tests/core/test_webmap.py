@@ -61,7 +61,8 @@ def test_features_carry_the_catalog_symbols_and_provenance(small_layers):
     assert props["_sym"]["fillColor"] == "#ff0000" and props["_sym"]["color"] == "#884400"
     assert "测试来源" in props["_popup"] and "示意" in props["_popup"] and "v1" in props["_popup"]
     road = layer_geojson(roads)["features"][0]["properties"]["_sym"]
-    assert road["dashArray"] == "4 2" and road["color"] == "#c0392b"
+    assert road["dashArray"] == "5.33 2.67" and road["color"] == "#c0392b"  # points → CSS px
+    assert road["weight"] == pytest.approx(2.0 * 96 / 72)
     lon, lat = layer_geojson(roads)["features"][0]["geometry"]["coordinates"][0]
     assert 118.5 < lon < 120 and 28 < lat < 29.5  # lon/lat for Leaflet
 
