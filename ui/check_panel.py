@@ -69,7 +69,7 @@ class CheckPanel(QWidget):
         self.notice.setStyleSheet("color: #b2182b;")
         self.tree = QTreeWidget()
         self.tree.setHeaderLabels(["规则", "事项", "结论", "说明"])
-        self.tree.setColumnWidth(0, 64)
+        self.tree.setColumnWidth(0, 78)
         self.tree.setColumnWidth(1, 120)
         self.tree.setColumnWidth(2, 56)
         self.tree.setWordWrap(True)
@@ -131,8 +131,9 @@ class CheckPanel(QWidget):
             item.setToolTip(3, f"{f.message}\n依据：{f.basis.cite() if f.basis else '—'}")
             item.setData(0, Qt.ItemDataRole.UserRole, f)
             self.tree.addTopLevelItem(item)
+        # Areas only: a distance line is drawn when its finding is clicked.
         overlaps = [f.geometry for f in parcel.findings
-                    if f.geometry is not None and f.status in ("fail", "warn") and not f.geometry.is_empty]
+                    if f.geometry is not None and f.status in ("fail", "warn") and shapely.area(f.geometry) > 0]
         if overlaps:
             self.canvas.set_overlay(OVERLAY_OVERLAPS, overlaps, OVERLAP_STYLE)
         else:
