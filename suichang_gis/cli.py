@@ -79,7 +79,8 @@ def cmd_check(args) -> int:
         raise UserError(f"不支持的报告格式“{out.suffix}”：请用 {'、'.join(FORMATS)}")
     gc.disable()  # a batch makes millions of acyclic objects; collection passes only cost time
     try:
-        result, layers = check_parcel_file(Path(args.parcels), args.rules, args.use_layer or [], args.catalog)
+        result, layers = check_parcel_file(Path(args.parcels), args.rules, args.use_layer or [], args.catalog,
+                                           args.dem)
         write_report(result, out, layers)
     except (RuleError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
@@ -304,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="地块“三线一单”与“标准地”核查，输出报告（.json/.html/.pdf/.docx/.xlsx）")
     p.add_argument("parcels", help="地块文件（地块导入支持的任何格式，或项目文件 .gpkg）")
     p.add_argument("--out", required=True, help="报告文件，格式由扩展名决定")
+    p.add_argument("--dem", type=Path, help="数字高程模型（GeoTIFF，投影坐标系，米），用于土地平整（坡度）核查")
     _add_check_inputs(p)
     p.set_defaults(func=cmd_check)
 

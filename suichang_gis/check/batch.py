@@ -16,7 +16,7 @@ from .model import CheckResult
 
 
 def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers: list[str] = (),
-                      catalog: Path | None = None) -> tuple[CheckResult, dict]:
+                      catalog: Path | None = None, dem: Path | None = None) -> tuple[CheckResult, dict]:
     """Check the parcels in a file; return the result and the layers read (for map extracts)."""
     ruleset = load_ruleset(rules)
     specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
@@ -24,7 +24,17 @@ def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers
     if not len(parcel_set):
         raise ValueError(f"地块文件 {Path(parcels).name} 中没有地块")
     layers = load_check_layers(ruleset, specs, boxes=shapely.bounds(parcel_set.geoms))
-    result = run_check(parcel_set, layers, ruleset, project_layers=project_layer_ids(layers, ruleset))
+    elevation = None
+    if dem is not None:
+        from .slope import open_dem
+
+        elevation = open_dem(Path(dem))
+    try:
+        result = run_check(parcel_set, layers, ruleset, dem=elevation,
+                           project_layers=project_layer_ids(layers, ruleset))
+    finally:
+        if elevation is not None:
+            elevation.close()
     return result, layers
 
 
