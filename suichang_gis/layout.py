@@ -556,10 +556,11 @@ def _draw_panel(fig, panel, frame, drawn, notes, inset, view, k, orientation, pa
     px, py, pw, ph = panel
     title_room = 7 * k  # the inset's caption
     if orientation == "landscape":
-        entries, legend_h = _draw_legend(fig, drawn, (px, py + ph * 0.45, pw, ph * 0.55), k, page)
         inset_side = min(pw * 0.8, ph * 0.3)
+        legend_room = ph * 0.75 - inset_side - title_room - 12 * k  # a quarter stays for notes
+        entries, legend_h = _draw_legend(fig, drawn, (px, py + ph - legend_room, pw, legend_room), k, page)
         notes_room = ph - legend_h - inset_side - title_room - 12 * k
-        in_map = notes_room < ph * 0.2  # a very long legend: the inset goes into the map's corner
+        in_map = legend_h > legend_room + 1  # a very long legend: the inset goes into the map's corner
         if in_map:
             notes_room = ph - legend_h - 6 * k
         text, size, notes_h = _fit_text(notes, pw, notes_room, 6.5 * k, 3.5 * k)
