@@ -373,3 +373,17 @@ def test_two_column_legend_keeps_a_status_heading_with_its_lines():
     first, second = slots[:rows], slots[rows:]
     assert heading in second and all(line in second for line in lines)  # not split over columns
     assert [e for e in slots if e is not None] == [*single, heading, *lines]  # order kept
+
+
+def test_png_and_svg_exports(catalog_layers, tmp_path):
+    from PIL import Image
+
+    layout = compose_layout(TEMPLATES["water_energy"], catalog_layers, "A4", "landscape")
+    png = export_layout(layout, tmp_path / "map.png", dpi=100)
+    with Image.open(png) as image:
+        assert image.size == pytest.approx((297 / 25.4 * 100, 210 / 25.4 * 100), abs=1)
+    svg = export_layout(layout, tmp_path / "map.svg")
+    text = svg.read_text(encoding="utf-8")
+    assert "<svg" in text and 'width="841.889764pt"' in text  # 297 mm
+    with pytest.raises(Exception, match="不支持的输出格式"):
+        export_layout(layout, tmp_path / "map.docx")
