@@ -81,3 +81,16 @@ def test_conflicts_lists_crossing_length(files):
     assert len(mine) == 1
     assert mine[0]["constraint_layer"] == "ecological_redline"
     assert mine[0]["length_m"] == pytest.approx(150.0, abs=0.01)  # x from 50 to 200
+
+
+def test_a_project_file_is_checked(tmp_path):
+    from suichang_gis.check.batch import check_parcel_file
+    from suichang_gis.project import Project
+
+    project = Project.create(tmp_path / "项目.gpkg")
+    project.add_parcel(box(X0, Y0, X0 + 100, Y0 + 100), parcel_id="Q1", name="项目文件地块", land_use="工业用地")
+    project.save()
+    project.close()
+    result, _ = check_parcel_file(tmp_path / "项目.gpkg")
+    assert [(p.id, p.name) for p in result.parcels] == [("Q1", "项目文件地块")]
+    assert result.parcels[0].area_m2 == pytest.approx(10000.0, abs=0.01)
