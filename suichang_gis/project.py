@@ -146,16 +146,23 @@ class Project:
 
     # --- editing: each call is one journal transaction -------------------------------------
     def prepare_new(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """New parcels conformed, with fresh fids and (where missing) parcel ids unique in the project.
+        """New parcels conformed, with fresh fids and parcel ids unique in the project.
 
-        Nothing is stored: pass the result to ``apply``. Undo commands keep it, so a redo brings
-        back the same fids.
+        A missing id, or one already used in the project (or earlier in ``gdf``), gets the next
+        free ``P###``. Nothing is stored: pass the result to ``apply``. Undo commands keep it,
+        so a redo brings back the same fids.
         """
         ids = gdf["parcel_id"] if "parcel_id" in gdf.columns else pd.Series([None] * len(gdf), index=gdf.index)
-        missing = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy()
+        missing = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy().copy()
         new = conform_parcels(gdf).reset_index(drop=True)
         taken = set(self._parcels["parcel_id"])
-        number = len(taken)
+        seen: set[str] = set()
+        for i, value in enumerate(new["parcel_id"]):
+            if not missing[i] and (value in taken or value in seen):
+                missing[i] = True
+            seen.add(value)
+        taken |= {v for i, v in enumerate(new["parcel_id"]) if not missing[i]}
+        number = len(self._parcels)
         for i in np.flatnonzero(missing):
             number += 1
             while f"P{number:03d}" in taken:

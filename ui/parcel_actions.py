@@ -71,6 +71,8 @@ class ImportOptionsDialog(QDialog):
             form.addRow("图层", self.layer)
         form.addRow(QLabel("DXF 与界址点坐标 TXT 没有坐标系声明时，按坐标数值判断（EPSG:4549 或带号 40）。"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导入")
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
@@ -129,6 +131,7 @@ class ParcelListWidget(QTableWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.setItem(row, column, item)
         self.blockSignals(False)
+        self.resizeColumnsToContents()
         self._show_selection(self.editor.selected)
 
     def fid_at(self, row: int) -> int | None:
@@ -364,7 +367,10 @@ class ParcelActions(QObject):
     def _add_import(self, result: ImportResult) -> None:
         fids = self.editor.add_imported(result.parcels, result.source.name if result.source else "文件")
         self.window.canvas.zoom_to_layer(self.editor.layer_id)
-        self.last_import_report = result.report()
+        final = self.editor.project.parcels.loc[fids, "parcel_id"].tolist()
+        renamed = [f"{a}→{b}" for a, b in zip(result.parcels["parcel_id"], final) if a != b]
+        self.last_import_report = result.report() + (
+            f"\n· 地块编号与项目中已有的重复，已改为：{'、'.join(renamed)}" if renamed else "")
         box = QMessageBox(QMessageBox.Icon.Information, "导入报告", self.last_import_report, parent=self.window)
         box.setModal(False)
         box.show()

@@ -15,7 +15,7 @@ import shapely
 from PySide6.QtCore import QObject, QStandardPaths, Signal
 
 from suichang_gis.catalog import Style
-from suichang_gis.parcel import parcels_frame
+from suichang_gis.parcel import FIELD_BY_NAME, parcels_frame
 from suichang_gis.parcel_geometry import merge_parcels, repair_drawn, split_parcel
 from suichang_gis.parcel_layer import PARCEL_LAYER_ID, parcel_layer
 from suichang_gis.project import Project
@@ -146,7 +146,8 @@ class ParcelEditor(QObject):
 
     def set_values(self, fid: int, values: dict) -> None:
         if values:
-            labels = "、".join(values)
+            labels = "、".join(FIELD_BY_NAME[k].label if k in FIELD_BY_NAME else k for k in values
+                              if k != "industry_name")
             self.push(EditParcelCommand(self, fid, values=values, text=f"修改属性（{labels}）"))
 
     def delete(self, fids) -> None:

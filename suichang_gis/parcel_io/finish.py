@@ -106,7 +106,8 @@ def _to_work_crs(gdf, name, notes, gcj02: bool) -> gpd.GeoDataFrame:
     if gcj02:
         lonlat = gdf.to_crs(LONLAT_CRS)
         lon, lat = shapely.get_coordinates(np.array(lonlat.geometry, dtype=object)).T
-        notes.append(f"{name}：按 GCJ-02（火星坐标）纠偏为 CGCS2000")
+        if not any("GCJ-02" in n for n in notes):  # the reader may have said so already
+            notes.append(f"{name}：按 GCJ-02（火星坐标）纠偏为 CGCS2000")
         return _set_coords(lonlat, *_gcj_lonlat_to_work(lon, lat), WORK_CRS)
     if gdf.crs.to_epsg() == 4528:
         notes.append(f"{name}：坐标系为带号 40 的 EPSG:4528，已去掉带号换算为 EPSG:4549")

@@ -124,6 +124,13 @@ def test_split_is_one_edit(project):
     assert Project.open(project.path).recovery.edits == 1
 
 
+def test_parcel_ids_stay_unique(project):
+    project.add_parcels(parcels_frame([square(3000)] * 3, parcel_id=["P001", None, "新-1"]))
+    ids = project.parcels["parcel_id"].tolist()
+    assert ids[:2] == ["P001", "P002"] and ids[4] == "新-1"  # the sample's ids, an untouched new id
+    assert len(set(ids)) == 5  # the repeated P001 and the missing one got fresh numbers
+
+
 def test_not_a_project(tmp_path):
     sample_parcels().to_file(tmp_path / "plain.gpkg", layer="地块", engine="pyogrio")
     with pytest.raises(ProjectError, match="plain.gpkg 不是本软件的项目文件"):

@@ -68,6 +68,11 @@ def test_import_adds_parcels_as_one_undoable_edit_with_a_report(qtbot, tmp_path,
     report = actions.last_import_report
     assert "导入 2 个地块" in report and "GBK" in report and "未闭合" in report and "带号" in report
     assert actions.parcel_list.rowCount() == 2
+    actions.import_file(tmp_path / "界址点.txt")  # the same file again: ids must stay unique
+    qtbot.waitUntil(lambda: len(actions.editor.project.parcels) == 4, timeout=10_000)
+    assert actions.editor.project.parcels["parcel_id"].nunique() == 4
+    assert "P101→" in actions.last_import_report
+    window.undo_stack.undo()
     window.undo_stack.undo()
     assert actions.editor.project.parcels.empty and actions.parcel_list.rowCount() == 0
 
