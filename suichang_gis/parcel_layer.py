@@ -78,3 +78,17 @@ def load_parcel_layer(path: Path, check: bool = True):
     gdf = read_parcels(path).parcels
     result = check_parcel_file(path)[0] if check else None
     return parcel_layer(gdf, result, source=path.name), result
+
+
+def check_parcels(parcels: gpd.GeoDataFrame, layers: dict[str, MapLayer], rules=None):
+    """Check parcels (EPSG:4549) against already loaded layers (e.g. the window's, which may
+    hold user data) with the rule sets in ``rules`` (default: every shipped rule set)."""
+    from .check import parcel_set_from_frame, run_check
+    from .check.data import layer_data_from_map_layer
+    from .check.engine import project_layer_ids
+    from .rules import load_ruleset
+
+    ruleset = load_ruleset(rules)
+    data = {i: layer_data_from_map_layer(layer) for i, layer in layers.items() if i != PARCEL_LAYER_ID}
+    return run_check(parcel_set_from_frame(parcels), data, ruleset,
+                     project_layers=project_layer_ids(data, ruleset))

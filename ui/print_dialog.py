@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 from suichang_gis.catalog import MapLayer
 from suichang_gis.layout import (DEFAULT_MAKER, PAPER_MM, LayoutError, MapLayout, Template,
                                  layout_png, load_templates, print_map)
+from suichang_gis.parcel_layer import (PARCEL_LAYER_ID, check_parcels, parcel_layer, summary_notes,
+                                       summary_table)
 
 CURRENT_VIEW = "current_view"
 CURRENT_VIEW_TITLE = "遂昌县规划图"
@@ -36,7 +38,8 @@ class PrintDialog(QDialog):
     canvas : MapCanvasWidget, optional
         Enables "当前视图": its ``view.extent`` and visible ``canvas_layers()``.
     extra_layers : list of MapLayer, optional
-        Printed on top in every template (e.g. the candidate parcels by check status).
+        Printed on top in every template (e.g. the candidate parcels by check status). Without
+        them the 候选地块核查图 checks and prints the ``parcels`` layer of ``layers``.
     """
 
     def __init__(self, layers: dict[str, MapLayer], canvas=None, extra_layers=None, parent=None):
@@ -47,6 +50,7 @@ class PrintDialog(QDialog):
         self.extra_layers = list(extra_layers or [])
         self.templates = load_templates()
         self.layout: MapLayout | None = None
+        self._check = None  # (parcels frame, CheckResult) of the last parcel template print
         self.preview_png: bytes = b""
 
         self.template_box = QComboBox()
@@ -139,12 +143,27 @@ class PrintDialog(QDialog):
             return Template(CURRENT_VIEW, CURRENT_VIEW_TITLE, ())
         return self.templates[self.template_id]
 
+    def _checked_parcels(self):
+        """For a parcel template without given parcels: the window's parcels, checked now.
+
+        Returns (extra layers, check notes, check table).
+        """
+        parcels = self.all_layers.get(PARCEL_LAYER_ID)
+        if self.extra_layers or self._template().extent != "parcels" or parcels is None or parcels.gdf.empty:
+            return self.extra_layers, None, None
+        if self._check is None or self._check[0] is not parcels.gdf:
+            self._check = (parcels.gdf, check_parcels(parcels.gdf, self.all_layers))
+        result = self._check[1]
+        return [parcel_layer(parcels.gdf, result)], summary_notes(result), summary_table(result)
+
     def _print(self, out: Path | None, dpi: float) -> MapLayout:
         extent = self.canvas.view.extent if self.template_id == CURRENT_VIEW else None
+        extra, notes, table = self._checked_parcels()
+        layer_ids = [i for i in self.checked_layers() if not (extra and i == PARCEL_LAYER_ID)]
         return print_map(self._template(), out, paper=self.paper_box.currentText(),
                          orientation=ORIENTATIONS[self.orientation_box.currentText()],
-                         title=self.title_edit.text().strip() or None, extra_layers=self.extra_layers,
-                         layer_ids=self.checked_layers(), extent=extent, dpi=dpi,
+                         title=self.title_edit.text().strip() or None, extra_layers=extra,
+                         layer_ids=layer_ids, extent=extent, dpi=dpi, extra_notes=notes, table=table,
                          maker=self.maker_edit.text().strip() or DEFAULT_MAKER, layers=self.all_layers)
 
     # --- preview and export -------------------------------------------------------------

@@ -128,3 +128,25 @@ def test_main_window_print_menu_opens_the_dialog_on_the_current_view(app, qtbot,
     qtbot.addWidget(dialog)
     assert dialog.template_box.findData(CURRENT_VIEW) >= 0
     assert set(dialog.all_layers) == set(window.layers)
+
+
+@pytest.mark.ui
+def test_parcel_template_checks_the_windows_parcels(app, qtbot, layers):
+    from shapely import box
+
+    from suichang_gis.parcel import parcels_frame
+    from suichang_gis.parcel_layer import PARCEL_LAYER_ID, parcel_layer
+    from ui.print_dialog import PrintDialog
+
+    parcels = parcels_frame([box(425200, 3162400, 425500, 3162700)], name=["新材料项目"], land_use=["工业用地"])
+    with_parcels = {**layers, PARCEL_LAYER_ID: parcel_layer(parcels)}  # as the parcel editor shows them
+    dialog = PrintDialog(with_parcels)
+    qtbot.addWidget(dialog)
+    dialog.template_box.setCurrentIndex(dialog.template_box.findData("parcel_check"))
+    dialog.update_preview()
+    layout = dialog.layout
+    assert layout is not None, dialog.preview.text()
+    parcel_entries = [d for d in layout.drawn if d.spec.id == PARCEL_LAYER_ID]
+    assert len(parcel_entries) == 1  # drawn once, by check status
+    assert parcel_entries[0].variants and "未核查" not in parcel_entries[0].variants
+    assert any(n.startswith("核查结论") for n in layout.notes)
