@@ -27,6 +27,8 @@ def rings_to_geometry(rings: list[np.ndarray]) -> Polygon | MultiPolygon:
     Survey files number rings (圈号) without saying which are holes and which are further
     parts, so containment decides. Rings are (n, 2) arrays, closed or not.
     """
+    if len(rings) == 1:
+        return Polygon(rings[0])
     ordered = sorted(rings, key=lambda r: -abs(Polygon(r).area))
     shells: list[tuple[Polygon, list[np.ndarray]]] = []
     for ring in ordered:

@@ -161,11 +161,14 @@ def read_survey_txt(path: Path, **_options) -> ImportResult:
         geometries = [[r[:, ::-1] for r in rings] for rings in geometries]
         east = north
     source = _source_crs(meta, east, name, notes)
-    to_work = Transformer.from_crs(source, WORK_CRS, always_xy=True)
-    shapes = []
+    # One transform call for every point, then cut back into rings.
+    flat = np.vstack([r for rings in geometries for r in rings])
+    x, y = Transformer.from_crs(source, WORK_CRS, always_xy=True).transform(flat[:, 0], flat[:, 1])
+    projected = np.split(np.column_stack([x, y]), np.cumsum([len(r) for rings in geometries for r in rings])[:-1])
+    shapes, start = [], 0
     for rings in geometries:
-        projected = [np.column_stack(to_work.transform(r[:, 0], r[:, 1])) for r in rings]
-        shapes.append(rings_to_geometry(projected))
+        shapes.append(rings_to_geometry(projected[start:start + len(rings)]))
+        start += len(rings)
     gdf = gpd.GeoDataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
                            geometry=shapes, crs=WORK_CRS)
     for row, shape in zip(rows, shapes):
