@@ -180,6 +180,8 @@ class ParcelActions(QObject):
         window.undo_stack.cleanChanged.connect(self._update_title)
         window.undo_stack.indexChanged.connect(self._update_title)
         self._update_title()
+        self._restore_layer_settings()
+        window.canvas.layers_changed.connect(self._remember_layer_settings)
         if confirm_on_close:
             window.installEventFilter(self)
 
@@ -272,6 +274,31 @@ class ParcelActions(QObject):
         return form
 
     # --- project ----------------------------------------------------------------------------
+    # --- the user's layer choices live in the project --------------------------------------
+    def _layer_state(self) -> dict[str, dict]:
+        return {layer.id: {"visible": layer.visible, "opacity": round(layer.opacity, 3)}
+                for layer in self.window.canvas.canvas_layers() if layer.id != self.editor.layer_id}
+
+    def _restore_layer_settings(self) -> None:
+        canvas = self.window.canvas
+        for layer_id, settings in self.editor.project.layer_settings.items():
+            if canvas.canvas_layer(layer_id) is not None:
+                if "visible" in settings:
+                    canvas.set_layer_visible(layer_id, bool(settings["visible"]))
+                if "opacity" in settings:
+                    canvas.set_layer_opacity(layer_id, float(settings["opacity"]))
+        self._known_layers = self._layer_state()
+
+    def _remember_layer_settings(self) -> None:
+        if not shiboken6.isValid(self.window):
+            return
+        state = self._layer_state()
+        for layer_id, values in state.items():
+            if self._known_layers.get(layer_id, values) != values:
+                self.editor.project.set_layer_settings(layer_id, **values)
+                self._update_title()
+        self._known_layers = state
+
     def _show_list(self) -> None:
         if len(self.editor.project.parcels) and not self.dock.isVisible() and shiboken6.isValid(self.window):
             self.dock.show()
@@ -294,6 +321,7 @@ class ParcelActions(QObject):
             QMessageBox.warning(self.window, "无法打开项目", str(exc))
             return False
         self.editor.set_project(project)
+        self._restore_layer_settings()
         QSettings().setValue("project/last", str(path))
         if len(project.parcels):
             self.window.canvas.zoom_to_layer(self.editor.layer_id)

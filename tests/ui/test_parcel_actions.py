@@ -114,3 +114,33 @@ def test_next_start_offers_to_recover_unsaved_edits(qtbot, tmp_path):
     assert window2.windowTitle().startswith("*p")
     actions2.save()
     assert not window2.windowTitle().startswith("*")
+
+
+@pytest.mark.ui
+def test_layer_choices_are_kept_in_the_project(qtbot, tmp_path):
+    from pathlib import Path
+
+    import geopandas as gpd
+
+    from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style
+    from ui.app import create_application
+    from ui.main_window import MainWindow
+    from ui.parcel_actions import install_parcel_editing
+
+    def window_with_roads():
+        spec = LayerSpec(id="roads", title="道路", group="交通", geometry_type="Polygon", data=Path("x.geojson"),
+                         version="t", provenance=Provenance("test", "test", "示意", "hand-made"), style=Style())
+        layer = MapLayer(spec, gpd.GeoDataFrame(geometry=[box(E0, N0, E0 + 10, N0 + 10)], crs="EPSG:4549"))
+        create_application()
+        window = MainWindow(layers=[layer])
+        qtbot.addWidget(window)
+        return window, install_parcel_editing(window, project_path=tmp_path / "p.gpkg", ask_recover=lambda m: True)
+
+    window, actions = window_with_roads()
+    window.canvas.set_layer_visible("roads", False)
+    window.canvas.set_layer_opacity("roads", 0.4)
+    assert actions.editor.project.layer_settings["roads"] == {"visible": False, "opacity": 0.4}
+    actions.save()
+    window2, _ = window_with_roads()
+    roads = window2.canvas.canvas_layer("roads")
+    assert (roads.visible, roads.opacity) == (False, 0.4)
