@@ -24,14 +24,14 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import rc_context
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-from suichang_gis.catalog import load_catalog, load_layer  # noqa: E402
-from suichang_gis.fonts import register_matplotlib_font  # noqa: E402
-from suichang_gis.layout import load_templates, print_map  # noqa: E402
-from suichang_gis.webmap import write_webmap  # noqa: E402
+from suichang_gis.catalog import load_catalog, load_layer
+from suichang_gis.fonts import register_matplotlib_font
+from suichang_gis.layout import load_templates, print_map
+from suichang_gis.webmap import write_webmap
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
 
@@ -88,7 +88,7 @@ def main() -> None:
         project = best_of(args.repeat, lambda: print_map("zones", tmp / "zones.pdf", paper="A3",
                                                          orientation="landscape"))
         baseline = best_of(args.repeat, lambda: baseline_pdf(list(zones.layers), tmp / "plain.pdf"))
-        print("A3 landscape PDF of the zone map (best of %d)" % args.repeat)
+        print(f"A3 landscape PDF of the zone map (best of {args.repeat})")
         print(f"  suichang-gis print_map : {project:6.2f} s  ({(tmp / 'zones.pdf').stat().st_size / 1e6:.2f} MB)"
               f"  target < 5 s: {'OK' if project < 5 else 'MISSED'}")
         print(f"  geopandas .plot baseline: {baseline:6.2f} s  ({(tmp / 'plain.pdf').stat().st_size / 1e6:.2f} MB)")
@@ -98,7 +98,7 @@ def main() -> None:
         web_base = best_of(args.repeat, lambda: baseline_webmap(tmp / "plain.html"))
         size = (tmp / "map.html").stat().st_size / 1e6
         base_size = (tmp / "plain.html").stat().st_size / 1e6
-        print("Web map of every default layer (best of %d)" % args.repeat)
+        print(f"Web map of every default layer (best of {args.repeat})")
         print(f"  suichang-gis write_webmap: {web:6.2f} s  {size:5.2f} MB (offline: Leaflet + font inlined)"
               f"  target < 5 MB: {'OK' if size < 5 else 'MISSED'}")
         print(f"  plain folium baseline    : {web_base:6.2f} s  {base_size:5.2f} MB (Leaflet from a CDN)")

@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from matplotlib import patheffects, rcParams
 from matplotlib.collections import LineCollection, PathCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
-from matplotlib import patheffects, rcParams
 from matplotlib.transforms import Bbox
 from shapely import box, get_parts
 

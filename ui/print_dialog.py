@@ -11,15 +11,40 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QPixmap
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QMessageBox, QPushButton, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from suichang_gis.catalog import MapLayer
-from suichang_gis.layout import (DEFAULT_MAKER, PAPER_MM, LayoutError, MapLayout, Template,
-                                 layout_png, load_templates, print_map)
-from suichang_gis.parcel_layer import (PARCEL_LAYER_ID, check_parcels, parcel_layer, summary_notes,
-                                       summary_table)
+from suichang_gis.layout import (
+    DEFAULT_MAKER,
+    PAPER_MM,
+    LayoutError,
+    MapLayout,
+    Template,
+    layout_png,
+    load_templates,
+    print_map,
+)
+from suichang_gis.parcel_layer import (
+    PARCEL_LAYER_ID,
+    check_parcels,
+    parcel_layer,
+    summary_notes,
+    summary_table,
+)
 
 CURRENT_VIEW = "current_view"
 CURRENT_VIEW_TITLE = "遂昌县规划图"

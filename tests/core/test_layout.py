@@ -15,10 +15,23 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from shapely import LineString, Point, box
 
-from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style, load_catalog, load_layer
+from suichang_gis.catalog import (
+    LayerSpec,
+    MapLayer,
+    Provenance,
+    Style,
+    load_catalog,
+    load_layer,
+)
 from suichang_gis.crs import WORK_CRS, to_lonlat
 from suichang_gis.layout import (
-    PAPER_MM, Template, compose_layout, export_layout, fit_extent, load_templates, nice_scale,
+    PAPER_MM,
+    Template,
+    compose_layout,
+    export_layout,
+    fit_extent,
+    load_templates,
+    nice_scale,
     print_map,
 )
 from suichang_gis.parcel import parcels_frame
@@ -235,7 +248,7 @@ def test_pdf_page_size_and_embedded_cjk_font(catalog_layers, tmp_path, template_
     assert pdf_page_size_pt(out) == pytest.approx(tuple(v * PT_PER_MM for v in expected), abs=0.01)
     if shutil.which("pdffonts") is None:
         pytest.skip("pdffonts (poppler-utils) is not installed")
-    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=False).stdout
     cjk = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
     assert cjk, fonts
     for line in cjk:
@@ -253,7 +266,8 @@ def test_parcel_check_template_colours_parcels_by_status(catalog_layers):
             self.id, self.status_label, self.findings = pid, label, []
 
     class Check:
-        parcels = [Result("P001", "不符合"), Result("P002", "通过")]
+        def __init__(self):
+            self.parcels = [Result("P001", "不符合"), Result("P002", "通过")]
 
     layer = parcel_layer(parcels, Check())
     layout = compose_layout(TEMPLATES["parcel_check"], catalog_layers, "A4", "portrait",
@@ -291,7 +305,7 @@ def test_print_current_view_uses_the_given_layers_and_extent(tmp_path):
 # --- CLI -------------------------------------------------------------------------------------
 
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "suichang_gis", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "suichang_gis", *args], capture_output=True, text=True, check=False)
 
 
 def test_print_list_gives_each_template_id_and_its_chinese_title():
@@ -309,7 +323,7 @@ def test_print_cli_writes_the_requested_page(tmp_path):
     assert result.returncode == 0, result.stderr
     assert pdf_page_size_pt(out) == pytest.approx((210 * PT_PER_MM, 297 * PT_PER_MM), abs=0.01)
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=False).stdout
         assert "测试图名" in text and "制图日期" in text
 
 
@@ -351,7 +365,7 @@ def test_print_parcel_check_cli_runs_the_check_and_prints_its_table(tmp_path):
     assert result.returncode == 0, result.stderr
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=False).stdout
     assert "核查结论" in text and "P001" in text and "新材料项目" in text and "食品加工项目" in text
     assert "候选地块" in text  # in the legend
 
@@ -369,8 +383,7 @@ def test_two_column_legend_keeps_a_status_heading_with_its_lines():
     heading = LegendEntry("s", "状态图层", None)
     lines = [LegendEntry("s", v, object(), v) for v in ("续建", "新建", "前期")]
     slots = legend_columns([*single, heading, *lines], 2)
-    rows = len(slots) // 2
-    first, second = slots[:rows], slots[rows:]
+    second = slots[len(slots) // 2:]
     assert heading in second and all(line in second for line in lines)  # not split over columns
     assert [e for e in slots if e is not None] == [*single, heading, *lines]  # order kept
 

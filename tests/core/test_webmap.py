@@ -10,22 +10,34 @@ import geopandas as gpd
 import pytest
 from shapely import LineString, Point, box
 
-from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style, load_catalog, load_layer
+from suichang_gis.catalog import (
+    LayerSpec,
+    MapLayer,
+    Provenance,
+    Style,
+    load_catalog,
+    load_layer,
+)
 from suichang_gis.crs import WORK_CRS
 from suichang_gis.parcel import parcels_frame
 from suichang_gis.parcel_layer import STATUS_COLOURS, parcel_layer
-from suichang_gis.webmap import build_webmap, layer_geojson, leaflet_assets, write_webmap
+from suichang_gis.webmap import (
+    build_webmap,
+    layer_geojson,
+    leaflet_assets,
+    write_webmap,
+)
 
 ATTACK = "<script>window.__pwned = 1</script><img src=x onerror=\"window.__pwned = 2\">"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def make_layer(layer_id, geometry_type, geoms, style=Style(), accuracy="权威", **columns):
+def make_layer(layer_id, geometry_type, geoms, style=None, accuracy="权威", **columns):
     spec = LayerSpec(id=layer_id, title=f"图层{layer_id}", group="行政区划", geometry_type=geometry_type,
                      data=Path("none.geojson"), version="v1",
                      provenance=Provenance(source="测试来源", licence="测试许可", accuracy=accuracy,
                                            method="手工构造"),
-                     style=style)
+                     style=style or Style())
     return MapLayer(spec, gpd.GeoDataFrame(columns, geometry=list(geoms), crs=WORK_CRS))
 
 
@@ -101,7 +113,8 @@ def test_parcels_are_coloured_by_status_with_findings_in_the_popup():
             self.id, self.status_label, self.findings = pid, label, findings
 
     class Check:
-        parcels = [Result("P001", "不符合", [Finding()]), Result("P002", "通过", [])]
+        def __init__(self):
+            self.parcels = [Result("P001", "不符合", [Finding()]), Result("P002", "通过", [])]
 
     features = layer_geojson(parcel_layer(parcels, Check()))["features"]
     assert [f["properties"]["_sym"]["fillColor"] for f in features] == [
@@ -155,8 +168,8 @@ def test_page_draws_layers_and_opens_a_popup_in_headless_chromium_offline(tmp_pa
          "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",  # no network at all
          f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,900",
          "--virtual-time-budget=10000", "--dump-dom", probed.as_uri()],
-        capture_output=True, text=True, timeout=120)
-    found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.S)
+        capture_output=True, text=True, timeout=120, check=False)
+    found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.DOTALL)
     assert found, result.stderr[-2000:]
     import html as html_module
 
@@ -180,7 +193,7 @@ def test_webmap_cli_colours_checked_parcels(tmp_path):
     parcels.to_file(source)
     out = tmp_path / "map.html"
     result = subprocess.run([sys.executable, "-m", "suichang_gis", "webmap", "--parcels", str(source),
-                             "--out", str(out)], capture_output=True, text=True)
+                             "--out", str(out)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
     assert "候选地块" in html or "\\u5019\\u9009\\u5730\\u5757" in html

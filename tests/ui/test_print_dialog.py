@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from suichang_gis.catalog import load_catalog, load_layer  # noqa: E402
-from suichang_gis.layout import load_templates  # noqa: E402
-from suichang_gis.mapview import MapView  # noqa: E402
+from suichang_gis.catalog import load_catalog, load_layer
+from suichang_gis.layout import load_templates
+from suichang_gis.mapview import MapView
 
 PT_PER_MM = 72 / 25.4
 
