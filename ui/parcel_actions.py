@@ -12,7 +12,7 @@ import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QFileDialog, QFormLayout, QLabel, QMessageBox, QProgressDialog,
+                               QFileDialog, QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox,
                                QTableWidget, QTableWidgetItem, QVBoxLayout)
 
 from suichang_gis.parcel_io import FORMATS, ImportResult, ParcelImportError, dxf_layers, read_parcels, write_parcels
@@ -69,6 +69,12 @@ class ImportOptionsDialog(QDialog):
             for name, label in layers:
                 self.layer.addItem(label, name)
             form.addRow("图层", self.layer)
+        self.units = QComboBox()
+        if suffix == ".dxf":
+            for label, metres in (("自动（按 $INSUNITS，并检查是否落在浙江）", None), ("米", 1.0), ("毫米", 0.001),
+                                  ("厘米", 0.01), ("千米", 1000.0)):
+                self.units.addItem(label, metres)
+            form.addRow("图纸单位", self.units)
         form.addRow(QLabel("DXF 与界址点坐标 TXT 没有坐标系声明时，按坐标数值判断（EPSG:4549 或带号 40）。"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导入")
@@ -95,6 +101,8 @@ class ImportOptionsDialog(QDialog):
         layer = self.layer.currentData() if self.layer.count() else None
         if layer:
             options["layer"] = layer
+        if self.units.count() and self.units.currentData() is not None:
+            options["units"] = self.units.currentData()
         return options
 
 
@@ -258,6 +266,13 @@ class ParcelActions(QObject):
             self.tool_actions[text] = action
         self.toolbar.addSeparator()
         self.toolbar.addAction(self.snap_action)
+        self.snap_tolerance = QSpinBox()
+        self.snap_tolerance.setRange(2, 50)
+        self.snap_tolerance.setSuffix(" 像素")
+        self.snap_tolerance.setToolTip("吸附容差：光标与顶点或边的距离小于它时吸附")
+        self.snap_tolerance.setValue(int(self.snapper.tolerance_px))
+        self.snap_tolerance.valueChanged.connect(lambda value: setattr(self.snapper, "tolerance_px", float(value)))
+        self.toolbar.addWidget(self.snap_tolerance)
 
     def _delete_selected(self) -> None:
         if self.editor.selected is not None:

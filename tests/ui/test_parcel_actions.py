@@ -144,3 +144,24 @@ def test_layer_choices_are_kept_in_the_project(qtbot, tmp_path):
     window2, _ = window_with_roads()
     roads = window2.canvas.canvas_layer("roads")
     assert (roads.visible, roads.opacity) == (False, 0.4)
+
+
+@pytest.mark.ui
+def test_dxf_import_options_offer_layers_and_units(qtbot, tmp_path):
+    import ezdxf
+
+    from ui.parcel_actions import ImportOptionsDialog
+
+    doc = ezdxf.new("R2010", units=4)
+    for layer in ("红线", "建筑"):
+        doc.layers.add(layer)
+        doc.modelspace().add_lwpolyline([(0, 0), (1, 0), (1, 1)], close=True, dxfattribs={"layer": layer})
+    doc.saveas(tmp_path / "a.dxf")
+    window, _ = make_window(qtbot, tmp_path / "p.gpkg")
+    dialog = ImportOptionsDialog(tmp_path / "a.dxf", window)
+    qtbot.addWidget(dialog)
+    assert dialog.options() == {"gcj02": None}
+    dialog.layer.setCurrentIndex(dialog.layer.findData("红线"))
+    dialog.units.setCurrentIndex(dialog.units.findData(0.001))
+    assert dialog.options() == {"gcj02": None, "layer": "红线", "units": 0.001}
+    assert not dialog.gcj02.isEnabled()
