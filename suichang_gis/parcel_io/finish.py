@@ -91,6 +91,10 @@ def _set_coords(gdf: gpd.GeoDataFrame, x, y, crs: str) -> gpd.GeoDataFrame:
 
 
 def _to_work_crs(gdf, name, notes, gcj02: bool) -> gpd.GeoDataFrame:
+    if gdf.crs is not None and gdf.crs.is_geographic and (abs(gdf.total_bounds) > 180).any():
+        # GeoJSON without a "crs" member is taken as lon/lat even when it holds metres.
+        notes.append(f"{name}：文件声明为经纬度，但坐标数值是平面坐标，改为按数值判断坐标系")
+        gdf = gdf.set_crs(None, allow_override=True)
     if gdf.crs is None:
         x, y = shapely.get_coordinates(np.array(gdf.geometry, dtype=object)).T
         try:

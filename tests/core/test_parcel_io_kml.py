@@ -91,6 +91,15 @@ def test_broken_coordinates_name_the_placemark(tmp_path):
         read_parcels(path)
 
 
+def test_outside_zhejiang_names_the_placemark(tmp_path):
+    ring = "116.40,39.90,0 116.41,39.90,0 116.41,39.91,0 116.40,39.90,0"
+    placemark = (f"<Placemark><name>北京的地块</name><Polygon><outerBoundaryIs><LinearRing><coordinates>{ring}"
+                 "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>")
+    (tmp_path / "bj.kml").write_text(kml(polygon_placemark("遂昌", square()) + placemark), encoding="utf-8")
+    with pytest.raises(ParcelImportError, match=r"bj\.kml：第 2 个地标（北京的地块）坐标不在浙江省范围内"):
+        read_parcels(tmp_path / "bj.kml")
+
+
 def test_corrupt_kmz(tmp_path):
     (tmp_path / "x.kmz").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ParcelImportError, match=r"x\.kmz：KMZ 文件损坏或不完整"):

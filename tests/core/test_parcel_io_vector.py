@@ -149,6 +149,15 @@ def test_utf8_field_name_cut_inside_a_character(tmp_path):
     assert any("截断" in n and "用地单" in n for n in result.notes)
 
 
+def test_geojson_in_metres_without_crs_member(tmp_path):
+    feature = {"type": "Feature", "properties": {"name": "米"},
+               "geometry": {"type": "Polygon", "coordinates": [[list(c) for c in square().exterior.coords]]}}
+    (tmp_path / "m.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    result = read_parcels(tmp_path / "m.geojson")
+    assert hausdorff(result.parcels.geometry[0], square()) < 1e-6
+    assert any("平面坐标" in n for n in result.notes)
+
+
 def test_bowtie_in_geojson_keeps_both_lobes(tmp_path):
     lon, lat = to_lonlat([E0, E0 + 100, E0 + 100, E0, E0], [N0, N0 + 100, N0, N0 + 100, N0])
     feature = {"type": "Feature", "properties": {"name": "蝴蝶"},
