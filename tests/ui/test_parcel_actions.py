@@ -165,3 +165,50 @@ def test_dxf_import_options_offer_layers_and_units(qtbot, tmp_path):
     dialog.units.setCurrentIndex(dialog.units.findData(0.001))
     assert dialog.options() == {"gcj02": None, "layer": "红线", "units": 0.001}
     assert not dialog.gcj02.isEnabled()
+
+
+GUI_EDITOR = """
+import sys
+from PySide6.QtGui import QUndoStack
+from shapely.geometry import box
+from suichang_gis.project import Project
+from ui.app import create_application
+from ui.map_canvas import MapCanvasWidget
+from ui.parcel_editor import ParcelEditor
+
+create_application()
+editor = ParcelEditor(MapCanvasWidget(), QUndoStack(), Project.open(sys.argv[1]))
+i = 0
+while True:  # draw and name parcels through the undo stack until killed
+    i += 1
+    fid = editor.add_polygon(box(411000 + 150 * i, 3165000, 411100 + 150 * i, 3165100))
+    editor.set_values(fid, {"name": f"第{i}块"})
+    print(i, flush=True)
+"""
+
+
+@pytest.mark.ui
+def test_killed_window_process_recovers_on_next_start(qtbot, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from suichang_gis.project import Project
+
+    path = tmp_path / "p.gpkg"
+    Project.create(path)
+    root = Path(__file__).resolve().parents[2]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(root))
+    child = subprocess.Popen([sys.executable, "-c", GUI_EDITOR, str(path)], stdout=subprocess.PIPE, text=True, env=env)
+    done = 0
+    while done < 8:
+        done = int(child.stdout.readline())
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    asked = []
+    window, actions = make_window(qtbot, path, ask=lambda m: asked.append(m) or True)
+    names = actions.editor.project.parcels["name"].tolist()
+    assert len(asked) == 1 and len(names) >= done
+    assert names[:done] == [f"第{i}块" for i in range(1, done + 1)]
