@@ -13,7 +13,7 @@ from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                                QFileDialog, QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox,
-                               QTableWidget, QTableWidgetItem, QVBoxLayout)
+                               QTableWidget, QTableWidgetItem)
 
 from suichang_gis.parcel_io import FORMATS, ImportResult, ParcelImportError, dxf_layers, read_parcels, write_parcels
 from suichang_gis.project import Project, ProjectError
@@ -92,7 +92,7 @@ class ImportOptionsDialog(QDialog):
                 import pyogrio
 
                 return [(str(n), f"{n}（{t or '表格'}）") for n, t in pyogrio.list_layers(path)]
-        except (ParcelImportError, Exception):  # the import itself will report the problem
+        except Exception:  # a damaged file: the import itself reports the problem
             return []
         return []
 
