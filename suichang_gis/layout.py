@@ -15,14 +15,12 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from .catalog import MapLayer
-from .fonts import register_matplotlib_font
 from .map_furniture import (
     PT_PER_MM,
     draw_graticule_ticks,
@@ -34,6 +32,7 @@ from .map_furniture import (
     furniture_boxes,
     heading_font,
     table_rows,
+    with_print_fonts,
 )
 from .render import DrawnLayer, LegendEntry, draw_layers, fit_label, legend_entries
 
@@ -198,6 +197,7 @@ def schematic_note(drawn: list[DrawnLayer]) -> str | None:
 
 # --- composition -----------------------------------------------------------------------------
 
+@with_print_fonts
 def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str = "A3",
                    orientation: str = "landscape", title: str | None = None,
                    extra_layers: list[MapLayer] | None = None,
@@ -229,7 +229,6 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
     table : (headers, rows), optional
         A table printed under the map (e.g. the check summary of the parcels).
     """
-    register_matplotlib_font()
     extra_layers = list(extra_layers or [])
     page_w, page_h = paper_size_mm(paper, orientation)
     k = min(page_w, page_h) / 210.0  # furniture grows with the paper
@@ -418,6 +417,7 @@ def _draw_legend(fig, drawn, box, k, page) -> tuple[list[LegendEntry], float]:
 
 # --- export ----------------------------------------------------------------------------------
 
+@with_print_fonts
 def export_layout(layout: MapLayout, path: Path, dpi: float = 300) -> Path:
     """Write the page as PDF (vector, fonts embedded), PNG (``dpi``) or SVG, by extension."""
     path = Path(path)
@@ -430,11 +430,11 @@ def export_layout(layout: MapLayout, path: Path, dpi: float = 300) -> Path:
                 "Creator": "suichang-gis"}
     if suffix == ".png":
         metadata = {"Title": metadata["Title"], "Software": "suichang-gis"}
-    with rc_context({"pdf.fonttype": 42, "svg.fonttype": "path"}):
-        layout.figure.savefig(path, dpi=dpi, format=suffix[1:], metadata=metadata)
+    layout.figure.savefig(path, dpi=dpi, format=suffix[1:], metadata=metadata)
     return path
 
 
+@with_print_fonts
 def layout_png(layout: MapLayout, dpi: float) -> bytes:
     """The page as PNG bytes (the print dialog's preview: the very figure that is exported)."""
     import io

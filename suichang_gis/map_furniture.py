@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from contextlib import contextmanager
+from functools import lru_cache, wraps
 from pathlib import Path
 
+from matplotlib import font_manager, rc_context
 from matplotlib.collections import PathCollection
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon as MplPolygon
@@ -16,18 +19,54 @@ from matplotlib.patches import Rectangle
 
 from .catalog import MapLayer
 from .crs import to_lonlat
+from .fonts import register_matplotlib_font
 from .render import polygon_path
 
 PT_PER_MM = 72 / 25.4
 COUNTY_NAME = "遂昌县"
 TABLE_ROWS = 12
+PRINT_FAMILY = "SimHei"
+
+
+def simhei_path() -> Path:
+    import mplfonts
+
+    return Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"
 
 
 def heading_font() -> FontProperties:
-    """黑体 (SimHei, shipped by mplfonts) for 图名 and headings: the Noto CJK font has one weight."""
-    import mplfonts
+    """黑体 (SimHei, shipped by mplfonts) for 图名 and headings."""
+    return FontProperties(fname=str(simhei_path()))
 
-    return FontProperties(fname=str(Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"))
+
+@lru_cache(maxsize=1)
+def _register_print_font() -> None:
+    register_matplotlib_font()  # first, so that its global settings outlive print_fonts()
+    font_manager.fontManager.addfont(str(simhei_path()))
+
+
+@contextmanager
+def print_fonts():
+    """Fonts for printed pages: DejaVu Sans for Latin letters, digits and signs, 黑体 (SimHei)
+    for Chinese (matplotlib falls back glyph by glyph along the family list).
+
+    Both are TrueType, so a PDF embeds them as real Type 42 (CID TrueType) fonts. Noto Sans CJK
+    is CFF-based: matplotlib writes it as a TrueType font file, which poppler reports as a
+    "mismatch between font type and embedded font file" and strict PDF readers may refuse.
+    """
+    _register_print_font()
+    with rc_context({"font.family": ["DejaVu Sans", PRINT_FAMILY], "pdf.fonttype": 42,
+                     "svg.fonttype": "path", "axes.unicode_minus": False}):
+        yield
+
+
+def with_print_fonts(fn):
+    """Run ``fn`` (composing or writing a page) inside ``print_fonts()``."""
+    @wraps(fn)
+    def wrapper(*args, **kwargs):
+        with print_fonts():
+            return fn(*args, **kwargs)
+    return wrapper
 
 
 def scale_bar_length_km(frame_width_mm: float, denominator: int) -> float:
