@@ -94,7 +94,10 @@ class _Context:
             layer.ensure_valid(li)  # repair before the predicate and the overlay
             hit = shapely.intersects(self.geoms[pi], layer.geoms[li])
             pi, li = pi[hit], li[hit]
-            inter = shapely.intersection(self.geoms[pi], layer.geoms[li])
+            # A feature lying wholly inside the parcel is its own overlap (prepared test, no overlay).
+            inside = shapely.contains_properly(self.geoms[pi], layer.geoms[li])
+            inter = layer.geoms[li].copy()
+            inter[~inside] = shapely.intersection(self.geoms[pi[~inside]], layer.geoms[li[~inside]])
             areas = shapely.area(inter)
             keep = areas > 0  # touching is not overlapping
             self.cache[layer.id] = _Overlaps(pi[keep], li[keep], inter[keep], areas[keep])

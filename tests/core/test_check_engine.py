@@ -324,3 +324,11 @@ def test_json_contract_keys(ruleset):
     red = next(f for f in parcel["findings"] if f["rule"] == "SX-01")
     assert red["basis"]["title"] and red["basis"]["issuer"]
     assert math.isclose(parcel["area_mu"], 15.0)
+
+
+def test_red_line_feature_wholly_inside_the_parcel(ruleset):
+    layers = base_layers(ecological_redline=layer_data(
+        "ecological_redline", [sq(20, 20, 30, 30), sq(40, 40, 60, 50)], "生态保护红线"))
+    f = finding(run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset), "SX-01")
+    assert f.overlap_m2 == pytest.approx(100.0 + 200.0, abs=0.01)
+    assert f.overlap_ratio == pytest.approx(0.03)
