@@ -180,6 +180,7 @@ def install_check_panel(window, editor) -> CheckPanel:
     """Add the check dock to ``window`` and re-check the selected parcel on every edit."""
     panel = CheckPanel(window.canvas, lambda: window.layers, lambda: editor.project.parcels.reset_index())
     dock = window.add_dock(panel, "地块核查", Qt.DockWidgetArea.RightDockWidgetArea)
+    dock.setVisible(False)  # appears when a parcel is selected, leaving the map its room until then
 
     def recheck(*_):
         fid = editor.selected
