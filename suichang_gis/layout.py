@@ -315,7 +315,7 @@ def _draw_panel(fig, panel, frame, drawn, notes, inset, view, k, orientation, pa
     px, py, pw, ph = panel
     title_room = 7 * k  # the inset's caption
     if orientation == "landscape":
-        inset_side = min(pw * 0.8, ph * 0.3)
+        inset_side = min(pw * 0.62, ph * 0.25)
         legend_room = ph * 0.75 - inset_side - title_room - 12 * k  # a quarter stays for notes
         entries, legend_h = _draw_legend(fig, drawn, (px, py + ph - legend_room, pw, legend_room), k, page)
         notes_room = ph - legend_h - inset_side - title_room - 12 * k
@@ -330,7 +330,7 @@ def _draw_panel(fig, panel, frame, drawn, notes, inset, view, k, orientation, pa
             inset_side = 0.6 * MIN_INSET_MM * k
             inset_rect = (frame[0] + frame[2] - inset_side - 2 * k, frame[1] + 2 * k, inset_side, inset_side)
         else:
-            inset_side = min(pw * 0.8, room)
+            inset_side = min(pw * 0.62, room)
             inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 6 * k + (room - inset_side) / 2,
                           inset_side, inset_side)
     else:
@@ -375,44 +375,47 @@ def legend_columns(entries: list[LegendEntry], ncol: int) -> list[LegendEntry | 
 
 
 def _draw_legend(fig, drawn, box, k, page) -> tuple[list[LegendEntry], float]:
-    """A legend that fits ``box`` (mm), anchored at its top: shrink the font, then add columns.
+    """A legend that fits ``box`` (mm), anchored at its top: more columns first, then a
+    smaller font (down to ``4 k`` pt, where a very long legend may overflow).
 
     Returns the entries and the legend's height in mm.
     """
-    page_w, page_h = page
     entries = legend_entries(drawn)
     if not entries:
         return [], 0.0
     renderer = fig.canvas.get_renderer()
-    bx, by, bw, bh = box
-    size, ncol = 8 * k, 1
+    max_cols = max(2, int(box[2] // (32 * k)))
+    size = 8 * k
     while True:
-        slots = legend_columns(entries, ncol)
-        handles = [e.handle if e is not None and e.handle is not None
-                   else Line2D([], [], linestyle="none") for e in slots]
-        labels = [fit_label(e.label, width=16 if ncol < 3 else 11, max_lines=3, drop_brackets=False)
-                  if e is not None else "" for e in slots]
-        legend = fig.legend(handles, labels, loc="upper left",
-                            bbox_to_anchor=(bx / page_w, (by + bh) / page_h), ncol=ncol,
-                            fontsize=size, title="图  例", title_fontsize=size * 1.25, frameon=True,
-                            handlelength=3.0, handleheight=1.4, borderaxespad=0.0,
-                            edgecolor="black", fancybox=False, columnspacing=1.0)
-        extent = legend.get_window_extent(renderer)
-        height = extent.height / fig.dpi * MM_PER_INCH
-        fits = height <= bh and extent.width / fig.dpi * MM_PER_INCH <= bw
-        if fits or (size <= 4.0 * k and ncol == 3):
-            for entry, text in zip(slots, legend.get_texts()):
-                if entry is not None and entry.handle is None:  # a heading of status lines
-                    text.set_fontproperties(heading_font())
-                    text.set_fontsize(size)
-            return entries, height
-        legend.remove()
-        if size > 5.5 * k:
-            size *= 0.9
-        elif ncol < 3:
-            ncol, size = ncol + 1, 7 * k
-        else:
-            size *= 0.92
+        for ncol in range(1, max_cols + 1):
+            legend = _legend(fig, entries, box, page, size, ncol)
+            extent = legend.get_window_extent(renderer)
+            height = extent.height / fig.dpi * MM_PER_INCH
+            fits = height <= box[3] and extent.width / fig.dpi * MM_PER_INCH <= box[2]
+            if fits or (size <= 4 * k and ncol == max_cols):
+                return entries, height
+            legend.remove()
+        size = max(4 * k, size * 0.9)
+
+
+def _legend(fig, entries, box, page, size: float, ncol: int):
+    page_w, page_h = page
+    bx, by, bw, bh = box
+    slots = legend_columns(entries, ncol)
+    label_em = max(6, int(bw / ncol * PT_PER_MM / size) - 5)  # room beside the symbol
+    handles = [e.handle if e is not None and e.handle is not None else Line2D([], [], linestyle="none")
+               for e in slots]
+    labels = [fit_label(e.label, width=label_em, max_lines=3, drop_brackets=False) if e is not None else ""
+              for e in slots]
+    legend = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(bx / page_w, (by + bh) / page_h),
+                        ncol=ncol, fontsize=size, title="图  例", title_fontsize=size * 1.25, frameon=True,
+                        handlelength=3.0, handleheight=1.4, borderaxespad=0.0, edgecolor="black",
+                        fancybox=False, columnspacing=1.0)
+    for entry, text in zip(slots, legend.get_texts()):
+        if entry is not None and entry.handle is None:  # a heading of status lines
+            text.set_fontproperties(heading_font())
+            text.set_fontsize(size)
+    return legend
 
 
 # --- export ----------------------------------------------------------------------------------
