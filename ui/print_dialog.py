@@ -49,7 +49,7 @@ from suichang_gis.parcel_layer import (
 CURRENT_VIEW = "current_view"
 CURRENT_VIEW_TITLE = "遂昌县规划图"
 ORIENTATIONS = {"横向": "landscape", "纵向": "portrait"}
-PREVIEW_DPI = 40
+PREVIEW_DPI = 60
 EXPORT_FILTER = "PDF 文件 (*.pdf);;PNG 图片 (*.png);;SVG 矢量图 (*.svg)"
 
 
