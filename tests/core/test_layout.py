@@ -211,6 +211,16 @@ def test_each_template_renders_on_a4_and_a3_in_both_orientations(catalog_layers,
                 present = set(gdf[gdf.intersects(window)][field].astype(str))
                 assert set(d.variants) == present
                 assert [e.value for e in layout.legend if e.layer_id == d.spec.id and e.value] == d.variants
+        # Map labels overlap neither each other nor the north arrow and scale bar.
+        from matplotlib.text import Annotation
+
+        renderer = layout.figure.canvas.get_renderer()
+        labels = [t.get_window_extent(renderer) for t in layout.map_ax.texts if isinstance(t, Annotation)]
+        furniture = [t.get_window_extent(renderer) for t in layout.map_ax.texts
+                     if not isinstance(t, Annotation)]
+        assert len(labels) >= 10
+        for i, box_a in enumerate(labels):
+            assert not any(box_a.overlaps(b) for b in labels[i + 1:] + furniture)
         # The notes name the source of every drawn layer and each 示意 layer.
         notes = "\n".join(layout.notes)
         for d in layout.drawn:
