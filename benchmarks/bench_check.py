@@ -142,7 +142,7 @@ def time_cli(parcels: Path, gpkg: Path, out: Path, repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
-        r = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO)
+        r = subprocess.run(args, capture_output=True, text=True, env=env, cwd=REPO, check=False)
         times.append(time.perf_counter() - t)
         if r.returncode:
             raise SystemExit(r.stderr)
@@ -190,7 +190,11 @@ def time_engine(parcels: Path, gpkg: Path) -> tuple[float, int]:
     """In-process: read the candidate features and run every rule (no report), for comparison."""
     from suichang_gis.catalog import load_catalog
     from suichang_gis.check.engine import project_layer_ids, run_check
-    from suichang_gis.check.inputs import apply_use_layers, load_check_layers, read_parcel_set
+    from suichang_gis.check.inputs import (
+        apply_use_layers,
+        load_check_layers,
+        read_parcel_set,
+    )
     from suichang_gis.rules import load_ruleset
 
     t = time.perf_counter()

@@ -11,6 +11,7 @@ geopandas, which keeps the start-up of ``suichang-gis check`` short; other sourc
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,7 +84,7 @@ class LayerData:
             return None
         v = values[i]
         kind = v.__class__
-        if (kind is float and v != v) or (kind is str and not v.strip()):  # NaN, blank
+        if (kind is float and math.isnan(v)) or (kind is str and not v.strip()):  # NaN, blank
             return None
         return v
 

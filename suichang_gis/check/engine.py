@@ -271,8 +271,8 @@ def _control_units(ctx: _Context, rule: Rule, layer: LayerData) -> None:
                     status, reason = _admission_verdict(entry, category, code)
                     if status == "pass" and _empty(category) and ctx.industrial[i] is not False:
                         status, reason = "not_assessed", "未填写工业项目类别，类别准入未评估"
-                    verdicts[vkey] = (status, f"准入清单（{entry.get('label', key)}）：{reason}。"
-                                              f"{entry.get('message', '')}")
+                    text = f"准入清单（{entry.get('label', key)}）：{reason}。{entry.get('message', '')}"
+                    verdicts[vkey] = (status, text)
             status, tail = verdicts[vkey]
             a, ratio = float(ov.areas[k]), float(ov.areas[k] / ctx.areas[i])
             r.findings.append(_finding(rule, status, f"{head}内 {format_area(a)}，占地块 {_pct(ratio)}；{tail}",

@@ -10,8 +10,15 @@ import shapely
 
 from ..catalog import LayerSpec, override_layer
 from ..rules import RuleSet
-from .data import (LayerData, NotLean, ParcelSet, parcel_set_from_frame, read_geojson_features,
-                   read_gpkg_features, read_layer_data)
+from .data import (
+    LayerData,
+    NotLean,
+    ParcelSet,
+    parcel_set_from_frame,
+    read_geojson_features,
+    read_gpkg_features,
+    read_layer_data,
+)
 
 # Rule kinds that only need features overlapping the parcels (read through the spatial index).
 _OVERLAP_KINDS = {"overlap_forbidden", "inside_required", "inside_any", "control_units", "unit_capacity"}

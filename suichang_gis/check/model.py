@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from ..rules import Basis, RuleSetInfo
@@ -23,7 +23,7 @@ AREA_CONVENTION = ("面积为 CGCS2000 3度带 CM120E（EPSG:4549）高斯-克�
 INDICATIVE_NOTICE = "本结果使用了示意图层，结论仅供参考（示意），不得作为审批依据。"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _basis_dict(basis: Basis) -> dict:
     return basis.to_dict()  # one dict per document, shared by every finding citing it
 

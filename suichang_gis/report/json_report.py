@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ..check.model import CheckResult
 
-
 # Indented JSON goes through Python's slow encoder: only for results a person reads.
 INDENT_UP_TO_PARCELS = 50
 

@@ -18,7 +18,7 @@ def run(*args, cwd):
     """The CLI run from the user's data folder, with this checkout's package."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, "-m", "suichang_gis", *args], capture_output=True, text=True,
-                          cwd=cwd, env=env)
+                          cwd=cwd, env=env, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import shapely
 from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 

@@ -66,10 +66,10 @@ def test_json_and_html(checked, tmp_path):
 def test_pdf_embeds_the_cjk_font_and_carries_the_text(checked, tmp_path):
     result, layers = checked
     out = write_report(result, tmp_path / "r.pdf", layers)
-    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True).stdout
+    fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
     cjk = [line for line in fonts.splitlines() if "NotoSansCJK" in line]
     assert cjk and all(" yes yes yes " in line for line in cjk)  # embedded, subset, unicode map
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "生态保护红线" in text and "示意" in text and "云峰测试地块" in text
 
 

@@ -8,9 +8,9 @@ from shapely.geometry import box
 
 rasterio = pytest.importorskip("rasterio")
 
-from suichang_gis.check import parcel_set, run_check  # noqa: E402
-from suichang_gis.check.slope import open_dem  # noqa: E402
-from suichang_gis.rules import load_ruleset  # noqa: E402
+from suichang_gis.check import parcel_set, run_check
+from suichang_gis.check.slope import open_dem
+from suichang_gis.rules import load_ruleset
 
 X0, Y0 = 430_000.0, 3_163_000.0
 CELL = 10.0

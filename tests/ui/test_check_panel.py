@@ -61,7 +61,7 @@ def test_clicking_a_finding_zooms_to_it_and_export_writes_the_report(qtbot, tmp_
                 if panel.tree.topLevelItem(i).text(0) == "SX-01")
     with qtbot.waitSignal(panel.finding_activated):
         panel.tree.itemClicked.emit(item, 0)
-    xmin, ymin, xmax, ymax = window.canvas.view.extent
+    xmin, _, xmax, _ = window.canvas.view.extent
     assert xmin <= X0 + 50 and xmax >= X0 + 100 and xmax - xmin < 1000  # zoomed onto the overlap
     assert "check_focus" in window.canvas.overlay_names()
     out = panel.export(tmp_path / "report.docx")
