@@ -69,12 +69,16 @@ class ImportOptionsDialog(QDialog):
             for name, label in layers:
                 self.layer.addItem(label, name)
             form.addRow("图层", self.layer)
-        self.units = QComboBox()
+        self.units, self.crs = QComboBox(), QComboBox()
         if suffix == ".dxf":
             for label, metres in (("自动（按 $INSUNITS，并检查是否落在浙江）", None), ("米", 1.0), ("毫米", 0.001),
                                   ("厘米", 0.01), ("千米", 1000.0)):
                 self.units.addItem(label, metres)
             form.addRow("图纸单位", self.units)
+            for label, crs in (("自动（按坐标数值判断）", None), ("EPSG:4549（CM120E，不带带号）", "EPSG:4549"),
+                               ("EPSG:4528（3度带第 40 带，带带号）", "EPSG:4528")):
+                self.crs.addItem(label, crs)
+            form.addRow("坐标系", self.crs)
         form.addRow(QLabel("DXF 与界址点坐标 TXT 没有坐标系声明时，按坐标数值判断（EPSG:4549 或带号 40）。"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导入")
@@ -101,8 +105,9 @@ class ImportOptionsDialog(QDialog):
         layer = self.layer.currentData() if self.layer.count() else None
         if layer:
             options["layer"] = layer
-        if self.units.count() and self.units.currentData() is not None:
-            options["units"] = self.units.currentData()
+        for key, combo in (("units", self.units), ("crs", self.crs)):
+            if combo.count() and combo.currentData() is not None:
+                options[key] = combo.currentData()
         return options
 
 

@@ -111,8 +111,11 @@ def dxf_layers(path: Path) -> dict[str, int]:
 
 
 def read_dxf(path: Path, *, layers: list[str] | str | None = None, layer: str | None = None,
-             units: float | None = None, **_options) -> ImportResult:
-    """Read closed shapes of the chosen layers (all layers by default)."""
+             units: float | None = None, crs: str | None = None, **_options) -> ImportResult:
+    """Read closed shapes of the chosen layers (all layers by default).
+
+    ``units`` (metres per drawing unit) and ``crs`` (e.g. "EPSG:4528") override the detection.
+    """
     notes: list[str] = []
     doc = _open(path, notes)
     chosen = [layers] if isinstance(layers, str) else list(layers or ([layer] if layer else []))
@@ -148,9 +151,9 @@ def read_dxf(path: Path, *, layers: list[str] | str | None = None, layer: str | 
     layer_names = sorted({s["attrs"].get("dxf_layer") for s in shapes} - {None})
     if not chosen and len(layer_names) > 1:
         notes.append(f"{path.name}：导入了 {len(layer_names)} 个图层的闭合图形（{'、'.join(layer_names)}），可只选其中的图层")
-    scale = _choose_scale(doc, shapes, units, path.name, notes)
+    scale = _choose_scale(doc, shapes, 1.0 if crs and units is None else units, path.name, notes)
     geometries = [rings_to_geometry([r * scale for r in s["rings"]]) for s in shapes]
-    gdf = gpd.GeoDataFrame([s["attrs"] for s in shapes], geometry=geometries, crs=None)
+    gdf = gpd.GeoDataFrame([s["attrs"] for s in shapes], geometry=geometries, crs=crs)
     return finish_import(gdf, path, notes, what="图形")
 
 

@@ -63,6 +63,15 @@ def test_zone_prefixed_coordinates_are_detected(tmp_path):
     assert any("带号" in n for n in result.notes)
 
 
+def test_crs_given_by_the_user(tmp_path):
+    doc, msp = drawing(units=4)
+    msp.add_lwpolyline(corners(square(), dx=40_000_000), close=True)
+    doc.saveas(tmp_path / "z.dxf")
+    result = read_parcels(tmp_path / "z.dxf", crs="EPSG:4528")  # metres implied, not the declared mm
+    assert hausdorff(result.parcels.geometry[0], square()) < 1e-6
+    assert any("EPSG:4528" in n for n in result.notes)
+
+
 def test_millimetre_drawing_is_scaled(tmp_path):
     doc, msp = drawing(units=4)
     msp.add_lwpolyline(corners(square(), scale=1000.0), close=True)

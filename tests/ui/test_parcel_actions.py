@@ -163,7 +163,8 @@ def test_dxf_import_options_offer_layers_and_units(qtbot, tmp_path):
     assert dialog.options() == {"gcj02": None}
     dialog.layer.setCurrentIndex(dialog.layer.findData("红线"))
     dialog.units.setCurrentIndex(dialog.units.findData(0.001))
-    assert dialog.options() == {"gcj02": None, "layer": "红线", "units": 0.001}
+    dialog.crs.setCurrentIndex(dialog.crs.findData("EPSG:4528"))
+    assert dialog.options() == {"gcj02": None, "layer": "红线", "units": 0.001, "crs": "EPSG:4528"}
     assert not dialog.gcj02.isEnabled()
 
 
