@@ -158,3 +158,17 @@ def test_parser_reads_any_ring_layout(tmp_path_factory, offsets, pad, crlf):
     path.write_bytes(("\r\n" if crlf else "\n").join(lines).encode("utf-8"))
     back = read_parcels(path).parcels.geometry[0]
     assert hausdorff(back, ring) < 0.001
+
+
+def test_six_degree_zone_and_an_extension_section(tmp_path):
+    """几度分带=6 with zone 20 prefixed (EPSG:4498), followed by an optional [扩展信息] section."""
+    from pyproj import Transformer
+
+    to_zone20 = Transformer.from_crs("EPSG:4549", "EPSG:4498", always_xy=True)
+    points = [(1, *to_zone20.transform(e, n)) for _, e, n in ring_points(square())]
+    text = survey_txt([("5,1.0,P1,六度带地块,面,,,,@", points)], declared="带号=20", prefix=0.0)
+    text = text.replace("几度分带=3", "几度分带=6") + "[扩展信息]\n备注=第三方软件导出\n"
+    assert f"{points[0][1]:.3f}".startswith("20")  # the zone number leads the easting
+    result = read_parcels(write_text(tmp_path / "six.txt", text))
+    assert hausdorff(result.parcels.geometry[0], square()) < 0.001
+    assert any("带号“20”" in n for n in result.notes)
