@@ -118,11 +118,11 @@ class Project:
             raise
         except Exception as exc:  # GDAL raises several types for damaged files
             raise ProjectError(f"无法打开项目 {path.name}：文件损坏或不是 GeoPackage（{exc}）") from exc
-        parcels = conform_parcels(parcels.set_crs(WORK_CRS, allow_override=parcels.crs is None))
+        parcels = conform_parcels(parcels if parcels.crs is not None else parcels.set_crs(WORK_CRS))
         parcels = parcels.set_geometry([_single(g) for g in parcels.geometry])
         parcels.index.name = "fid"
         info_map = dict(zip(info.get("key", []), info.get("value", [])))
-        if info_map.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
+        if int(info_map.get("format_version", FORMAT_VERSION)) > int(FORMAT_VERSION):
             raise ProjectError(f"{path.name} 由更新版本的软件保存（格式 {info_map['format_version']}），请升级后打开")
         settings_map = {row.layer_id: json.loads(row.settings) for row in settings.itertuples()} if len(settings) else {}
         if history.empty:
