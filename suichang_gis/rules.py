@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 SEVERITIES = ("fail", "warn", "info")
@@ -45,8 +46,12 @@ class Basis:
     note: str = ""
 
     def to_dict(self) -> dict:
-        return {"title": self.title, "issuer": self.issuer, "year": self.year,
-                "article": self.article or None}
+        return dict(self.as_dict)
+
+    @cached_property
+    def as_dict(self) -> dict:
+        """The JSON form, built once and shared by every finding citing this basis (read-only)."""
+        return {"title": self.title, "issuer": self.issuer, "year": self.year, "article": self.article or None}
 
     def cite(self) -> str:
         """One line for reports: 《title》（issuer, year）article."""

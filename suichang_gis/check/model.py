@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from ..rules import Basis, RuleSetInfo
@@ -21,11 +20,6 @@ _RANK = {"info": 0, "pass": 0, "not_assessed": 1, "warn": 1, "fail": 2}
 AREA_CONVENTION = ("面积为 CGCS2000 3度带 CM120E（EPSG:4549）高斯-克吕格投影平面面积，"
                    "与“三线一单”成果的计算口径一致（非椭球面积）。1 亩 = 10000/15 m²。")
 INDICATIVE_NOTICE = "本结果使用了示意图层，结论仅供参考（示意），不得作为审批依据。"
-
-
-@cache
-def _basis_dict(basis: Basis) -> dict:
-    return basis.to_dict()  # one dict per document, shared by every finding citing it
 
 
 def _round(value: float | None, scale: float = 100) -> float | None:
@@ -63,12 +57,17 @@ class Finding:
 
     def to_dict(self) -> dict:
         m2, ratio, dist, value = self.overlap_m2, self.overlap_ratio, self.distance_m, self.value
+        floor = math.floor  # rounding half up by hand: builtin round() is slow at this volume
         return {
             "rule": self.rule, "title": self.title, "ruleset": self.ruleset, "layer": self.layer,
-            "status": self.status, "overlap_m2": _round(m2, 100), "overlap_mu": _round(m2 and m2 / M2_PER_MU, 1e4),
-            "overlap_ratio": _round(ratio, 1e6), "distance_m": _round(dist, 100), "value": _round(value, 1e4),
+            "status": self.status,
+            "overlap_m2": None if m2 is None else floor(m2 * 100 + 0.5) / 100,
+            "overlap_mu": None if m2 is None else floor(m2 / M2_PER_MU * 1e4 + 0.5) / 1e4,
+            "overlap_ratio": None if ratio is None else floor(ratio * 1e6 + 0.5) / 1e6,
+            "distance_m": None if dist is None else floor(dist * 100 + 0.5) / 100,
+            "value": None if value is None else floor(value * 1e4 + 0.5) / 1e4,
             "threshold": self.threshold, "unit_code": self.unit_code, "message": self.message,
-            "basis": _basis_dict(self.basis) if self.basis else None,
+            "basis": self.basis.as_dict if self.basis else None,
             "indicative": self.indicative, "example_threshold": self.example_threshold,
         }
 
@@ -103,13 +102,14 @@ class ParcelResult:
         return any(f.indicative for f in self.findings)
 
     def to_dict(self) -> dict:
+        findings = [f.to_dict() for f in self.findings]
         return {
             "id": self.id, "name": self.name, "area_m2": _round(self.area_m2),
             "area_mu": _round(self.area_mu, 1e4), "townships": self.townships, "zones": self.zones,
-            "status": self.status, "indicative": self.indicative,
+            "status": self.status, "indicative": any(f["indicative"] for f in findings),
             "projects_nearby": [{**p, "distance_m": _round(p["distance_m"])} for p in self.projects],
             "repairs": self.repairs,
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": findings,
         }
 
 

@@ -23,6 +23,7 @@ def write_json(result: CheckResult, out: Path) -> None:
         with tmp.open("w", encoding="utf-8") as f:
             f.write(head[:-len("null}")] + "[\n")
             for k, parcel in enumerate(result.parcels):
-                f.write(("," if k else "") + json.dumps(parcel.to_dict(), ensure_ascii=False) + "\n")
+                f.write(("," if k else "") + json.dumps(parcel.to_dict(), ensure_ascii=False, separators=(",", ":"))
+                        + "\n")
             f.write("]}\n")
     tmp.replace(out)  # never leave a half-written report behind
