@@ -74,7 +74,7 @@ class RuleSetInfo:
     path: Path
     applies_to: str = "all"  # "all" | "industrial" (标准地 applies to industrial land only)
 
-    @property
+    @cached_property
     def tag(self) -> str:
         return f"{self.id}@{self.version}"
 
