@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, box
 
 from parcel_samples import hausdorff, sample_parcels, square, square_with_hole
 from suichang_gis.parcel import parcels_frame
@@ -129,6 +129,25 @@ def test_parcel_ids_stay_unique(project):
     ids = project.parcels["parcel_id"].tolist()
     assert ids[:2] == ["P001", "P002"] and ids[4] == "新-1"  # the sample's ids, an untouched new id
     assert len(set(ids)) == 5  # the repeated P001 and the missing one got fresh numbers
+
+
+def test_parcels_added_in_qgis_are_read(project):
+    """QGIS appends to the parcels layer directly (MultiPolygon, with a fid of its own)."""
+    extra = parcels_frame([square(5000)], name=["QGIS 里画的"])
+    extra = extra.set_geometry([MultiPolygon([g]) for g in extra.geometry])
+    pyogrio.write_dataframe(extra, project.path, layer="parcels", append=True)
+    again = Project.open(project.path)
+    assert again.parcels["name"].tolist() == ["甲地块", "乙地块", "QGIS 里画的"]
+    assert again.parcels.geometry.iloc[2].geom_type == "Polygon"
+
+
+def test_a_project_from_a_newer_version_is_refused(project):
+    db = sqlite3.connect(project.path)
+    db.execute("UPDATE project_info SET value = '2' WHERE key = 'format_version'")
+    db.commit()
+    db.close()
+    with pytest.raises(ProjectError, match="由更新版本的软件保存（格式 2）"):
+        Project.open(project.path)
 
 
 def test_not_a_project(tmp_path):
