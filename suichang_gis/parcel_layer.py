@@ -92,3 +92,13 @@ def check_parcels(parcels: gpd.GeoDataFrame, layers: dict[str, MapLayer], rules=
     data = {i: layer_data_from_map_layer(layer) for i, layer in layers.items() if i != PARCEL_LAYER_ID}
     return run_check(parcel_set_from_frame(parcels), data, ruleset,
                      project_layers=project_layer_ids(data, ruleset))
+
+
+def checked_parcel_layer(layers: dict[str, MapLayer]):
+    """(parcel layer by check status, CheckResult) for the ``parcels`` layer of ``layers``
+    checked against the others, or None when there are no parcels."""
+    parcels = layers.get(PARCEL_LAYER_ID)
+    if parcels is None or parcels.gdf.empty:
+        return None
+    result = check_parcels(parcels.gdf, layers)
+    return parcel_layer(parcels.gdf, result, source=parcels.spec.data.name), result

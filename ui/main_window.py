@@ -204,13 +204,18 @@ class MainWindow(QMainWindow):
         return dialog
 
     def export_webmap_dialog(self) -> None:
+        from suichang_gis.parcel_layer import PARCEL_LAYER_ID, checked_parcel_layer
         from suichang_gis.webmap import WebMapError, write_webmap
 
         path, _ = QFileDialog.getSaveFileName(self, "导出网页地图", "遂昌规划一张图.html", "网页 (*.html)")
         if not path:
             return
+        layers = self.layers
+        checked = checked_parcel_layer(layers)  # parcels coloured by status, findings in popups
+        if checked:
+            layers[PARCEL_LAYER_ID] = checked[0]
         try:
-            write_webmap(Path(path), layers=list(self.layers.values()))
+            write_webmap(Path(path), layers=list(layers.values()))
         except (WebMapError, OSError) as exc:
             QMessageBox.warning(self, "导出失败", str(exc))
             return

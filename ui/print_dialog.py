@@ -40,8 +40,7 @@ from suichang_gis.layout import (
 )
 from suichang_gis.parcel_layer import (
     PARCEL_LAYER_ID,
-    check_parcels,
-    parcel_layer,
+    checked_parcel_layer,
     summary_notes,
     summary_table,
 )
@@ -75,7 +74,7 @@ class PrintDialog(QDialog):
         self.extra_layers = list(extra_layers or [])
         self.templates = load_templates()
         self.layout: MapLayout | None = None
-        self._check = None  # (parcels frame, CheckResult) of the last parcel template print
+        self._check = None  # (parcels frame, checked layer, CheckResult) of the last parcel print
         self.preview_png: bytes = b""
 
         self.template_box = QComboBox()
@@ -177,9 +176,9 @@ class PrintDialog(QDialog):
         if self.extra_layers or self._template().extent != "parcels" or parcels is None or parcels.gdf.empty:
             return self.extra_layers, None, None
         if self._check is None or self._check[0] is not parcels.gdf:
-            self._check = (parcels.gdf, check_parcels(parcels.gdf, self.all_layers))
-        result = self._check[1]
-        return [parcel_layer(parcels.gdf, result)], summary_notes(result), summary_table(result)
+            self._check = (parcels.gdf, *checked_parcel_layer(self.all_layers))
+        _, layer, result = self._check
+        return [layer], summary_notes(result), summary_table(result)
 
     def _print(self, out: Path | None, dpi: float) -> MapLayout:
         extent = self.canvas.view.extent if self.template_id == CURRENT_VIEW else None

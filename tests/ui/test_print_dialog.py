@@ -150,3 +150,22 @@ def test_parcel_template_checks_the_windows_parcels(app, qtbot, layers):
     assert len(parcel_entries) == 1  # drawn once, by check status
     assert parcel_entries[0].variants and "未核查" not in parcel_entries[0].variants
     assert any(n.startswith("核查结论") for n in layout.notes)
+
+
+@pytest.mark.ui
+def test_web_map_export_from_the_window_checks_the_parcels(app, qtbot, layers, tmp_path, monkeypatch):
+    from shapely import box
+
+    from suichang_gis.parcel import parcels_frame
+    from suichang_gis.parcel_layer import STATUS_COLOURS, UNCHECKED, parcel_layer
+    from ui.main_window import MainWindow
+
+    parcels = parcels_frame([box(425200, 3162400, 425500, 3162700)], name=["新材料项目"], land_use=["工业用地"])
+    window = MainWindow(layers=[*layers.values(), parcel_layer(parcels)])
+    qtbot.addWidget(window)
+    out = tmp_path / "map.html"
+    monkeypatch.setattr("ui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    window.export_webmap_dialog()
+    html = out.read_text(encoding="utf-8")
+    checked = {STATUS_COLOURS[s] for s in ("通过", "警示", "不符合")}
+    assert any(c in html for c in checked) and STATUS_COLOURS[UNCHECKED] not in html
