@@ -31,7 +31,6 @@ from suichang_gis.catalog import MapLayer
 from suichang_gis.layout import (
     DEFAULT_MAKER,
     PAPER_MM,
-    LayoutError,
     MapLayout,
     Template,
     layout_png,
@@ -196,7 +195,7 @@ class PrintDialog(QDialog):
         try:
             self.layout = self._print(None, PREVIEW_DPI)
             self.preview_png = layout_png(self.layout, PREVIEW_DPI)
-        except LayoutError as exc:
+        except ValueError as exc:  # LayoutError, or a rule/parcel error of the parcel check
             self.layout, self.preview_png = None, b""
             self.preview.setText(str(exc))
             return
@@ -220,7 +219,7 @@ class PrintDialog(QDialog):
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self.export_to(Path(path))
-        except (LayoutError, OSError) as exc:
+        except (ValueError, OSError) as exc:
             QMessageBox.warning(self, "导出失败", str(exc))
             return
         finally:
