@@ -123,13 +123,16 @@ class _Context:
                     b = bounds[rows]
                     apart = ((b[:, None, 0] > b[None, :, 2]) | (b[None, :, 0] > b[:, None, 2])
                              | (b[:, None, 1] > b[None, :, 3]) | (b[None, :, 1] > b[:, None, 3]))
-                    np.fill_diagonal(apart, True)
-                    if apart.all():
-                        parts = shapely.get_parts(ov.geoms[rows])
+                    first, second = np.triu_indices(len(rows), 1)
+                    near = ~apart[first, second]
+                    pieces = ov.geoms[rows]
+                    if not shapely.relate_pattern(pieces[first[near]], pieces[second[near]], "2********").any():
+                        # No two pieces share interior: the areas add up (a cheap relate, no overlay).
+                        parts = shapely.get_parts(pieces)
                         geoms[i] = shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
                         areas[i] = ov.areas[rows].sum()
                     else:
-                        geoms[i] = shapely.union_all(ov.geoms[rows])
+                        geoms[i] = shapely.union_all(pieces)
                         areas[i] = shapely.area(geoms[i])
             self.cache[key] = (areas, geoms, groups)
         return self.cache[key]
@@ -212,7 +215,10 @@ def _inside(ctx: _Context, rule: Rule, layer: LayerData, industrial_aware: bool)
                    f"{_pct(outside / ctx.areas[i])}{note}")
             if where:
                 msg += f"；边界内部分属于：{where}"
-            outside_geom = shapely.difference(ctx.geoms[i], geoms[i]) if geoms[i] is not None else ctx.geoms[i]
+            inside_geom = geoms[i]
+            if inside_geom is not None and not inside_geom.is_valid:  # pieces sharing an edge
+                inside_geom = shapely.union_all(shapely.get_parts(inside_geom))
+            outside_geom = ctx.geoms[i] if inside_geom is None else shapely.difference(ctx.geoms[i], inside_geom)
         r.findings.append(_finding(rule, status, msg, layer, overlap_m2=inside, overlap_ratio=ratio,
                                    geometry=outside_geom, geometry_role="边界外部分"))
 
