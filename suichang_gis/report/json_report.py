@@ -1,14 +1,24 @@
-"""The JSON contract of the check (``CheckResult.to_dict()``), written as UTF-8."""
+"""The JSON contract of the check (``CheckResult.to_dict()``), written as UTF-8 with orjson.
+
+A result of 10,000 parcels is some 150 MB of JSON: orjson writes it in a fraction of the time
+the standard library takes, parcel by parcel so the whole text is never held at once.
+"""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+import orjson
 
 from ..check.model import CheckResult
 
-# Indented JSON goes through Python's slow encoder: only for results a person reads.
+# Results a person reads are indented; large ones are compact.
 INDENT_UP_TO_PARCELS = 50
+_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
+
+
+def _dumps(value, indent: bool = False) -> bytes:
+    return orjson.dumps(value, default=str, option=_OPTIONS | (orjson.OPT_INDENT_2 if indent else 0))
 
 
 def write_json(result: CheckResult, out: Path) -> None:
@@ -16,14 +26,13 @@ def write_json(result: CheckResult, out: Path) -> None:
     out = Path(out)
     tmp = out.with_suffix(out.suffix + ".tmp")
     if len(result.parcels) <= INDENT_UP_TO_PARCELS:
-        tmp.write_text(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        tmp.write_bytes(_dumps(result.to_dict(), indent=True) + b"\n")
     else:
-        head = json.dumps({**result.to_dict(include_parcels=False), "parcels": None}, ensure_ascii=False)
-        assert head.endswith("null}")
-        with tmp.open("w", encoding="utf-8") as f:
-            f.write(head[:-len("null}")] + "[\n")
+        head = _dumps({**result.to_dict(include_parcels=False), "parcels": None})
+        assert head.endswith(b"null}")
+        with tmp.open("wb") as f:
+            f.write(head[:-len(b"null}")] + b"[\n")
             for k, parcel in enumerate(result.parcels):
-                f.write(("," if k else "") + json.dumps(parcel.to_dict(), ensure_ascii=False, separators=(",", ":"))
-                        + "\n")
-            f.write("]}\n")
+                f.write((b"," if k else b"") + _dumps(parcel.to_dict()) + b"\n")
+            f.write(b"]}\n")
     tmp.replace(out)  # never leave a half-written report behind
