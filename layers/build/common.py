@@ -98,14 +98,14 @@ def qingshuiyuan_reservoir() -> Point:
     return Point(plant.x + 1200, plant.y + 1800)
 
 
-def write_layer(layer_id: str, gdf: gpd.GeoDataFrame, layer_toml: str) -> Path:
-    """Write ``layers/<id>/data.geojson`` (EPSG:4549, cm precision) and ``layer.toml``."""
+def write_layer(layer_id: str, gdf: gpd.GeoDataFrame, layer_toml: str, precision: int = 2) -> Path:
+    """Write ``layers/<id>/data.geojson`` (EPSG:4549, ``precision`` decimals: cm) and ``layer.toml``."""
     folder = LAYERS_DIR / layer_id
     folder.mkdir(exist_ok=True)
     gdf = gdf.to_crs(WORK_CRS)
     path = folder / "data.geojson"
     path.unlink(missing_ok=True)
-    gdf.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 2})
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": precision})
     # Re-serialise with stable key order and no ASCII escaping, so diffs stay readable.
     data = json.loads(path.read_text(encoding="utf-8"))
     path.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")

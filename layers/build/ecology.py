@@ -351,6 +351,23 @@ class Scheme:
 
 # ----------------------------------------------------------------------------- layer writers
 
+TILING_PRIORITY = {"重点管控": 0, "一般管控": 1, "优先保护": 2}
+
+
+def _tile(geoms: gpd.GeoSeries, order) -> list:
+    """Remove the slivers where units built separately overlap, so the units tile the county.
+
+    Units earlier in ``order`` keep the overlap. The layer is written with µm coordinates
+    (``precision=6``): rounding shared edges to cm brings back overlaps of several m².
+    """
+    tiled, taken = {}, None
+    for i in sorted(range(len(geoms)), key=lambda i: order.iloc[i]):
+        geom = geoms.iloc[i] if taken is None else geoms.iloc[i].difference(taken)
+        tiled[i] = geom
+        taken = geom if taken is None else taken.union(geom)
+    return [tiled[i] for i in range(len(geoms))]
+
+
 def _units_gdf(s: Scheme) -> gpd.GeoDataFrame:
     rows = []
     for i, u in enumerate(s.priority_units, start=1):
@@ -380,6 +397,7 @@ def _units_gdf(s: Scheme) -> gpd.GeoDataFrame:
         redline_share=0.0, water_quality_target="III类", air_quality_target="二级",
         geometry=s.general))
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=WORK_CRS)
+    gdf["geometry"] = _tile(gdf.geometry, order=gdf["manage_class"].map(TILING_PRIORITY))
     gdf["name"] = gdf["unit_name"]
     gdf["area_km2"] = (gdf.geometry.area / 1e6).round(2)
     gdf["published_class_area_km2"] = gdf["subtype"].map(
@@ -459,7 +477,7 @@ def build():
     s = Scheme()
 
     units = _units_gdf(s)
-    write_layer("env_control_units", units, f"""
+    write_layer("env_control_units", units, precision=6, layer_toml=f"""
 id = "env_control_units"
 title = "环境管控单元（三线一单）"
 group = "生态与三线一单"
