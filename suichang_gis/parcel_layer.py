@@ -9,6 +9,7 @@ import geopandas as gpd
 from .catalog import LayerSpec, MapLayer, Provenance, Style
 
 PARCEL_LAYER_ID = "parcels"
+PARCEL_GROUP = "候选地块"  # a group of its own in the layer tree, after the catalog groups
 STATUS_FIELD = "check_status"
 FINDINGS_FIELD = "check_findings"
 UNCHECKED = "未核查"
@@ -18,7 +19,7 @@ STATUS_COLOURS = {"通过": "#2e9e4f", "警示": "#f0a30a", "不符合": "#d6272
 
 def parcel_spec(source: str) -> LayerSpec:
     return LayerSpec(
-        id=PARCEL_LAYER_ID, title="候选地块", group="一城五区", geometry_type="Polygon",
+        id=PARCEL_LAYER_ID, title="候选地块", group=PARCEL_GROUP, geometry_type="Polygon",
         data=Path(source), version="user",
         provenance=Provenance(source=f"用户提供的候选地块（{source}）", licence="用户提供",
                               accuracy="权威", method="由用户绘制或导入"),
@@ -28,14 +29,15 @@ def parcel_spec(source: str) -> LayerSpec:
         zorder=200)
 
 
-def parcel_layer(parcels: gpd.GeoDataFrame, check=None, source: str = "候选地块") -> MapLayer:
+def parcel_layer(parcels: gpd.GeoDataFrame, check=None, source: str = "候选地块",
+                 results=()) -> MapLayer:
     """A ``MapLayer`` of the parcels with ``check_status`` (Chinese label) and ``check_findings``.
 
-    ``check`` is a ``suichang_gis.check.CheckResult`` for these parcels, matched by
-    ``parcel_id``; parcels it does not cover (or all, without it) are 未核查.
+    ``check`` is a ``suichang_gis.check.CheckResult`` for these parcels, or ``results`` its
+    ``ParcelResult`` objects, matched by ``parcel_id``; parcels they do not cover are 未核查.
     """
     gdf = parcels.copy()
-    by_id = {str(p.id): p for p in check.parcels} if check is not None else {}
+    by_id = {str(p.id): p for p in (check.parcels if check is not None else results)}
     results = [by_id.get(str(pid)) for pid in gdf["parcel_id"]]
     gdf[STATUS_FIELD] = [r.status_label if r else UNCHECKED for r in results]
     gdf[FINDINGS_FIELD] = [finding_lines(r) if r else "" for r in results]

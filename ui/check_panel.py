@@ -14,10 +14,12 @@ import shapely
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QProgressDialog,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -38,6 +40,8 @@ OVERLAP_STYLE = Style(fill="#e5393566", stroke="#b71c1c", stroke_width=1.6)
 FOCUS_STYLE = Style(fill="#ffeb3b80", stroke="#f57f17", stroke_width=2.6)
 REPORT_FILTER = "Word 文档 (*.docx);;PDF (*.pdf);;Excel 工作簿 (*.xlsx);;网页 (*.html);;JSON (*.json)"
 OVERLAY_OVERLAPS, OVERLAY_FOCUS = "check_overlaps", "check_focus"
+AUTO_CHECK_LIMIT = 200  # unchecked parcels checked at once on an edit (about 1–2 ms each)
+CHECK_CHUNK = 100  # parcels per run_check call of 核查全部地块, between progress updates
 
 
 class LayerCache:
@@ -63,6 +67,7 @@ class CheckPanel(QWidget):
     """Verdict and findings of one parcel; ``finding_activated`` carries the clicked Finding."""
 
     finding_activated = Signal(object)
+    exported = Signal(object)  # the CheckResult written to a report
 
     def __init__(self, canvas, layers_source, parcels_source=None, ruleset=None, parent=None):
         super().__init__(parent)
@@ -168,7 +173,9 @@ class CheckPanel(QWidget):
         result = self.check_frame(parcels) if parcels is not None and len(parcels) else self.result
         if result is None:
             raise ValueError("没有可导出的地块")
-        return write_report(result, path, self.cache.layers())
+        written = write_report(result, path, self.cache.layers())
+        self.exported.emit(result)
+        return written
 
     def export_dialog(self) -> None:
         name, chosen = QFileDialog.getSaveFileName(self, "导出核查报告", "地块核查报告.docx", REPORT_FILTER)
@@ -185,9 +192,85 @@ class CheckPanel(QWidget):
         QMessageBox.information(self, "导出核查报告", f"已导出 {path}")
 
 
+class StatusColouring:
+    """Check results that colour the parcel layer, re-checking only parcels that changed.
+
+    A result is kept per parcel content (id, attributes, geometry), so an edit re-checks one
+    parcel. More than ``limit`` unchecked parcels at once (a large import) stay 未核查 until
+    核查全部地块 checks them with a progress dialog.
+    """
+
+    def __init__(self, panel: CheckPanel, limit: int = AUTO_CHECK_LIMIT):
+        self.panel = panel
+        self.limit = limit
+        self._results: dict[tuple, object] = {}
+
+    @staticmethod
+    def _key(row) -> tuple:
+        return tuple(v.wkb if hasattr(v, "wkb") else str(v) for k, v in row.items() if k != "fid")
+
+    def results(self, parcels, limit: int | None = None, progress=None) -> list:
+        """ParcelResults for ``parcels``; checks the unchecked ones in chunks when at most ``limit``.
+
+        ``progress(done, total) -> bool`` is called between chunks; False stops the run.
+        """
+        keys = [self._key(row) for _, row in parcels.iterrows()]
+        todo = [i for i, key in enumerate(keys) if key not in self._results]
+        if todo and len(todo) <= (self.limit if limit is None else limit):
+            for start in range(0, len(todo), CHECK_CHUNK):
+                chunk = todo[start:start + CHECK_CHUNK]
+                for i, result in zip(chunk, self.panel.check_frame(parcels.iloc[chunk]).parcels):
+                    self._results[keys[i]] = result
+                if progress and not progress(start + len(chunk), len(todo)):
+                    break
+        return [self._results[key] for key in keys if key in self._results]
+
+
+def record_check(project, results, ruleset_infos) -> dict[str, int]:
+    """Keep a check run in the project's history: rule sets, parcels and verdict counts."""
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "warn", "fail")}
+    project.record_check(counts, rule_set="、".join(info.tag for info in ruleset_infos),
+                         parcel_ids=[r.id for r in results])
+    return counts
+
+
+def check_all_parcels(window, editor, colouring: StatusColouring) -> None:
+    """核查全部地块: check every parcel with a cancellable progress dialog, colour the layer by
+    verdict and record the run in the project's history."""
+    parcels = editor.project.parcels.reset_index()
+    if parcels.empty:
+        QMessageBox.information(window, "核查全部地块", "项目中还没有地块")
+        return
+    dialog = QProgressDialog("正在核查地块…", "取消", 0, len(parcels), window)
+    dialog.setWindowTitle("核查全部地块")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(500)
+
+    def progress(done, total):
+        dialog.setMaximum(total)
+        dialog.setValue(done)
+        QApplication.processEvents()
+        return not dialog.wasCanceled()
+
+    results = colouring.results(parcels, limit=len(parcels), progress=progress)
+    dialog.close()
+    editor.refresh()
+    if len(results) < len(parcels):
+        window.statusBar().showMessage(f"核查已取消：已核查 {len(results)} / {len(parcels)} 块")
+        return
+    counts = record_check(editor.project, results, colouring.panel.ruleset.infos)
+    window.statusBar().showMessage(f"已核查 {len(results)} 块：通过 {counts['pass']}，警示 {counts['warn']}，"
+                                   f"不符合 {counts['fail']}")
+
+
 def install_check_panel(window, editor) -> CheckPanel:
-    """Add the check dock to ``window`` and re-check the selected parcel on every edit."""
+    """Add the check dock to ``window``, re-check the selected parcel on every edit and colour
+    the parcel layer by check status."""
     panel = CheckPanel(window.canvas, lambda: window.layers, lambda: editor.project.parcels.reset_index())
+    panel.exported.connect(lambda result: record_check(editor.project, result.parcels, result.rulesets))
+    colouring = StatusColouring(panel)
+    editor.status_source = colouring.results
+    editor.refresh()
     dock = window.add_dock(panel, "地块核查", Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setVisible(False)  # appears when a parcel is selected, leaving the map its room until then
 
@@ -203,6 +286,7 @@ def install_check_panel(window, editor) -> CheckPanel:
     editor.selection_changed.connect(recheck)
     editor.parcels_changed.connect(recheck)
     window.menus["核查"].addAction(dock.toggleViewAction())
+    window.menus["核查"].addAction("核查全部地块", lambda: check_all_parcels(window, editor, colouring))
     window.menus["核查"].addAction("导出核查报告…", panel.export_dialog)
     recheck()
     return panel

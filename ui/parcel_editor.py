@@ -64,7 +64,9 @@ class ParcelEditor(QObject):
         self.undo_stack = undo_stack
         self.project = project
         self.selected: int | None = None
-        self._sync()
+        # parcels frame -> ParcelResults that colour the layer by check status (set by the check panel)
+        self.status_source = None
+        self.refresh()
 
     # --- project --------------------------------------------------------------------------
     def set_project(self, project: Project) -> None:
@@ -73,7 +75,7 @@ class ParcelEditor(QObject):
         self.project.close()
         self.project = project
         self.selected = None
-        self._sync()
+        self.refresh()
 
     def save(self) -> None:
         self.project.save()
@@ -85,16 +87,17 @@ class ParcelEditor(QObject):
         self.project.apply(upsert=upsert, delete=delete)
         if self.selected is not None and self.selected not in self.project.parcels.index:
             self.selected = None
-        self._sync()
+        self.refresh()
 
     def push(self, command) -> None:
         """Run ``command`` and put it on the undo stack."""
         self.undo_stack.push(command)
 
-    def _sync(self) -> None:
+    def refresh(self) -> None:
         parcels = self.project.parcels
-        layer = parcel_layer(gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name,
-                                              crs=parcels.crs))
+        frame = gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name, crs=parcels.crs)
+        results = self.status_source(frame) if self.status_source else ()
+        layer = parcel_layer(frame, results=results)
         self.canvas.add_layer(layer)
         self._show_selection()
         self.parcels_changed.emit()

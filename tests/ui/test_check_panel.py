@@ -67,3 +67,42 @@ def test_clicking_a_finding_zooms_to_it_and_export_writes_the_report(qtbot, tmp_
     out = panel.export(tmp_path / "report.docx")
     text = "\n".join(p.text for p in Document(str(out)).paragraphs)
     assert "核查报告" in text and "不符合" in text
+
+
+def parcel_statuses(window):
+    layer = window.layers["parcels"]
+    return dict(zip(layer.gdf["parcel_id"], layer.gdf["check_status"]))
+
+
+@pytest.mark.ui
+def test_parcel_layer_is_coloured_by_verdict_and_follows_edits(qtbot, tmp_path):
+    window, editor, panel = make_window(qtbot, tmp_path)
+    inside = editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
+    outside = editor.add_polygon(box(X0 - 300, Y0, X0 - 200, Y0 + 100))
+    ids = editor.project.parcels["parcel_id"]
+    statuses = parcel_statuses(window)
+    assert statuses[ids[inside]] == "不符合"
+    assert statuses[ids[outside]] != "不符合" and statuses[ids[outside]] != "未核查"
+    # Move the failing parcel out of the red line: its colour follows the edit.
+    editor.project.update_parcel(inside, geometry=box(X0 - 600, Y0, X0 - 500, Y0 + 100))
+    editor.apply()
+    assert parcel_statuses(window)[ids[inside]] != "不符合"
+
+
+@pytest.mark.ui
+def test_check_all_and_export_are_kept_in_the_project_history(qtbot, tmp_path):
+    from ui import check_panel
+
+    window, editor, panel = make_window(qtbot, tmp_path)
+    colouring = check_panel.StatusColouring(panel, limit=0)  # as after a large import: nothing auto-checked
+    editor.status_source = colouring.results
+    editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
+    editor.add_polygon(box(X0 - 300, Y0, X0 - 200, Y0 + 100))
+    assert set(parcel_statuses(window).values()) == {"未核查"}
+    check_panel.check_all_parcels(window, editor, colouring)
+    assert "未核查" not in set(parcel_statuses(window).values())
+    history = editor.project.check_history
+    assert len(history) == 1 and "sanxian" in history["rule_set"].iloc[0].lower()
+    assert '"fail": 1' in history["summary"].iloc[0]
+    panel.export(tmp_path / "report.json")
+    assert len(editor.project.check_history) == 2
