@@ -280,7 +280,10 @@ def install_check_panel(window, editor) -> CheckPanel:
         if fid is None or fid not in parcels.index:
             panel.clear()
             return
-        dock.setVisible(True)
+        if not dock.isVisible():
+            dock.setVisible(True)
+            # The findings need the room: most of the right-hand column, above the parcel list.
+            window.resizeDocks([dock], [int(window.height() * 0.6)], Qt.Orientation.Vertical)
         panel.show_parcels(parcels.loc[[fid]].reset_index())
 
     editor.selection_changed.connect(recheck)
