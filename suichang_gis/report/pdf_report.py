@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 
 from ..check.model import CheckResult
 from ..fonts import register_matplotlib_font
+from ..map_furniture import wrap_text
 from . import content
 from .map_extract import draw_parcel_map
 
@@ -21,26 +22,6 @@ A4 = (8.27, 11.69)  # inches
 MARGIN = 0.07  # figure fraction, left/right
 TOP, BOTTOM = 0.95, 0.06
 PAGE_PT = A4[0] * 72 * (1 - 2 * MARGIN)
-
-
-def _char_units(ch: str) -> int:
-    return 2 if ord(ch) > 0x2E80 else 1
-
-
-def wrap(text: str, units: int) -> list[str]:
-    """Break ``text`` into lines of at most ``units`` half-em units (CJK = 2, Latin = 1)."""
-    lines = []
-    for paragraph in str(text).split("\n"):
-        line, used = "", 0
-        for ch in paragraph:
-            w = _char_units(ch)
-            if used + w > units and line:
-                lines.append(line)
-                line, used = "", 0
-            line += ch
-            used += w
-        lines.append(line)
-    return lines
 
 
 class _Pages:
@@ -65,7 +46,7 @@ class _Pages:
 
     def text(self, s: str, size: float = 9.0, color: str = "black", gap: float = 0.2) -> None:
         units = int(PAGE_PT / (size / 2) * 0.97)
-        for line in wrap(s, units):
+        for line in wrap_text(str(s), units / 2):
             h = self._line_height(size)
             self.need(h)
             # The CJK font has no bold face: emphasis is by size and colour.
@@ -79,7 +60,7 @@ class _Pages:
         lh = self._line_height(size)
 
         def cells(row):
-            return [wrap(c, max(int(f * A4[0] * 72 / (size / 2) * 0.92), 4)) for c, f in zip(row, fracs)]
+            return [wrap_text(str(c), max(int(f * A4[0] * 72 / (size / 2) * 0.92), 4) / 2) for c, f in zip(row, fracs)]
 
         def draw(row_cells, shade):
             height = max(len(c) for c in row_cells) * lh + lh * 0.4
