@@ -6,6 +6,7 @@ import argparse
 import gc
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from .catalog import CatalogError, load_catalog, load_layer
@@ -15,6 +16,20 @@ EXPORT_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".
 
 class UserError(Exception):
     """An error to print to the user (Chinese) with exit code 2."""
+
+
+@contextmanager
+def progress_bar(description: str):
+    """A ``progress(step, done, total)`` callback drawing a bar on a terminal (silent in pipes)."""
+    from tqdm import tqdm
+
+    with tqdm(total=1, desc=description, unit="步", file=sys.stderr, disable=None, leave=False) as bar:
+        def progress(step: str, done: int, total: int) -> None:
+            bar.total = total
+            bar.set_postfix_str(step, refresh=False)
+            bar.update(done - bar.n)
+
+        yield progress
 
 
 def _catalog(args):
@@ -79,8 +94,9 @@ def cmd_check(args) -> int:
         raise UserError(f"不支持的报告格式“{out.suffix}”：请用 {'、'.join(FORMATS)}")
     gc.disable()  # a batch makes millions of acyclic objects; collection passes only cost time
     try:
-        result, layers = check_parcel_file(Path(args.parcels), args.rules, args.use_layer or [], args.catalog,
-                                           args.dem)
+        with progress_bar("核查") as progress:
+            result, layers = check_parcel_file(Path(args.parcels), args.rules, args.use_layer or [],
+                                               args.catalog, args.dem, progress=progress)
         write_report(result, out, layers)
     except (RuleError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
@@ -361,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, CatalogError) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("已取消", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

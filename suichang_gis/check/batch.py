@@ -16,14 +16,29 @@ from .model import CheckResult
 
 
 def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers: list[str] = (),
-                      catalog: Path | None = None, dem: Path | None = None) -> tuple[CheckResult, dict]:
-    """Check the parcels in a file; return the result and the layers read (for map extracts)."""
+                      catalog: Path | None = None, dem: Path | None = None,
+                      progress=None) -> tuple[CheckResult, dict]:
+    """Check the parcels in a file; return the result and the layers read (for map extracts).
+
+    ``progress(step, done, total)`` is called after reading the parcels, the layers and each rule.
+    """
     ruleset = load_ruleset(rules)
+    total = len(ruleset.rules) + 2
+    done = 0
+
+    def step(name: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(name, done, total)
+
     specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
     parcel_set = read_parcel_set(Path(parcels))
     if not len(parcel_set):
         raise ValueError(f"地块文件 {Path(parcels).name} 中没有地块")
+    step("读取地块")
     layers = load_check_layers(ruleset, specs, boxes=shapely.bounds(parcel_set.geoms))
+    step("读取图层")
     elevation = None
     if dem is not None:
         from .slope import open_dem
@@ -31,7 +46,7 @@ def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers
         elevation = open_dem(Path(dem))
     try:
         result = run_check(parcel_set, layers, ruleset, dem=elevation,
-                           project_layers=project_layer_ids(layers, ruleset))
+                           project_layers=project_layer_ids(layers, ruleset), progress=step)
     finally:
         if elevation is not None:
             elevation.close()

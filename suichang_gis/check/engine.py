@@ -569,11 +569,12 @@ def _is_industrial(attrs: dict, land_uses: frozenset[str]) -> bool | None:
 
 
 def run_check(parcels: ParcelSet, layers: dict[str, LayerData], ruleset: RuleSet, *, dem=None,
-              project_layers: list[str] | None = None) -> CheckResult:
+              project_layers: list[str] | None = None, progress=None) -> CheckResult:
     """Check every parcel against every rule; layers are keyed by catalog id (EPSG:4549).
 
     ``dem`` is an optional elevation raster (see ``check.slope``); without it 土地平整 is 未评估.
     ``project_layers`` defaults to the layers whose 专栏 the rule set's context names.
+    ``progress(rule_id)`` is called after each rule (all parcels at once, vectorised).
     """
     geoms = parcels.geoms.copy()
     results = [ParcelResult(id=pid, name=name, area_m2=0.0) for pid, name in zip(parcels.ids, parcels.names)]
@@ -601,6 +602,8 @@ def run_check(parcels: ParcelSet, layers: dict[str, LayerData], ruleset: RuleSet
                 _LAYER_KINDS[rule.kind](ctx, rule, layer)
         else:
             _PLAIN_KINDS[rule.kind](ctx, rule)
+        if progress:
+            progress(rule.id)
     _not_applicable(ctx)
     _context(ctx, project_layers if project_layers is not None else project_layer_ids(layers, ruleset))
     return CheckResult(rulesets=list(ruleset.infos), layers=[layers[lid].use() for lid in sorted(ctx.used)],

@@ -94,3 +94,15 @@ def test_a_project_file_is_checked(tmp_path):
     result, _ = check_parcel_file(tmp_path / "项目.gpkg")
     assert [(p.id, p.name) for p in result.parcels] == [("Q1", "项目文件地块")]
     assert result.parcels[0].area_m2 == pytest.approx(10000.0, abs=0.01)
+
+
+def test_check_reports_progress_for_every_rule(files):
+    from suichang_gis.check.batch import check_parcel_file
+    from suichang_gis.rules import load_ruleset
+
+    steps = []
+    check_parcel_file(files / "parcels.geojson", progress=lambda step, done, total: steps.append((step, done, total)))
+    rule_ids = [r.id for r in load_ruleset().rules]
+    assert [s for s, _, _ in steps] == ["读取地块", "读取图层", *rule_ids]
+    assert [d for _, d, _ in steps] == list(range(1, len(steps) + 1))
+    assert {t for _, _, t in steps} == {len(rule_ids) + 2}
