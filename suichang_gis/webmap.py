@@ -267,6 +267,8 @@ def build_webmap(layers: list[MapLayer], title: str = "遂昌县“十四五”�
         data = layer_geojson(layer)
         texts.append(spec.display_title)
         texts.extend(f["properties"]["_popup"] + f["properties"]["_tip"] for f in data["features"])
+        # Leaflet shows a layer's attribution (OSM's licence duty) in the map corner while it is on.
+        credit = {"attribution": html.escape(spec.provenance.attribution)} if spec.provenance.attribution else {}
         group = folium.FeatureGroup(name=html.escape(spec.display_title), show=spec.visible)
         folium.GeoJson(
             data, name=spec.id,
@@ -274,7 +276,7 @@ def build_webmap(layers: list[MapLayer], title: str = "遂昌县“十四五”�
                                             if v is not None},
             marker=folium.CircleMarker(radius=(layer.spec.style.marker_size or 6) * 0.75)
             if spec.geometry_type == "Point" else None,
-            on_each_feature=JsCode(_ON_EACH_FEATURE), control=False,
+            on_each_feature=JsCode(_ON_EACH_FEATURE), control=False, **credit,
         ).add_to(group)
         group.add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)

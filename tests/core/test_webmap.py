@@ -148,6 +148,7 @@ window.addEventListener('load', function () {
       paths: document.querySelectorAll('path.leaflet-interactive').length,
       popup: popup ? popup.textContent : null,
       overlays: names,
+      attribution: document.querySelector('.leaflet-control-attribution').textContent,
       pwned: window.__pwned || 0});
     document.body.appendChild(out);
   }, 300);
@@ -183,6 +184,8 @@ def test_page_draws_layers_and_opens_a_popup_in_headless_chromium_offline(tmp_pa
     assert probe["pwned"] == 0  # … and never run
     titles = [layer.spec.display_title for layer in layers if layer.gdf.geometry.notna().any()]
     assert sorted(probe["overlays"]) == sorted([*titles, "候选地块"])
+    # OSM-derived layers are on at start, so their licence credit is in the map corner.
+    assert "© OpenStreetMap contributors" in probe["attribution"]
 
 
 def test_webmap_cli_colours_checked_parcels(tmp_path):
