@@ -109,7 +109,7 @@ def test_labels_do_not_overlap():
     draw_layers(ax, [points], (0, 0, 100, 100))
     renderer = ax.figure.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in ax.texts]
-    assert 1 <= len(boxes) < 8  # crowded labels are dropped, not stacked
+    assert 0 < len(boxes) < 8  # crowded labels are dropped, not stacked
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not a.overlaps(b)
