@@ -125,18 +125,7 @@ def read_parcel_set(path: Path) -> ParcelSet:
         return _read_parcels_direct(path)
     except NotLean:
         pass
-    try:
-        from ..parcel_io import read_parcels
-    except ImportError:
-        read_parcels = None
-    if read_parcels is not None:
-        result = read_parcels(path)
-        return parcel_set_from_frame(result.parcels, path.name, list(result.notes))
-    import geopandas as gpd
+    from ..parcel_io import read_parcels
 
-    from ..catalog import repair_geometry
-    from ..parcel import conform_parcels
-
-    gdf = gpd.read_file(path)
-    gdf, notes = repair_geometry(conform_parcels(gdf), path.name)
-    return parcel_set_from_frame(gdf, path.name, notes)
+    result = read_parcels(path)
+    return parcel_set_from_frame(result.parcels, path.name, list(result.notes))
