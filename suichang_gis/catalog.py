@@ -244,6 +244,3 @@ def repair_geometry(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame,
     rows = ", ".join(str(i + 1) for i in invalid.to_numpy().nonzero()[0][:20])
     return gdf, [f"{name}：{int(invalid.sum())} 个要素几何无效（第 {rows} 个），已用 make_valid 修复"]
 
-
-def load_layers(specs: list[LayerSpec]) -> dict[str, MapLayer]:
-    return {spec.id: load_layer(spec) for spec in specs}

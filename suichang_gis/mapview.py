@@ -70,9 +70,6 @@ class MapView:
         center_y = anchor_y + (py - self.height / 2) * resolution
         return replace(self, center_x=center_x, center_y=center_y, resolution=resolution)
 
-    def centered(self, x: float, y: float) -> MapView:
-        return replace(self, center_x=x, center_y=y)
-
     @property
     def scale(self) -> float:
         """The N of the 1:N map scale on a screen of ``SCREEN_DPI``."""

@@ -237,7 +237,6 @@ class Scheme:
                     .intersection(self.county).difference(exclude))
 
         d = fit(lambda d: shape(d).area, self.target(PUBLISHED["一般管控"]), 100, 5000, 40)
-        self.band_width = d
         self.general = clean(shape(d))
 
     # 优先保护: the rest, as 九龙山 plus 18 township-based pieces (township Voronoi cells).

@@ -70,11 +70,6 @@ def _clip(geom):
     return geom.intersection(county_outline())
 
 
-def _polygonal(geom):
-    geom = shapely.make_valid(geom)
-    return unary_union([p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and p.area > 1.0])
-
-
 def _east_shore(lake, frac: float, setback_m: float) -> Point:
     """The easternmost point, setback_m from the water, at a latitude frac of the way south→north."""
     xmin, ymin, xmax, ymax = lake.bounds
