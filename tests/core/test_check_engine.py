@@ -331,3 +331,22 @@ def test_red_line_feature_wholly_inside_the_parcel(ruleset):
     f = finding(run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset), "SX-01")
     assert f.overlap_m2 == pytest.approx(100.0 + 200.0, abs=0.01)
     assert f.overlap_ratio == pytest.approx(0.03)
+
+
+def test_overlapping_constraint_features_are_counted_once(ruleset):
+    # Two red-line squares that overlap each other by 50 × 100 m, both inside a 300 × 100 m parcel:
+    # the overlap is their union (150 × 100 = 15,000 m²), not the sum (20,000 m²). A third square
+    # apart from both adds its full 50 × 100 m; a fourth crosses the parcel's edge by half.
+    second = sq(1000, 0, 1100, 100)  # a second parcel with two disjoint pieces only
+    redline = layer_data("ecological_redline",
+                         [sq(0, 0, 100, 100), sq(50, 0, 150, 100), sq(200, 0, 250, 100), sq(280, 50, 320, 100),
+                          sq(1000, 0, 1020, 100), sq(1050, 0, 1060, 100)],
+                         "生态保护红线", name=["甲", "乙", "丙", "丁", "戊", "己"])
+    result = run_check(parcel_set([sq(0, 0, 300, 100), second]), base_layers(ecological_redline=redline),
+                       ruleset)
+    first = finding(result, "SX-01", 0)
+    assert first.overlap_m2 == pytest.approx(15_000 + 5_000 + 20 * 50, abs=0.01)
+    assert first.geometry.area == pytest.approx(first.overlap_m2, abs=0.01)
+    other = finding(result, "SX-01", 1)
+    assert other.overlap_m2 == pytest.approx(2_000 + 1_000, abs=0.01)
+    assert other.geometry.area == pytest.approx(3_000, abs=0.01)
