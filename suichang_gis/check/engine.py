@@ -106,34 +106,35 @@ class _Context:
     def union_overlap(self, layer: LayerData) -> tuple[np.ndarray, list, list[np.ndarray]]:
         """Per parcel: area of the union of its overlaps with the layer, that geometry, pair rows.
 
-        Features of one layer may overlap each other, so several pieces are unioned — unless
-        their envelopes are apart, when the pieces are disjoint and their areas simply add up.
+        Features of one layer may overlap each other. Pieces of one parcel whose interiors meet
+        (one vectorised relate over the pairs with touching envelopes) are unioned; for the rest,
+        which are most, the pieces are disjoint and their areas simply add up.
         """
         key = ("union", layer.id)
         if key not in self.cache:
             ov = self.overlaps(layer)
-            groups = ov.by_parcel(len(self.geoms))
-            areas = np.zeros(len(self.geoms))
-            geoms: list = [None] * len(self.geoms)
-            bounds = shapely.bounds(ov.geoms)
+            n = len(self.geoms)
+            groups = ov.by_parcel(n)
+            areas = np.bincount(ov.pi, weights=ov.areas, minlength=n)
+            first, second = shapely.STRtree(ov.geoms).query(ov.geoms)
+            pair = (first < second) & (ov.pi[first] == ov.pi[second])
+            first, second = first[pair], second[pair]
+            shared = shapely.relate_pattern(ov.geoms[first], ov.geoms[second], "2********")
+            to_union = set(ov.pi[first[shared]].tolist())
+            # Disjoint pieces: one MultiPolygon of their polygon parts per parcel.
+            parts, piece = shapely.get_parts(ov.geoms, return_index=True)
+            owner = ov.pi[piece]
+            keep = (shapely.get_type_id(parts) == 3) & ~np.isin(owner, list(to_union))
+            order = np.argsort(owner[keep], kind="stable")
+            merged = np.full(n, None, dtype=object)
+            shapely.multipolygons(parts[keep][order], indices=owner[keep][order], out=merged)
+            geoms = list(merged)
             for i, rows in enumerate(groups):
                 if len(rows) == 1:
-                    areas[i], geoms[i] = ov.areas[rows[0]], ov.geoms[rows[0]]
-                elif len(rows) > 1:
-                    b = bounds[rows]
-                    apart = ((b[:, None, 0] > b[None, :, 2]) | (b[None, :, 0] > b[:, None, 2])
-                             | (b[:, None, 1] > b[None, :, 3]) | (b[None, :, 1] > b[:, None, 3]))
-                    first, second = np.triu_indices(len(rows), 1)
-                    near = ~apart[first, second]
-                    pieces = ov.geoms[rows]
-                    if not shapely.relate_pattern(pieces[first[near]], pieces[second[near]], "2********").any():
-                        # No two pieces share interior: the areas add up (a cheap relate, no overlay).
-                        parts = shapely.get_parts(pieces)
-                        geoms[i] = shapely.multipolygons(parts[shapely.get_type_id(parts) == 3])
-                        areas[i] = ov.areas[rows].sum()
-                    else:
-                        geoms[i] = shapely.union_all(pieces)
-                        areas[i] = shapely.area(geoms[i])
+                    geoms[i] = ov.geoms[rows[0]]  # the piece itself, whatever its type
+            for i in to_union:
+                geoms[i] = shapely.union_all(ov.geoms[groups[i]])
+                areas[i] = shapely.area(geoms[i])
             self.cache[key] = (areas, geoms, groups)
         return self.cache[key]
 
