@@ -33,7 +33,9 @@ class Style:
 
     Colours are hex strings; widths and sizes are in points. ``dash_by`` maps values of
     ``dash_field`` to a dash pattern (list of on/off lengths in points, [] = solid);
-    ``fill_by`` maps values of ``fill_field`` to fill colours.
+    ``fill_by`` maps values of ``fill_field`` to fill colours and ``stroke_by`` values of
+    ``stroke_field`` to line colours (e.g. roads by class). Renderers and legends show the
+    classes of one field per layer: ``fill_field``, else ``dash_field``, else ``stroke_field``.
     """
 
     fill: str | None = None
@@ -45,6 +47,8 @@ class Style:
     dash_by: dict[str, tuple[float, ...]] = field(default_factory=dict)
     fill_field: str | None = None
     fill_by: dict[str, str] = field(default_factory=dict)
+    stroke_field: str | None = None
+    stroke_by: dict[str, str] = field(default_factory=dict)
     marker: str = "circle"  # circle | square | triangle | diamond | star
     marker_size: float = 6.0
     label_field: str | None = None
@@ -56,6 +60,19 @@ class Style:
 
     def fill_for(self, value) -> str | None:
         return self.fill_by.get(str(value), self.fill) if self.fill_field else self.fill
+
+    def stroke_for(self, value) -> str:
+        return self.stroke_by.get(str(value), self.stroke) if self.stroke_field else self.stroke
+
+    @property
+    def class_field(self) -> str | None:
+        """The field whose classes the legend lists."""
+        return self.fill_field or self.dash_field or self.stroke_field
+
+    @property
+    def class_order(self) -> list[str]:
+        """The classes of ``class_field`` in the order the catalog declares them."""
+        return list(self.fill_by if self.fill_field else self.dash_by if self.dash_field else self.stroke_by)
 
 
 @dataclass(frozen=True)
@@ -121,6 +138,7 @@ def _style(raw: dict) -> Style:
     raw["dash"] = _tuple(raw.get("dash", ()))
     raw["dash_by"] = {str(k): _tuple(v) for k, v in raw.get("dash_by", {}).items()}
     raw["fill_by"] = {str(k): str(v) for k, v in raw.get("fill_by", {}).items()}
+    raw["stroke_by"] = {str(k): str(v) for k, v in raw.get("stroke_by", {}).items()}
     try:
         return Style(**raw)
     except TypeError as exc:

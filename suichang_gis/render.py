@@ -53,21 +53,18 @@ def _linestyle(dash: tuple[float, ...], width: float):
     return (0, tuple(d / factor for d in dash))
 
 
-def _variant_field(style: Style) -> str | None:
-    return style.fill_field or style.dash_field
-
-
 def _symbol(style: Style, value=None, dash_value=None, scale: float = 1.0) -> dict:
     """Colours, width and dash of one feature class.
 
-    ``value`` is the feature's value of the legend field (``fill_field``, else ``dash_field``);
+    ``value`` is the feature's value of the legend field (``Style.class_field``);
     ``dash_value`` its ``dash_field`` value where a style uses both fields. ``scale``
     enlarges widths, dashes and markers (wall maps).
     """
     fill = style.fill_for(value) if value is not None else style.fill
+    stroke = style.stroke_for(value) if value is not None else style.stroke
     dash_key = dash_value if dash_value is not None else value
     dash = style.dash_for(dash_key) if dash_key is not None else style.dash
-    return {"fill": fill, "stroke": style.stroke, "width": style.stroke_width * scale,
+    return {"fill": fill, "stroke": stroke, "width": style.stroke_width * scale,
             "dash": tuple(d * scale for d in dash), "alpha": style.opacity,
             "marker_size": style.marker_size * scale}
 
@@ -168,7 +165,7 @@ def _draw_group(ax, spec: LayerSpec, geoms, symbol: dict, zorder: float) -> None
 
 
 def _variant_order(style: Style, present: set[str]) -> list[str]:
-    declared = list(style.fill_by if style.fill_field else style.dash_by)
+    declared = style.class_order
     return [v for v in declared if v in present] + sorted(present - set(declared))
 
 
@@ -301,7 +298,7 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
             continue
         rows = gdf[keep]
         zorder = 10 + order
-        field_name = _variant_field(spec.style)
+        field_name = spec.style.class_field
         if field_name and field_name in rows.columns:
             values = rows[field_name].astype(str)
             dash_field = spec.style.dash_field

@@ -113,7 +113,7 @@ def _symbol(spec: LayerSpec, value) -> dict:
     style = spec.style
     fill = style.fill_for(value)
     dash = style.dash_for(value)
-    return {"color": style.stroke, "weight": style.stroke_width * PX_PER_PT,
+    return {"color": style.stroke_for(value), "weight": style.stroke_width * PX_PER_PT,
             "opacity": style.opacity, "fillColor": fill or style.stroke,
             "fillOpacity": (0.55 * style.opacity if fill else 0.0) if spec.geometry_type != "Point"
             else style.opacity,
@@ -129,7 +129,7 @@ def layer_geojson(layer: MapLayer) -> dict:
     from shapely import set_precision
 
     geoms = set_precision(geoms.values, 10 ** -COORD_DIGITS)
-    variant_field = spec.style.fill_field or spec.style.dash_field
+    variant_field = spec.style.class_field
     attrs = gdf.drop(columns=gdf.geometry.name)
     features = []
     for geom, (_, row) in zip(geoms, attrs.iterrows()):
@@ -170,11 +170,11 @@ def legend_html(layers: list[MapLayer]) -> str:
     rows = []
     for layer in reversed(layers):
         spec = layer.spec
-        field = spec.style.fill_field or spec.style.dash_field
+        field = spec.style.class_field
         present = (sorted(set(layer.gdf[field].dropna().astype(str)))
                    if field and field in layer.gdf.columns else [])
         if present:
-            declared = list(spec.style.fill_by if spec.style.fill_field else spec.style.dash_by)
+            declared = spec.style.class_order
             ordered = [v for v in declared if v in present] + [v for v in present if v not in declared]
             rows.append(f"<div class='sc-lh'>{esc(spec.display_title)}</div>")
             rows.extend(f"<div class='sc-li sc-sub'>{_swatch(spec, v)}<span>{esc(v)}</span></div>"

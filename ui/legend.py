@@ -1,5 +1,5 @@
 """The legend: one entry per visible layer (top first) with its symbol, and one per category
-of ``fill_by``/``dash_by`` present in the data. Symbols come from the catalog Style only."""
+of ``fill_by``/``dash_by``/``stroke_by`` present in the data. Symbols come from the catalog Style only."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from .map_renderer import PX_PER_PT, marker_template, markers_path, qcolor, stro
 SWATCH = QSize(34, 18)
 
 
-def swatch(kind: str | None, style: Style, fill: str | None, dash: tuple[float, ...]) -> QPixmap:
+def swatch(kind: str | None, style: Style, fill: str | None, dash: tuple[float, ...],
+           stroke: str | None = None) -> QPixmap:
     """A small picture of how the layer (or one of its categories) is drawn."""
     pixmap = QPixmap(SWATCH)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -24,7 +25,7 @@ def swatch(kind: str | None, style: Style, fill: str | None, dash: tuple[float, 
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setOpacity(style.opacity)
     w, h = SWATCH.width(), SWATCH.height()
-    pen = stroke_pen(style, dash)
+    pen = stroke_pen(style, dash, stroke)
     pen.setCosmetic(False)
     if kind == POINT:
         painter.setPen(pen)
@@ -62,6 +63,11 @@ def legend_entries(canvas_layer) -> list[tuple[str, QPixmap, bool]]:
         for value, dash in style.dash_by.items():
             if value in present:
                 rows.append((value, swatch(kind, style, style.fill, dash), False))
+    if style.stroke_field and style.stroke_by and style.stroke_field in gdf.columns:
+        present = set(gdf[style.stroke_field].dropna().astype(str))
+        for value, colour in style.stroke_by.items():
+            if value in present:
+                rows.append((value, swatch(kind, style, style.fill, style.dash, colour), False))
     if len(rows) > 1:
         rows[0] = (spec.display_title, QPixmap(), True)
     return rows

@@ -108,6 +108,7 @@ def markers_path(screen_xy: np.ndarray, template: np.ndarray) -> QPainterPath:
 class StyleKey:
     fill: str | None
     dash: tuple[float, ...]
+    stroke: str
 
 
 class CanvasLayer:
@@ -123,11 +124,13 @@ class CanvasLayer:
                        else [None] * len(gdf))
         dash_values = (gdf[style.dash_field] if style.dash_field in gdf.columns
                        else [None] * len(gdf))
+        stroke_values = (gdf[style.stroke_field] if style.stroke_field in gdf.columns
+                         else [None] * len(gdf))
         self.style_keys: list[StyleKey] = []
         codes = {}
         feature_codes = np.empty(len(gdf), dtype=np.int64)
-        for i, (fv, dv) in enumerate(zip(fill_values, dash_values)):
-            key = StyleKey(style.fill_for(fv), style.dash_for(dv))
+        for i, (fv, dv, sv) in enumerate(zip(fill_values, dash_values, stroke_values)):
+            key = StyleKey(style.fill_for(fv), style.dash_for(dv), style.stroke_for(sv))
             feature_codes[i] = codes.setdefault(key, len(codes))
         self.style_keys = list(codes)
         self.geometry = LayerGeometry(gdf.geometry.to_numpy(), feature_codes)
@@ -195,9 +198,9 @@ def view_transform(view: MapView) -> QTransform:
     return QTransform(s, 0.0, 0.0, -s, -xmin * s, ymax * s)
 
 
-def stroke_pen(style: Style, dash: tuple[float, ...]) -> QPen:
+def stroke_pen(style: Style, dash: tuple[float, ...], colour: str | None = None) -> QPen:
     width = max(style.stroke_width * PX_PER_PT, 0.5)
-    pen = QPen(qcolor(style.stroke), width)
+    pen = QPen(qcolor(colour or style.stroke), width)
     pen.setCosmetic(True)  # width in pixels whatever the map transform
     if dash:
         pen.setDashPattern([max(d * PX_PER_PT / width, 0.1) for d in dash])
@@ -235,7 +238,7 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
                     painter.drawPath(path)
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
             if stroked:
-                painter.setPen(stroke_pen(style, key.dash))
+                painter.setPen(stroke_pen(style, key.dash, key.stroke))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 for path in paths:
                     painter.drawPath(path)
@@ -250,12 +253,12 @@ def _paint_points(painter: QPainter, view: MapView, layer: CanvasLayer, parts: n
     sx, sy = view.to_screen(coords[:, 0], coords[:, 1])
     screen = np.column_stack([sx, sy])
     template = marker_template(style.marker, style.marker_size * PX_PER_PT)
-    pen = QPen(qcolor(style.stroke), max(style.stroke_width * PX_PER_PT, 0.5))
-    painter.setPen(pen)
+    width = max(style.stroke_width * PX_PER_PT, 0.5)
     for code, key in enumerate(layer.style_keys):
         mask = codes == code
         if not mask.any():
             continue
+        painter.setPen(QPen(qcolor(key.stroke), width))
         painter.setBrush(QBrush(qcolor(key.fill or "#ffffff")))
         painter.drawPath(markers_path(screen[mask], template))
 

@@ -533,13 +533,19 @@ data = "data.geojson"
 version = "{VERSION}"
 zhuanlan = ["专栏21", "专栏20", "专栏22"]
 zorder = 40
-description = "专栏21 全部 18 条公路；road_state 区分既有与规划新建（义乌至龙泉、兰遂龙、缙云至江山高速尚未建成）；3 条因地名无法定位而几何为空"
+description = "专栏21 全部 18 条公路；road_state 区分既有与规划新建（义乌至龙泉、兰遂龙、缙云至江山高速尚未建成）；2 条因地名无法定位而几何为空；线色按公路等级（kind）区分"
 [style]
 stroke = "#e07b39"
 stroke_width = 1.8
+stroke_field = "kind"
 label_field = "label"
 label_size = 7.5
 label_color = "#8a3d12"
+[style.stroke_by]
+"高速公路" = "#b2182b"
+"国道" = "#e6550d"
+"省道" = "#f0a030"
+"县乡道" = "#9c7a54"
 {_prov(f"{PLAN}专栏21（技术标准取自专栏20）；{SEATS_SOURCE}；{BORDER_SOURCE}",
        "没有公开路网数据：每条路按规划所写地名连接乡镇驻地点，“至某界”止于与该相邻县共界线上离前一地最近的点，"
        "裁剪到县界，村名无法定位的路段不画并在 unplaced_part 说明")}

@@ -98,7 +98,8 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
             if g.is_empty:
                 continue
             fill = style.fill_for(layer.value(style.fill_field, i)) if style.fill_field else style.fill
-            _draw(ax, g, fill=fill, stroke=style.stroke, width=style.stroke_width, alpha=min(style.opacity, 0.6),
+            stroke = style.stroke_for(layer.value(style.stroke_field, i)) if style.stroke_field else style.stroke
+            _draw(ax, g, fill=fill, stroke=stroke, width=style.stroke_width, alpha=min(style.opacity, 0.6),
                   zorder=2, label=layer.spec.display_title if first else None)
             first = False
         if not first and layer.spec.schematic:

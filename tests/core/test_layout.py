@@ -203,7 +203,7 @@ def test_each_template_renders_on_a4_and_a3_in_both_orientations(catalog_layers,
             if entry.value is None:
                 assert entry.label == spec.display_title
         for d in layout.drawn:  # every status drawn, and only those
-            field = d.spec.style.fill_field or d.spec.style.dash_field
+            field = d.spec.style.class_field
             if field:
                 window = box(*extent)
                 gdf = catalog_layers[d.spec.id].gdf

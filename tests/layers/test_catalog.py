@@ -25,7 +25,8 @@ def test_layer_loads_with_provenance(spec):
     if spec.style.label_field:
         assert spec.style.label_field in layer.gdf.columns
     for field, mapping in ((spec.style.dash_field, spec.style.dash_by),
-                           (spec.style.fill_field, spec.style.fill_by)):
+                           (spec.style.fill_field, spec.style.fill_by),
+                           (spec.style.stroke_field, spec.style.stroke_by)):
         if field:
             values = set(layer.gdf[field].dropna().astype(str))
             assert values <= set(mapping), f"{spec.id}: no style for {values - set(mapping)}"

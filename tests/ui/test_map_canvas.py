@@ -321,3 +321,22 @@ def test_unchecking_a_group_hides_all_its_layers(canvas):
     group = next(tree.topLevelItem(i) for i in range(2) if tree.topLevelItem(i).text(0) == "一城五区")
     group.setCheckState(0, Qt.CheckState.Unchecked)
     assert [layer.visible for layer in canvas.canvas_layers()] == [False, True, False]
+
+
+@pytest.mark.ui
+def test_lines_are_coloured_by_class_and_the_legend_lists_the_classes(canvas):
+    from shapely.geometry import LineString
+
+    from ui.legend import legend_entries
+
+    style = Style(stroke="#000000", stroke_width=6.0, stroke_field="kind",
+                  stroke_by={"高速公路": RED, "县乡道": BLUE})
+    roads = make_layer("roads", [LineString([(100, 300), (900, 300)]), LineString([(100, 700), (900, 700)])],
+                       style, geometry_type="LineString")
+    roads.gdf["kind"] = ["高速公路", "县乡道"]
+    canvas.set_layers([roads])
+    image = canvas.render_now()
+    assert rgb(image, *canvas.to_screen(500, 300).toTuple()) == (255, 0, 0)
+    assert rgb(image, *canvas.to_screen(500, 700).toTuple()) == (0, 0, 255)
+    rows = legend_entries(canvas.canvas_layer("roads"))
+    assert [text for text, _, is_title in rows if not is_title] == ["高速公路", "县乡道"]
