@@ -342,9 +342,11 @@ class Scheme:
                 rect = box(-w / 2, -h / 2, w / 2, h / 2)
                 rect = affinity.rotate(rect, rng.uniform(0, 180), origin=(0, 0))
                 rect = affinity.translate(rect, p.x + dist * math.cos(ang), p.y + dist * math.sin(ang))
+                # Patches never overlap each other, so the layer's area adds up.
                 geom = clean(rect.intersection(allowed).difference(forbidden), min_area=20000)
                 if not geom.is_empty:
                     patches.append((n, k + 1, geom))
+                    forbidden = forbidden.union(geom)
         self.farmland = patches
 
 
@@ -570,7 +572,7 @@ method = "没有公开的保护区界线：在龙洋乡、柘岱口乡驻地之�
               area_mu=round(g.area / (10000 / 15), 1), note=SCHEMATIC_NOTE, geometry=g)
          for n, k, g in s.farmland],
         geometry="geometry", crs=WORK_CRS)
-    write_layer("permanent_basic_farmland", farmland, f"""
+    write_layer("permanent_basic_farmland", farmland, precision=6, layer_toml=f"""
 id = "permanent_basic_farmland"
 title = "永久基本农田"
 group = "生态与三线一单"

@@ -128,6 +128,8 @@ def test_farmland_avoids_redline_and_development_boundary():
     farm_union = unary_union(farm.geometry)
     assert farm_union.intersection(unary_union(gdf("ecological_redline").geometry)).area < 1.0
     assert farm_union.intersection(unary_union(gdf("urban_development_boundary").geometry)).area < 1.0
+    # Patches do not overlap each other: the layer's total area is the farmland's area.
+    assert farm.geometry.area.sum() == pytest.approx(farm_union.area, abs=1.0)
 
 
 def test_industrial_units_lie_inside_the_development_boundary(units):
