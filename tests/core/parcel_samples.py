@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon, Polygon, box
 
-from suichang_gis.parcel import parcels_frame
+from suichang_gis.parcel import PARCEL_FIELDS, parcels_frame
+from suichang_gis.parcel_io import read_parcels, write_parcels
 
 E0, N0 = 411_000.0, 3_165_000.0  # about 119.1°E, 28.6°N
 
@@ -93,3 +94,14 @@ def parcel_frames(draw, max_parcels: int = 3):
         investment_wan=draw(st.lists(amount, min_size=n, max_size=n)),
         annual_tax_wan=draw(st.lists(amount, min_size=n, max_size=n)),
     )
+
+
+def assert_round_trip(parcels, path: Path) -> None:
+    """Write ``parcels`` to ``path`` and read them back: geometry to 1 mm, attributes exactly."""
+    write_parcels(parcels, path)
+    back = read_parcels(path).parcels
+    for a, b in zip(parcels.geometry, back.geometry):
+        assert hausdorff(a, b) < 0.001
+    fields = [f.name for f in PARCEL_FIELDS]
+    assert back[fields].astype(object).where(back[fields].notna(), None).values.tolist() == \
+        parcels[fields].astype(object).where(parcels[fields].notna(), None).values.tolist()
