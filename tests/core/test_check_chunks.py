@@ -1,0 +1,61 @@
+"""A check cut into spatial chunks gives every parcel the same findings as one whole check."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from suichang_gis.catalog import load_catalog
+from suichang_gis.check import parcel_set
+from suichang_gis.check.chunks import check_in_chunks, merge_results, spatial_chunks
+from suichang_gis.check.inputs import apply_use_layers, load_check_layers
+from suichang_gis.check.engine import run_check
+from suichang_gis.rules import load_ruleset
+
+X0, Y0 = 430_000.0, 3_163_000.0
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("chunks")
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0, 3000, (60, 2))
+    red = shapely.buffer(shapely.points(X0 + centres[:, 0], Y0 + centres[:, 1]), rng.uniform(20, 120, 60))
+    gpd.GeoDataFrame({"name": [f"红线{i}" for i in range(60)]}, geometry=red, crs="EPSG:4549") \
+        .to_file(d / "layers.gpkg", layer="redline", driver="GPKG")
+    x, y = X0 + rng.uniform(0, 3000, 40), Y0 + rng.uniform(0, 3000, 40)
+    parcels = shapely.box(x, y, x + 150, y + 100)
+    specs = apply_use_layers(load_catalog(), [f"ecological_redline={d / 'layers.gpkg'}:redline"])
+    return parcels, red, specs
+
+
+def overlap_by_id(result):
+    return {p.id: next(f.overlap_m2 for f in p.findings if f.rule == "SX-01") for p in result.parcels}
+
+
+def test_chunks_are_compact_and_cover_every_parcel(data):
+    parcels, _, _ = data
+    chunks = spatial_chunks(parcel_set(parcels), size=7)
+    assert sorted(np.concatenate(chunks).tolist()) == list(range(len(parcels)))
+    assert max(len(c) for c in chunks) == 7
+    # sort-tile order: a chunk covers less ground than the whole set
+    whole = shapely.area(shapely.envelope(shapely.union_all(parcels)))
+    assert all(shapely.area(shapely.envelope(shapely.union_all(parcels[c]))) < whole / 2 for c in chunks)
+
+
+def test_check_in_chunks_equals_one_whole_check(data):
+    parcels, red, specs = data
+    ruleset = load_ruleset()
+    ps = parcel_set(parcels, ids=[f"B{i}" for i in range(len(parcels))], land_use=["工业用地"] * len(parcels))
+    whole = run_check(ps, load_check_layers(ruleset, specs, boxes=shapely.bounds(parcels)), ruleset)
+    merged = merge_results([r for _, r in check_in_chunks(ps, ruleset, specs, size=7)])
+    assert sorted(p.id for p in merged.parcels) == sorted(ps.ids)
+    assert overlap_by_id(merged) == pytest.approx(overlap_by_id(whole), abs=1e-6)
+    statuses = {p.id: [(f.rule, f.status) for f in p.findings] for p in whole.parcels}
+    assert {p.id: [(f.rule, f.status) for f in p.findings] for p in merged.parcels} == statuses
+    # and the overlap is the area of the parcel inside the union of the red line, by shapely
+    expected = shapely.area(shapely.intersection(parcels, shapely.union_all(red)))
+    got = overlap_by_id(merged)
+    assert [got[f"B{i}"] for i in range(len(parcels))] == pytest.approx(expected, abs=0.01)
+    red_use = next(u for u in merged.layers if u.id == "ecological_redline")
+    assert red_use.file == "layers.gpkg" and red_use.features_read > 0
