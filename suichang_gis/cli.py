@@ -85,7 +85,7 @@ def cmd_export_layer(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .check.batch import check_parcel_file
+    from .check import check_parcels
     from .report import FORMATS, write_report
     from .rules import RuleError
 
@@ -95,9 +95,10 @@ def cmd_check(args) -> int:
     gc.disable()  # a batch makes millions of acyclic objects; collection passes only cost time
     try:
         with progress_bar("核查") as progress:
-            result, layers = check_parcel_file(Path(args.parcels), args.rules, args.use_layer or [],
-                                               args.catalog, args.dem, progress=progress)
-        write_report(result, out, layers)
+            run = check_parcels(Path(args.parcels), args.rules, use_layers=args.use_layer or [],
+                                catalog=args.catalog, dem=args.dem, progress=progress)
+        result = run.result
+        write_report(result, out, run.layers)
     except (RuleError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:

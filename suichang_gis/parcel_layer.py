@@ -72,35 +72,28 @@ def summary_notes(check) -> list[str]:
 
 
 def load_parcel_layer(path: Path, check: bool = True):
-    """Read a parcel file, check it (``check``), and return (MapLayer, CheckResult or None)."""
-    from .check.batch import check_parcel_file
-    from .parcel_io import read_parcels
+    """Read a parcel file once, check it (``check``), and return (MapLayer, CheckResult or None).
 
+    Raises ValueError (in Chinese, naming the file) for a missing, empty or unreadable file.
+    """
     path = Path(path)
-    gdf = read_parcels(path).parcels
-    result = check_parcel_file(path)[0] if check else None
-    return parcel_layer(gdf, result, source=path.name), result
+    if not check:
+        from .parcel_io import read_parcels
 
+        return parcel_layer(read_parcels(path).parcels, source=path.name), None
+    from .check import check_parcels
 
-def check_parcels(parcels: gpd.GeoDataFrame, layers: dict[str, MapLayer], rules=None):
-    """Check parcels (EPSG:4549) against already loaded layers (e.g. the window's, which may
-    hold user data) with the rule sets in ``rules`` (default: every shipped rule set)."""
-    from .check import parcel_set_from_frame, run_check
-    from .check.data import layer_data_from_map_layer
-    from .check.engine import project_layer_ids
-    from .rules import load_ruleset
-
-    ruleset = load_ruleset(rules)
-    data = {i: layer_data_from_map_layer(layer) for i, layer in layers.items() if i != PARCEL_LAYER_ID}
-    return run_check(parcel_set_from_frame(parcels), data, ruleset,
-                     project_layers=project_layer_ids(data, ruleset))
+    run = check_parcels(path)
+    return parcel_layer(run.parcel_frame(), run.result, source=path.name), run.result
 
 
 def checked_parcel_layer(layers: dict[str, MapLayer]):
     """(parcel layer by check status, CheckResult) for the ``parcels`` layer of ``layers``
-    checked against the others, or None when there are no parcels."""
+    checked against the others (every shipped rule set), or None when there are no parcels."""
+    from .check import check_parcels
+
     parcels = layers.get(PARCEL_LAYER_ID)
     if parcels is None or parcels.gdf.empty:
         return None
-    result = check_parcels(parcels.gdf, layers)
+    result = check_parcels(parcels.gdf, layers=layers).result
     return parcel_layer(parcels.gdf, result, source=parcels.spec.data.name), result

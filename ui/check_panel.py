@@ -1,8 +1,8 @@
 """The check panel: the current parcel's 三线一单 / 标准地 verdict, re-checked as it is edited.
 
-The check runs in-process (``suichang_gis.check.run_check``) against the window's layers,
-converted once to ``LayerData`` with cached STRtrees, so a re-check takes milliseconds. Overlaps
-are drawn on the canvas; clicking a finding zooms to it; 导出核查报告 writes every parcel of the
+The check runs in-process through ``suichang_gis.check.check_parcels`` (the one pipeline the CLI,
+print and web map use) against the window's layers, converted once to ``LayerData`` with cached
+STRtrees, so a re-check takes milliseconds. Overlaps are drawn on the canvas; clicking a finding zooms to it; 导出核查报告 writes every parcel of the
 project with the same core function as ``suichang-gis check``.
 """
 
@@ -28,9 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from suichang_gis.catalog import Style
-from suichang_gis.check import CheckResult, parcel_set_from_frame, run_check
+from suichang_gis.check import CheckResult, check_parcels
 from suichang_gis.check.data import LayerData, layer_data_from_map_layer
-from suichang_gis.check.engine import project_layer_ids
 from suichang_gis.report import write_report
 from suichang_gis.rules import RuleError, load_ruleset
 
@@ -102,9 +101,7 @@ class CheckPanel(QWidget):
     # --- checking ---------------------------------------------------------------------------
     def check_frame(self, parcels) -> CheckResult:
         """Check a parcel GeoDataFrame (EPSG:4549) against the window's layers."""
-        layers = self.cache.layers()
-        return run_check(parcel_set_from_frame(parcels), layers, self.ruleset,
-                         project_layers=project_layer_ids(layers, self.ruleset))
+        return check_parcels(parcels, self.ruleset, layers=self.cache.layers()).result
 
     def show_parcels(self, parcels) -> CheckResult | None:
         """Check the parcel(s) given and show the first; an empty frame clears the panel."""

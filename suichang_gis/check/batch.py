@@ -1,28 +1,103 @@
-"""The check and conflict listing as one call each, shared by the CLI and the GUI export."""
+"""The one check pipeline: ``check_parcels`` for the CLI, print, web map and window alike.
+
+Parcels from any source (a file, a GeoDataFrame, a project, a ``ParcelSet``) are read once into a
+``ParcelSet``; the layers come either from the catalog (read through the spatial index, only near
+the parcels where an overlap is all that matters) or from layers already loaded (the window's,
+which may hold user data); ``run_check`` then judges every parcel against the rule set::
+
+    parcels ──► ParcelSet ─┐
+    catalog / loaded layers ──► {id: LayerData} ──► run_check(ruleset) ──► CheckRun
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import shapely
 
-from ..catalog import load_catalog
-from ..rules import load_ruleset
+from ..catalog import MapLayer, load_catalog
+from ..rules import RuleSet, load_ruleset
 from .conflicts import CONSTRAINT_LAYERS, Conflict, find_conflicts
-from .data import read_layer_data
+from .data import LayerData, ParcelSet, layer_data_from_map_layer, parcel_set_from_frame, read_layer_data
 from .engine import project_layer_ids, run_check
 from .inputs import apply_use_layers, load_check_layers, read_parcel_set
 from .model import CheckResult
 
 
-def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers: list[str] = (),
-                      catalog: Path | None = None, dem: Path | None = None,
-                      progress=None) -> tuple[CheckResult, dict]:
-    """Check the parcels in a file; return the result and the layers read (for map extracts).
+@dataclass
+class CheckRun:
+    """What one check produced: its result, the parcels as read and the layers used.
 
-    ``progress(step, done, total)`` is called after reading the parcels, the layers and each rule.
+    ``layers`` (catalog id → ``LayerData``, EPSG:4549) are what the report's map extracts draw.
     """
-    ruleset = load_ruleset(rules)
+
+    result: CheckResult
+    parcels: ParcelSet
+    layers: dict[str, LayerData]
+
+    def parcel_frame(self):
+        """The checked parcels as a GeoDataFrame (EPSG:4549), one row per parcel, for maps."""
+        import geopandas as gpd
+
+        from ..crs import WORK_CRS
+
+        return gpd.GeoDataFrame(list(self.parcels.attrs), geometry=list(self.parcels.geoms), crs=WORK_CRS)
+
+
+def as_parcel_set(parcels) -> ParcelSet:
+    """A ``ParcelSet`` from a parcel file path, a GeoDataFrame (EPSG:4549), a ``Project`` or a
+    ``ParcelSet``; raises ValueError (in Chinese, naming the file) for a missing or empty source."""
+    if isinstance(parcels, ParcelSet):
+        parcel_set = parcels
+    elif isinstance(parcels, (str, Path)):
+        parcel_set = read_parcel_set(Path(parcels))
+    elif hasattr(parcels, "geometry"):  # a GeoDataFrame
+        parcel_set = parcel_set_from_frame(parcels)
+    elif hasattr(parcels, "parcels") and hasattr(parcels, "path"):  # a Project
+        parcel_set = parcel_set_from_frame(parcels.parcels.reset_index(drop=True), Path(parcels.path).name)
+    else:
+        raise TypeError(f"无法核查 {type(parcels).__name__}：请给出地块文件、GeoDataFrame 或项目")
+    if not len(parcel_set):
+        raise ValueError(f"{parcel_set.source or '地块'} 中没有地块")
+    return parcel_set
+
+
+def check_parcels(parcels, rules: RuleSet | list[Path] | None = None, *, catalog: Path | None = None,
+                  use_layers: list[str] = (), layers: dict | None = None, dem: Path | None = None,
+                  progress=None) -> CheckRun:
+    """Check parcels against the 三线一单 / 标准地 rule sets: the one entry of every caller.
+
+    Parameters
+    ----------
+    parcels
+        A parcel file (any format ``parcel_io`` reads, or a project GeoPackage), a parcel
+        GeoDataFrame in EPSG:4549 (``parcel.conform_parcels`` shape), a ``Project`` or a ``ParcelSet``.
+    rules
+        A loaded ``RuleSet``, or rule files to merge; None takes every shipped rule set.
+    catalog, use_layers
+        A user catalog TOML and ``ID=PATH[:LAYER]`` overrides, when the layers come from the catalog.
+    layers
+        Layers already loaded (id → ``MapLayer`` or ``LayerData``, EPSG:4549), e.g. the window's;
+        when given, the catalog is not read. The candidate-parcel layer itself is skipped.
+    dem
+        An elevation raster for 土地平整 (``check.slope``); without it that rule is 未评估.
+    progress
+        ``progress(step, done, total)`` after reading the parcels, the layers and each rule.
+
+    Returns
+    -------
+    CheckRun
+        The ``CheckResult``, the parcels as read and the layers used.
+
+    Raises
+    ------
+    ValueError
+        A missing or empty parcel file, a bad ``--use-layer``, an unreadable parcel file.
+    RuleError
+        A rule file that does not parse.
+    """
+    ruleset = rules if isinstance(rules, RuleSet) else load_ruleset(rules)
     total = len(ruleset.rules) + 2
     done = 0
 
@@ -32,12 +107,16 @@ def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers
         if progress:
             progress(name, done, total)
 
-    specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
-    parcel_set = read_parcel_set(Path(parcels))
-    if not len(parcel_set):
-        raise ValueError(f"地块文件 {Path(parcels).name} 中没有地块")
+    parcel_set = as_parcel_set(parcels)
     step("读取地块")
-    layers = load_check_layers(ruleset, specs, boxes=shapely.bounds(parcel_set.geoms))
+    if layers is None:
+        specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
+        data = load_check_layers(ruleset, specs, boxes=shapely.bounds(parcel_set.geoms))
+    else:
+        from ..parcel_layer import PARCEL_LAYER_ID
+
+        data = {i: layer_data_from_map_layer(layer) if isinstance(layer, MapLayer) else layer
+                for i, layer in layers.items() if i != PARCEL_LAYER_ID}
     step("读取图层")
     elevation = None
     if dem is not None:
@@ -45,12 +124,12 @@ def check_parcel_file(parcels: Path, rules: list[Path] | None = None, use_layers
 
         elevation = open_dem(Path(dem))
     try:
-        result = run_check(parcel_set, layers, ruleset, dem=elevation,
-                           project_layers=project_layer_ids(layers, ruleset), progress=step)
+        result = run_check(parcel_set, data, ruleset, dem=elevation,
+                           project_layers=project_layer_ids(data, ruleset), progress=step)
     finally:
         if elevation is not None:
             elevation.close()
-    return result, layers
+    return CheckRun(result, parcel_set, data)
 
 
 def list_conflicts(use_layers: list[str] = (), catalog: Path | None = None,

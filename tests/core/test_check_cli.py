@@ -84,24 +84,24 @@ def test_conflicts_lists_crossing_length(files):
 
 
 def test_a_project_file_is_checked(tmp_path):
-    from suichang_gis.check.batch import check_parcel_file
+    from suichang_gis.check import check_parcels
     from suichang_gis.project import Project
 
     project = Project.create(tmp_path / "项目.gpkg")
     project.add_parcel(box(X0, Y0, X0 + 100, Y0 + 100), parcel_id="Q1", name="项目文件地块", land_use="工业用地")
     project.save()
     project.close()
-    result, _ = check_parcel_file(tmp_path / "项目.gpkg")
+    result = check_parcels(tmp_path / "项目.gpkg").result
     assert [(p.id, p.name) for p in result.parcels] == [("Q1", "项目文件地块")]
     assert result.parcels[0].area_m2 == pytest.approx(10000.0, abs=0.01)
 
 
 def test_check_reports_progress_for_every_rule(files):
-    from suichang_gis.check.batch import check_parcel_file
+    from suichang_gis.check import check_parcels
     from suichang_gis.rules import load_ruleset
 
     steps = []
-    check_parcel_file(files / "parcels.geojson", progress=lambda step, done, total: steps.append((step, done, total)))
+    check_parcels(files / "parcels.geojson", progress=lambda step, done, total: steps.append((step, done, total)))
     rule_ids = [r.id for r in load_ruleset().rules]
     assert [s for s, _, _ in steps] == ["读取地块", "读取图层", *rule_ids]
     assert [d for _, d, _ in steps] == list(range(1, len(steps) + 1))

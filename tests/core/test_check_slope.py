@@ -69,10 +69,10 @@ def test_dem_in_geographic_crs_is_refused(tmp_path):
 def test_check_parcel_file_with_dem(tmp_path):
     import geopandas as gpd
 
-    from suichang_gis.check.batch import check_parcel_file
+    from suichang_gis.check import check_parcels
 
     gpd.GeoDataFrame({"parcel_id": ["D1"], "land_use": ["工业用地"]},
                      geometry=[box(X0 + 500, Y0 + 500, X0 + 700, Y0 + 650)], crs="EPSG:4549") \
         .to_file(tmp_path / "p.geojson", driver="GeoJSON")
-    result, _ = check_parcel_file(tmp_path / "p.geojson", dem=write_plane(tmp_path / "dem.tif", 0.1))
+    result = check_parcels(tmp_path / "p.geojson", dem=write_plane(tmp_path / "dem.tif", 0.1)).result
     assert slope_finding(result).value == pytest.approx(5.7106, abs=1e-3)
