@@ -1,7 +1,5 @@
 """水利 (专栏23) and 能源 (专栏24) layers: plan items with their figures, OSM power data, honesty."""
 
-from pathlib import Path
-
 import pytest
 
 from suichang_gis.catalog import load_catalog, load_layer
@@ -10,7 +8,6 @@ from suichang_gis.crs import WORK_CRS
 SPECS = {s.id: s for s in load_catalog()}
 WATER = ["rivers", "river_works", "water_projects", "water_supply"]
 ENERGY = ["substations", "planned_substations", "power_lines", "gas_pipelines"]
-PLAN_FILE = Path(__file__).resolve().parents[3] / "shared" / "plan" / "suichang-14th-five-year-plan.txt"
 
 
 def gdf(layer_id):
@@ -94,10 +91,8 @@ def test_planned_substations_by_voltage():
         assert "站址为假设" in row["site_basis"]
 
 
-def test_plan_texts_are_quoted_verbatim():
-    if not PLAN_FILE.exists():
-        pytest.skip("plan text not beside the checkout")
-    plan = PLAN_FILE.read_text(encoding="utf-8")
+def test_plan_texts_are_quoted_verbatim(plan_text_raw):
+    plan = plan_text_raw
     for layer_id in ["river_works", "water_projects", "water_supply", "planned_substations",
                      "power_lines", "gas_pipelines"]:
         layer = gdf(layer_id)

@@ -1,6 +1,5 @@
 """一城五区 layers (plan 第三章, 专栏4–9): every named item present, figures right, placed in the county."""
 
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +9,6 @@ from suichang_gis.crs import WORK_CRS
 LAYER_IDS = ["zones", "tiangong_bases", "urban_clusters", "renewal_blocks", "industrial_blocks",
              "red_green_clusters", "suisong_demo_zone"]
 SPECS = {s.id: s for s in load_catalog()}
-# The plan text lives beside the checkout (DESIGN.md: ../shared/plan/); skip the verbatim checks
-# where it is not there.
-PLAN_FILE = Path(__file__).resolve().parents[3] / "shared" / "plan" / "suichang-14th-five-year-plan.txt"
 
 
 def layer(layer_id):
@@ -25,11 +21,9 @@ def county():
 
 
 @pytest.fixture(scope="module")
-def plan_text():
-    if not PLAN_FILE.exists():
-        pytest.skip("plan text not available beside the checkout")
+def plan_text(plan_text_raw):
     # Page breaks split sentences over blank lines; joined, the plan's sentences read whole.
-    return PLAN_FILE.read_text(encoding="utf-8").replace("\n", "")
+    return plan_text_raw.replace("\n", "")
 
 
 @pytest.mark.parametrize("layer_id", LAYER_IDS)
