@@ -70,8 +70,12 @@ def pytest_configure(config):
 def pytest_sessionfinish(session, exitstatus):
     _close_qt_application()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if _real_app_files() != session.config._real_app_files:
-        reporter.write_line(f"失败：测试改动了真实用户目录 {REAL_HOME} 下的工作台文件", red=True)
+    before, after = session.config._real_app_files, _real_app_files()
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    if changed:
+        reporter.write_line(f"失败：测试期间真实用户目录 {REAL_HOME} 下的工作台文件被改动：", red=True)
+        for path in changed[:10]:
+            reporter.write_line(f"    {path}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if os.environ.get("SUICHANG_GIS_NO_SKIP") == "1" and skipped:
