@@ -70,6 +70,8 @@ def pytest_configure(config):
 def pytest_sessionfinish(session, exitstatus):
     _close_qt_application()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
     before, after = session.config._real_app_files, _real_app_files()
     changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
     if changed:
@@ -77,7 +79,7 @@ def pytest_sessionfinish(session, exitstatus):
         for path in changed[:10]:
             reporter.write_line(f"    {path}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-    skipped = reporter.stats.get("skipped", []) if reporter else []
+    skipped = reporter.stats.get("skipped", [])
     if os.environ.get("SUICHANG_GIS_NO_SKIP") == "1" and skipped:
         for report in skipped:
             reporter.write_line(f"skipped where every test must run: {report.nodeid} {report.longrepr}",
