@@ -19,9 +19,9 @@ from functools import lru_cache
 
 import geopandas as gpd
 from shapely.geometry import LineString, Point
-from shapely.ops import nearest_points, unary_union
+from shapely.ops import linemerge, nearest_points, unary_union
 
-from common import WORK_CRS, county_outline, read_source, seat, write_layer
+from common import WORK_CRS, county_outline, read_source, seat, write_layer, xianxia_lake
 
 VERSION = "plan14-zl20-22-schematic-1"
 PLAN = "《遂昌县国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》"
@@ -46,14 +46,64 @@ def _neighbours() -> gpd.GeoDataFrame:
     return counties[counties["district_name"] != "遂昌县"]
 
 
-def _border(names: tuple[str, ...], near: Point) -> Point:
-    """Point of the 遂昌 county line shared with the neighbour(s) ``names`` nearest to ``near``."""
+def _shared_border(names: tuple[str, ...]):
     nb = _neighbours()
     area = unary_union(list(nb[nb["district_name"].isin(names) | nb["city_name"].isin(names)].geometry))
     shared = county_outline().boundary.intersection(area.buffer(50))
     if shared.is_empty:
         raise ValueError(f"遂昌县 has no border with {names}")
-    return nearest_points(shared, near)[0]
+    return shared
+
+
+def _border(names: tuple[str, ...], near: Point) -> Point:
+    """Point of the 遂昌 county line shared with the neighbour(s) ``names`` nearest to ``near``."""
+    return nearest_points(_shared_border(names), near)[0]
+
+
+# Distinct items that the plan only sends "至某界" meet the border at distinct points: the first
+# item takes the nearest point, each further item (another road or line, not a section of the
+# same road) is moved along the shared border in steps of BORDER_STEP_M, alternately either
+# side, until it is BORDER_GAP_M from every other item's border point (of any neighbour). The real junctions are
+# not public; the shift only keeps separate items from looking like one.
+BORDER_STEP_M = 1500.0
+BORDER_GAP_M = 1000.0
+_BORDER_POINTS: dict[str, dict[str, Point]] = {}
+
+
+_LINE_ENDS: dict[str, list[Point]] = {}  # owner -> ends of its clipped lines on the county line
+
+
+def border_point(token: str, near: Point, owner: str, skip: int = 0) -> Point:
+    """The "…界" point of ``token`` for the plan item (or road) ``owner``, distinct per owner;
+    ``skip`` passes over that many free candidates (when clipping moved the line's end)."""
+    used = _BORDER_POINTS.setdefault(token, {})
+    if owner in used:
+        return used[owner]
+    shared = _shared_border(BORDERS[token])
+    if shared.geom_type == "MultiLineString":
+        shared = linemerge(shared)
+    parts = list(getattr(shared, "geoms", [shared]))
+    nearest = _border(BORDERS[token], near)
+    part = min(parts, key=lambda g: g.distance(nearest))
+    at = part.project(nearest)
+    for step in range(0, 41):
+        shift = (step + 1) // 2 * BORDER_STEP_M * (1 if step % 2 else -1)
+        if not 0 <= at + shift <= part.length:
+            continue
+        point = part.interpolate(at + shift)
+        others = [p for points in _BORDER_POINTS.values() for o, p in points.items() if o != owner]
+        if all(point.distance(other) >= BORDER_GAP_M for other in others):
+            if skip:
+                skip -= 1
+                continue
+            used[owner] = point
+            return point
+    raise ValueError(f"no free border point on {token} for {owner}")
+
+
+def border_shift_m(token: str, near: Point, owner: str) -> float:
+    """How far (m) ``owner``'s "…界" point lies from the nearest border point."""
+    return border_point(token, near, owner).distance(_border(BORDERS[token], near))
 
 
 # "…界" tokens: which neighbour polygons the plan's word means.
@@ -81,27 +131,64 @@ ALIASES = {
 }
 
 
-def _point(token: str, prev: Point | None, nxt: Point | None) -> Point:
+# Places that are neither seats nor borders.
+STATION = "遂昌站"
+STATION_XY = (433830.26, 3170119.55)  # the OSM station point ~7.5 km NE of the county seat (see _osm_chain)
+
+
+def _point(token: str, prev: Point | None, nxt: Point | None, owner: str, skip: int = 0) -> Point:
     if token in BORDERS:
-        return _border(BORDERS[token], prev if prev is not None else nxt)
+        return border_point(token, prev if prev is not None else nxt, owner, skip)
+    if token == STATION:
+        return Point(STATION_XY)
     if token in ALIASES:
         return seat(ALIASES[token][0])
     return seat(token)
 
 
-def _path(tokens: list[str]) -> LineString:
-    """A polyline through the named places; border tokens snap to the nearest shared border point."""
-    fixed = {i: None if t in BORDERS else _point(t, None, None) for i, t in enumerate(tokens)}
-    pts = []
+def _path(tokens: list[str], owner: str) -> LineString:
+    """A polyline through the named places, clipped to the county; border tokens snap to
+    ``owner``'s border point, moved on while the clipped line would end within BORDER_GAP_M of
+    another owner's line end on the county line."""
+    fixed = {i: None if t in BORDERS else _point(t, None, None, owner) for i, t in enumerate(tokens)}
+    known = owner in _LINE_ENDS or not any(t in BORDERS for t in tokens)
+    for skip in range(0, 1 if known else 12):
+        pts = []
+        for i, t in enumerate(tokens):
+            if fixed[i] is not None:
+                pts.append(fixed[i])
+            else:
+                pts.append(_point(t, fixed.get(i - 1), fixed.get(i + 1), owner, skip))
+        line = _clip(LineString([(p.x, p.y) for p in pts]))
+        ends = _ends_on_county_line(line)
+        others = [p for o, points in _LINE_ENDS.items() if o != owner for p in points]
+        if known or all(e.distance(o) >= BORDER_GAP_M for e in ends for o in others):
+            break
+        for t in tokens:  # try the next free border points
+            _BORDER_POINTS.get(t, {}).pop(owner, None)
+    if not known:
+        _LINE_ENDS[owner] = ends
+    return line
+
+
+def _ends_on_county_line(line) -> list[Point]:
+    boundary = county_outline().boundary
+    ends = [Point(c) for part in getattr(line, "geoms", [line]) for c in (part.coords[0], part.coords[-1])]
+    return [e for e in ends if e.distance(boundary) < 60]
+
+
+def _border_shift_note(tokens: list[str], owner: str) -> str:
+    notes = []
     for i, t in enumerate(tokens):
-        if fixed[i] is not None:
-            pts.append(fixed[i])
-        else:
-            prev = fixed.get(i - 1)
-            nxt = fixed.get(i + 1)
-            pts.append(_point(t, prev, nxt))
-    line = LineString([(p.x, p.y) for p in pts])
-    return _clip(line)
+        if t not in BORDERS:
+            continue
+        near_token = tokens[i - 1] if i > 0 else tokens[i + 1]
+        near = _point(near_token, None, None, owner)
+        shift = border_shift_m(t, near, owner)
+        if shift > 1.0:
+            notes.append(f"{t}接点自共界线上最近点沿界线移 {shift / 1000:.1f} km，"
+                         f"以免与止于同一{t}的其他项目重合（实际接线点未定）")
+    return "；".join(notes)
 
 
 def _clip(line):
@@ -112,7 +199,7 @@ def _clip(line):
 
 
 def _via_text(tokens: list[str]) -> str:
-    return "—".join(t if t in BORDERS or t == "县城" else seat_label(t) for t in tokens)
+    return "—".join(t if t in BORDERS or t in ("县城", STATION) else seat_label(t) for t in tokens)
 
 
 def seat_label(token: str) -> str:
@@ -325,16 +412,21 @@ def _rail_quli():
     return _clip(_osm_chain())
 
 
+R_YIJINLONG = ["金华界", STATION, "龙泉界"]
+
+
 def _rail_yijinlong():
-    return _path(["金华界", "县城", "龙泉界"])
+    return _path(R_YIJINLONG, "义金龙城际铁路")
 
 
 RAIL_QULI_NOTE = ("沿 OSM 火车站点链（龙游南—北界附近点—县城东北约 7.5 km 点—古市/松阳方向）连线后裁剪到县界；"
                   "这些 OSM 点多为无名点，县城东北点可能是衢宁铁路遂昌站但未核实（第三方网页所列衢宁铁路车站顺序龙游南、北界、遂昌、古市、松阳与此链一致）；衢丽铁路衢松段为新建双线，"
                   "实际线位未公开，此线仅示意其走廊")
-RAIL_YJL_NOTE = "线名只给出义乌、金华、龙泉：自金华界（婺城区）经县城至龙泉市界，线位、站位均未定"
-AIRPORT_NOTE = "规划未给出选址：示意点置于县城（遂昌县驻地点），不代表机场选址"
-BRIDGE_NOTE = "按名称置于湖山乡驻地点；桥位未给出"
+RAIL_YJL_NOTE = ("线名只给出义乌、金华、龙泉：自金华界（婺城区）经遂昌站（OSM 无名站点，县城东北约 7.5 km，"
+                 "铁路经车站而不经县城驻地）至龙泉市界，线位、站位均未定")
+AIRPORT_NOTE = "规划未给出选址，不落图（任何示意点都会被读成选址）"
+BRIDGE_NOTE = ("桥位未给出：按名称示意置于仙侠湖（示意湖面）伸向湖山乡驻地的湖汊上、距驻地约 1 km 处，"
+               "不与驻地及乡镇水厂点重合")
 
 
 def _period_years(period: str):
@@ -363,9 +455,25 @@ def _zl22_plan_text(cls: str, name: str, period: str) -> str:
     return f"专栏22 {cls}类：……{item}……"
 
 
-def _geometry(route):
-    """(geometry, placed, via) for a route spec."""
-    if route is None:
+BRIDGE_FROM_SEAT_M = 1000.0
+
+
+@lru_cache(maxsize=1)
+def _hushan_bridge() -> Point:
+    """On the schematic 仙侠湖 arm toward the 湖山乡 seat, BRIDGE_FROM_SEAT_M from the seat."""
+    hushan = seat("湖山乡")
+    lake = xianxia_lake()
+    shore = nearest_points(lake, hushan)[0]
+    d = shore.distance(hushan)
+    reach = max(BRIDGE_FROM_SEAT_M, d + 100.0)
+    point = Point(hushan.x + (shore.x - hushan.x) / d * reach, hushan.y + (shore.y - hushan.y) / d * reach)
+    assert lake.contains(point), "the bridge point left the lake; re-check the lake outline"
+    return point
+
+
+def _geometry(route, owner: str):
+    """(geometry, placed, via) for a route spec; ``owner`` is the road or item the line belongs to."""
+    if route is None or route == "AIRPORT":
         return None, False, ""
     if isinstance(route, str) and route.startswith("STUB:"):
         start = route.split(":", 1)[1]
@@ -373,19 +481,17 @@ def _geometry(route):
     if route == "RAIL_QULI":
         return _rail_quli(), True, "龙游南站（OSM）—北界附近站点—县城东北站点—松阳方向"
     if route == "RAIL_YIJINLONG":
-        return _rail_yijinlong(), True, _via_text(["金华界", "县城", "龙泉界"])
-    if route == "AIRPORT":
-        return seat("遂昌县"), True, "县城"
+        return _rail_yijinlong(), True, _via_text(R_YIJINLONG)
     if route == "BRIDGE":
-        return seat("湖山乡"), True, "湖山乡"
-    return _path(route), True, _via_text(route)
+        return _hushan_bridge(), True, "湖山乡"
+    return _path(route, owner), True, _via_text(route)
 
 
-def _note(route, note):
+def _note(route, note, owner: str):
     if route == "RAIL_QULI":
         return RAIL_QULI_NOTE
     if route == "RAIL_YIJINLONG":
-        return RAIL_YJL_NOTE
+        return "；".join(t for t in (RAIL_YJL_NOTE, _border_shift_note(R_YIJINLONG, "义金龙城际铁路")) if t)
     if route == "AIRPORT":
         return AIRPORT_NOTE
     if route == "BRIDGE":
@@ -395,7 +501,8 @@ def _note(route, note):
             else "乡镇驻地点"
         base = f"依次连接{_via_text(route)}（{what}），以直线示意并裁剪到县界"
         borders = "；".join(BORDER_NOTES[t] for t in route if t in BORDER_NOTES)
-        return "；".join(t for t in (base, note, _alias_notes(route), borders) if t)
+        return "；".join(t for t in (base, note, _alias_notes(route), borders,
+                                     _border_shift_note(route, owner)) if t)
     return note
 
 
@@ -412,20 +519,43 @@ def road_rows() -> list[dict]:
         for name in names:
             seq += 1
             spec = ROADS21[name]
-            geom, placed, via = _geometry(spec["route"])
+            geom, placed, via = _geometry(spec["route"], name)
             tech = {k: spec.get(k, v) for k, v in EMPTY_TECH.items()}
             rows.append(dict(
                 name=name, zhuanlan="专栏21", item_no=None, seq=seq, network_role=role, kind=spec["kind"],
                 road_state=spec["road_state"], **tech,
                 zl22_projects="；".join(related.get(name, [])),
-                plan_text=f"专栏21 {plan_line}",
+                plan_text=f"专栏21 {plan_line}", plan_item=name,
                 placed=placed, via=via, unplaced_part=spec["unplaced_part"],
-                placement=_note(spec["route"], spec["note"]), label=name, geometry=geom))
+                placement=_note(spec["route"], spec["note"], name), label=name, geometry=geom))
     return rows
 
 
+def _owner(name22: str) -> str:
+    """The road a 专栏22 line belongs to (its border points are that road's), else itself."""
+    same21 = P22[name22][4]
+    return same21 or name22
+
+
+def plan_item_22(name22: str) -> str:
+    """One key per physical plan item: a 专栏22 project drawn exactly as its 专栏21 road is that
+    road; one listed in 专栏20 too is the 专栏20 item; otherwise itself."""
+    route, _kind, _note, _unpl, same21 = P22[name22]
+    if same21 and isinstance(route, list) and ROADS21[same21]["route"] is not None:
+        own, _, _ = _geometry(route, same21)
+        road, _, _ = _geometry(ROADS21[same21]["route"], same21)
+        if own is not None and road is not None and own.hausdorff_distance(road) < 1.0:
+            return same21
+    twin20 = next((nm for nm, _k, _pc, m22, _t in Z20.values() if m22 == name22), None)
+    return twin20 or name22
+
+
 def project_rows() -> list[dict]:
-    """Every 专栏22 item and every 专栏20 item, one feature each (lines, points or unplaced)."""
+    """Every 专栏22 item and every 专栏20 item, one feature each (lines, points or unplaced).
+
+    A 专栏20 item that is also a 专栏22 item keeps its attributes with ``drawn_with`` naming the
+    专栏22 feature that draws it (and no geometry of its own in ``transport_projects``).
+    """
     zl22 = _zl22_lookup()
     rows = []
     seq = 0
@@ -433,7 +563,8 @@ def project_rows() -> list[dict]:
         for name, period in items:
             seq += 1
             route, kind, note, unpl, same21 = P22[name]
-            geom, placed, via = _geometry(route)
+            owner = _owner(name)
+            geom, placed, via = _geometry(route, owner)
             start, end = _period_years(period)
             tech = dict(EMPTY_TECH)
             twin20 = next((n for n, (nm, _k, _pc, m22, _t) in Z20.items() if m22 == name), None)
@@ -443,10 +574,10 @@ def project_rows() -> list[dict]:
                 name=name, zhuanlan="专栏22", item_no=None, seq=seq, kind=kind, plan_class="",
                 status_class=cls, status_source="专栏22", period=period, start_year=start, end_year=end,
                 **tech, same_project=Z20[twin20][0] if twin20 else "", network_road=same21,
-                plan_text=_zl22_plan_text(cls, name, period),
+                plan_text=_zl22_plan_text(cls, name, period), plan_item=plan_item_22(name), drawn_with="",
                 placed=placed, via=via, unplaced_part=unpl,
                 scope="全县" if name == "农村公路提升改造项目" else "",
-                placement=_note(route, note), label=name, geometry=geom))
+                placement=_note(route, note, owner), label=name, geometry=geom))
     for no, (name, kind, plan_class, match22, techspec) in Z20.items():
         tech = dict(EMPTY_TECH)
         tech.update({k: v for k, v in techspec.items() if k in EMPTY_TECH})
@@ -454,20 +585,31 @@ def project_rows() -> list[dict]:
             cls, period, _ = zl22[match22]
             route, _k, note, unpl, same21 = P22[match22]
             source = "专栏22"
+            owner = _owner(match22)
         else:
             cls, period, route, note, unpl, same21 = "谋划", "", None, \
                 "规划未给出线路位置（“策划一条……山地轨道交通线路”），未能落图", "", ""
             source = "专栏20“谋划类”（专栏22未列）"
-        geom, placed, via = _geometry(route)
+            owner = name
+        geom, placed, via = _geometry(route, owner)
         start, end = _period_years(period)
         rows.append(dict(
             name=name, zhuanlan="专栏20", item_no=no, seq=no, kind=kind, plan_class=plan_class,
             status_class=cls, status_source=source, period=period, start_year=start, end_year=end,
             **tech, same_project=match22 or "", network_road=same21,
-            plan_text=f"专栏20：{ZL20_TEXT[no]}",
+            plan_text=f"专栏20：{ZL20_TEXT[no]}", plan_item=plan_item_22(match22) if match22 else name,
+            drawn_with=match22 if match22 and placed else "",
             placed=placed, via=via, unplaced_part=unpl, scope="",
-            placement=_note(route, note), label="" if match22 else name, geometry=geom))
+            placement=_note(route, note, owner), label="" if match22 else name, geometry=geom))
     return rows
+
+
+def _drawn_once(row: dict) -> dict:
+    """A 专栏20 row drawn by its 专栏22 twin: attributes only, so the line is not drawn twice."""
+    if not row.get("drawn_with"):
+        return row
+    return dict(row, geometry=None, placed=False,
+                placement=f"与专栏22“{row['drawn_with']}”为同一项目，图上由该要素表示；{row['placement']}")
 
 
 INT_FIELDS = ("item_no", "seq", "start_year", "end_year", "design_speed_kmh", "lanes", "min_aircraft_seats")
@@ -495,7 +637,7 @@ def _prov(source: str, method: str, attribution: str | None = None) -> str:
 
 def build():
     projects = project_rows()
-    lines = [r for r in projects if r["kind"] not in ("机场", "桥梁")]
+    lines = [_drawn_once(r) for r in projects if r["kind"] not in ("机场", "桥梁")]
     is_rail = [r for r in projects if r["zhuanlan"] == "专栏20" and r["kind"] in ("铁路", "城际铁路")]
 
     rail = _gdf([dict(r, label=r["name"]) for r in is_rail])
@@ -577,7 +719,7 @@ label_color = "#922b21"
        "© OpenStreetMap contributors")}
 """)
 
-    airport = _gdf([r for r in projects if r["kind"] == "机场"])
+    airport = _gdf([_drawn_once(r) for r in projects if r["kind"] == "机场"])
     write_layer("airport", airport, f"""
 id = "airport"
 title = "通用机场（专栏20、22）"
@@ -587,7 +729,7 @@ data = "data.geojson"
 version = "{VERSION}"
 zhuanlan = ["专栏20", "专栏22"]
 zorder = 60
-description = "遂昌县通用机场（专栏20）与遂昌通用机场（专栏22，2024-2027）为同一项目；规划未给出选址"
+description = "遂昌县通用机场（专栏20）与遂昌通用机场（专栏22，2024-2027）为同一项目；规划未给出选址，不落图（只保留属性）"
 [style]
 fill = "#c0392b"
 stroke = "#ffffff"
@@ -597,7 +739,7 @@ marker_size = 11.0
 label_field = "label"
 label_color = "#922b21"
 {_prov(f"{PLAN}专栏20、专栏22；{SEATS_SOURCE}",
-       "规划未给出机场选址，示意点置于县城驻地点，不代表选址")}
+       "规划未给出机场选址：不落图，几何为空（placed = false），属性保留")}
 """)
 
     bridges = _gdf([r for r in projects if r["kind"] == "桥梁"])
@@ -618,7 +760,7 @@ marker = "square"
 marker_size = 8.0
 label_field = "label"
 label_color = "#7e3f0e"
-{_prov(f"{PLAN}专栏22；{SEATS_SOURCE}", "按项目名称置于湖山乡驻地点，桥位未给出")}
+{_prov(f"{PLAN}专栏22；{SEATS_SOURCE}；仙侠湖示意湖面（GSHHG 河流线加宽）", "桥位未给出：按项目名称置于仙侠湖（示意湖面）伸向湖山乡驻地的湖汊上、距驻地约 1 km 处")}
 """)
 
 

@@ -71,6 +71,12 @@ def _km(geom) -> float | None:
     return None if geom is None else round(geom.length / 1000, 1)
 
 
+def _short_of(drawn_km: float, plan_km: float, what: str, why: str) -> str:
+    """The ``site_basis`` sentence of a line drawn shorter than the plan's figure."""
+    return (f"图上长 {drawn_km:g} km，短于规划{what} {plan_km:g} km：{why}；"
+            f"其余 {plan_km - drawn_km:.1f} km 走向未定，未画")
+
+
 def _gdf(rows: list[dict]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=WORK_CRS)
 
@@ -163,12 +169,16 @@ def build_river_works(rivers: gpd.GeoDataFrame) -> None:
          "river_length_km": 177.0, "dike_repair_km": 21.0, "revetment_upgrade_km": 120.0,
          "flood_road_new_km": 86.0, "wetland_restore_ha": 22.0,
          "bank_reinforce_km": None, "bank_slope_treatment_km": None, "waterfront_trail_km": None,
-         "drawn_length_km": _km(wuxi), "plan_text": ZL23[3], "geometry": wuxi},
+         "drawn_length_km": _km(wuxi), "site_basis": _short_of(_km(wuxi), 177.0, "综合治理河长",
+                                                               "含支流，图上只画干流"),
+         "plan_text": ZL23[3], "geometry": wuxi},
         {**common, "name": "松阴河流域综合治理工程", "item_no": 4, "river": "松阴溪（专栏写作松阴河）",
          "river_length_km": 85.0, "dike_repair_km": None, "revetment_upgrade_km": None,
          "flood_road_new_km": None, "wetland_restore_ha": None,
          "bank_reinforce_km": 62.0, "bank_slope_treatment_km": 31.0, "waterfront_trail_km": 10.0,
-         "drawn_length_km": _km(songyin), "plan_text": ZL23[4], "geometry": songyin},
+         "drawn_length_km": _km(songyin), "site_basis": _short_of(_km(songyin), 85.0, "综合治理河长",
+                                                                   "含支流，图上只画干流"),
+         "plan_text": ZL23[4], "geometry": songyin},
     ]
     write_layer("river_works", _gdf(rows), f"""
 id = "river_works"
@@ -410,6 +420,9 @@ method = "规划只给座数不给站址：按规划点名的供电保障重点�
     return gdf
 
 
+LINE_10KV_KM = 123.5
+
+
 def build_power_lines(existing: gpd.GeoDataFrame, planned: gpd.GeoDataFrame) -> None:
     suichang_220 = existing[existing["name"] == "遂昌变电站"].geometry.iloc[0]
     new_220 = planned[planned["voltage_class"] == "220kV"].geometry.iloc[0]
@@ -422,11 +435,21 @@ def build_power_lines(existing: gpd.GeoDataFrame, planned: gpd.GeoDataFrame) -> 
     seats = read_source("suichang_admin_seats.geojson")
     seats = seats[seats["level"] == "town"].sort_values("code12")
     feeders = []
-    for point in seats.geometry:
+    for name, point in zip(seats["name"], seats.geometry):
         nearest = min(stations, key=point.distance)
         if point.distance(nearest) > 100:
-            feeders.append(LineString([nearest, point]))
-    line_10 = MultiLineString(feeders)
+            feeders.append((name, LineString([nearest, point])))
+    # The plan's 123.5 km is the cap: shortest feeders first while the total stays within it.
+    kept, left_out, total = [], [], 0.0
+    for name, feeder in sorted(feeders, key=lambda f: f[1].length):
+        if total + feeder.length <= LINE_10KV_KM * 1000:
+            kept.append(feeder)
+            total += feeder.length
+        else:
+            left_out.append(name)
+    line_10 = MultiLineString(kept)
+    basis_10 = (f"图上 {len(kept)} 条驻地馈线共 {_km(line_10):g} km，不超过规划 {LINE_10KV_KM:g} km"
+                f"（按长度由短到长取，至再加一条即超出为止）；{'、'.join(left_out)}的馈线未画")
 
     empty = {"distribution_transformers_units": None}
     common = {"zhuanlan": "专栏24", "item_no": 2, "status": "规划", "plan_text": ZL24[2],
@@ -435,19 +458,23 @@ def build_power_lines(existing: gpd.GeoDataFrame, planned: gpd.GeoDataFrame) -> 
         {**common, **empty, "name": "新建改造 220 千伏线路", "voltage_class": "220kV", "voltage_kv": 220.0,
          "length_km": 25.6, "drawn_length_km": _km(line_220), "placed": True,
          "route_basis": "遂昌变电站（OSM）至规划 220kV 变电站示意点的直线；规划未给走向",
+         "site_basis": _short_of(_km(line_220), 25.6, "新建改造长度",
+                                 "规划长度含改造的现状线路，只画新站与遂昌变电站的连接"),
          "geometry": line_220},
         {**common, **empty, "name": "新增 110 千伏线路", "voltage_class": "110kV", "voltage_kv": 110.0,
          "length_km": 45.7, "drawn_length_km": _km(line_110), "placed": True,
          "route_basis": "遂昌变电站（OSM）经中心城区至天工之城（湖山）两座规划 110kV 站示意点的折线；规划未给走向",
+         "site_basis": _short_of(_km(line_110), 45.7, "新增长度", "只画两座规划站的接入"),
          "geometry": line_110},
         {**common, **empty, "name": "新增 10 千伏线路", "voltage_class": "10kV", "voltage_kv": 10.0,
-         "length_km": 123.5, "drawn_length_km": _km(line_10), "placed": True,
+         "length_km": LINE_10KV_KM, "drawn_length_km": _km(line_10), "placed": True, "site_basis": basis_10,
          "route_basis": "农村配电网：各乡镇（街道）驻地至最近变电站（OSM 现状或规划示意站）的直线；规划未给走向",
          "geometry": line_10},
         {**common, "name": "低压线路", "voltage_class": "低压", "voltage_kv": 0.4,
          "length_km": 85.2, "distribution_transformers_units": 324, "drawn_length_km": None,
          "placed": False,
          "route_basis": "村内低压线路与“新增更换配变 324 台”无位置可推，不落图",
+         "site_basis": "规划未给位置，不落图",
          "geometry": None},
     ]
     write_layer("power_lines", _gdf(rows), f"""
@@ -476,7 +503,7 @@ label_color = "#7a0177"
 source = "{PLAN}专栏24第2项；端点取自 {OSM_POWER_SOURCE}、Vonng/adcode 驻地点与本模块的规划变电站示意点"
 licence = "规划文本；端点来自 OSM（ODbL 1.0）与 Vonng/adcode（CC BY 4.0）"
 accuracy = "示意"
-method = "规划只给长度不给走向：220 千伏线示意为遂昌变电站至规划 220kV 站，110 千伏线为遂昌变电站经县城至湖山的规划 110kV 站，10 千伏线为各乡镇驻地至最近变电站的直线，图上长度不是规划长度"
+method = "规划只给长度不给走向：220 千伏线示意为遂昌变电站至规划 220kV 站，110 千伏线为遂昌变电站经县城至湖山的规划 110kV 站，10 千伏线为乡镇驻地至最近变电站的直线（总长不超过规划 123.5 km，取最短者）；图上长度不是规划长度，差别写在 site_basis"
 attribution = "{OSM_ATTRIBUTION}"
 """)
 
@@ -487,6 +514,7 @@ def build_gas_pipelines() -> None:
         "name": "新增中压管道", "zhuanlan": "专栏24", "item_no": 3, "pressure_class": "中压",
         "status": "规划", "new_length_km": 25.0, "network_total_length_km": 75.0,
         "drawn_length_km": _km(route), "placed": True,
+        "site_basis": _short_of(_km(route), 25.0, "新增中压管道长度", "只画城西、中心城区、城东三处驻地的连线"),
         "route_basis": "“提升城区及工业园区天然气管网覆盖率”：示意为工业园区城西片区（三仁）经中心城区至城东片区（云峰）的驻地连线",
         "plan_text": ZL24[3], "plan_text_body": GAS_BODY, "geometry": route,
     }]

@@ -2,7 +2,9 @@
 
 A line project is measured by its crossing length, a polygon project by its overlap area; a
 point project inside a constraint is listed with neither. Both sides are repaired with
-``make_valid`` first.
+``make_valid`` first. A plan item drawn in more than one layer or listed in more than one
+专栏 (features sharing a ``plan_item`` value, e.g. a 专栏22 project and its 专栏20 entry) is
+counted once per constraint layer.
 """
 
 from __future__ import annotations
@@ -52,9 +54,17 @@ def _name(layer: LayerData, i: int) -> str:
     return str(v) if v is not None else f"{layer.spec.title} 要素 {layer.fids[i]}"
 
 
+def _item(layer: LayerData, i: int) -> str:
+    """The plan item a feature stands for: its ``plan_item`` value, else its name."""
+    v = layer.value("plan_item", i)
+    return str(v) if v else _name(layer, i)
+
+
 def find_conflicts(projects: list[LayerData], constraints: list[LayerData]) -> list[Conflict]:
-    """Every project feature crossing a constraint layer, largest crossing first per layer pair."""
+    """Every plan item crossing a constraint layer, once per item and constraint layer,
+    largest crossing first per layer pair."""
     out: list[Conflict] = []
+    seen: set[tuple[str, str]] = set()
     for plan in projects:
         if not len(plan):
             continue
@@ -66,6 +76,9 @@ def find_conflicts(projects: list[LayerData], constraints: list[LayerData]) -> l
             pi, ci = pi[hit], ci[hit]
             found = []
             for p in np.unique(pi):
+                key = (_item(plan, int(p)), con.id)
+                if key in seen:
+                    continue
                 rows = ci[pi == p]
                 geom = plan.geoms[p]
                 inter = shapely.intersection(geom, shapely.union_all(con.geoms[rows]))
@@ -74,6 +87,7 @@ def find_conflicts(projects: list[LayerData], constraints: list[LayerData]) -> l
                 area = float(shapely.area(inter)) if dim == 2 else None
                 if (length is not None and length <= 0) or (area is not None and area <= 0):
                     continue  # touching is not crossing
+                seen.add(key)
                 names = "、".join(dict.fromkeys(_name(con, int(c)) for c in rows))
                 found.append(Conflict(plan.id, plan.spec.title, _name(plan, int(p)), con.id,
                                       con.spec.title, names, length, area,

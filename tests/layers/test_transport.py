@@ -223,7 +223,11 @@ def test_unplaced_items_kept_with_attributes(layers):
     projects = layers["transport_projects"]
     rural = projects[projects["name"] == "农村公路提升改造项目"].iloc[0]
     assert rural.geometry is None and rural["scope"] == "全县"
-    assert projects.geometry.notna().sum() >= 20
+    assert projects.geometry.notna().sum() >= 18
+    # A 专栏20 item drawn by its 专栏22 twin has no line of its own and names the twin.
+    twins = projects[projects["drawn_with"] != ""]
+    assert len(twins) == 4 and twins.geometry.isna().all()
+    assert set(twins["drawn_with"]) <= set(projects[projects["zhuanlan"] == "专栏22"]["name"])
 
 
 def test_lines_inside_county(layers, outline):
@@ -242,14 +246,13 @@ def test_points_placed_as_described(layers, specs, outline):
     seats = load_layer(specs["township_seats"]).gdf.set_index("name").geometry
     airport = layers["airport"]
     assert set(airport["name"]) == {"遂昌县通用机场", "遂昌通用机场"}
-    for geom in airport.geometry:
-        assert geom.distance(seats["遂昌县"]) < 1.0
-    assert all("不代表" in p for p in airport["placement"])
+    # The plan gives no site: the airport is kept as attributes, not drawn on the county seat.
+    assert airport.geometry.isna().all()
+    assert all("选址" in p for p in airport["placement"])
     bridge = layers["bridges"].iloc[0]
     assert bridge["name"] == "湖山大桥建设工程" and bridge["period"] == "2021-2023"
-    assert bridge.geometry.distance(seats["湖山乡"]) < 1.0
-    for gdf in (airport, layers["bridges"]):
-        assert gdf.geometry.within(outline).all()
+    assert 300 <= bridge.geometry.distance(seats["湖山乡"]) < 3000
+    assert layers["bridges"].geometry.within(outline).all()
 
 
 def test_road_through_named_seats(layers, specs):
