@@ -216,7 +216,7 @@ def cmd_export_parcels(args) -> int:
     from .project import Project, ProjectError
 
     try:
-        project = Project.open(Path(args.project))
+        project = Project.open(Path(args.project), read_only=True)  # works while a window edits it
         if project.recovery is not None:
             print(f"注意：{Path(args.project).name} 有未保存的编辑（{project.recovery.edits} 步），导出的是上次保存的内容",
                   file=sys.stderr)

@@ -20,15 +20,19 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(screenshot: str | None = None) -> int:
+def run(screenshot: str | None = None, project: str | None = None) -> int:
+    """Show the workbench on ``project`` (a .gpkg path; else the last one), or save a screenshot."""
     app = create_application()
     from .main_window import MainWindow
 
     window = MainWindow()
     from .parcel_actions import install_parcel_editing
 
-    # A screenshot run must not wait on a question: it recovers (and keeps) unsaved edits.
-    parcel_actions = install_parcel_editing(window, ask_recover=(lambda message: True) if screenshot else None,
+    # A screenshot run must not wait on a question: it recovers (and keeps) unsaved edits, and
+    # opens a project another window holds read-only.
+    parcel_actions = install_parcel_editing(window, project_path=project,
+                                            ask_recover=(lambda message: True) if screenshot else None,
+                                            ask_locked=(lambda exc: "read_only") if screenshot else None,
                                             confirm_on_close=not screenshot)
     from .check_panel import install_check_panel
 
@@ -40,6 +44,7 @@ def run(screenshot: str | None = None) -> int:
         window.canvas.render_now()  # the sharp map, not the first empty frame
         app.processEvents()
         window.grab().save(screenshot)
+        window.close()  # lets go of the project (its lock) as a user's close does
         return 0
     window.show()
     return app.exec()

@@ -16,11 +16,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QTableWidget, QTableWidgetItem)
 
 from suichang_gis.parcel_io import FORMATS, ImportResult, ParcelImportError, dxf_layers, read_parcels, write_parcels
-from suichang_gis.project import Project, ProjectError
+from suichang_gis.project import KEEP_BOTH, KEEP_MINE, KEEP_THEIRS, Project, ProjectError, SaveConflicts
 from suichang_gis.units import m2_to_mu
 
 from .attribute_form import AttributeForm
-from .parcel_editor import ParcelEditor, default_project_path, open_or_create
+from .background import run_in_background
+from .parcel_editor import COPY, READ_ONLY, ParcelEditor, default_project_path, open_or_create
 from .parcel_tools import (DrawPolygonTool, EditVerticesTool, MergeTool, MoveParcelTool, RectangleTool,
                            SelectTool, Snapper, SplitTool)
 
@@ -172,11 +173,16 @@ class ParcelActions(QObject):
     an answer (a crash, a kill) the autosave journal keeps them for the next start.
     """
 
-    def __init__(self, window, project: Project, ask_recover=None, confirm_on_close: bool = False):
+    def __init__(self, window, project: Project, ask_recover=None, confirm_on_close: bool = False,
+                 ask_locked=None):
         super().__init__(window)
         self.window = window
         self.editor = ParcelEditor(window.canvas, window.undo_stack, project, window)
         self.editor.message.connect(self._status)
+        self.editor.fault.connect(self._autosave_fault, Qt.ConnectionType.QueuedConnection)
+        self.ask_locked = ask_locked or (lambda exc: ask_locked_dialog(window, exc))
+        self.confirm_on_close = confirm_on_close
+        self.last_message = ""  # the last fault or notice told to the user (tests read it)
         self.snapper = Snapper(window.canvas)
         self.ask_recover = ask_recover or (lambda message: ask_recover_dialog(window, message))
         self._jobs: list[ImportJob] = []
@@ -193,24 +199,27 @@ class ParcelActions(QObject):
         window.undo_stack.cleanChanged.connect(self._update_title)
         window.undo_stack.indexChanged.connect(self._update_title)
         self._update_title()
+        self._apply_mode()
         self._restore_layer_settings()
         window.canvas.layers_changed.connect(self._remember_layer_settings)
-        if confirm_on_close:
-            window.installEventFilter(self)
+        window.installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.window and event.type() == QEvent.Type.Close and self.editor.project.dirty:
+        if watched is not self.window or event.type() != QEvent.Type.Close:
+            return False
+        project = self.editor.project
+        if self.confirm_on_close and project.dirty and not project.read_only:
             answer = QMessageBox.question(
-                self.window, "保存项目", f"项目“{self.editor.project.path.stem}”有未保存的地块编辑，是否保存？",
+                self.window, "保存项目", f"项目“{project.path.stem}”有未保存的地块编辑，是否保存？",
                 QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                 | QMessageBox.StandardButton.Cancel)
-            if answer == QMessageBox.StandardButton.Cancel:
-                event.ignore()
+            if answer == QMessageBox.StandardButton.Cancel or (
+                    answer == QMessageBox.StandardButton.Save and not self.save()):
+                event.ignore()  # a failed save never closes the window: the edits are still in it
                 return True
-            if answer == QMessageBox.StandardButton.Save:
-                self.save()
-            else:
-                self.editor.project.discard_unsaved()
+            if answer == QMessageBox.StandardButton.Discard:
+                project.discard_unsaved()
+        project.close()  # releases the lock; unsaved edits stay in the journal
         return False
 
     # --- tools ----------------------------------------------------------------------------
@@ -244,12 +253,14 @@ class ParcelActions(QObject):
         w, a = self.window, self._action
         file_menu = w.menus["文件"]
         first = file_menu.actions()[0] if file_menu.actions() else None
+        self.save_action = a("文件", "保存项目", self.save, QKeySequence.StandardKey.Save, toolbar=True)
+        self.import_action = a("文件", "导入地块…", self.import_dialog, "Ctrl+I", toolbar=True)
         project_actions = [
             a("文件", "新建项目…", self.new_project_dialog, QKeySequence.StandardKey.New),
             a("文件", "打开项目…", self.open_project_dialog, "Ctrl+Shift+O"),
-            a("文件", "保存项目", self.save, QKeySequence.StandardKey.Save, toolbar=True),
+            self.save_action,
             a("文件", "项目另存为…", self.save_as_dialog, QKeySequence.StandardKey.SaveAs),
-            a("文件", "导入地块…", self.import_dialog, "Ctrl+I", toolbar=True),
+            self.import_action,
             a("文件", "导出地块…", self.export_dialog, "Ctrl+E"),
         ]
         if first is not None:  # project and parcel files first, as in other desktop GIS
@@ -258,8 +269,10 @@ class ParcelActions(QObject):
             file_menu.insertActions(first, project_actions)
             file_menu.insertSeparator(first)
         w.menus["编辑"].addSeparator()
-        a("编辑", "地块属性…", lambda: self.edit_attributes(self.editor.selected), "F2")
-        a("编辑", "删除所选地块", self._delete_selected, QKeySequence.StandardKey.Delete)
+        self.edit_actions = [
+            self.save_action, self.import_action,
+            a("编辑", "地块属性…", lambda: self.edit_attributes(self.editor.selected), "F2"),
+            a("编辑", "删除所选地块", self._delete_selected, QKeySequence.StandardKey.Delete)]
         self.snap_action = a("编辑", "吸附到顶点和边", self.snapper.set_enabled, checkable=True)
         self.snap_action.setChecked(self.snapper.enabled)
         self.toolbar.addSeparator()
@@ -332,22 +345,55 @@ class ParcelActions(QObject):
             return
         project = self.editor.project
         star = "*" if project.dirty else ""
-        self.window.setWindowTitle(f"{star}{project.path.stem} — 遂昌 GIS 规划工作台")
+        mode = "（只读）" if project.read_only else ""
+        self.window.setWindowTitle(f"{star}{project.path.stem}{mode} — 遂昌 GIS 规划工作台")
+
+    def _apply_mode(self) -> None:
+        """A read-only project: drawing, editing, importing and saving off; viewing, checks, 另存为 on."""
+        editable = not self.editor.project.read_only
+        for text, action in self.tool_actions.items():
+            if text != "选择地块":
+                action.setEnabled(editable)
+                if not editable and action.isChecked():
+                    self.tool_actions["选择地块"].trigger()
+        for action in self.edit_actions:
+            action.setEnabled(editable)
+
+    def _run(self, text: str, fn):
+        return run_in_background(self.window, text, fn)
+
+    def _tell(self, title: str, text: str) -> None:
+        """A notice that does not block (opening notes: a damaged journal, a lock taken over)."""
+        self.last_message = text
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
+        box.setModal(False)
+        box.show()
 
     def open_project(self, path: Path) -> bool:
+        path = Path(path)
+        if path.exists() and path.resolve() == self.editor.project.path.resolve():
+            self._status(f"项目 {path.name} 已在本窗口打开")
+            return True
         try:
-            project, note = open_or_create(Path(path), self.ask_recover)
+            project, notes = open_or_create(path, self.ask_recover, self.ask_locked, self._run)
         except ProjectError as exc:
             QMessageBox.warning(self.window, "无法打开项目", str(exc))
             return False
         self.editor.set_project(project)
         self._restore_layer_settings()
-        QSettings().setValue("project/last", str(path))
+        QSettings().setValue("project/last", str(project.path))
         if len(project.parcels):
             self.window.canvas.zoom_to_layer(self.editor.layer_id)
-        self.window.statusBar().showMessage(note or f"已打开项目 {Path(path).name}", 8000)
+        self._show_notes(project, notes)
         self._update_title()
+        self._apply_mode()
         return True
+
+    def _show_notes(self, project: Project, notes: list[str]) -> None:
+        important = [n for n in notes if not n.startswith(("已恢复", "已放弃"))]
+        if important:
+            self._tell("打开项目", "\n\n".join(important))
+        self.window.statusBar().showMessage("；".join(notes) or f"已打开项目 {project.path.name}", 10000)
 
     def new_project_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "新建项目", "候选地块项目.gpkg", PROJECT_FILTER)
@@ -360,24 +406,83 @@ class ParcelActions(QObject):
         if path:
             self.open_project(Path(path))
 
-    def save(self) -> None:
+    def save(self) -> bool:
+        """Save off the GUI thread; conflicts are asked, every failure is told with 另存为 offered."""
+        project = self.editor.project
+        resolve: dict[int, str] = {}
         try:
-            self.editor.save()
+            while True:
+                try:
+                    report = self._run(f"正在保存项目 {project.path.name} …", lambda: project.save(resolve))
+                    break
+                except SaveConflicts as exc:
+                    answers = self.ask_conflicts(exc.conflicts)
+                    if answers is None:
+                        self._status("已取消保存：冲突未处理，编辑仍在窗口中")
+                        return False
+                    resolve.update(answers)
         except ProjectError as exc:
-            QMessageBox.warning(self.window, "保存失败", str(exc))
+            self._fault("保存失败", str(exc))
+            self._update_title()
+            return False
+        self.editor.saved(report)
         self._update_title()
+        return True
+
+    def _fault(self, title: str, text: str) -> None:
+        """Tell a failed write, and open 另存为 if the user asks for it."""
+        self.last_message = text
+        if self.ask_save_as(title, text):
+            self.save_as_dialog()
+
+    def ask_save_as(self, title: str, text: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self.window)
+        save_as = box.addButton("另存为…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("稍后处理", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is save_as
+
+    def ask_conflicts(self, conflicts) -> dict[int, str] | None:
+        """One question per parcel changed both here and by another program; None cancels."""
+        answers = {}
+        for conflict in conflicts:
+            box = QMessageBox(QMessageBox.Icon.Question, "地块冲突",
+                              conflict.message() + "\n\n保存时保留哪一份？", parent=self.window)
+            buttons = {box.addButton("保留本窗口的", QMessageBox.ButtonRole.AcceptRole): KEEP_MINE,
+                       box.addButton("保留其他程序的", QMessageBox.ButtonRole.AcceptRole): KEEP_THEIRS,
+                       box.addButton("两份都保留", QMessageBox.ButtonRole.AcceptRole): KEEP_BOTH}
+            box.addButton("取消保存", QMessageBox.ButtonRole.RejectRole)
+            box.exec()
+            if box.clickedButton() not in buttons:
+                return None
+            answers[conflict.fid] = buttons[box.clickedButton()]
+        return answers
+
+    def _autosave_fault(self, text: str) -> None:
+        self._update_title()
+        self._fault("自动保存失败", text)
 
     def save_as_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self.window, "项目另存为", self.editor.project.path.name, PROJECT_FILTER)
-        if not path:
-            return
+        if path:
+            self.save_as(Path(path))
+
+    def save_as(self, path: Path) -> bool:
+        """Write the whole project to ``path`` (off the GUI thread); it becomes the open, editable project."""
+        project = self.editor.project
         try:
-            self.editor.project.save_as(Path(path))
-            self.window.undo_stack.setClean()
-            QSettings().setValue("project/last", path)
+            self._run(f"正在保存到 {path.name} …", lambda: project.save_as(path))
         except ProjectError as exc:
-            QMessageBox.warning(self.window, "保存失败", str(exc))
+            self.last_message = str(exc)
+            QMessageBox.warning(self.window, "另存为失败", str(exc))
+            self._update_title()
+            return False
+        self.window.undo_stack.setClean()
+        QSettings().setValue("project/last", str(path))
+        self._status(f"已另存为 {path}")
         self._update_title()
+        self._apply_mode()
+        return True
 
     # --- import and export ------------------------------------------------------------------
     def import_dialog(self) -> None:
@@ -449,21 +554,36 @@ class ParcelActions(QObject):
 
 
 def install_parcel_editing(window, project_path: Path | None = None, ask_recover=None,
-                           confirm_on_close: bool = False) -> ParcelActions:
-    """Open the last project (or the default one) and add parcel editing to ``window``."""
+                           confirm_on_close: bool = False, ask_locked=None) -> ParcelActions:
+    """Open ``project_path`` (else the last project, else the default one) and add parcel editing.
+
+    ``ask_locked(ProjectLocked) -> READ_ONLY | COPY | None`` decides when another window holds the
+    project (default: a dialog); None falls back to the default project, read-only if that is held too.
+    """
     path = Path(project_path or QSettings().value("project/last", "") or default_project_path())
     ask = ask_recover or (lambda message: ask_recover_dialog(window, message))
+    locked = ask_locked or (lambda exc: ask_locked_dialog(window, exc))
+    run = lambda text, fn: run_in_background(window, text, fn)  # noqa: E731
     try:
-        project, note = open_or_create(path, ask)
+        project, notes = open_or_create(path, ask, locked, run)
     except ProjectError as exc:
-        project, note = open_or_create(default_project_path(), ask)
-        note = f"{exc}；已改为打开默认项目"
-    actions = ParcelActions(window, project, ask_recover, confirm_on_close)
-    if note:
-        window.statusBar().showMessage(note, 10000)
+        project, notes = open_or_create(default_project_path(), ask, lambda _: READ_ONLY, run)
+        notes = [f"{exc}；已改为打开默认项目", *notes]
+    actions = ParcelActions(window, project, ask_recover, confirm_on_close, ask_locked)
+    actions._show_notes(project, notes)
     return actions
 
 
 def ask_recover_dialog(window, message: str) -> bool:
     answer = QMessageBox.question(window, "恢复未保存的编辑", message + "\n\n选“否”将放弃这些编辑。")
     return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_locked_dialog(window, exc) -> str | None:
+    """Another window holds the project: 只读打开, 打开副本 or 取消 (None)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "项目正在被编辑", str(exc), parent=window)
+    read_only = box.addButton("只读打开", QMessageBox.ButtonRole.AcceptRole)
+    copy = box.addButton("打开副本", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return {read_only: READ_ONLY, copy: COPY}.get(box.clickedButton())

@@ -8,6 +8,8 @@ adds the 文件 / 编辑 / 工具 actions, the tool buttons and the parcel list 
 
 from __future__ import annotations
 
+import datetime as _dt
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,7 +20,7 @@ from suichang_gis.catalog import Style
 from suichang_gis.parcel import FIELD_BY_NAME, parcels_frame
 from suichang_gis.parcel_geometry import merge_parcels, repair_drawn, split_parcel
 from suichang_gis.parcel_layer import PARCEL_LAYER_ID, parcel_layer
-from suichang_gis.project import Project
+from suichang_gis.project import Project, ProjectLocked
 
 from .parcel_commands import (AddParcelsCommand, DeleteParcelsCommand, EditParcelCommand,
                               ReplaceParcelsCommand)
@@ -34,21 +36,48 @@ def default_project_path() -> Path:
     return folder / DEFAULT_PROJECT_NAME
 
 
-def open_or_create(path: Path, ask_recover) -> tuple[Project, str | None]:
-    """Open ``path`` (create it when missing); ``ask_recover(message) -> bool`` decides on recovery.
+READ_ONLY, COPY = "read_only", "copy"
 
-    Returns the project and a status message when edits were recovered or discarded.
+
+def copy_path_for(path: Path) -> Path:
+    """Where "open as a copy" puts the copy: beside the project, or in the app data folder."""
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"{path.stem}（副本 {stamp}）.gpkg"
+    return path.with_name(name) if os.access(path.parent, os.W_OK) else default_project_path().with_name(name)
+
+
+def open_or_create(path: Path, ask_recover, ask_locked=None, run=None) -> tuple[Project, list[str]]:
+    """Open ``path`` (create it when missing) and return the project and Chinese notes for the user.
+
+    ``ask_recover(message) -> bool`` decides on recovering unsaved edits; ``ask_locked(ProjectLocked)
+    -> READ_ONLY | COPY | None`` decides what to do when another window holds the project (None:
+    raise ``ProjectLocked``). ``run(text, fn)`` runs the slow parts (reading, replaying) — off the GUI
+    thread in the window; by default in line.
     """
+    run = run or (lambda text, fn: fn())
     if not path.exists():
-        return Project.create(path), None
-    project = Project.open(path)
-    if project.recovery is None:
-        return project, None
-    if ask_recover(project.recovery.message()):
-        edits = project.recover()
-        return project, f"已恢复上次未保存的 {edits} 步编辑"
-    project.discard_recovery()
-    return project, "已放弃上次未保存的编辑"
+        return run(f"正在创建项目 {path.name} …", lambda: Project.create(path)), []
+    try:
+        project = run(f"正在打开项目 {path.name} …", lambda: Project.open(path))
+    except ProjectLocked as exc:
+        choice = ask_locked(exc) if ask_locked else None
+        if choice == READ_ONLY:
+            project = run(f"正在打开项目 {path.name} …", lambda: Project.open(path, read_only=True))
+            return project, [f"{exc}\n已以只读方式打开：可以查看、核查和另存为，不能绘制或保存。"]
+        if choice == COPY:
+            target = copy_path_for(path)
+            project = run(f"正在复制项目 {path.name} …", lambda: Project.open_copy(path, target))
+            return project, [f"{exc}\n已打开副本 {target}，编辑保存在副本中，原项目不受影响。"]
+        raise
+    notes = list(project.notes)
+    if project.recovery is not None:
+        if ask_recover(project.recovery.message()):
+            edits = run("正在恢复未保存的编辑 …", project.recover)
+            notes.append(f"已恢复上次未保存的 {edits} 步编辑")
+        else:
+            project.discard_recovery()
+            notes.append("已放弃上次未保存的编辑")
+    return project, notes
 
 
 class ParcelEditor(QObject):
@@ -57,6 +86,7 @@ class ParcelEditor(QObject):
     parcels_changed = Signal()
     selection_changed = Signal(object)  # fid or None
     message = Signal(str)  # a Chinese sentence for the status bar
+    fault = Signal(str)  # autosave stopped: the Chinese reason (queued: shown after the edit is done)
 
     def __init__(self, canvas, undo_stack, project: Project, parent=None):
         super().__init__(parent)
@@ -77,14 +107,21 @@ class ParcelEditor(QObject):
         self.selected = None
         self.refresh()
 
-    def save(self) -> None:
-        self.project.save()
+    def saved(self, report=None) -> None:
+        """After a successful save: clean undo state, and show rows other programs added."""
         self.undo_stack.setClean()
-        self.message.emit(f"已保存项目 {self.project.path.name}")
+        if report is not None and (report.loaded or report.removed):
+            self.refresh()
+        extra = report.message() if report is not None else ""
+        self.message.emit(f"已保存项目 {self.project.path.name}" + (f"（{extra}）" if extra else ""))
 
     # --- the one way parcels change ----------------------------------------------------------
     def apply(self, upsert: gpd.GeoDataFrame | None = None, delete=()) -> None:
+        """Apply an edit; if autosave fails now, the edit stays and ``fault`` tells why."""
+        before = self.project.journal_fault
         self.project.apply(upsert=upsert, delete=delete)
+        if self.project.journal_fault and self.project.journal_fault != before:
+            self.fault.emit(self.project.journal_fault)
         if self.selected is not None and self.selected not in self.project.parcels.index:
             self.selected = None
         self.refresh()

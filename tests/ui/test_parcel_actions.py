@@ -36,6 +36,21 @@ def make_window(qtbot, path, ask=lambda message: True):
     return window, install_parcel_editing(window, project_path=path, ask_recover=ask)
 
 
+def crash(project) -> None:
+    """Leave what kill -9 leaves: the journal, and a lock naming a process that has ended."""
+    import json
+    import subprocess
+    import sys
+
+    project._finalizer.detach()
+    project._journal.close()
+    project._store.close()
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)
+    lock = project.path.with_name(project.path.name + ".lock")
+    lock.write_text(json.dumps(json.loads(lock.read_text(encoding="utf-8")) | {"pid": dead}), encoding="utf-8")
+
+
 @pytest.fixture
 def warnings(monkeypatch):
     from PySide6.QtWidgets import QMessageBox
@@ -106,7 +121,7 @@ def test_next_start_offers_to_recover_unsaved_edits(qtbot, tmp_path):
     window, actions = make_window(qtbot, tmp_path / "p.gpkg")
     actions.editor.add_polygon(box(E0, N0, E0 + 100, N0 + 100))
     actions.editor.set_values(actions.editor.selected, {"name": "未保存的地块"})
-    actions.editor.project._close_journal(delete=False)  # the process dies here
+    crash(actions.editor.project)  # the process dies here
     asked = []
     window2, actions2 = make_window(qtbot, tmp_path / "p.gpkg", ask=lambda m: asked.append(m) or True)
     assert asked and "2 步编辑" in asked[0]
@@ -141,6 +156,7 @@ def test_layer_choices_are_kept_in_the_project(qtbot, tmp_path):
     window.canvas.set_layer_opacity("roads", 0.4)
     assert actions.editor.project.layer_settings["roads"] == {"visible": False, "opacity": 0.4}
     actions.save()
+    window.close()  # releases the project for the next window
     window2, _ = window_with_roads()
     roads = window2.canvas.canvas_layer("roads")
     assert (roads.visible, roads.opacity) == (False, 0.4)
