@@ -18,7 +18,11 @@ from ..catalog import repair_geometry
 from ..crs import (LONLAT_CRS, WORK_CRS, ZHEJIANG_LAT, ZHEJIANG_LON, gcj02_to_wgs84,
                    normalise_coordinates, to_lonlat, to_work)
 from ..parcel import conform_parcels, rename_parcel_columns
-from .result import ImportResult, ParcelImportError
+from .result import ImportResult, ParcelImportError, Skipped
+
+# A parcel smaller than this (m²) is a drawing slip, not land: refused before any check
+# divides by its area.
+MIN_PARCEL_AREA_M2 = 1.0
 
 
 def rings_to_geometry(rings: list[np.ndarray]) -> Polygon | MultiPolygon:
@@ -30,59 +34,120 @@ def rings_to_geometry(rings: list[np.ndarray]) -> Polygon | MultiPolygon:
     if len(rings) == 1:
         return Polygon(rings[0])
     ordered = sorted(rings, key=lambda r: -abs(Polygon(r).area))
-    shells: list[tuple[Polygon, list[np.ndarray]]] = []
+    # (ring polygon, nesting depth, holes): even depth is a shell, odd depth a hole, and a
+    # ring inside a hole is an island, a shell again.
+    placed: list[tuple[Polygon, int, list[np.ndarray]]] = []
     for ring in ordered:
         points = shapely.points(ring)
-        # The smallest shell covering every vertex of the ring takes it as a hole.
-        host = next((s for s in reversed(shells) if shapely.covers(s[0], points).all()), None)
-        if host is None:
-            shells.append((Polygon(ring), []))
-        else:
-            host[1].append(ring)
-    polygons = [Polygon(shell.exterior.coords, holes) for shell, holes in shells]
+        # The smallest ring covering every vertex of this one is its parent.
+        parent = next((p for p in reversed(placed) if shapely.covers(p[0], points).all()), None)
+        depth = 0 if parent is None else parent[1] + 1
+        if depth % 2:
+            parent[2].append(ring)
+        placed.append((Polygon(ring), depth, []))
+    polygons = [Polygon(shell.exterior.coords, holes) for shell, depth, holes in placed if depth % 2 == 0]
     return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
 
 
+# Optional reader columns, dropped before the parcels are returned: the element's 1-based number
+# in the file, and a ready-made Chinese place ("第 12 行地块“甲”") for messages.
+NUMBER_COLUMN, PLACE_COLUMN = "_number", "_place"
+
+
 def feature_label(gdf: gpd.GeoDataFrame, i: int, what: str = "要素") -> str:
-    """'第 3 个要素（名称）' for messages, 1-based, with the name when there is one."""
+    """'第 3 个要素（名称）' for messages, the element's number in the file, with its name if any."""
+    row = gdf.iloc[i]
+    if PLACE_COLUMN in gdf.columns and isinstance(row[PLACE_COLUMN], str):
+        return row[PLACE_COLUMN]
+    number = int(row[NUMBER_COLUMN]) if NUMBER_COLUMN in gdf.columns else i + 1
     for column in ("name", "parcel_id"):
         if column in gdf.columns:
-            value = gdf[column].iloc[i]
+            value = row[column]
             if isinstance(value, str) and value.strip():
-                return f"第 {i + 1} 个{what}（{value.strip()}）"
-    return f"第 {i + 1} 个{what}"
+                return f"第 {number} 个{what}（{value.strip()}）"
+    return f"第 {number} 个{what}"
 
 
-def _polygons_only(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
-    """Keep polygonal features; closed lines become polygons; say what was left out."""
+_KIND_NAMES = {"Point": "点", "MultiPoint": "点", "LineString": "未闭合的线", "MultiLineString": "线",
+               "GeometryCollection": "几何集合（不含面）"}
+
+
+def _polygons_only(gdf: gpd.GeoDataFrame, name: str, notes: list[str], skipped: list[Skipped],
+                   what: str) -> gpd.GeoDataFrame:
+    """Keep polygonal features; closed lines become polygons; every other one goes to ``skipped``."""
     geoms = list(gdf.geometry)
-    dropped: dict[str, list[int]] = {}
-    closed_lines = []
+    keep, closed_lines = [], []
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
-            dropped.setdefault("空几何", []).append(i)
+            skipped.append(Skipped(feature_label(gdf, i, what), "没有几何（空几何）"))
         elif g.geom_type in ("LineString", "LinearRing") and g.is_closed and len(g.coords) >= 4:
             geoms[i] = Polygon(g.coords)
             closed_lines.append(i)
+            keep.append(i)
+        elif g.geom_type == "GeometryCollection" and any(p.geom_type in ("Polygon", "MultiPolygon") for p in g.geoms):
+            parts = [p for p in g.geoms if p.geom_type in ("Polygon", "MultiPolygon")]
+            geoms[i] = shapely.union_all(parts) if len(parts) > 1 else parts[0]
+            notes.append(f"{name}：{feature_label(gdf, i, what)}是几何集合，只取其中的面，"
+                         f"舍去了 {len(g.geoms) - len(parts)} 个点或线")
+            keep.append(i)
         elif g.geom_type not in ("Polygon", "MultiPolygon"):
-            dropped.setdefault({"Point": "点", "MultiPoint": "点", "LineString": "未闭合的线",
-                                "MultiLineString": "线"}.get(g.geom_type, g.geom_type), []).append(i)
+            skipped.append(Skipped(feature_label(gdf, i, what), f"是{_KIND_NAMES.get(g.geom_type, g.geom_type)}，不是面"))
+        else:
+            keep.append(i)
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
-    keep = [i for i in range(len(gdf)) if not any(i in rows for rows in dropped.values())]
-    kinds = "、".join(f"{len(rows)} 个{kind}" for kind, rows in dropped.items())
-    if not keep:
-        raise ParcelImportError(f"{name}：没有面要素，无法作为地块导入（文件中有 {kinds or '0 个要素'}）")
     if closed_lines:
-        notes.append(f"{name}：{len(closed_lines)} 条闭合线（第 {_rows(closed_lines)} 个要素）已转为面")
-    if dropped:
-        rows = sorted(i for r in dropped.values() for i in r)
-        notes.append(f"{name}：跳过了 {kinds}（第 {_rows(rows)} 个要素），它们不是面")
+        labels = "、".join(feature_label(gdf, i, what) for i in closed_lines[:20])
+        notes.append(f"{name}：{len(closed_lines)} 条闭合线（{labels}{' …' if len(closed_lines) > 20 else ''}）已转为面")
     return gdf.iloc[keep].reset_index(drop=True)
 
 
-def _rows(rows: list[int], limit: int = 20) -> str:
-    text = ", ".join(str(i + 1) for i in rows[:limit])
-    return text + (" …" if len(rows) > limit else "")
+def _drop_z(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """2-D parcels for every writer: Z (and M, which GDAL drops on read) go, with a note."""
+    has_z = shapely.has_z(np.array(gdf.geometry, dtype=object))
+    if not has_z.any():
+        return gdf
+    notes.append(f"{name}：{int(has_z.sum())} 个要素带有 Z 值（高程），地块只用平面坐标，已去掉 Z 值")
+    return gdf.set_geometry(gpd.GeoSeries(shapely.force_2d(np.array(gdf.geometry, dtype=object)),
+                                          index=gdf.index, crs=gdf.crs))
+
+
+def _refuse_non_finite(gdf: gpd.GeoDataFrame, name: str, what: str) -> None:
+    """Raise naming the first feature with a NaN or infinite coordinate (never drop the vertex)."""
+    for i, g in enumerate(gdf.geometry):
+        xy = shapely.get_coordinates(g)
+        if not np.isfinite(xy).all():
+            raise ParcelImportError(f"{name}：{feature_label(gdf, i, what)}有无效坐标（nan 或无穷大），"
+                                    "文件可能损坏。请在原软件中修正该顶点后重新导出")
+
+
+def _refuse_tiny(gdf: gpd.GeoDataFrame, name: str, skipped: list[Skipped], what: str) -> gpd.GeoDataFrame:
+    """Features whose area is below ``MIN_PARCEL_AREA_M2`` (EPSG:4549) go to ``skipped``."""
+    area = gdf.geometry.area.to_numpy()
+    tiny = ~(area >= MIN_PARCEL_AREA_M2)
+    for i in np.flatnonzero(tiny):
+        skipped.append(Skipped(feature_label(gdf, i, what),
+                               f"面积为 {area[i]:.4g} m²（不足 {MIN_PARCEL_AREA_M2:g} m²），构不成地块"))
+    return gdf[~tiny].reset_index(drop=True)
+
+
+def unique_parcel_ids(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """Rename the second and later uses of one 地块编号 in a file to "编号-2", "编号-3" …, with a note."""
+    ids = gdf["parcel_id"].tolist()
+    taken, renamed = set(ids), []
+    counts: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        counts[value] = counts.get(value, 0) + 1
+        if counts[value] > 1:
+            n = counts[value]
+            while f"{value}-{n}" in taken:
+                n += 1
+            ids[i] = f"{value}-{n}"
+            taken.add(ids[i])
+            renamed.append(f"{value}→{ids[i]}")
+    if renamed:
+        gdf = gdf.assign(parcel_id=ids)
+        notes.append(f"{name}：文件中地块编号有重复，已改为：{'、'.join(renamed)}")
+    return gdf
 
 
 def _set_coords(gdf: gpd.GeoDataFrame, x, y, crs: str) -> gpd.GeoDataFrame:
@@ -171,23 +236,37 @@ def _single_parts(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
 
 
-def finish_import(gdf: gpd.GeoDataFrame, path: Path, notes: list[str], *,
-                  gcj02: bool = False, what: str = "要素") -> ImportResult:
-    """Polygons only, EPSG:4549, inside 浙江, repaired, conformed: the end of every reader.
+def finish_import(gdf: gpd.GeoDataFrame, path: Path, notes: list[str], *, gcj02: bool = False,
+                  what: str = "要素", skipped: list[Skipped] | None = None) -> ImportResult:
+    """Polygons only, 2-D, EPSG:4549, inside 浙江, repaired, conformed: the end of every reader.
 
-    ``gdf.crs`` None means the file declares no CRS and the coordinates decide.
+    ``gdf`` holds one row per element the reader saw and kept so far; ``skipped`` the ones it
+    already left out. Elements that are not polygons or have no area are added to ``skipped``, so
+    the result accounts for every element. ``gdf.crs`` None means the coordinates decide the CRS.
+    Raises ``ParcelImportError`` when a coordinate is not finite or nothing is left to import.
     """
     name = path.name
-    if len(gdf) == 0:
-        raise ParcelImportError(f"{name}：文件中没有任何要素")
+    skipped = list(skipped or [])
+    seen = len(gdf) + len(skipped)
+    if seen == 0:
+        raise ParcelImportError(f"{name}：文件中没有任何{what}")
     gdf = rename_parcel_columns(gdf.reset_index(drop=True))
-    gdf = _polygons_only(gdf, name, notes)
-    gdf = _to_work_crs(gdf, name, notes, gcj02)
-    check_inside_zhejiang(gdf, name, what)
-    gdf = _single_parts(_repair(gdf, name, notes, what))
+    if NUMBER_COLUMN not in gdf.columns:
+        gdf[NUMBER_COLUMN] = np.arange(1, len(gdf) + 1)
+    gdf = _polygons_only(gdf, name, notes, skipped, what)
+    if len(gdf):
+        gdf = _drop_z(gdf, name, notes)
+        _refuse_non_finite(gdf, name, what)
+        gdf = _to_work_crs(gdf, name, notes, gcj02)
+        check_inside_zhejiang(gdf, name, what)
+        gdf = _refuse_tiny(_single_parts(_repair(gdf, name, notes, what)), name, skipped, what)
+    if not len(gdf):
+        reasons = "；".join(f"{s.place}{s.reason}" for s in skipped[:5])
+        raise ParcelImportError(f"{name}：没有可作为地块导入的面（共 {seen} 个{what}：{reasons}）")
+    gdf = gdf.drop(columns=[c for c in (NUMBER_COLUMN, PLACE_COLUMN) if c in gdf.columns])
     try:
         parcels = conform_parcels(gdf)
     except ValueError as exc:
         raise ParcelImportError(f"{name}：{exc}") from exc
-    return ImportResult(parcels, notes, path)
-
+    parcels = unique_parcel_ids(parcels, name, notes)
+    return ImportResult(parcels, notes, path, seen=seen, skipped=skipped, what=what)

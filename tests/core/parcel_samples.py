@@ -105,3 +105,15 @@ def assert_round_trip(parcels, path: Path) -> None:
     fields = [f.name for f in PARCEL_FIELDS]
     assert back[fields].astype(object).where(back[fields].notna(), None).values.tolist() == \
         parcels[fields].astype(object).where(parcels[fields].notna(), None).values.tolist()
+
+
+CASES = Path(__file__).parent / "cases" / "import"  # real failing files, each a test
+
+
+def assert_account(result) -> None:
+    """Every element the reader saw is either a parcel or skipped with a reason."""
+    assert result.seen == result.imported + len(result.skipped)
+    assert all(s.place and s.reason for s in result.skipped)
+    if result.skipped:
+        assert "未发现需要修正的问题" not in result.report()
+        assert f"跳过 {len(result.skipped)} 个" in result.report()

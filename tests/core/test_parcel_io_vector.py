@@ -96,7 +96,7 @@ def test_gbk_geojson_is_read(tmp_path):
 def test_points_only_is_refused(tmp_path):
     gdf = gpd.GeoDataFrame({"name": ["井"]}, geometry=[Point(E0, N0)], crs="EPSG:4549")
     gdf.to_file(tmp_path / "pts.geojson", engine="pyogrio")
-    with pytest.raises(ParcelImportError, match=r"pts\.geojson：没有面要素.*1 个点"):
+    with pytest.raises(ParcelImportError, match=r"pts\.geojson：没有可作为地块导入的面.*是点"):
         read_parcels(tmp_path / "pts.geojson")
 
 
@@ -105,7 +105,9 @@ def test_mixed_geometries_keep_polygons_and_say_what_was_skipped(tmp_path):
     gdf.to_file(tmp_path / "mix.gpkg", engine="pyogrio")
     result = read_parcels(tmp_path / "mix.gpkg")
     assert result.parcels["name"].tolist() == ["面"]
-    assert any("跳过了 1 个点（第 2 个要素）" in n for n in result.notes)
+    assert [(s.place, s.reason) for s in result.skipped] == [("第 2 个要素（点）", "是点，不是面")]
+    assert (result.seen, result.imported) == (2, 1)
+    assert "跳过第 2 个要素（点）：是点，不是面" in result.report()
 
 
 def test_zone_prefixed_crs_is_converted(tmp_path):
