@@ -16,8 +16,8 @@ import numpy as np
 
 from ..crs import WORK_CRS, normalise_coordinates
 from ..parcel import PARCEL_FIELDS
-from .finish import finish_import, rings_to_geometry
-from .result import ImportResult, ParcelImportError
+from .finish import PLACE_COLUMN, finish_import, rings_to_geometry
+from .result import ImportResult, ParcelImportError, Skipped
 
 APPID = "SUICHANG_GIS"
 PARCEL_LAYER = "候选地块"
@@ -90,6 +90,31 @@ def _rings(entity) -> tuple[list[np.ndarray], bool]:
     return rings, False
 
 
+_SHAPE_TYPES = ("LWPOLYLINE", "POLYLINE", "HATCH")
+_MAX_BLOCK_DEPTH = 16  # deeper nesting is a block that contains itself
+
+
+def _entities(layout, file_name: str, layer: str | None = None, block: str = "", depth: int = 0):
+    """(entity, effective layer, block path) of a layout with every block reference exploded.
+
+    INSERTs are replaced by their block's entities moved, scaled and rotated as placed
+    (ezdxf ``virtual_entities``); MINSERT arrays give one copy per cell; nested blocks recurse.
+    An entity on layer "0" inside a block takes the layer of its INSERT, as CAD draws it.
+    """
+    for entity in layout:
+        own = entity.dxf.get("layer", "0")
+        effective = layer if (layer is not None and own == "0") else own
+        if entity.dxftype() != "INSERT":
+            yield entity, effective, block
+            continue
+        if depth >= _MAX_BLOCK_DEPTH:
+            raise ParcelImportError(f"{file_name}：图块“{entity.dxf.name}”嵌套超过 {_MAX_BLOCK_DEPTH} 层（图块引用了自身？），无法展开")
+        name = f"{block}/{entity.dxf.name}" if block else entity.dxf.name
+        copies = entity.multi_insert() if entity.mcount > 1 else [entity]
+        for copy in copies:
+            yield from _entities(copy.virtual_entities(), file_name, effective, name, depth + 1)
+
+
 def _xdata(entity) -> dict | None:
     if not entity.has_xdata(APPID):
         return None
@@ -103,10 +128,10 @@ def _xdata(entity) -> dict | None:
 def dxf_layers(path: Path) -> dict[str, int]:
     """Layer name → number of closed polylines/hatches on it, for the user to choose layers."""
     counts: dict[str, int] = {}
-    for entity in _open(path).modelspace():
-        rings, _ = _rings(entity)
+    for entity, layer, _ in _entities(_open(path).modelspace(), path.name):
+        rings, _ = _rings(entity) if entity.dxftype() in _SHAPE_TYPES else ([], False)
         if rings:
-            counts[entity.dxf.layer] = counts.get(entity.dxf.layer, 0) + 1
+            counts[layer] = counts.get(layer, 0) + 1
     return counts
 
 
@@ -125,36 +150,53 @@ def read_dxf(path: Path, *, layers: list[str] | str | None = None, layer: str | 
         raise ParcelImportError(f"{path.name}：没有图层“{'、'.join(missing)}”。文件中的图层：{'、'.join(sorted(existing))}")
     shapes: list[dict] = []
     grouped: dict[int, dict] = {}
-    open_count = 0
-    for entity in doc.modelspace():
-        if chosen and entity.dxf.layer not in chosen:
+    skipped: list[Skipped] = []
+    others: dict[str, int] = {}
+    number = 0
+    for entity, entity_layer, block in _entities(doc.modelspace(), path.name):
+        if chosen and entity_layer not in chosen:
             continue
+        kind = entity.dxftype()
+        if kind not in _SHAPE_TYPES:
+            others[kind] = others.get(kind, 0) + 1
+            continue
+        number += 1
+        place = f"第 {number} 个图形（图层“{entity_layer}”" + (f"，图块“{block}”" if block else "") + "）"
         rings, was_open = _rings(entity)
-        open_count += was_open
         if not rings:
+            reason = "是未闭合的多段线" if was_open else f"是{kind}网格或无法构成面的图形"
+            skipped.append(Skipped(place, reason))
             continue
         meta = _xdata(entity)
         if meta is not None and "parcel" in meta:
-            group = grouped.setdefault(meta["parcel"], {"rings": [], "attrs": {}})
+            group = grouped.setdefault(meta["parcel"], {"rings": [], "attrs": {}, PLACE_COLUMN: place})
             group["rings"].extend(rings)
             group["attrs"] |= meta.get("attrs", {})
         else:
-            shapes.append({"rings": rings, "attrs": {"dxf_layer": entity.dxf.layer}})
+            attrs = {"dxf_layer": entity_layer} | ({"dxf_block": block} if block else {})
+            shapes.append({"rings": rings, "attrs": attrs, PLACE_COLUMN: place})
     shapes = [grouped[k] for k in sorted(grouped)] + shapes
     where = f"（图层：{'、'.join(chosen)}）" if chosen else ""
     if not shapes:
-        detail = f"只有 {open_count} 条未闭合的多段线" if open_count else "没有多段线或填充"
+        open_count = sum(s.reason == "是未闭合的多段线" for s in skipped)
+        detail = (f"只有 {open_count} 条未闭合的多段线" if open_count == len(skipped) else
+                  f"只有 {len(skipped)} 个未闭合或不成面的图形") if skipped else "没有多段线或填充"
         raise ParcelImportError(f"{path.name}{where}：没有闭合的多段线或图案填充，{detail}，无法构成地块面。"
                                 "请在 CAD 中闭合地块边界后重新导出")
-    if open_count:
-        notes.append(f"{path.name}：跳过了 {open_count} 条未闭合的多段线{where}")
+    if others:
+        kinds = "、".join(f"{n} 个 {k}" for k, n in sorted(others.items()))
+        notes.append(f"{path.name}：另有 {kinds} 不是多段线或填充，不构成地块，未读取")
+    blocks = sorted({s["attrs"].get("dxf_block") for s in shapes} - {None})
+    if blocks:
+        notes.append(f"{path.name}：图块（{'、'.join(blocks)}）中的图形已按插入点、比例和旋转展开后导入")
     layer_names = sorted({s["attrs"].get("dxf_layer") for s in shapes} - {None})
     if not chosen and len(layer_names) > 1:
         notes.append(f"{path.name}：导入了 {len(layer_names)} 个图层的闭合图形（{'、'.join(layer_names)}），可只选其中的图层")
     scale = _choose_scale(doc, shapes, 1.0 if crs and units is None else units, path.name, notes)
     geometries = [rings_to_geometry([r * scale for r in s["rings"]]) for s in shapes]
-    gdf = gpd.GeoDataFrame([s["attrs"] for s in shapes], geometry=geometries, crs=crs)
-    return finish_import(gdf, path, notes, what="图形")
+    gdf = gpd.GeoDataFrame([s["attrs"] | {PLACE_COLUMN: s[PLACE_COLUMN]} for s in shapes],
+                           geometry=geometries, crs=crs)
+    return finish_import(gdf, path, notes, what="图形", skipped=skipped)
 
 
 def _choose_scale(doc, shapes, units, name, notes) -> float:

@@ -3,9 +3,10 @@
 import ezdxf
 import numpy as np
 import pytest
+from shapely.geometry import Polygon
 from hypothesis import given, settings
 
-from parcel_samples import assert_round_trip, E0, hausdorff, parcel_frames, square, square_with_hole
+from parcel_samples import CASES, assert_account, assert_round_trip, E0, N0, hausdorff, parcel_frames, square, square_with_hole
 from suichang_gis.parcel_io import ParcelImportError, dxf_layers, read_parcels, write_parcels
 
 
@@ -151,3 +152,36 @@ def parcels_with_square():
 
     return parcels_frame([square()], name=["甲"])
 
+
+
+def test_parcel_in_block_case():
+    result = read_parcels(CASES / "dxf-parcel-in-block.dxf")
+    assert sorted(result.parcels.geometry.area.round(3)) == [3_000.0, 8_000.0]
+    assert_account(result)
+
+
+def test_insert_applies_position_scale_rotation_and_nesting(tmp_path):
+    doc, msp = drawing()
+    inner = doc.blocks.new("内")
+    inner.add_lwpolyline([(0, 0), (40, 0), (40, 20), (0, 20)], close=True)
+    outer = doc.blocks.new("外")
+    outer.add_blockref("内", (10, 0), dxfattribs={"rotation": 90})
+    outer.add_lwpolyline([(0, 0), (5, 0)], close=False)  # an open line inside a block is accounted too
+    msp.add_blockref("外", (E0, N0), dxfattribs={"xscale": 2, "yscale": 2, "rotation": 30})
+    array = msp.add_blockref("内", (E0 + 500, N0))
+    array.grid(size=(2, 3), spacing=(100, 100))  # MINSERT: 2 rows × 3 columns
+    doc.saveas(tmp_path / "blocks.dxf")
+    result = read_parcels(tmp_path / "blocks.dxf")
+    # Independently: the block's rectangle moved by each placement, with shapely's affinity.
+    from shapely import affinity
+    rect = Polygon([(0, 0), (40, 0), (40, 20), (0, 20)])
+    nested = affinity.translate(affinity.rotate(rect, 90, origin=(0, 0)), 10, 0)
+    nested = affinity.translate(affinity.rotate(affinity.scale(nested, 2, 2, origin=(0, 0)), 30, origin=(0, 0)), E0, N0)
+    cells = [affinity.translate(rect, E0 + 500 + 100 * c, N0 + 100 * r) for r in range(2) for c in range(3)]
+    expected = [nested] + cells
+    assert len(result.parcels) == 7
+    for geometry in expected:
+        assert min(geometry.hausdorff_distance(g) for g in result.parcels.geometry) < 1e-6
+    assert [s.reason for s in result.skipped] == ["是未闭合的多段线"]
+    assert "图块“外”" in result.skipped[0].place
+    assert_account(result)
