@@ -15,7 +15,7 @@ import geopandas as gpd
 from ..parcel import conform_parcels
 from .dxf import dxf_layers, read_dxf, write_dxf
 from .kml import read_kml, write_kml
-from .result import ImportResult, ParcelImportError
+from .result import ImportResult, ParcelImportError, Skipped
 from .survey_txt import read_survey_txt, write_survey_txt
 from .tabular import read_table, write_table
 from .vector import read_vector, write_vector
@@ -37,7 +37,7 @@ FORMATS = (
     ("DXF（CAD）", (".dxf",)), ("界址点坐标 TXT", (".txt",)), ("坐标表 CSV/Excel", (".csv", ".xlsx")),
 )
 
-__all__ = ["FORMATS", "ImportResult", "ParcelImportError", "dxf_layers", "read_parcels", "write_parcels"]
+__all__ = ["FORMATS", "READERS", "WRITERS", "ImportResult", "ParcelImportError", "Skipped", "dxf_layers", "read_parcels", "write_parcels"]
 
 
 def read_parcels(path, *, gcj02: bool | None = None, layer: str | None = None, **options) -> ImportResult:

@@ -9,14 +9,17 @@ parcel fields travel under fixed short names in shapefiles.
 from __future__ import annotations
 
 import io
+import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from ..crs import WORK_CRS
 from .finish import finish_import
-from .result import ImportResult, ParcelImportError, decode_text, read_bytes
+from .result import ImportResult, ParcelImportError, Skipped, decode_text, read_bytes
 
 SHAPEFILE_NAMES = {
     "parcel_id": "parcel_id", "name": "name", "applicant": "applicant", "industry_code": "ind_code",
@@ -31,28 +34,51 @@ _FROM_SHAPEFILE = {short: name for name, short in SHAPEFILE_NAMES.items()}
 _CHINESE_LDIDS = {0x4D: "GBK", 0x7A: "GBK"}
 
 
-def _shapefile_encoding(path: Path, notes: list[str]) -> str:
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+        return True
+    except (UnicodeDecodeError, LookupError):
+        return False
+
+
+def _shapefile_encoding(path: Path, notes: list[str], chosen: str | None = None) -> str:
+    """The DBF text encoding: the user's choice, else the .cpg or language byte if the bytes
+    agree, else what the bytes are (UTF-8 or GBK), always said in a note when not declared."""
     name = path.name
+    data = path.with_suffix(".dbf").read_bytes()
+    header_length = int.from_bytes(data[8:10], "little") if len(data) > 10 else 0
+    names, records = data[32:header_length], data[header_length:]
+    if chosen:
+        if not _decodes(records, chosen):
+            notes.append(f"{name}：按您指定的编码“{chosen}”读取，但有字节不符合该编码，个别文字可能不对")
+        return chosen
+    declared, source = None, ""
     cpg = path.with_suffix(".cpg")
     if cpg.exists():
-        declared = cpg.read_text(errors="replace").strip()
-        encoding = {"936": "GBK", "65001": "UTF-8", "UTF8": "UTF-8"}.get(declared.upper(), declared)
-        try:
-            "".encode(encoding)
-        except LookupError:
-            notes.append(f"{name}：.cpg 声明的编码“{declared}”无法识别，改为按内容判断")
-        else:
-            return encoding
-    dbf = path.with_suffix(".dbf")
-    data = dbf.read_bytes()
-    if len(data) > 29 and data[29] in _CHINESE_LDIDS:
-        notes.append(f"{name}：没有 .cpg，按 DBF 语言标志读取属性为 GBK")
-        return _CHINESE_LDIDS[data[29]]
-    try:
-        data.decode("utf-8")
+        text = cpg.read_text(errors="replace").strip()
+        declared = {"936": "GBK", "65001": "UTF-8", "UTF8": "UTF-8", "CP936": "GBK"}.get(text.upper(), text)
+        source = f".cpg 声明的编码“{text}”"
+        if not _decodes(b"", declared):
+            notes.append(f"{name}：.cpg 声明的编码“{text}”无法识别，改为按内容判断")
+            declared = None
+    elif len(data) > 29 and data[29] in _CHINESE_LDIDS:
+        declared, source = _CHINESE_LDIDS[data[29]], "DBF 语言标志（GBK）"
+    evidence = "UTF-8" if _decodes(names + records, "utf-8") else ("GBK" if _decodes(names + records, "gb18030") else None)
+    if declared is not None:
+        if _decodes(names + records, declared) and not (declared.upper() != "UTF-8" and evidence == "UTF-8"
+                                                        and not (names + records).isascii()):
+            if not cpg.exists():
+                notes.append(f"{name}：没有 .cpg，按{source}读取属性")
+            return declared
+        if evidence is not None:
+            notes.append(f"{name}：{source}与属性表的实际字节不符，按内容判断为 {evidence} 读取；"
+                         "若文字仍不对，请用“编码”选项（命令行 --encoding）指定")
+            return "GB18030" if evidence == "GBK" else evidence
+        notes.append(f"{name}：属性表既不是 UTF-8 也不是 GBK，按{source}读取，个别文字可能不对")
+        return declared
+    if evidence == "UTF-8" or evidence is None:
         return "UTF-8"
-    except UnicodeDecodeError:
-        pass
     notes.append(f"{name}：没有 .cpg 编码声明，按内容判断属性编码为 GBK，已按 GBK 读取（未出现乱码）")
     return "GBK"
 
@@ -76,24 +102,70 @@ def _pick_layer(path: Path, layer: str | None, notes: list[str]) -> str | None:
     return chosen
 
 
-def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, **_options) -> ImportResult:
+def _record_counts(path: Path) -> tuple[int, int | None]:
+    """(shapes in the .shx index, records in the .dbf or None) from the file headers."""
+    shx = path.with_suffix(".shx").read_bytes()[:100]
+    shapes = (int.from_bytes(shx[24:28], "big") * 2 - 100) // 8 if len(shx) == 100 else 0
+    dbf = path.with_suffix(".dbf")
+    if not dbf.exists():
+        return shapes, None
+    with dbf.open("rb") as f:
+        head = f.read(8)
+    return shapes, int.from_bytes(head[4:8], "little") if len(head) == 8 else 0
+
+
+def _geometry_only(path: Path) -> gpd.GeoDataFrame:
+    """Every shape of a shapefile, read without its .dbf (GDAL stops at the shorter of the two)."""
+    with tempfile.TemporaryDirectory() as folder:
+        for suffix in (".shp", ".shx", ".prj"):
+            if path.with_suffix(suffix).exists():
+                shutil.copy(path.with_suffix(suffix), Path(folder) / ("g" + suffix))
+        return gpd.read_file(Path(folder) / "g.shp", engine="pyogrio")
+
+
+def _reconcile_counts(path: Path, gdf: gpd.GeoDataFrame, shapes: int, records: int,
+                      notes: list[str], skipped: list[Skipped]) -> gpd.GeoDataFrame:
+    """A .shp and .dbf of different lengths: every shape imported (attributes empty where the
+    .dbf has none), and records without a shape accounted as skipped; never a silent drop."""
+    name = path.name
+    if shapes > records:
+        geometry = _geometry_only(path)
+        attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).reindex(range(len(geometry)))
+        gdf = gpd.GeoDataFrame(attributes, geometry=list(geometry.geometry), crs=geometry.crs or gdf.crs)
+        notes.append(f"{name}：图形有 {shapes} 个，属性表（.dbf）只有 {records} 条记录；已导入全部图形，"
+                     f"第 {records + 1}{f'–{shapes}' if shapes > records + 1 else ''} 个图形没有属性（属性为空），请核对属性表是否完整")
+    else:
+        for i in range(shapes, records):
+            skipped.append(Skipped(f"属性表第 {i + 1} 条记录", "没有对应的图形（.shp 比 .dbf 短）"))
+    return gdf
+
+
+def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, encoding: str | None = None,
+                **_options) -> ImportResult:
+    """GeoPackage, GeoJSON, Shapefile or File Geodatabase parcels through GDAL.
+
+    ``encoding`` (Shapefile): the DBF's text encoding when the .cpg is missing or wrong.
+    """
     notes: list[str] = []
+    skipped: list[Skipped] = []
     suffix = path.suffix.lower()
     if not path.exists():
         raise ParcelImportError(f"找不到文件 {path}")
     source: Path | io.BytesIO = path
     kwargs = {}
+    counts = None
     if suffix == ".shp":
         if not path.with_suffix(".shx").exists():
             raise ParcelImportError(f"{path.name}：缺少同名的 .shx 索引文件，Shapefile 不完整，无法读取")
         if path.with_suffix(".dbf").exists():
-            kwargs["encoding"] = _shapefile_encoding(path, notes)
+            kwargs["encoding"] = _shapefile_encoding(path, notes, encoding)
         else:
             notes.append(f"{path.name}：缺少同名的 .dbf 属性文件，只导入了几何，地块属性为空")
         if not path.with_suffix(".prj").exists():
             notes.append(f"{path.name}：缺少 .prj 坐标系文件，按坐标数值判断坐标系")
+        counts = _record_counts(path)
     elif suffix in (".geojson", ".json"):
-        text = decode_text(read_bytes(path), path, notes)
+        text = decode_text(read_bytes(path), path, notes, encoding)
         source = io.BytesIO(text.encode("utf-8"))
     else:
         kwargs["layer"] = _pick_layer(path, layer, notes)
@@ -105,10 +177,12 @@ def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, **
         gdf = _read_with_whole_field_names(path, kwargs["encoding"], notes)
     except Exception as exc:  # GDAL raises several types for unreadable files
         raise ParcelImportError(f"无法读取 {path.name}：文件损坏、不完整或不是有效的矢量文件（{exc}）") from exc
+    if counts is not None and counts[1] is not None and counts[0] != counts[1]:
+        gdf = _reconcile_counts(path, gdf, *counts, notes, skipped)
     if suffix == ".shp":
         gdf = gdf.rename(columns={c: _FROM_SHAPEFILE[c] for c in gdf.columns if c in _FROM_SHAPEFILE})
     gdf = gdf.drop(columns=[c for c in ("fid",) if c in gdf.columns])
-    return finish_import(gdf, path, notes, gcj02=gcj02)
+    return finish_import(gdf, path, notes, gcj02=gcj02, skipped=skipped)
 
 
 def _read_with_whole_field_names(path: Path, encoding: str, notes: list[str]) -> gpd.GeoDataFrame:
@@ -117,9 +191,6 @@ def _read_with_whole_field_names(path: Path, encoding: str, notes: list[str]) ->
     DBF names hold 10 bytes: a Chinese name longer than 3 characters (UTF-8) is cut mid-character
     by many tools, and GDAL then fails to decode it. A copy with the broken tail dropped is read.
     """
-    import shutil
-    import tempfile
-
     data = bytearray(path.with_suffix(".dbf").read_bytes())
     header_length = int.from_bytes(data[8:10], "little")
     renamed = []

@@ -6,12 +6,12 @@ import geopandas as gpd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shapely.geometry import Point
+from shapely.geometry import Point, Polygon
 
-from parcel_samples import assert_round_trip, E0, N0, hausdorff, parcel_frames, sample_parcels, square
+from parcel_samples import CASES, assert_account, assert_round_trip, E0, N0, hausdorff, parcel_frames, sample_parcels, square
 from suichang_gis.crs import to_lonlat
 from suichang_gis.parcel import PARCEL_FIELDS
-from suichang_gis.parcel_io import ParcelImportError, read_parcels, write_parcels
+from suichang_gis.parcel_io import WRITERS, ParcelImportError, read_parcels, write_parcels
 from suichang_gis.parcel_io.vector import SHAPEFILE_NAMES
 
 
@@ -182,3 +182,51 @@ def test_gbk_shapefile_for_the_land_bureau(tmp_path):
 def test_round_trip(tmp_path_factory, parcels, suffix):
     path = tmp_path_factory.mktemp("vec") / f"round{suffix}"
     assert_round_trip(parcels, path)
+
+
+def test_short_dbf_case_imports_every_shape():
+    result = read_parcels(CASES / "shp-short-dbf.shp")
+    assert len(result.parcels) == 3
+    assert result.parcels["name"].tolist()[:2] == ["一", "二"] and result.parcels["name"][2] is None
+    shapes = (len((CASES / "shp-short-dbf.shx").read_bytes()) - 100) // 8  # 8-byte index records
+    assert shapes == 3 and result.parcels.geometry.normalize().nunique() == 3
+    assert any("属性表（.dbf）只有 2 条记录" in n and "第 3 个图形没有属性" in n for n in result.notes)
+    assert_account(result)
+
+
+def test_dbf_longer_than_shp_accounts_for_the_extra_record(tmp_path):
+    import shutil
+
+    three = gpd.GeoDataFrame({"name": ["甲", "乙", "丙"]}, geometry=[square(), square(300), square(600)], crs="EPSG:4549")
+    three.to_file(tmp_path / "three.shp", engine="pyogrio")
+    three.iloc[:2].to_file(tmp_path / "two.shp", engine="pyogrio")
+    shutil.copy(tmp_path / "three.dbf", tmp_path / "two.dbf")
+    result = read_parcels(tmp_path / "two.shp")
+    assert result.parcels["name"].tolist() == ["甲", "乙"]
+    assert [s.place for s in result.skipped] == ["属性表第 3 条记录"]
+    assert_account(result)
+
+
+@pytest.mark.parametrize("written, declared", [("GBK", "UTF-8"), ("UTF-8", "GBK")])
+def test_cpg_contradicting_the_bytes_is_decoded_by_evidence(tmp_path, written, declared):
+    path = raw_shapefile(tmp_path / "c.shp", written)
+    path.with_suffix(".cpg").write_text(declared)
+    result = read_parcels(path)
+    assert result.parcels["name"].tolist() == ["遂昌金属制品厂"]
+    assert any("与属性表的实际字节不符" in n and "--encoding" in n for n in result.notes)
+
+
+def test_encoding_option_overrides_the_cpg(tmp_path):
+    path = raw_shapefile(tmp_path / "c.shp", "GBK")
+    path.with_suffix(".cpg").write_text("UTF-8")
+    assert read_parcels(path, encoding="GBK").parcels["name"].tolist() == ["遂昌金属制品厂"]
+
+
+def test_z_values_are_dropped_with_a_note_and_export_everywhere(tmp_path):
+    result = read_parcels(CASES / "parcel-with-z.geojson")
+    assert not result.parcels.geometry[0].has_z
+    assert any("Z 值" in n for n in result.notes)
+    expected = Polygon([(411900, 3165200), (412000, 3165200), (412000, 3165280)]).area  # 4,000 m²
+    for suffix in sorted(WRITERS):
+        out = write_parcels(result.parcels, tmp_path / f"z{suffix}")
+        assert read_parcels(out).parcels.geometry[0].area == pytest.approx(expected, abs=0.01), suffix
