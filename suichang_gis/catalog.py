@@ -8,6 +8,7 @@ authoritative 生态保护红线 data, without code changes.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -230,17 +231,43 @@ def apply_user_catalog(specs: list[LayerSpec], user_catalog: Path) -> list[Layer
     return list(by_id.values())
 
 
+_SECRETS = (re.compile(r"(?i)\b(password|passwd|pwd)\s*=\s*('[^']*'|\"[^\"]*\"|[^\s;,]+)"),
+            re.compile(r"(?i)(\b[a-z][a-z0-9+.-]*://[^/\s:@]+:)([^@\s/]+)(@)"))
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with passwords in DSNs ("password=…") and URLs ("user:…@host") replaced by ***."""
+    text = _SECRETS[0].sub(lambda m: f"{m.group(1)}=***", text)
+    return _SECRETS[1].sub(lambda m: f"{m.group(1)}***{m.group(3)}", text)
+
+
 def load_layer(spec: LayerSpec) -> MapLayer:
-    """Read the layer's data into EPSG:4549; raise ``CatalogError`` with a Chinese message."""
+    """Read the layer's data into EPSG:4549; raise ``CatalogError`` with a Chinese message.
+
+    The data may be a file, a File Geodatabase folder (``.gdb``) or a zipped one (``.gdb.zip``);
+    a source without a geometry layer is refused, and passwords in messages are masked.
+    """
     import geopandas as gpd
+    import pyogrio
 
     if not spec.data.exists():
-        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件不存在：{spec.data}")
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件不存在：{mask_secrets(str(spec.data))}")
     try:
+        if spec.source_layer is None and (spec.data.is_dir() or spec.data.name.lower().endswith(".gdb.zip")):
+            layers = [str(n) for n, kind in pyogrio.list_layers(spec.data) if kind]
+            if len(layers) != 1:
+                raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据 {spec.data.name} 含 {len(layers)} 个图层"
+                                   f"（{'、'.join(layers)}），请用 source_layer 或 “路径:图层” 指定一个")
         gdf = gpd.read_file(spec.data, layer=spec.source_layer) if spec.source_layer \
             else gpd.read_file(spec.data)
+    except CatalogError:
+        raise
     except Exception as exc:  # pyogrio raises several types for unreadable files
-        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件 {spec.data.name} 无法读取：{exc}") from exc
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件 {spec.data.name} 无法读取："
+                           f"{mask_secrets(str(exc))}") from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据 {spec.data.name}"
+                           f"{'：' + spec.source_layer if spec.source_layer else ''} 没有几何（是纯属性表），不能作为地图图层")
     if gdf.crs is None:
         raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件 {spec.data.name} 没有坐标系定义")
     if gdf.crs.to_string() != WORK_CRS:

@@ -6,10 +6,11 @@ import argparse
 import gc
 import json
 import sys
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from .catalog import CatalogError, load_catalog, load_layer
+from .catalog import CatalogError, load_catalog, load_layer, mask_secrets
 
 EXPORT_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
 
@@ -190,23 +191,27 @@ def cmd_import(args) -> int:
     from .project import Project, ProjectError
 
     out = Path(args.out)
+    options = {k: v for k, v in (("encoding", args.encoding), ("towgs84", args.towgs84)) if v}
     try:
-        result = read_parcels(Path(args.file), gcj02=True if args.gcj02 else None, layer=args.layer)
+        result = read_parcels(Path(args.file), gcj02=True if args.gcj02 else None, layer=args.layer, **options)
+        renamed = []
         if out.suffix.lower() == ".gpkg":  # a project: new, or parcels appended to an existing one
             if out.exists():
                 project = Project.open(out)
                 if project.recovery is not None:
                     raise UserError(f"{out.name} 有未保存的编辑，请先在工作台中打开并恢复或放弃")
-                project.add_parcels(result.parcels)
+                fids = project.add_parcels(result.parcels)
+                final = project.parcels.loc[fids, "parcel_id"].tolist()
+                renamed = [f"{a}→{b}" for a, b in zip(result.parcels["parcel_id"], final) if a != b]
                 project.save()
                 project.close()
             else:
                 Project.create(out, result.parcels)
         else:
-            write_parcels(result.parcels, out, **({"encoding": args.encoding} if args.encoding else {}))
+            write_parcels(result.parcels, out, **({"encoding": args.out_encoding} if args.out_encoding else {}))
     except (ParcelImportError, ProjectError, ValueError) as exc:
         raise UserError(str(exc)) from exc
-    print(result.report())
+    print(result.report([f"地块编号与项目中已有的重复，已改为：{'、'.join(renamed)}"] if renamed else []))
     print(f"已写出 {out}")
     return 0
 
@@ -289,6 +294,7 @@ def _add_check_inputs(p) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="suichang-gis", description="遂昌 GIS 规划工作台（命令行）")
+    parser.add_argument("--debug", action="store_true", help="出错时打印完整的 Python 调用栈（供开发者排查）")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("layers", help="列出默认图层目录")
@@ -307,8 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
                                       "写入项目文件（.gpkg）或转换为其他格式")
     p.add_argument("file", help="地块文件")
     p.add_argument("--gcj02", action="store_true", help="坐标为 GCJ-02（高德/奥维的火星坐标），导入时纠偏")
-    p.add_argument("--layer", help="要读取的图层（GeoPackage 图层、Excel 工作表或 DXF 图层）")
-    p.add_argument("--encoding", help="写出 Shapefile/TXT 时的编码，例如 GBK")
+    p.add_argument("--layer", help="要读取的图层（GeoPackage/File Geodatabase 图层、Excel 工作表或 DXF 图层）")
+    p.add_argument("--encoding", help="地块文件的文字编码（Shapefile 属性、TXT、CSV），例如 GBK；默认按 .cpg 与内容判断")
+    p.add_argument("--towgs84", metavar="DX,DY,DZ,RX,RY,RZ,PPM",
+                   help="西安 1980 / 北京 1954 坐标的七参数（米、秒、ppm，测绘单位提供），据此转换为 CGCS2000")
+    p.add_argument("--out-encoding", help="写出 Shapefile/TXT 时的编码，例如 GBK")
     p.add_argument("--out", required=True, help="项目文件（.gpkg，已存在则追加）或其他格式的输出文件")
     p.set_defaults(func=cmd_import)
 
@@ -371,16 +380,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _files_named(args) -> list[str]:
+    """The user's files among the arguments, to name them when something unexpected fails."""
+    names = []
+    for key in ("file", "parcels", "project", "out", "dem", "catalog"):
+        value = getattr(args, key, None)
+        if value:
+            names.append(Path(value).name)
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand; a user's error is one Chinese line and exit code 2, never a traceback.
+
+    Errors nobody foresaw are caught here too: the message names the command and the files it
+    was given, and the traceback is printed only with ``--debug``.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (UserError, CatalogError) as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{mask_secrets(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("已取消", file=sys.stderr)
         return 130
+    except Exception as exc:  # the last resort: a user never sees a bare traceback
+        if args.debug:
+            traceback.print_exc()
+        files = "、".join(_files_named(args))
+        print(f"错误：处理{('文件 ' + files + ' ') if files else '命令'}时出现意外问题（{type(exc).__name__}："
+              f"{mask_secrets(str(exc))[:300]}）。文件可能损坏或格式不受支持；"
+              "加 --debug 可显示详细信息，请连同文件一并反馈", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

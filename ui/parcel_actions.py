@@ -522,8 +522,8 @@ class ParcelActions(QObject):
         self.window.canvas.zoom_to_layer(self.editor.layer_id)
         final = self.editor.project.parcels.loc[fids, "parcel_id"].tolist()
         renamed = [f"{a}→{b}" for a, b in zip(result.parcels["parcel_id"], final) if a != b]
-        self.last_import_report = result.report() + (
-            f"\n· 地块编号与项目中已有的重复，已改为：{'、'.join(renamed)}" if renamed else "")
+        self.last_import_report = result.report(
+            [f"地块编号与项目中已有的重复，已改为：{'、'.join(renamed)}"] if renamed else [])
         box = QMessageBox(QMessageBox.Icon.Information, "导入报告", self.last_import_report, parent=self.window)
         box.setModal(False)
         box.show()

@@ -22,17 +22,19 @@ from .vector import read_vector, write_vector
 
 READERS = {
     ".gpkg": read_vector, ".geojson": read_vector, ".json": read_vector, ".shp": read_vector,
+    ".gdb": read_vector, ".gdb.zip": read_vector,
     ".kml": read_kml, ".kmz": read_kml, ".ovkml": read_kml, ".ovkmz": read_kml,
     ".dxf": read_dxf, ".txt": read_survey_txt, ".csv": read_table, ".xlsx": read_table,
 }
 WRITERS = {
     ".gpkg": write_vector, ".geojson": write_vector, ".json": write_vector, ".shp": write_vector,
-    ".kml": write_kml, ".kmz": write_kml, ".dxf": write_dxf, ".txt": write_survey_txt,
+    ".gdb": write_vector, ".kml": write_kml, ".kmz": write_kml, ".dxf": write_dxf, ".txt": write_survey_txt,
     ".csv": write_table, ".xlsx": write_table,
 }
 # For file dialogs: (Chinese description, extensions).
 FORMATS = (
     ("GeoPackage", (".gpkg",)), ("Shapefile", (".shp",)), ("GeoJSON", (".geojson", ".json")),
+    ("File Geodatabase（.gdb 文件夹或 .gdb.zip）", (".gdb", ".gdb.zip")),
     ("KML/KMZ（奥维地图、Google Earth）", (".kml", ".kmz", ".ovkml", ".ovkmz")),
     ("DXF（CAD）", (".dxf",)), ("界址点坐标 TXT", (".txt",)), ("坐标表 CSV/Excel", (".csv", ".xlsx")),
 )
@@ -40,19 +42,31 @@ FORMATS = (
 __all__ = ["FORMATS", "READERS", "WRITERS", "ImportResult", "ParcelImportError", "Skipped", "dxf_layers", "read_parcels", "write_parcels"]
 
 
+def file_kind(path: Path) -> str:
+    """The format key of ``path``: its extension, or ".gdb.zip" for a zipped File Geodatabase."""
+    name = path.name.lower()
+    return ".gdb.zip" if name.endswith(".gdb.zip") else path.suffix.lower()
+
+
 def read_parcels(path, *, gcj02: bool | None = None, layer: str | None = None, **options) -> ImportResult:
-    """Read parcels from ``path``.
+    """Read parcels from ``path``; the result accounts for every element of the file.
 
     Parameters
     ----------
     gcj02 : True to correct GCJ-02 (火星坐标) lon/lat, False never, None (default) only where the
         file says so (KML from 奥维地图); other formats treat None as False.
-    layer : GeoPackage layer, Excel sheet or DXF layer to read.
-    options : per format, e.g. ``layers`` (DXF layer list), ``units`` (DXF metres per unit).
+    layer : GeoPackage / File Geodatabase layer, Excel sheet or DXF layer to read.
+    options : per format: ``encoding`` (the file's text encoding: Shapefile DBF, TXT, CSV,
+        GeoJSON), ``towgs84`` (7-parameter set for 西安 1980 / 北京 1954 coordinates),
+        ``layers`` (DXF layer list), ``units`` (DXF metres per unit).
     """
     path = Path(path)
-    reader = READERS.get(path.suffix.lower())
+    if path.parent.suffix.lower() == ".gdb" and path.is_file():  # a file picked inside a .gdb folder
+        path = path.parent
+    reader = READERS.get(file_kind(path))
     if reader is None:
+        if path.is_dir():
+            raise ParcelImportError(f"{path.name} 是文件夹，不是地块文件（File Geodatabase 文件夹名应以 .gdb 结尾）")
         raise ParcelImportError(f"{path.name}：不支持的文件类型“{path.suffix}”。"
                                 f"支持：{'、'.join(sorted(READERS))}")
     if reader is not read_kml:

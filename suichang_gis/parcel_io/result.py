@@ -50,10 +50,11 @@ class ImportResult:
         text = f"共 {self.seen} 个{self.what}，导入 {self.imported} 个地块"
         return text + (f"，跳过 {len(self.skipped)} 个" if self.skipped else "")
 
-    def report(self) -> str:
-        """A Chinese report for the user: the account, every skipped element, then the notes."""
+    def report(self, extra_notes=()) -> str:
+        """A Chinese report for the user: the account, every skipped element, then the notes
+        (and ``extra_notes``, e.g. ids renamed when the parcels joined a project)."""
         head = f"{self.source.name if self.source else '文件'}：{self.account()}"
-        lines = [f"· 跳过{s.place}：{s.reason}" for s in self.skipped] + [f"· {n}" for n in self.notes]
+        lines = [f"· 跳过{s.place}：{s.reason}" for s in self.skipped] + [f"· {n}" for n in (*self.notes, *extra_notes)]
         if not lines:
             return head + "，未发现需要修正的问题。"
         return head + "。\n" + "\n".join(lines)

@@ -84,18 +84,29 @@ def _shapefile_encoding(path: Path, notes: list[str], chosen: str | None = None)
 
 
 def _pick_layer(path: Path, layer: str | None, notes: list[str]) -> str | None:
+    """The layer to read; a File Geodatabase with several polygon feature classes asks which."""
     try:
         layers = pyogrio.list_layers(path)
     except Exception as exc:  # GDAL raises several types for unreadable files
         raise ParcelImportError(f"无法读取 {path.name}：文件损坏、不完整或不是有效的矢量文件（{exc}）") from exc
     names = [str(n) for n, _ in layers]
+    polygonal = [str(n) for n, t in layers if t and "Polygon" in str(t)]
     if layer is not None:
         if layer not in names:
             raise ParcelImportError(f"{path.name}：没有名为“{layer}”的图层。文件中的图层：{'、'.join(names)}")
         return layer
-    if len(names) <= 1:
-        return names[0] if names else None
-    polygonal = [str(n) for n, t in layers if t and "Polygon" in str(t)]
+    if not names:
+        raise ParcelImportError(f"{path.name}：文件中没有任何图层")
+    if len(names) == 1:
+        return names[0]
+    if path.suffix.lower() != ".gpkg" and len(polygonal) != 1:
+        listing = "、".join(f"{n}（{t or '无几何'}）" for n, t in layers)
+        raise ParcelImportError(f"{path.name}：含 {len(names)} 个要素类：{listing}。请用“图层”选项"
+                                "（命令行 --layer 名称）指定要导入哪一个")
+    if path.suffix.lower() != ".gpkg":
+        notes.append(f"{path.name}：含 {len(names)} 个要素类（{'、'.join(names)}），"
+                     f"只有“{polygonal[0]}”是面，已导入它；可用“图层”选项选择其他要素类")
+        return polygonal[0]
     chosen = "parcels" if "parcels" in names else (polygonal or names)[0]
     notes.append(f"{path.name}：文件有 {len(names)} 个图层（{'、'.join(names)}），已导入“{chosen}”；"
                  "可用“图层”选项选择其他图层")
@@ -215,7 +226,8 @@ def _read_with_whole_field_names(path: Path, encoding: str, notes: list[str]) ->
     return gdf
 
 
-DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile"}
+DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "ESRI Shapefile",
+           ".gdb": "OpenFileGDB"}
 
 
 def write_vector(gdf: gpd.GeoDataFrame, path: Path, *, layer: str = "parcels", encoding: str = "UTF-8",
@@ -227,7 +239,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, *, layer: str = "parcels", e
     if suffix == ".shp":
         out = out.rename(columns=SHAPEFILE_NAMES)
         kwargs["encoding"] = encoding
-    elif suffix == ".gpkg":
+    elif suffix in (".gpkg", ".gdb"):
         kwargs |= {"layer": layer, "promote_to_multi": True}
     out.to_file(path, **kwargs)
     return path

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
-from parcel_samples import (E0, N0, hausdorff, parcel_frames, ring_points, square, square_with_hole,
+from parcel_samples import (CASES, E0, assert_account, N0, hausdorff, parcel_frames, ring_points, square, square_with_hole,
                             survey_txt, write_text)
 from suichang_gis.parcel_io import ParcelImportError, read_parcels, write_parcels
 
@@ -101,7 +101,7 @@ def test_truncated_file_names_the_problem(tmp_path):
 def test_coordinates_outside_zhejiang(tmp_path):
     far = [(1, e - 300_000, n + 1_200_000) for _, e, n in ring_points(square())]  # north China
     path = write_text(tmp_path / "far.txt", survey_txt([("5,1.0,P1,远方地块,面,,,,@", far)]))
-    with pytest.raises(ParcelImportError, match=r"far\.txt：第 1 个地块（远方地块）坐标不在浙江省范围内"):
+    with pytest.raises(ParcelImportError, match=r"far\.txt：第 11 行地块“远方地块”坐标不在浙江省范围内"):
         read_parcels(path)
 
 
@@ -172,3 +172,87 @@ def test_six_degree_zone_and_an_extension_section(tmp_path):
     result = read_parcels(write_text(tmp_path / "six.txt", text))
     assert hausdorff(result.parcels.geometry[0], square()) < 0.001
     assert any("带号“20”" in n for n in result.notes)
+
+
+def test_utf16_case_is_the_same_parcel_as_its_utf8_twin(tmp_path):
+    utf16 = read_parcels(CASES / "jzd-utf16.txt")
+    text = (CASES / "jzd-utf16.txt").read_bytes().decode("utf-16")
+    twin = read_parcels(write_text(tmp_path / "twin.txt", text))
+    assert utf16.parcels.loc[0, "parcel_id"] == twin.parcels.loc[0, "parcel_id"] == "DK09"
+    assert utf16.parcels.loc[0, "name"] == "全角逗号地块"
+    assert hausdorff(utf16.parcels.geometry[0], twin.parcels.geometry[0]) == 0
+    assert utf16.parcels.geometry[0].area == pytest.approx(100 * 80, abs=1e-6)
+    assert any("UTF-16" in n for n in utf16.notes)
+    bom8 = read_parcels(write_text(tmp_path / "bom.txt", text, "utf-8-sig"))
+    assert hausdorff(bom8.parcels.geometry[0], twin.parcels.geometry[0]) == 0
+
+
+def test_nan_case_is_refused_naming_the_line():
+    with pytest.raises(ParcelImportError, match=r"jzd-nan\.txt 第 13 行：点 J2 的 X 坐标“nan”不是有限数值"):
+        read_parcels(CASES / "jzd-nan.txt")
+
+
+def test_full_width_punctuation_and_digits_anywhere(tmp_path):
+    text = two_parcels_txt()
+    wide = str.maketrans("0123456789.,", "０１２３４５６７８９．，")
+    lines = text.splitlines()
+    lines = [line.replace("=", "＝").replace("[地块坐标]", "［地块坐标］") if not line[:1].isdigit() and "," not in line
+             else line.translate(wide) for line in lines]
+    lines = [line.replace("，", "，　") if line.startswith("J") else line for line in lines]  # ideographic space too
+    result = read_parcels(write_text(tmp_path / "wide.txt", "\n".join(lines)))
+    plain = read_parcels(write_text(tmp_path / "plain.txt", text))
+    assert result.parcels[["parcel_id", "name", "land_use"]].values.tolist() == \
+        plain.parcels[["parcel_id", "name", "land_use"]].values.tolist() == \
+        [["P001", "甲地块", "工业用地"], ["P002", "乙地块", "仓储用地"]]
+    for a, b in zip(result.parcels.geometry, plain.parcels.geometry):
+        assert hausdorff(a, b) == 0
+
+
+@pytest.mark.parametrize("epsg, zone, width", [(4498, 20, 6), (4528, 40, 3)])
+def test_zone_prefix_without_any_header_decides_the_zone_width(tmp_path, epsg, zone, width):
+    from pyproj import Transformer
+
+    to_zone = Transformer.from_crs("EPSG:4549", f"EPSG:{epsg}", always_xy=True)
+    e, n = to_zone.transform(*np.asarray(square().exterior.coords).T)
+    assert int(e[0] // 1_000_000) == zone
+    lines = ["5,1.0000,Z1,带号地块,面,,,,@"] + [f"J{i},1,{y:.3f},{x:.3f}" for i, (x, y) in enumerate(zip(e, n), 1)]
+    result = read_parcels(write_text(tmp_path / "bare.txt", "\n".join(lines) + "\n"))
+    assert hausdorff(result.parcels.geometry[0], square()) < 0.001
+    assert any(f"判断为 {width}度带" in n for n in result.notes)
+    assert any("没有 [属性描述]" in n for n in result.notes)
+
+
+def test_duplicate_parcel_ids_are_renamed_and_reported(tmp_path):
+    text = two_parcels_txt().replace("P002,乙地块", "P001,乙地块")
+    result = read_parcels(write_text(tmp_path / "dup.txt", text))
+    assert result.parcels["parcel_id"].tolist() == ["P001", "P001-2"]
+    assert any("P001→P001-2" in n for n in result.notes)
+
+
+def test_line_and_degenerate_parcels_are_skipped_and_accounted(tmp_path):
+    flat = [(1, E0, N0), (1, E0 + 10, N0), (1, E0, N0)]
+    text = survey_txt([("5,1.0000,P001,甲地块,面,,工业用地,,@", ring_points(square())),
+                       ("3,0,P002,线地块,线,,,,@", ring_points(square(300))),
+                       ("3,0,P003,扁地块,面,,,,@", flat)])
+    result = read_parcels(write_text(tmp_path / "skip.txt", text))
+    assert result.parcels["parcel_id"].tolist() == ["P001"]
+    assert [s.place for s in result.skipped] == ["第 17 行地块“线地块”", "第 23 行地块“扁地块”"]
+    assert "不足 3 个不同的点" in result.skipped[1].reason
+    assert_account(result)
+
+
+def test_xian80_with_parameters_is_converted_and_said(tmp_path):
+    from pyproj import CRS, Transformer
+
+    parameters = (15.8, -154.4, -82.3, 0.0, 0.0, 0.0, 0.0)
+    text = two_parcels_txt().replace("2000国家大地坐标系", "1980西安坐标系")
+    path = write_text(tmp_path / "xian.txt", text)
+    result = read_parcels(path, towgs84=",".join(map(str, parameters)))
+    xian = CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=120 +k=1 +x_0=40500000 +y_0=0 +a=6378140 +rf=298.257 "
+                          "+towgs84=15.8,-154.4,-82.3,0,0,0,0 +units=m")
+    x, y = Transformer.from_crs(xian, "EPSG:4549", always_xy=True).transform(E0 + 40_000_000, N0)
+    assert min(abs(np.asarray(result.parcels.geometry[0].exterior.coords) - (x, y)).sum(axis=1)) < 1e-6
+    assert any("西安 1980" in n and "转换参数" in n for n in result.notes)
+    with_line = text.replace("转换参数=,,,,,,", "转换参数=" + ",".join(map(str, parameters)))
+    from_file = read_parcels(write_text(tmp_path / "xian2.txt", with_line))
+    assert hausdorff(from_file.parcels.geometry[0], result.parcels.geometry[0]) == 0
