@@ -26,6 +26,7 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "indicator": ("numerator", "severity"),
     "nearest": ("layers", "max_m", "severity"),
     "slope": ("severity",),
+    "parcel_overlap": ("severity",),
 }
 NUMBER_KEYS = ("buffer_m", "max_m", "min", "max", "sliver_tolerance_m2", "max_mean_deg", "max_max_deg")
 DEFAULT_SLIVER_TOLERANCE_M2 = 1.0
@@ -100,6 +101,11 @@ class Rule:
 
     def get(self, key: str, default=None):
         return self.params.get(key, default)
+
+    @property
+    def same_condition(self) -> str | None:
+        """Id of a rule (of another set) that judges the same fact, from ``same_condition``."""
+        return self.params.get("same_condition")
 
     @property
     def layer_ids(self) -> tuple[str, ...]:
@@ -224,6 +230,20 @@ def parse_rule_file(path: Path) -> tuple[RuleSetInfo, list[Rule], dict, list[str
     return info, rules, raw.get("context", {}), list(head.get("industrial_land_uses", ()))
 
 
+def _check_same_conditions(rules: list[Rule]) -> None:
+    """``same_condition`` must name a loaded rule of the same kind family, not itself."""
+    by_id = {r.id: r for r in rules}
+    for rule in rules:
+        other = rule.same_condition
+        if other is None:
+            continue
+        where = f"规则文件 {rule.ruleset.path.name} 第 {rule.line} 行起的规则“{rule.id}”"
+        if other == rule.id or other not in by_id:
+            raise RuleError(f"{where}：same_condition 指向的规则“{other}”不存在（或为其自身）")
+        if by_id[other].kind != rule.kind or by_id[other].same_condition:
+            raise RuleError(f"{where}：same_condition 指向的规则“{other}”须为同类规则且本身不再指向其他规则")
+
+
 def load_ruleset(paths: list[Path] | None = None) -> RuleSet:
     """Merge rule files (default: every file in ``resources/rules``); rule ids must be unique."""
     paths = [Path(p) for p in paths] if paths else default_rule_files()
@@ -241,4 +261,5 @@ def load_ruleset(paths: list[Path] | None = None) -> RuleSet:
         rules.extend(file_rules)
         context.update(file_context)
         industrial.update(land_uses)
+    _check_same_conditions(rules)
     return RuleSet(tuple(infos), tuple(rules), context, frozenset(industrial))

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import numpy as np
 import shapely
@@ -22,7 +21,7 @@ import shapely
 from ..rules import Rule, RuleSet
 from ..units import M2_PER_MU, format_area, format_length
 from .data import LayerData, ParcelSet
-from .model import CheckResult, Finding, ParcelResult
+from .model import AlsoJudged, CheckResult, Finding, ParcelResult, beijing_now, stricter
 
 CATEGORY_FIELD = "industrial_category"
 INDUSTRY_CODE_FIELD = "industry_code"
@@ -79,6 +78,7 @@ class _Context:
     results: list[ParcelResult]
     industrial: list[bool | None]
     dem: object = None
+    others: ParcelSet | None = None  # the project's other candidate parcels (compared, not checked)
     used: set[str] = field(default_factory=set)
     cache: dict = field(default_factory=dict)
 
@@ -253,6 +253,15 @@ def _control_units(ctx: _Context, rule: Rule, layer: LayerData) -> None:
         attrs = ctx.parcels.attrs[i]
         category, code = attrs.get(CATEGORY_FIELD), attrs.get(INDUSTRY_CODE_FIELD)
         rows = [k for k in groups[i] if ov.areas[k] > tol]
+        slivers = [k for k in groups[i] if ov.areas[k] <= tol]
+        if slivers:  # not judged, but counted: unit pieces + slivers add up to the parcel
+            a = float(ov.areas[slivers].sum())
+            r.findings.append(_finding(
+                rule, "info", f"与 {len(slivers)} 个{layer.spec.title}的细碎重叠共 {a:.2f} m²（每处不超过容差 "
+                f"{tol:g} m²，多为边界数字化误差），不作判定", layer, overlap_m2=a,
+                overlap_ratio=a / float(ctx.areas[i]),
+                unit_code="、".join(str(layer.value(p.get("code_field", "unit_code"), int(ov.li[k])))
+                                    for k in slivers)))
         if not rows:
             r.findings.append(_finding(rule, "not_assessed",
                                        f"地块未落入任何{layer.spec.title}（数据可能不完整），准入清单未评估", layer))
@@ -448,7 +457,45 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
                                    value=value, threshold=threshold))
 
 
+def _qualifying(layer: LayerData, rule: Rule) -> np.ndarray:
+    """Features that can satisfy an infrastructure rule: 现状 (by the rule's state field and
+    ``existing_states``) in a layer that is not 示意. A feature with no state is not 现状."""
+    if layer.spec.schematic:
+        return np.zeros(len(layer), dtype=bool)
+    column = rule.params.get("state_fields", {}).get(layer.id, rule.params.get("state_field", "status"))
+    existing = {str(s) for s in rule.params.get("existing_states", ("现状",))}
+    return np.array([str(layer.value(column, i)).strip() in existing if layer.value(column, i) is not None
+                     else False for i in range(len(layer))], dtype=bool)
+
+
+def _nearest_among(ctx: _Context, layers: list[LayerData], masks: list[np.ndarray]):
+    """Per parcel: (distance, layer index, feature index) of the nearest feature where ``masks``
+    is True; distance is inf where no such feature exists."""
+    n = len(ctx.geoms)
+    best, best_layer, best_li = np.full(n, np.inf), np.zeros(n, dtype=int), np.zeros(n, dtype=int)
+    for k, (layer, mask) in enumerate(zip(layers, masks)):
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            continue
+        tree = layer.tree if len(idx) == len(layer) else shapely.STRtree(layer.geoms[idx])
+        (pi, j), dist = tree.query_nearest(ctx.geoms, return_distance=True, all_matches=False)
+        closer = dist < best[pi]
+        best[pi[closer]], best_layer[pi[closer]], best_li[pi[closer]] = dist[closer], k, idx[j[closer]]
+    return best, best_layer, best_li
+
+
+def _facility_label(rule: Rule, layer: LayerData, li: int) -> str:
+    """‘道路“S215”（现状）’, with 示意 when the layer is schematic."""
+    column = rule.params.get("state_fields", {}).get(layer.id, rule.params.get("state_field", "status"))
+    state = layer.value(column, li) or "状态不详"
+    tags = "，".join([str(state), *(["示意"] if layer.spec.schematic else [])])
+    return f"{layer.spec.title}“{_names(layer, [li], 'name')}”（{tags}）"
+
+
 def _nearest(ctx: _Context, rule: Rule) -> None:
+    """通路/通电/通水: only a 现状 feature of authoritative data passes. A 规划 or 示意 feature
+    within the control distance gives at best 警示 (待核实). ``distance_m`` is to the nearest
+    qualifying feature (None when the layers hold none), and that line is the finding's geometry."""
     layers = [layer for lid in rule.params["layers"] if (layer := ctx.layer(lid)) is not None and len(layer)]
     max_m = float(rule.params["max_m"])
     if not layers:
@@ -456,29 +503,37 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
             r.findings.append(_finding(rule, "not_assessed",
                                        f"未加载{'、'.join(rule.params['layers'])}图层，{rule.title}未评估"))
         return
-    n = len(ctx.geoms)
-    best, best_layer, best_li = np.full(n, np.inf), np.zeros(n, dtype=int), np.zeros(n, dtype=int)
-    for k, layer in enumerate(layers):
-        (pi, li), dist = layer.tree.query_nearest(ctx.geoms, return_distance=True, all_matches=False)
-        closer = dist < best[pi]
-        best[pi[closer]], best_layer[pi[closer]], best_li[pi[closer]] = dist[closer], k, li[closer]
-    lines = np.empty(n, dtype=object)
-    for k, layer in enumerate(layers):
-        mine = best_layer == k
-        lines[mine] = shapely.shortest_line(ctx.geoms[mine], layer.geoms[best_li[mine]])
+    ok_masks = [_qualifying(layer, rule) for layer in layers]
+    real = _nearest_among(ctx, layers, ok_masks)
+    other = _nearest_among(ctx, layers, [~m for m in ok_masks])
     threshold = f"≤ {max_m:g} m"
-    example = "（示例阈值）" if rule.example else ""
+    limit = f"控制距离 {format_length(max_m)}{'（示例阈值）' if rule.example else ''}"
     for i, r in enumerate(ctx.results):
-        layer, li, d = layers[best_layer[i]], int(best_li[i]), float(best[i])
-        name = _names(layer, [li], "name")
-        status = layer.value("status", li)
-        label = f"{layer.spec.title}“{name}”" + (f"（{status}）" if status else "")
-        ok = d <= max_m
-        r.findings.append(_finding(
-            rule, "pass" if ok else rule.severity,
-            f"距最近的{label} {format_length(d)}，{'在' if ok else '超出'}控制距离 {format_length(max_m)}"
-            f"{'内' if ok else ''}{example}",
-            layer, distance_m=d, threshold=threshold, geometry=lines[i], geometry_role="最近距离"))
+        d, k, li = float(real[0][i]), int(real[1][i]), int(real[2][i])
+        d2, k2, li2 = float(other[0][i]), int(other[1][i]), int(other[2][i])
+        has_real = math.isfinite(d)
+        real_text = (f"最近的现状设施为{_facility_label(rule, layers[k], li)}，距 {format_length(d)}" if has_real
+                     else "核查图层中没有现状且非示意的设施")
+        if has_real and d <= max_m:
+            status, msg = "pass", f"距最近的现状设施{_facility_label(rule, layers[k], li)} {format_length(d)}，在{limit}内"
+        elif math.isfinite(d2) and d2 <= max_m:
+            status = "warn"
+            msg = (f"{limit}内只有规划/示意设施：{_facility_label(rule, layers[k2], li2)}，距 {format_length(d2)}"
+                   f"——规划/示意设施，待核实；{real_text}")
+        else:
+            status = rule.severity
+            msg = f"{limit}内没有现状设施，{real_text}" + (
+                f"；最近的规划/示意设施为{_facility_label(rule, layers[k2], li2)}，距 {format_length(d2)}"
+                if math.isfinite(d2) else "")
+        if has_real:
+            geom, role, layer = shapely.shortest_line(ctx.geoms[i], layers[k].geoms[li]), "至最近现状设施", layers[k]
+        elif math.isfinite(d2):
+            geom, role, layer = (shapely.shortest_line(ctx.geoms[i], layers[k2].geoms[li2]),
+                                 "至最近规划/示意设施（待核实）", layers[k2])
+        else:
+            geom, role, layer = None, "", layers[0]
+        r.findings.append(_finding(rule, status, msg, layer, distance_m=d if has_real else None,
+                                   threshold=threshold, geometry=geom, geometry_role=role))
 
 
 def _slope(ctx: _Context, rule: Rule) -> None:
@@ -497,9 +552,56 @@ def _slope(ctx: _Context, rule: Rule) -> None:
         ok = (max_mean is None or mean <= max_mean) and (max_max is None or top <= max_max)
         r.findings.append(_finding(
             rule, "pass" if ok else rule.severity,
-            f"平均坡度 {mean:.1f}°，最大坡度 {top:.1f}°（控制值：平均 ≤ {max_mean:g}°，最大 ≤ {max_max:g}°"
-            f"{'，示例阈值' if rule.example else ''}）", value=mean,
+            f"平均坡度 {mean:.1f}°，最大坡度 {top:.1f}°，{'满足' if ok else '超出'}控制值（平均 ≤ {max_mean:g}°，"
+            f"最大 ≤ {max_max:g}°{'，示例阈值' if rule.example else ''}）", value=mean,
             threshold=f"平均 ≤ {max_mean:g}°，最大 ≤ {max_max:g}°"))
+
+
+def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
+    """Candidate parcels that overlap each other (this run, plus ``ctx.others`` of the project)."""
+    others = ctx.others
+    pool, ids, names = ctx.geoms, list(ctx.parcels.ids), list(ctx.parcels.names)
+    if others is not None and len(others):
+        pool = np.concatenate([pool, shapely.make_valid(np.asarray(others.geoms, dtype=object))])
+        ids, names = ids + list(others.ids), names + list(others.names)
+    a, b = shapely.STRtree(pool).query(ctx.geoms, predicate="intersects")
+    keep = np.array([ids[j] != ids[i] for i, j in zip(a, b)], dtype=bool)  # itself, or its saved copy
+    a, b = a[keep], b[keep]
+    inter = shapely.intersection(ctx.geoms[a], pool[b])
+    areas = shapely.area(inter)
+    tol = rule.sliver_tolerance_m2
+    hits: list[list[int]] = [[] for _ in ctx.results]
+    for k in np.flatnonzero(areas > tol):
+        hits[int(a[k])].append(int(k))
+    for i, r in enumerate(ctx.results):
+        if not hits[i]:
+            r.findings.append(_finding(rule, "pass", "与其他候选地块无重叠", layer_id=None))
+            continue
+        parts = [f"{ids[b[k]]}{'（' + names[b[k]] + '）' if names[b[k]] else ''} {format_area(float(areas[k]))}"
+                 for k in hits[i]]
+        total = shapely.union_all(inter[hits[i]])
+        area = float(shapely.area(total))
+        r.findings.append(_finding(
+            rule, rule.severity, f"与候选地块重叠：{'；'.join(parts)}；合计 {format_area(area)}，占本地块 "
+            f"{_pct(area / ctx.areas[i])}，重叠部分的面积与指标被重复计算", overlap_m2=area,
+            overlap_ratio=area / float(ctx.areas[i]), geometry=total, geometry_role="与其他候选地块重叠部分"))
+
+
+def _merge_same_conditions(ctx: _Context) -> None:
+    """One fact, one verdict: a rule declaring ``same_condition`` and the rule it names give one
+    finding per parcel — the stricter one (the named rule on a tie), citing the other's basis."""
+    pairs = [(r.id, r.same_condition) for r in ctx.ruleset.rules if r.same_condition]
+    if not pairs:
+        return
+    for r in ctx.results:
+        for dup_id, main_id in pairs:
+            main = [f for f in r.findings if f.rule == main_id]
+            dup = [f for f in r.findings if f.rule == dup_id]
+            if len(main) != 1 or len(dup) != 1:
+                continue  # one side not applicable (e.g. 标准地 on non-industrial land)
+            keep, drop = (dup[0], main[0]) if stricter(dup[0].status, main[0].status) else (main[0], dup[0])
+            keep.also = (*keep.also, AlsoJudged(drop.rule, drop.ruleset, drop.status, drop.basis))
+            r.findings = [f for f in r.findings if f is not drop]
 
 
 _LAYER_KINDS = {
@@ -510,7 +612,7 @@ _LAYER_KINDS = {
     "unit_capacity": _unit_capacity,
     "proximity": _proximity,
 }
-_PLAIN_KINDS = {"indicator": _indicator, "nearest": _nearest, "slope": _slope}
+_PLAIN_KINDS = {"indicator": _indicator, "nearest": _nearest, "slope": _slope, "parcel_overlap": _parcel_overlap}
 
 
 # --- context -----------------------------------------------------------------------------------
@@ -570,12 +672,15 @@ def _is_industrial(attrs: dict, land_uses: frozenset[str]) -> bool | None:
 
 
 def run_check(parcels: ParcelSet, layers: dict[str, LayerData], ruleset: RuleSet, *, dem=None,
-              project_layers: list[str] | None = None, progress=None) -> CheckResult:
+              project_layers: list[str] | None = None, progress=None,
+              others: ParcelSet | None = None) -> CheckResult:
     """Check every parcel against every rule; layers are keyed by catalog id (EPSG:4549).
 
     ``dem`` is an optional elevation raster (see ``check.slope``); without it 土地平整 is 未评估.
     ``project_layers`` defaults to the layers whose 专栏 the rule set's context names.
     ``progress(rule_id)`` is called after each rule (all parcels at once, vectorised).
+    ``others`` are the project's other candidate parcels: compared for overlaps (``parcel_overlap``)
+    but not checked; a parcel of ``others`` with the id of a checked parcel is that parcel.
     """
     geoms = parcels.geoms.copy()
     results = [ParcelResult(id=pid, name=name, area_m2=0.0) for pid, name in zip(parcels.ids, parcels.names)]
@@ -593,7 +698,7 @@ def run_check(parcels: ParcelSet, layers: dict[str, LayerData], ruleset: RuleSet
     for r, g, a in zip(results, geoms, areas):
         r.area_m2, r.geometry = float(a), g
     industrial = [_is_industrial(a, ruleset.industrial_land_uses) for a in parcels.attrs]
-    ctx = _Context(parcels, geoms, areas, layers, ruleset, results, industrial, dem)
+    ctx = _Context(parcels, geoms, areas, layers, ruleset, results, industrial, dem, others)
     for rule in ruleset.rules:
         if rule.kind in _LAYER_KINDS:
             layer = ctx.layer(rule.params["layer"])
@@ -606,9 +711,10 @@ def run_check(parcels: ParcelSet, layers: dict[str, LayerData], ruleset: RuleSet
         if progress:
             progress(rule.id)
     _not_applicable(ctx)
+    _merge_same_conditions(ctx)
     _context(ctx, project_layers if project_layers is not None else project_layer_ids(layers, ruleset))
     return CheckResult(rulesets=list(ruleset.infos), layers=[layers[lid].use() for lid in sorted(ctx.used)],
-                       parcels=results, generated=datetime.now().astimezone().isoformat(timespec="seconds"),
+                       parcels=results, generated=beijing_now(),
                        parcel_source=parcels.source, notes=list(parcels.notes))
 
 

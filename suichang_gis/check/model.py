@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..rules import Basis, RuleSetInfo
@@ -20,6 +21,34 @@ _RANK = {"info": 0, "pass": 0, "not_assessed": 1, "warn": 1, "fail": 2}
 AREA_CONVENTION = ("面积为 CGCS2000 3度带 CM120E（EPSG:4549）高斯-克吕格投影平面面积，"
                    "与“三线一单”成果的计算口径一致（非椭球面积）。1 亩 = 10000/15 m²。")
 INDICATIVE_NOTICE = "本结果使用了示意图层，结论仅供参考（示意），不得作为审批依据。"
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # every time a report shows is UTC+08:00
+# Statuses a parcel summary gives as reasons (未评估 is a reason: it keeps a parcel from passing).
+REASON_STATUSES = ("fail", "warn", "not_assessed")
+
+
+def beijing_now() -> str:
+    """The current time in Beijing, ISO 8601 with +08:00, to the second."""
+    return datetime.now(BEIJING).isoformat(timespec="seconds")
+
+
+def stricter(a: str, b: str) -> bool:
+    """Whether status ``a`` is stricter than ``b``: 不符合 > 警示 > 未评估 > 通过/信息."""
+    order = {"info": 0, "pass": 0, "not_assessed": 1, "warn": 2, "fail": 3}
+    return order[a] > order[b]
+
+
+@dataclass(frozen=True, slots=True)
+class AlsoJudged:
+    """Another rule that judged the same fact as a finding (``same_condition`` in the rule files)."""
+
+    rule: str
+    ruleset: str  # "id@version"
+    status: str
+    basis: Basis | None
+
+    def to_dict(self) -> dict:
+        return {"rule": self.rule, "ruleset": self.ruleset, "status": self.status,
+                "basis": self.basis.as_dict if self.basis else None}
 
 
 def _round(value: float | None, scale: float = 100) -> float | None:
@@ -46,6 +75,7 @@ class Finding:
     example_threshold: bool = False  # the threshold/list entry is an example, not official
     geometry: Any = field(default=None, repr=False, compare=False)  # overlap or nearest line
     geometry_role: str = ""  # what ``geometry`` shows on a map, e.g. "重叠部分"
+    also: tuple[AlsoJudged, ...] = ()  # rules of other sets judging the same fact
 
     @property
     def overlap_mu(self) -> float | None:
@@ -69,7 +99,13 @@ class Finding:
             "threshold": self.threshold, "unit_code": self.unit_code, "message": self.message,
             "basis": self.basis.as_dict if self.basis else None,
             "indicative": self.indicative, "example_threshold": self.example_threshold,
+            **({"also": [a.to_dict() for a in self.also]} if self.also else {}),
         }
+
+    @property
+    def rules_label(self) -> str:
+        """"SX-03" or "SX-03/BZD-01" when another rule judged the same fact."""
+        return "/".join([self.rule, *(a.rule for a in self.also)])
 
 
 @dataclass
@@ -101,12 +137,19 @@ class ParcelResult:
     def indicative(self) -> bool:
         return any(f.indicative for f in self.findings)
 
+    def reasons(self) -> list[str]:
+        """Why the parcel is 警示 or 不符合: each 不符合, 警示 and 未评估 finding, strictest first."""
+        order = {s: k for k, s in enumerate(REASON_STATUSES)}
+        found = sorted((f for f in self.findings if f.status in order), key=lambda f: order[f.status])
+        return [f"{f.rules_label} {f.title}：{f.status_label}" for f in found]
+
     def to_dict(self) -> dict:
         findings = [f.to_dict() for f in self.findings]
         return {
             "id": self.id, "name": self.name, "area_m2": _round(self.area_m2),
             "area_mu": _round(self.area_mu, 1e4), "townships": self.townships, "zones": self.zones,
             "status": self.status, "indicative": any(f["indicative"] for f in findings),
+            "reasons": self.reasons() if self.status != "pass" else [],
             "projects_nearby": [{**p, "distance_m": _round(p["distance_m"])} for p in self.projects],
             "repairs": self.repairs,
             "findings": findings,
@@ -142,8 +185,9 @@ class CheckResult:
     rulesets: list[RuleSetInfo]
     layers: list[LayerUse]
     parcels: list[ParcelResult]
-    generated: str  # ISO time
+    generated: str  # ISO time, Beijing (+08:00)
     parcel_source: str = ""
+    report_number: str = ""  # 报告编号, given when a report is written (report.settings)
     notes: list[str] = field(default_factory=list)  # e.g. missing layers, parcel repairs
 
     @property
@@ -172,6 +216,7 @@ class CheckResult:
     def to_dict(self, include_parcels: bool = True) -> dict:
         d = {
             "generated": self.generated,
+            "report_number": self.report_number,
             "parcel_source": self.parcel_source,
             "rulesets": [r.to_dict() for r in self.rulesets],
             "area_convention": AREA_CONVENTION,

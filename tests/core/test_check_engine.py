@@ -258,8 +258,9 @@ def test_distances_to_water_source_and_nearest_road(ruleset):
         drinking_water_sources=layer_data("drinking_water_sources", [sq(400, 0, 500, 100)], "饮用水水源保护区",
                                           name=["某水库一级保护区"]),
         roads=layer_data("roads", [LineString([(X0 - 50, Y0 - 1000), (X0 - 50, Y0 + 1000)])], "道路",
-                         name=["S215"]),
-        water_supply=layer_data("water_supply", [Point(X0 + 100, Y0 + 3100)], "供水设施", name=["水厂"]))
+                         name=["S215"], road_state=["既有"]),
+        water_supply=layer_data("water_supply", [Point(X0 + 100, Y0 + 3100)], "供水设施", name=["水厂"],
+                                status=["现状"]))
     result = run_check(parcel_set([sq(0, 0, 100, 100)], land_use=["工业用地"]), layers, ruleset)
     water = finding(result, "SX-07")
     assert water.status == "warn" and water.distance_m == pytest.approx(300.0, abs=0.01)
