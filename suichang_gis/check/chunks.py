@@ -71,19 +71,22 @@ def shared_layers(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, LayerDa
 
 
 def check_chunk(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec], *,
-                shared: dict[str, LayerData] | None = None, dem=None) -> CheckResult:
+                shared: dict[str, LayerData] | None = None, dem=None,
+                others: ParcelSet | None = None) -> CheckResult:
     """Check one chunk of parcels (EPSG:4549) against every rule.
 
     Reads the overlap-only layers through their R-trees for the chunk's parcel bounds; layers in
     ``shared`` (id → LayerData, e.g. from :func:`shared_layers`) are used as they are, the others
     needed whole are read here. ``dem`` is an open elevation raster or None (土地平整 未评估).
+    ``others`` are candidate parcels outside the chunk that its parcels may overlap (``run_check``).
     """
     shared = shared or {}
     todo = [s for s in specs if s.id not in shared]
     layers = {**load_check_layers(ruleset, todo, boxes=shapely.bounds(parcels.geoms)), **shared}
     needed = layers_needed(ruleset, specs)
     layers = {lid: layers[lid] for lid in needed if lid in layers}
-    return run_check(parcels, layers, ruleset, dem=dem, project_layers=project_layer_ids(layers, ruleset))
+    return run_check(parcels, layers, ruleset, dem=dem, project_layers=project_layer_ids(layers, ruleset),
+                     others=others)
 
 
 def merge_results(results: list[CheckResult]) -> CheckResult:
@@ -106,5 +109,10 @@ def check_in_chunks(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec]
                     size: int = CHUNK_SIZE, dem=None) -> Iterator[tuple[np.ndarray, CheckResult]]:
     """(parcel indices, result) per spatial chunk, in chunk order; whole layers read once."""
     shared = shared_layers(ruleset, specs)
+    tree = shapely.STRtree(parcels.geoms)
     for index in spatial_chunks(parcels, size):
-        yield index, check_chunk(subset(parcels, index), ruleset, specs, shared=shared, dem=dem)
+        chunk = subset(parcels, index)
+        # parcels of other chunks that may overlap this one's (candidate parcels overlapping each other)
+        near = np.setdiff1d(tree.query(shapely.box(*shapely.total_bounds(chunk.geoms))), index)
+        yield index, check_chunk(chunk, ruleset, specs, shared=shared, dem=dem,
+                                 others=subset(parcels, near) if len(near) else None)

@@ -565,7 +565,8 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
         pool = np.concatenate([pool, shapely.make_valid(np.asarray(others.geoms, dtype=object))])
         ids, names = ids + list(others.ids), names + list(others.names)
     a, b = shapely.STRtree(pool).query(ctx.geoms, predicate="intersects")
-    keep = np.array([ids[j] != ids[i] for i, j in zip(a, b)], dtype=bool)  # itself, or its saved copy
+    n = len(ctx.geoms)  # skip the parcel itself, and its saved copy among the others (same id)
+    keep = np.array([j != i if j < n else ids[j] != ids[i] for i, j in zip(a.tolist(), b.tolist())], dtype=bool)
     a, b = a[keep], b[keep]
     inter = shapely.intersection(ctx.geoms[a], pool[b])
     areas = shapely.area(inter)
