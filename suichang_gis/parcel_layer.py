@@ -7,14 +7,12 @@ from pathlib import Path
 import geopandas as gpd
 
 from .catalog import LayerSpec, MapLayer, Provenance, Style
+from .palette import LABEL_COLOURS, UNCHECKED, UNCHECKED_COLOUR
 
 PARCEL_LAYER_ID = "parcels"
 PARCEL_GROUP = "候选地块"  # a group of its own in the layer tree, after the catalog groups
 STATUS_FIELD = "check_status"
 FINDINGS_FIELD = "check_findings"
-UNCHECKED = "未核查"
-# Keys are ParcelResult.status_label values of suichang_gis.check.
-STATUS_COLOURS = {"通过": "#2e9e4f", "警示": "#f0a30a", "不符合": "#d62728", UNCHECKED: "#9e9e9e"}
 
 
 def parcel_spec(source: str) -> LayerSpec:
@@ -23,8 +21,8 @@ def parcel_spec(source: str) -> LayerSpec:
         data=Path(source), version="user",
         provenance=Provenance(source=f"用户提供的候选地块（{source}）", licence="用户提供",
                               accuracy="权威", method="由用户绘制或导入"),
-        style=Style(fill=STATUS_COLOURS[UNCHECKED], stroke="#7b1e1e", stroke_width=1.4,
-                    opacity=0.75, fill_field=STATUS_FIELD, fill_by=dict(STATUS_COLOURS),
+        style=Style(fill=UNCHECKED_COLOUR, stroke="#7b1e1e", stroke_width=1.4,
+                    opacity=0.75, fill_field=STATUS_FIELD, fill_by=dict(LABEL_COLOURS),
                     label_field="parcel_id", label_size=8.0, label_color="#7b1e1e"),
         zorder=200)
 

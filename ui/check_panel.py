@@ -30,11 +30,10 @@ from PySide6.QtWidgets import (
 from suichang_gis.catalog import Style
 from suichang_gis.check import CheckResult, check_parcels
 from suichang_gis.check.data import LayerData, layer_data_from_map_layer
+from suichang_gis.palette import STATUS_COLOURS
 from suichang_gis.report import write_report
 from suichang_gis.rules import RuleError, load_ruleset
 
-STATUS_COLOURS = {"fail": "#c62828", "warn": "#e65100", "not_assessed": "#616161", "pass": "#2e7d32",
-                  "info": "#1565c0"}
 OVERLAP_STYLE = Style(fill="#e5393566", stroke="#b71c1c", stroke_width=1.6)
 FOCUS_STYLE = Style(fill="#ffeb3b80", stroke="#f57f17", stroke_width=2.6)
 REPORT_FILTER = "Word 文档 (*.docx);;PDF (*.pdf);;Excel 工作簿 (*.xlsx);;网页 (*.html);;JSON (*.json)"

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..palette import STATUS_LABELS
 from ..rules import Basis, RuleSetInfo
 from ..units import M2_PER_MU
 
-STATUS_LABELS = {"pass": "通过", "warn": "警示", "fail": "不符合", "info": "信息", "not_assessed": "未评估"}
 # Parcel status: the worst finding wins; "not assessed" keeps a parcel from passing silently.
 _RANK = {"info": 0, "pass": 0, "not_assessed": 1, "warn": 1, "fail": 2}
 AREA_CONVENTION = ("面积为 CGCS2000 3度带 CM120E（EPSG:4549）高斯-克吕格投影平面面积，"

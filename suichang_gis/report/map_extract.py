@@ -16,13 +16,12 @@ from matplotlib.path import Path as MplPath
 
 from ..check.model import ParcelResult
 from ..fonts import register_matplotlib_font
+from ..palette import STATUS_COLOURS
 
 # Layers drawn under the parcel, bottom to top, when they were loaded for the check.
 BACKGROUND_LAYERS = ("env_control_units", "urban_development_boundary", "permanent_basic_farmland",
                      "ecological_redline", "drinking_water_sources", "nature_reserves", "roads",
                      "power_lines", "substations", "water_supply")
-FINDING_COLOURS = {"fail": "#d7191c", "warn": "#fdae61", "not_assessed": "#7f7f7f", "pass": "#1a9641",
-                   "info": "#2b83ba"}
 
 
 def _ring_codes(n: int) -> np.ndarray:
@@ -108,7 +107,7 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
     for f in parcel.findings:
         if f.geometry is None or f.geometry.is_empty or f.status in ("pass", "info"):
             continue
-        colour = FINDING_COLOURS[f.status]
+        colour = STATUS_COLOURS[f.status]
         label = None if f.rule in shown else f"{f.rule} {f.title}：{f.geometry_role}".rstrip("：")
         shown.add(f.rule)
         _draw(ax, f.geometry, fill=colour, stroke=colour, width=1.0, alpha=0.55, hatch="///", zorder=4,

@@ -35,7 +35,8 @@ from suichang_gis.layout import (
     print_map,
 )
 from suichang_gis.parcel import parcels_frame
-from suichang_gis.parcel_layer import STATUS_COLOURS, parcel_layer
+from suichang_gis.palette import LABEL_COLOURS
+from suichang_gis.parcel_layer import parcel_layer
 from suichang_gis.render import draw_layers, fit_label, legend_entries
 
 PT_PER_MM = 72 / 25.4
@@ -292,7 +293,7 @@ def test_parcel_check_template_colours_parcels_by_status(catalog_layers):
     top = max(c.get_zorder() for c in layout.map_ax.collections)  # parcels are drawn last
     parcel_fills = {tuple(np.round(c.get_facecolor()[0], 3)) for c in layout.map_ax.collections
                     if c.get_zorder() == top}
-    assert parcel_fills == {tuple(np.round(to_rgba(STATUS_COLOURS[s], 0.75), 3)) for s in ("通过", "不符合")}
+    assert parcel_fills == {tuple(np.round(to_rgba(LABEL_COLOURS[s], 0.75), 3)) for s in ("通过", "不符合")}
 
 
 def test_parcel_template_without_parcels_is_a_clear_error(catalog_layers):

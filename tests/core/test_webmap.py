@@ -20,7 +20,8 @@ from suichang_gis.catalog import (
 )
 from suichang_gis.crs import WORK_CRS
 from suichang_gis.parcel import parcels_frame
-from suichang_gis.parcel_layer import STATUS_COLOURS, parcel_layer
+from suichang_gis.palette import LABEL_COLOURS
+from suichang_gis.parcel_layer import parcel_layer
 from suichang_gis.webmap import (
     build_webmap,
     layer_geojson,
@@ -118,7 +119,7 @@ def test_parcels_are_coloured_by_status_with_findings_in_the_popup():
 
     features = layer_geojson(parcel_layer(parcels, Check()))["features"]
     assert [f["properties"]["_sym"]["fillColor"] for f in features] == [
-        STATUS_COLOURS["不符合"], STATUS_COLOURS["通过"]]
+        LABEL_COLOURS["不符合"], LABEL_COLOURS["通过"]]
     assert "与生态保护红线重叠 1.20 亩 &lt;b&gt;" in features[0]["properties"]["_popup"]
 
 
@@ -200,5 +201,5 @@ def test_webmap_cli_colours_checked_parcels(tmp_path):
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
     assert "候选地块" in html or "\\u5019\\u9009\\u5730\\u5757" in html
-    colours = {STATUS_COLOURS[s] for s in ("通过", "警示", "不符合")}
+    colours = {LABEL_COLOURS[s] for s in ("通过", "警示", "不符合")}
     assert any(c in html for c in colours)  # checked, so not the 未核查 grey

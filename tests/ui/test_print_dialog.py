@@ -157,7 +157,8 @@ def test_web_map_export_from_the_window_checks_the_parcels(app, qtbot, layers, t
     from shapely import box
 
     from suichang_gis.parcel import parcels_frame
-    from suichang_gis.parcel_layer import STATUS_COLOURS, UNCHECKED, parcel_layer
+    from suichang_gis.palette import LABEL_COLOURS, UNCHECKED
+    from suichang_gis.parcel_layer import parcel_layer
     from ui.main_window import MainWindow
 
     parcels = parcels_frame([box(425200, 3162400, 425500, 3162700)], name=["新材料项目"], land_use=["工业用地"])
@@ -167,5 +168,5 @@ def test_web_map_export_from_the_window_checks_the_parcels(app, qtbot, layers, t
     monkeypatch.setattr("ui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     window.export_webmap_dialog()
     html = out.read_text(encoding="utf-8")
-    checked = {STATUS_COLOURS[s] for s in ("通过", "警示", "不符合")}
-    assert any(c in html for c in checked) and STATUS_COLOURS[UNCHECKED] not in html
+    checked = {LABEL_COLOURS[s] for s in ("通过", "警示", "不符合")}
+    assert any(c in html for c in checked) and LABEL_COLOURS[UNCHECKED] not in html
