@@ -455,17 +455,24 @@ def print_map(template: Template | str, out: Path | None = None, paper: str = "A
               extent=None, user_catalog: Path | None = None, dpi: float = 300,
               maker: str = DEFAULT_MAKER, extra_notes: list[str] | None = None,
               layers: dict[str, MapLayer] | None = None,
-              table: tuple[list[str], list[list[str]]] | None = None) -> MapLayout:
+              table: tuple[list[str], list[list[str]]] | None = None, model=None) -> MapLayout:
     """Compose the page of a template and write it to ``out`` (PDF/PNG/SVG by extension).
 
     ``layer_ids`` replaces the template's layer list (the GUI's layer choice or the visible
     layers of the current view); ``layers`` are already loaded layers by id (the GUI's, which
     may hold user data), otherwise they are read from the catalog; ``out`` None only composes
-    (for a preview: ``layout_png(layout, dpi)``).
+    (for a preview: ``layout_png(layout, dpi)``). A ``map_model.MapModel`` as ``model`` prints
+    the map as it is: its layers with their opacity and style, by default its visible ones in
+    its order over its extent.
     """
     from dataclasses import replace
 
     from .catalog import load_catalog, load_layer
+
+    if model is not None:
+        layers = {layer.id: layer for layer in model.drawn_layers(visible_only=False)}
+        layer_ids = [state.id for state in model.visible()] if layer_ids is None else layer_ids
+        extent = model.extent if extent is None else extent
 
     if isinstance(template, str):
         templates = load_templates()

@@ -296,14 +296,20 @@ def _lonlat_bounds(layers: list[MapLayer]) -> tuple[float, float, float, float]:
 
 def write_webmap(out: Path, layers: list[MapLayer] | None = None, extra_layers: list[MapLayer] | None = None,
                  title: str = "遂昌县“十四五”规划一张图", tiles: str | None = None,
-                 user_catalog: Path | None = None) -> Path:
-    """Write the web map of ``layers`` (default: every catalog layer) plus ``extra_layers``."""
+                 user_catalog: Path | None = None, model=None) -> Path:
+    """Write the web map of ``layers`` (default: every catalog layer) plus ``extra_layers``.
+
+    A ``map_model.MapModel`` as ``model`` gives the layers instead: in its order, with its
+    opacity and style, each switched on where the model shows it.
+    """
     from .catalog import load_catalog, load_layer
 
     out = Path(out)
     if not out.parent.exists():
         raise WebMapError(f"无法写入 {out}：文件夹 {out.parent} 不存在")
-    if layers is None:
+    if model is not None:
+        layers = model.drawn_layers(visible_only=False)
+    elif layers is None:
         specs = sorted(load_catalog(user_catalog=user_catalog), key=lambda s: s.zorder)
         layers = [load_layer(spec) for spec in specs]
     fmap = build_webmap([*layers, *(extra_layers or [])], title=title, tiles=tiles)

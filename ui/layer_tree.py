@@ -1,7 +1,8 @@
 """The layer tree: catalog groups with check boxes, drag to reorder, opacity, properties.
 
-The tree shows each group's layers top-drawn first (as QGIS does) and writes every change
-straight to the canvas, which owns the drawing order.
+The tree shows each group's layers top-drawn first (as QGIS does). It reads and edits the map
+model the canvas draws (``suichang_gis.map_model.MapModel``: order, visibility, opacity), so the
+print dialog and the project file see the same choices; the canvas redraws on the model's change.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class LayerTreeWidget(QTreeWidget):
     def __init__(self, canvas, parent=None):
         super().__init__(parent)
         self.canvas = canvas
+        self.model = canvas.model
         self.setHeaderHidden(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
@@ -55,7 +57,7 @@ class LayerTreeWidget(QTreeWidget):
 
     # --- building -----------------------------------------------------------------------
     def rebuild(self) -> None:
-        """Re-read groups, order, titles and visibility from the canvas."""
+        """Re-read groups, order, titles and visibility from the map model."""
         if self._syncing:
             return
         self._syncing = True
@@ -64,7 +66,7 @@ class LayerTreeWidget(QTreeWidget):
                     for i in range(self.topLevelItemCount())}
         self.clear()
         groups: dict[str, QTreeWidgetItem] = {}
-        layers = list(reversed(self.canvas.canvas_layers()))  # top first
+        layers = list(reversed(list(self.model)))  # top first
         for group in sorted({layer.spec.group for layer in layers}, key=group_order):
             item = QTreeWidgetItem(self, [group])
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsUserCheckable
@@ -111,7 +113,7 @@ class LayerTreeWidget(QTreeWidget):
             return
         self._syncing = True
         try:
-            self.canvas.set_layer_visible(layer_id, item.checkState(0) == Qt.CheckState.Checked)
+            self.model.set_visible(layer_id, item.checkState(0) == Qt.CheckState.Checked)
         finally:
             self._syncing = False
 
@@ -122,7 +124,7 @@ class LayerTreeWidget(QTreeWidget):
     def apply_tree_order(self) -> None:
         """Write the tree's order back: each group's layers keep the group's slots in the
         canvas order; a layer dropped into another group goes back where it was."""
-        layers = self.canvas.canvas_layers()
+        layers = list(self.model)
         group_of = {layer.id: layer.spec.group for layer in layers}
         order = [layer.id for layer in layers]  # bottom first
         for i in range(self.topLevelItemCount()):
@@ -132,7 +134,7 @@ class LayerTreeWidget(QTreeWidget):
             slots = sorted(order.index(layer_id) for layer_id in ids)
             for slot, layer_id in zip(slots, reversed(ids)):
                 order[slot] = layer_id
-        self.canvas.set_layer_order(order)
+        self.model.set_order(order)
         self.rebuild()
 
     def move_layer_up(self, layer_id: str) -> None:
@@ -143,7 +145,7 @@ class LayerTreeWidget(QTreeWidget):
         self._swap_in_group(layer_id, -1)
 
     def _swap_in_group(self, layer_id: str, step: int) -> None:
-        layers = self.canvas.canvas_layers()
+        layers = list(self.model)
         order = [layer.id for layer in layers]
         group = {layer.id: layer.spec.group for layer in layers}
         same = [i for i, other in enumerate(order) if group[other] == group.get(layer_id)]
@@ -154,17 +156,17 @@ class LayerTreeWidget(QTreeWidget):
         if 0 <= target < len(same):
             a, b = same[position], same[target]
             order[a], order[b] = order[b], order[a]
-            self.canvas.set_layer_order(order)
+            self.model.set_order(order)
 
     def set_opacity_dialog(self, layer_id: str) -> None:
-        layer = self.canvas.canvas_layer(layer_id)
+        layer = self.model.get(layer_id)
         value, ok = QInputDialog.getInt(self, "图层不透明度", f"{layer.spec.display_title} 不透明度（%）：",
                                         round(layer.opacity * 100), 0, 100, 5)
         if ok:
-            self.canvas.set_layer_opacity(layer_id, value / 100)
+            self.model.set_opacity(layer_id, value / 100)
 
     def show_properties(self, layer_id: str) -> None:
-        LayerPropertiesDialog(self.canvas.canvas_layer(layer_id), self).exec()
+        LayerPropertiesDialog(self.model.get(layer_id), self).exec()
 
     def _double_clicked(self, item: QTreeWidgetItem, column: int) -> None:
         layer_id = item.data(0, LAYER_ID_ROLE)
@@ -188,9 +190,9 @@ class LayerTreeWidget(QTreeWidget):
         menu.exec(self.viewport().mapToGlobal(pos))
 
 
-def layer_properties_html(canvas_layer) -> str:
-    """Provenance, accuracy and content of a layer as an HTML table (Chinese)."""
-    layer = canvas_layer.layer
+def layer_properties_html(state) -> str:
+    """Provenance, accuracy and content of a layer (a map model ``LayerState``) as an HTML table."""
+    layer = state.layer
     spec, prov = layer.spec, layer.spec.provenance
     gdf = layer.gdf
     missing = int(gdf.geometry.isna().sum() + gdf.geometry.is_empty.sum()) if len(gdf) else 0
@@ -209,12 +211,12 @@ def layer_properties_html(canvas_layer) -> str:
 
 
 class LayerPropertiesDialog(QDialog):
-    def __init__(self, canvas_layer, parent=None):
+    def __init__(self, state, parent=None):
         super().__init__(parent)
-        self.setWindowTitle(f"图层属性 — {canvas_layer.spec.display_title}")
+        self.setWindowTitle(f"图层属性 — {state.spec.display_title}")
         self.resize(560, 440)
         browser = QTextBrowser()
-        browser.setHtml(layer_properties_html(canvas_layer))
+        browser.setHtml(layer_properties_html(state))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -21,6 +21,7 @@ Extension points for other parts of the UI (names are stable):
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -122,7 +123,7 @@ class MainWindow(QMainWindow):
     # --- extension points ---------------------------------------------------------------
     @property
     def layers(self) -> dict[str, MapLayer]:
-        return {layer.id: layer.layer for layer in self.canvas.canvas_layers()}
+        return self.canvas.model.layers()
 
     def add_layer(self, layer: MapLayer, visible: bool = True) -> None:
         self.canvas.add_layer(layer, visible=visible)
@@ -210,12 +211,14 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "导出网页地图", "遂昌规划一张图.html", "网页 (*.html)")
         if not path:
             return
-        layers = self.layers
-        checked = checked_parcel_layer(layers)  # parcels coloured by status, findings in popups
-        if checked:
-            layers[PARCEL_LAYER_ID] = checked[0]
+        model = self.canvas.model  # the map as shown: order, visibility, opacity
+        layers = model.drawn_layers(visible_only=False)
+        checked = checked_parcel_layer(model.layers())  # parcels coloured by status, findings in popups
+        if checked:  # drawn with the parcel layer's visibility and opacity
+            drawn = replace(model.get(PARCEL_LAYER_ID), layer=checked[0]).drawn()
+            layers = [drawn if layer.id == PARCEL_LAYER_ID else layer for layer in layers]
         try:
-            write_webmap(Path(path), layers=list(layers.values()))
+            write_webmap(Path(path), layers=layers)
         except (WebMapError, OSError) as exc:
             QMessageBox.warning(self, "导出失败", str(exc))
             return

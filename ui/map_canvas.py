@@ -2,9 +2,12 @@
 
 Public surface used by the rest of the UI (keep these names stable):
 
-- layers: ``set_layers``, ``add_layer``, ``remove_layer``, ``refresh_layer`` (after the data of a
+- layers: the canvas draws ``model`` (a Qt-free ``suichang_gis.map_model.MapModel``: order,
+  visibility, opacity, style, extent), which the layer tree, print dialog and project share;
+  ``set_layers``, ``add_layer``, ``remove_layer``, ``refresh_layer`` (after the data of a
   MapLayer changed), ``canvas_layer``, ``layer_ids``, ``set_layer_visible``,
-  ``set_layer_opacity``, ``move_layer``; signal ``layers_changed``.
+  ``set_layer_opacity``, ``move_layer`` edit that model; signal ``layers_changed`` after any
+  model edit.
 - overlays drawn on top, immediately, on the GUI thread: ``set_overlay(name, geometries,
   style)``, ``clear_overlay(name)`` (geometries are shapely objects in EPSG:4549).
 - coordinates: ``to_map(QPointF) -> (x, y)``, ``to_screen(x, y) -> QPointF``; ``view`` (MapView).
@@ -34,6 +37,7 @@ from PySide6.QtWidgets import QWidget
 
 from suichang_gis.catalog import MapLayer, Style
 from suichang_gis.identify import IdentifyHit, identify
+from suichang_gis.map_model import MapModel
 from suichang_gis.mapview import MapView
 
 from .map_renderer import (
@@ -96,12 +100,13 @@ class MapCanvasWidget(QWidget):
     layers_changed = Signal()
     tool_changed = Signal(object)
 
-    def __init__(self, parent=None):
+    def __init__(self, parent=None, model: MapModel | None = None):
         super().__init__(parent)
         self.setMouseTracking(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(200, 150)
-        self._layers: list[CanvasLayer] = []  # bottom to top
+        self.model = model if model is not None else MapModel()
+        self._drawn: dict[str, CanvasLayer] = {}  # painting caches by layer id
         self._overlays: dict[str, tuple[list, Style]] = {}
         self._view: MapView | None = None
         self._image: QImage | None = None
@@ -122,88 +127,79 @@ class MapCanvasWidget(QWidget):
         self.pan_tool = PanTool(self)
         self._tool: MapTool = self.pan_tool
         self.pan_tool.activate()
+        self.model.subscribe(self._model_changed)
+        self.view_changed.connect(lambda view: self.model.set_extent(view.extent))
+        self.destroyed.connect(lambda *_, model=self.model, f=self._model_changed: model.unsubscribe(f))
 
-    # --- layers -------------------------------------------------------------------------
+    # --- layers (edits go to the map model; the model's change redraws) ------------------
+    @property
+    def _layers(self) -> list[CanvasLayer]:
+        """The painting caches of the model's layers, bottom first, rebuilt where the data or
+        the style changed."""
+        layers = []
+        for state in self.model:
+            drawn = self._drawn.get(state.id)
+            if drawn is None or drawn.layer is not state.layer or drawn.state is not state \
+                    or drawn.style is not drawn.built_style:
+                drawn = CanvasLayer(state.layer, state)
+                self._drawn[state.id] = drawn
+            layers.append(drawn)
+        return layers
+
+    def _model_changed(self, what: str) -> None:
+        if what == "extent":
+            if self.model.extent is not None and self.model.extent != self.view.extent:
+                self.zoom_to_extent(self.model.extent, margin=0.0)
+            return
+        for gone in set(self._drawn) - set(self.model.ids()):
+            del self._drawn[gone]
+        self.layers_changed.emit()
+        self.refresh()
+
     def set_layers(self, layers: list[MapLayer]) -> None:
         """Replace all layers; ``layers`` bottom first."""
-        self._layers = [CanvasLayer(layer) for layer in layers]
-        self._layers_edited()
+        self.model.set_layers(layers)
 
     def add_layer(self, layer: MapLayer, visible: bool = True, on_top: bool = True) -> CanvasLayer:
         """Add (or replace, same id) a layer; a new one goes on top unless ``on_top`` is False."""
-        canvas_layer = CanvasLayer(layer, visible=visible)
-        index = self._index(layer.id)
-        if index is not None:
-            canvas_layer.opacity = self._layers[index].opacity
-            self._layers[index] = canvas_layer
-        elif on_top:
-            self._layers.append(canvas_layer)
-        else:
-            self._layers.insert(0, canvas_layer)
-        self._layers_edited()
-        return canvas_layer
+        self.model.add(layer, visible=visible, on_top=on_top)
+        return self.canvas_layer(layer.id)
 
     def remove_layer(self, layer_id: str) -> None:
-        self._layers = [layer for layer in self._layers if layer.id != layer_id]
-        self._layers_edited()
+        self.model.remove(layer_id)
 
     def refresh_layer(self, layer_id: str) -> None:
         """Re-read the MapLayer's geometry and style after it was edited."""
-        index = self._index(layer_id)
-        if index is not None:
-            old = self._layers[index]
-            self._layers[index] = CanvasLayer(old.layer, old.visible, old.opacity)
-            self._layers_edited()
+        if self._drawn.pop(layer_id, None) is not None:
+            self._model_changed("layers")
 
     def canvas_layer(self, layer_id: str) -> CanvasLayer | None:
-        index = self._index(layer_id)
-        return None if index is None else self._layers[index]
+        for layer in self._layers:
+            if layer.id == layer_id:
+                return layer
+        return None
 
     def canvas_layers(self) -> list[CanvasLayer]:
         """All layers, bottom first."""
-        return list(self._layers)
+        return self._layers
 
     def layer_ids(self) -> list[str]:
         """Layer ids, bottom first."""
-        return [layer.id for layer in self._layers]
+        return self.model.ids()
 
     def set_layer_visible(self, layer_id: str, visible: bool) -> None:
-        layer = self.canvas_layer(layer_id)
-        if layer is not None and layer.visible != visible:
-            layer.visible = visible
-            self._layers_edited()
+        self.model.set_visible(layer_id, visible)
 
     def set_layer_opacity(self, layer_id: str, opacity: float) -> None:
-        layer = self.canvas_layer(layer_id)
-        if layer is not None:
-            layer.opacity = max(0.0, min(1.0, opacity))
-            self._layers_edited()
+        self.model.set_opacity(layer_id, opacity)
 
     def move_layer(self, layer_id: str, index: int) -> None:
         """Move a layer to position ``index`` of the bottom-first order."""
-        current = self._index(layer_id)
-        if current is None:
-            return
-        layer = self._layers.pop(current)
-        self._layers.insert(max(0, min(index, len(self._layers))), layer)
-        self._layers_edited()
+        self.model.move(layer_id, index)
 
     def set_layer_order(self, layer_ids: list[str]) -> None:
         """Reorder to ``layer_ids`` (bottom first); ids not named keep their place at the end."""
-        by_id = {layer.id: layer for layer in self._layers}
-        ordered = [by_id.pop(i) for i in layer_ids if i in by_id]
-        self._layers = ordered + [layer for layer in self._layers if layer.id in by_id]
-        self._layers_edited()
-
-    def _index(self, layer_id: str) -> int | None:
-        for i, layer in enumerate(self._layers):
-            if layer.id == layer_id:
-                return i
-        return None
-
-    def _layers_edited(self) -> None:
-        self.layers_changed.emit()
-        self.refresh()
+        self.model.set_order(layer_ids)
 
     # --- overlays -----------------------------------------------------------------------
     def set_overlay(self, name: str, geometries, style: Style | None = None) -> None:

@@ -34,6 +34,7 @@ from suichang_gis.geometry_cache import (
     Rings,
     label_anchors,
 )
+from suichang_gis.map_model import LayerState
 from suichang_gis.mapview import SCREEN_DPI, MapView, band_resolution
 
 PX_PER_PT = SCREEN_DPI / 72.0
@@ -112,13 +113,17 @@ class StyleKey:
 
 
 class CanvasLayer:
-    """A MapLayer prepared for painting: geometry arrays, style groups, label anchors."""
+    """A layer as the canvas paints it: geometry arrays, style groups, label anchors.
 
-    def __init__(self, layer: MapLayer, visible: bool | None = None, opacity: float = 1.0):
+    Built from a ``MapLayer`` and its ``LayerState`` in the map model, which says whether it is
+    shown, its opacity and its style (``suichang_gis.map_model``); rebuilt when the data or the
+    style changes, while visibility and opacity are read from the state at each paint.
+    """
+
+    def __init__(self, layer: MapLayer, state: LayerState | None = None):
         self.layer = layer
-        self.visible = layer.spec.visible if visible is None else visible
-        self.opacity = opacity
-        style = layer.spec.style
+        self.state = state if state is not None else LayerState(layer, layer.spec.visible)
+        style = self.built_style = self.style
         gdf = layer.gdf
         fill_values = (gdf[style.fill_field] if style.fill_field in gdf.columns
                        else [None] * len(gdf))
@@ -149,7 +154,17 @@ class CanvasLayer:
 
     @property
     def style(self) -> Style:
-        return self.layer.spec.style
+        """The style drawn with (the state's choice, else the catalog's)."""
+        return self.state.style or self.layer.spec.style
+
+    @property
+    def visible(self) -> bool:
+        return self.state.visible
+
+    @property
+    def opacity(self) -> float:
+        """The layer's opacity (0–1), multiplied with the style's own when painting."""
+        return self.state.opacity
 
     def feature_tree(self):
         """STRtree over the features (row order of the GeoDataFrame), for identify."""

@@ -309,21 +309,15 @@ class ParcelActions(QObject):
     # --- project ----------------------------------------------------------------------------
     # --- the user's layer choices live in the project --------------------------------------
     def _layer_state(self) -> dict[str, dict]:
-        return {layer.id: {"visible": layer.visible, "opacity": round(layer.opacity, 3)}
-                for layer in self.window.canvas.canvas_layers() if layer.id != self.editor.layer_id}
+        return self.window.canvas.model.layer_settings(skip=[self.editor.layer_id])
 
     def _restore_layer_settings(self) -> None:
-        canvas = self.window.canvas
-        for layer_id, settings in self.editor.project.layer_settings.items():
-            if canvas.canvas_layer(layer_id) is not None:
-                if "visible" in settings:
-                    canvas.set_layer_visible(layer_id, bool(settings["visible"]))
-                if "opacity" in settings:
-                    canvas.set_layer_opacity(layer_id, float(settings["opacity"]))
+        self._known_layers = None  # what the restore changes is not a new choice
+        self.window.canvas.model.apply_layer_settings(self.editor.project.layer_settings)
         self._known_layers = self._layer_state()
 
     def _remember_layer_settings(self) -> None:
-        if not shiboken6.isValid(self.window):
+        if not shiboken6.isValid(self.window) or self._known_layers is None:
             return
         state = self._layer_state()
         for layer_id, values in state.items():

@@ -139,7 +139,7 @@ class PrintDialog(QDialog):
 
     def _template_changed(self) -> None:
         if self.template_id == CURRENT_VIEW:
-            ids = [c.id for c in self.canvas.canvas_layers() if c.visible]
+            ids = [state.id for state in self.canvas.model.visible()]
             title = CURRENT_VIEW_TITLE
         else:
             template = self.templates[self.template_id]
@@ -180,14 +180,16 @@ class PrintDialog(QDialog):
         return [layer], summary_notes(result), summary_table(result)
 
     def _print(self, out: Path | None, dpi: float) -> MapLayout:
-        extent = self.canvas.view.extent if self.template_id == CURRENT_VIEW else None
+        current = self.template_id == CURRENT_VIEW  # the canvas's map model: extent, opacity, style
         extra, notes, table = self._checked_parcels()
         layer_ids = [i for i in self.checked_layers() if not (extra and i == PARCEL_LAYER_ID)]
         return print_map(self._template(), out, paper=self.paper_box.currentText(),
                          orientation=ORIENTATIONS[self.orientation_box.currentText()],
                          title=self.title_edit.text().strip() or None, extra_layers=extra,
-                         layer_ids=layer_ids, extent=extent, dpi=dpi, extra_notes=notes, table=table,
-                         maker=self.maker_edit.text().strip() or DEFAULT_MAKER, layers=self.all_layers)
+                         layer_ids=layer_ids, dpi=dpi, extra_notes=notes, table=table,
+                         maker=self.maker_edit.text().strip() or DEFAULT_MAKER,
+                         layers=None if current else self.all_layers,
+                         model=self.canvas.model if current else None)
 
     # --- preview and export -------------------------------------------------------------
     def update_preview(self) -> None:

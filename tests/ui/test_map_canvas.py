@@ -101,6 +101,31 @@ def test_layer_tree_moves_a_layer_up_within_its_group(canvas):
 
 
 @pytest.mark.ui
+def test_canvas_and_tree_follow_the_map_model(canvas, qtbot):
+    from ui.layer_tree import LayerTreeWidget
+
+    red = make_layer("red", [box(200, 200, 800, 800)], Style(fill=RED, stroke=RED))
+    canvas.set_layers([red])
+    tree = LayerTreeWidget(canvas)
+    x, y = canvas.to_screen(500, 500).toTuple()
+    assert rgb(canvas.render_now(), x, y) == (255, 0, 0)
+    canvas.model.set_opacity("red", 0.5)  # an edit of the model, not of a widget
+    from ui.map_canvas import BACKGROUND
+
+    background = (BACKGROUND.red(), BACKGROUND.green(), BACKGROUND.blue())
+    expected = [0.5 * r + 0.5 * b for r, b in zip((255, 0, 0), background)]  # 50 % red over the background
+    assert rgb(canvas.render_now(), x, y) == pytest.approx(expected, abs=2)
+    canvas.model.set_visible("red", False)
+    assert tree.layer_item("red").checkState(0) == tree.layer_item("red").checkState(0).__class__.Unchecked
+    canvas.model.set_extent((300.0, 300.0, 700.0, 700.0))  # the map centred on (500, 500), closer
+    xmin, ymin, xmax, ymax = canvas.view.extent
+    assert (xmin + xmax) / 2 == pytest.approx(500) and (ymin + ymax) / 2 == pytest.approx(500)
+    assert xmax - xmin == pytest.approx(400, rel=0.01)
+    canvas.zoom_by(2.0)
+    assert canvas.model.extent == pytest.approx(canvas.view.extent)
+
+
+@pytest.mark.ui
 def test_wheel_zoom_keeps_the_map_point_under_the_cursor(canvas, qtbot):
     from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtGui import QWheelEvent

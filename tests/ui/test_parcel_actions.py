@@ -154,7 +154,7 @@ def test_layer_choices_are_kept_in_the_project(qtbot, tmp_path):
     window, actions = window_with_roads()
     window.canvas.set_layer_visible("roads", False)
     window.canvas.set_layer_opacity("roads", 0.4)
-    assert actions.editor.project.layer_settings["roads"] == {"visible": False, "opacity": 0.4}
+    assert actions.editor.project.layer_settings["roads"] == {"visible": False, "opacity": 0.4, "order": 0}
     actions.save()
     window.close()  # releases the project for the next window
     window2, _ = window_with_roads()
