@@ -89,3 +89,28 @@ def test_coordinates_outside_zhejiang_are_refused_in_chinese():
         crs.normalise_coordinates([116.4], [39.9])  # Beijing
     with pytest.raises(ValueError, match="浙江"):
         crs.normalise_coordinates([100.0, 200.0], [300.0, 400.0])
+
+
+# Published test vectors of independent GCJ-02 implementations, as (WGS84 lon, lat, GCJ-02 lon, lat):
+# googollee/eviltransform go/transform_test.go (Shanghai, Shenzhen, Beijing; given there as lat, lng)
+# and wandergis/coordtransform test/app.js (wgs84togcj02(116.404, 39.915)).
+PUBLISHED_GCJ02 = [
+    (121.5272106, 31.1774276, 121.531541859215, 31.17530398364597),
+    (113.912316, 22.543847, 113.9171764808363, 22.540796131694766),
+    (116.377817, 39.911954, 116.38404722455657, 39.91334545536069),
+    (116.404, 39.915, 116.41024449916938, 39.91640428150164),
+]
+
+
+@pytest.mark.parametrize(("lon", "lat", "glon", "glat"), PUBLISHED_GCJ02)
+def test_gcj02_matches_published_vectors(lon, lat, glon, glat):
+    assert crs.wgs84_to_gcj02(lon, lat) == pytest.approx((glon, glat), abs=1e-9)
+    # eviltransform's own bound for its exact inverse: back within 0.5 m.
+    wlon, wlat = crs.gcj02_to_wgs84(glon, glat)
+    assert Geod(ellps="WGS84").inv(lon, lat, wlon, wlat)[2] < 0.5
+
+
+def test_gcj02_matches_gcoord_both_ways():
+    # hujiulong/gcoord test/unit/crs/WGS84.spec.ts and GCJ02.spec.ts: [123, 45], to 5 decimals.
+    assert crs.wgs84_to_gcj02(123.0, 45.0) == pytest.approx((123.00607541, 45.00197815), abs=5e-6)
+    assert crs.gcj02_to_wgs84(123.0, 45.0) == pytest.approx((122.99395597, 44.99804071), abs=5e-6)
