@@ -8,7 +8,9 @@ columns are parcel attributes, read from each parcel's first row.
 
 from __future__ import annotations
 
+import csv
 import io
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -17,8 +19,9 @@ import pandas as pd
 
 from ..crs import normalise_coordinates
 from ..parcel import PARCEL_FIELDS
-from .finish import finish_import, rings_to_geometry
-from .result import ImportResult, ParcelImportError, decode_text, read_bytes
+from ..spreadsheet import csv_safe, csv_unsafe, keep_as_text
+from .finish import PLACE_COLUMN, finish_import, rings_to_geometry
+from .result import ImportResult, ParcelImportError, Skipped, decode_text, read_bytes
 
 _KEYS = ("地块编号", "parcel_id", "地块名称", "地块", "编号", "name", "项目名称")
 _RINGS = ("圈号", "地块圈号", "ring", "环号")
@@ -29,14 +32,31 @@ NORTH_COLUMN = "X（北坐标）"
 EAST_COLUMN = "Y（东坐标）"
 
 
+# 度分秒 in every common spelling: 119°05'57.53", 119°05′57.53″, 119度05分57.53秒, 119:05:57.53,
+# with an optional hemisphere letter (E/N/东经/北纬) before or after.
+_DMS = re.compile(r"""^\s*(?:[EN]|东经|北纬)?\s*(\d{1,3})\s*(?:°|º|度|:|：)\s*(?:(\d{1,2}(?:\.\d+)?)\s*(?:'|′|’|分|:|：)?\s*)?"""
+                  r"""(?:(\d{1,2}(?:\.\d+)?)\s*(?:"|″|''|”|秒)?\s*)?(?:[EN]|东经|北纬)?\s*$""", re.IGNORECASE)
+
+
+def parse_dms(text: str) -> float | None:
+    """Decimal degrees from 度分秒 text (see ``_DMS``), or None when it is not 度分秒."""
+    match = _DMS.match(str(text))
+    if match is None:
+        return None
+    degrees, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+    if minutes >= 60 or seconds >= 60:
+        return None
+    return degrees + minutes / 60 + seconds / 3600
+
+
 def _find(columns, candidates) -> str | None:
     bare = {str(c).split("（")[0].split("(")[0].strip().lower(): c for c in columns}
     return next((bare[c.lower()] for c in candidates if c.lower() in bare), None)
 
 
-def _table(path: Path, layer: str | None, notes: list[str]) -> pd.DataFrame:
+def _table(path: Path, layer: str | None, notes: list[str], encoding: str | None = None) -> pd.DataFrame:
     if path.suffix.lower() == ".csv":
-        text = decode_text(read_bytes(path), path, notes)
+        text = decode_text(read_bytes(path), path, notes, encoding)
         try:
             return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -51,9 +71,11 @@ def _table(path: Path, layer: str | None, notes: list[str]) -> pd.DataFrame:
         raise ParcelImportError(f"{path.name}：Excel 文件损坏或不完整（{exc}）") from exc
 
 
-def read_table(path: Path, *, layer: str | None = None, gcj02: bool = False, **_options) -> ImportResult:
+def read_table(path: Path, *, layer: str | None = None, gcj02: bool = False, encoding: str | None = None,
+               **_options) -> ImportResult:
+    """Parcels from a point table; the account counts parcels (groups of rows with one key)."""
     notes: list[str] = []
-    table = _table(path, layer, notes)
+    table = _table(path, layer, notes, encoding)
     columns = list(table.columns)
     first = _find(columns, _FIRST_AXIS)
     second = _find(columns, _SECOND_AXIS)
@@ -68,11 +90,16 @@ def read_table(path: Path, *, layer: str | None = None, gcj02: bool = False, **_
     for column in (first, second):
         raw = table[column].astype(str).str.strip()
         numbers = pd.to_numeric(raw, errors="coerce")
-        bad = numbers.isna()
+        if numbers.isna().any():
+            dms = raw[numbers.isna()].map(parse_dms)
+            if dms.notna().any():
+                numbers = numbers.fillna(dms.astype(float))
+                notes.append(f"{path.name}：“{column}”列含度分秒（如“{raw[dms.notna()].iloc[0]}”），已换算为十进制度")
+        bad = numbers.isna() | ~np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             point = f"点 {table[point_col].iloc[i]} " if point_col else ""
-            problem = f"缺少{column} 坐标" if raw.iloc[i] == "" else f"的 {column} 坐标“{raw.iloc[i]}”不是数字"
+            problem = f"缺少{column} 坐标" if raw.iloc[i] == "" else f"的 {column} 坐标“{raw.iloc[i]}”不是数字（也不是度分秒），或不是有限数值"
             raise ParcelImportError(f"{path.name} 第 {i + row_offset} 行：{point}{problem}")
         values[column] = numbers.to_numpy(dtype=float)
     try:
@@ -84,13 +111,18 @@ def read_table(path: Path, *, layer: str | None = None, gcj02: bool = False, **_
         east, north = (values[first], values[second]) if fixes[0].code == "lonlat" else (values[second], values[first])
     else:
         notes.extend(f"{path.name}：{f.message}" for f in fixes if f.code != "ok")
+    roles = [f"{what}“{c}”" for what, c in (("地块", key), ("圈号", ring_col), ("点号", point_col),
+                                             ("第一坐标", first), ("第二坐标", second)) if c]
+    others = [str(c) for c in columns if c not in (key, first, second, ring_col, point_col)]
+    notes.append(f"{path.name}：列的识别：{'，'.join(roles)}" + (f"；其余列作为地块属性：{'、'.join(others)}" if others else "")
+                 + ("" if key else "；没有地块编号列，全部点作为一个地块"))
     keys = table[key] if key else pd.Series(["1"] * len(table))
     rings = table[ring_col] if ring_col else pd.Series(["1"] * len(table))
-    rows, geometries = [], []
+    rows, geometries, skipped = [], [], []
     attribute_columns = [c for c in columns if c not in (first, second, ring_col, point_col)]
     for parcel_key, index in keys.groupby(keys, sort=False).groups.items():
         positions = table.index.get_indexer(index)
-        parcel_rings = []
+        parcel_rings, problem = [], None
         for ring_key, ring_index in rings.iloc[positions].groupby(rings.iloc[positions], sort=False).groups.items():
             ring_pos = table.index.get_indexer(ring_index)
             xy = np.column_stack([east[ring_pos], north[ring_pos]])
@@ -102,14 +134,18 @@ def read_table(path: Path, *, layer: str | None = None, gcj02: bool = False, **_
             if len(xy) >= 2 and not np.all(xy[0] == xy[-1]):
                 xy = np.vstack([xy, xy[:1]])
             if len(xy) < 4:
-                raise ParcelImportError(f"{path.name} 第 {ring_pos[0] + row_offset} 行：地块“{parcel_key}”"
-                                        f"第 {ring_key} 圈不足 3 个不同的点，构不成面")
+                problem = f"第 {ring_key} 圈（第 {ring_pos[0] + row_offset} 行起）不足 3 个不同的点，构不成面"
+                break
             parcel_rings.append(xy)
+        place = f"第 {positions[0] + row_offset} 行起的地块“{parcel_key}”"
+        if problem:
+            skipped.append(Skipped(place, problem))
+            continue
         geometries.append(rings_to_geometry(parcel_rings))
-        rows.append({c: table[c].iloc[positions[0]] for c in attribute_columns})
+        rows.append({c: csv_unsafe(table[c].iloc[positions[0]]) for c in attribute_columns} | {PLACE_COLUMN: place})
     crs = "EPSG:4490" if gcj02 and lonlat else "EPSG:4549"
     gdf = gpd.GeoDataFrame(rows, geometry=geometries, crs=crs)
-    return finish_import(gdf, path, notes, gcj02=bool(gcj02 and lonlat), what="地块")
+    return finish_import(gdf, path, notes, gcj02=bool(gcj02 and lonlat), what="地块", skipped=skipped)
 
 
 def write_table(gdf: gpd.GeoDataFrame, path: Path, **_options) -> Path:
@@ -129,7 +165,12 @@ def write_table(gdf: gpd.GeoDataFrame, path: Path, **_options) -> Path:
                                 NORTH_COLUMN: north, EAST_COLUMN: east} | attrs)
     table = pd.DataFrame(records)
     if path.suffix.lower() == ".csv":
-        table.to_csv(path, index=False, encoding="utf-8-sig")  # Excel opens UTF-8 with a BOM
+        table = table.map(csv_safe)  # never a formula when the CSV is opened in a spreadsheet
+        # Excel opens UTF-8 with a BOM; text is quoted so a carriage return inside a value survives.
+        table.to_csv(path, index=False, encoding="utf-8-sig", quoting=csv.QUOTE_NONNUMERIC)
     else:
-        table.to_excel(path, index=False, sheet_name="界址点坐标")
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            table.to_excel(writer, index=False, sheet_name="界址点坐标")
+            for row in writer.sheets["界址点坐标"].iter_rows(min_row=2):
+                keep_as_text(row)
     return path

@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..check.model import CheckResult
+from ..spreadsheet import keep_as_text
 from . import content
 
 HEADER_FILL = PatternFill("solid", fgColor="E8E8E8")
@@ -24,6 +25,7 @@ def _sheet(wb, title, header, rows, widths):
     for i, w in enumerate(widths):
         ws.column_dimensions[chr(ord("A") + i)].width = w
     for row in ws.iter_rows(min_row=2):
+        keep_as_text(row)  # a parcel name like "=HYPERLINK(…)" stays text
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A2"

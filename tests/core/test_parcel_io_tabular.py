@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcel_samples import assert_round_trip, hausdorff, parcel_frames, square, square_with_hole
+from parcel_samples import assert_account, assert_round_trip, hausdorff, parcel_frames, square, square_with_hole
 from suichang_gis.crs import to_lonlat, wgs84_to_gcj02
-from suichang_gis.parcel_io import ParcelImportError, read_parcels
+from suichang_gis.parcel import parcels_frame
+from suichang_gis.parcel_io import ParcelImportError, read_parcels, write_parcels
 
 
 def survey_rows():
@@ -77,3 +78,77 @@ def test_outside_zhejiang(tmp_path):
 def test_round_trip(tmp_path_factory, parcels, suffix):
     path = tmp_path_factory.mktemp("tab") / f"round{suffix}"
     assert_round_trip(parcels, path)
+
+
+def dms_spellings(value: float) -> list[str]:
+    """Every common 度分秒 spelling of ``value`` (degrees), seconds to 1e-4″."""
+    d = int(value)
+    m = int((value - d) * 60)
+    s = (value - d - m / 60) * 3600
+    return [f"{d}°{m:02d}'{s:.4f}\"", f"{d}°{m:02d}′{s:.4f}″", f"{d}度{m:02d}分{s:.4f}秒", f"{d}:{m:02d}:{s:.4f}"]
+
+
+@pytest.mark.parametrize("spelling", range(4))
+def test_dms_in_every_spelling(tmp_path, spelling):
+    e, n = np.asarray(square().exterior.coords)[:-1].T
+    lon, lat = to_lonlat(e, n)
+    table = pd.DataFrame({"地块编号": "D1", "经度": [dms_spellings(v)[spelling] for v in lon],
+                          "纬度": [dms_spellings(v)[spelling] for v in lat]})
+    table.to_csv(tmp_path / "dms.csv", index=False)
+    result = read_parcels(tmp_path / "dms.csv")
+    # 1e-4″ of arc is 3 mm on the ground
+    assert hausdorff(result.parcels.geometry[0], square()) < 0.01
+    assert any("度分秒" in n for n in result.notes)
+    assert any("列的识别：地块“地块编号”" in n and "第一坐标“经度”" in n for n in result.notes)
+
+
+def test_decimal_degrees_in_lat_lon_order_are_detected(tmp_path):
+    e, n = np.asarray(square().exterior.coords)[:-1].T
+    lon, lat = to_lonlat(e, n)
+    pd.DataFrame({"地块编号": "D1", "A": lat, "B": lon}).rename(columns={"A": "X", "B": "Y"}).to_csv(
+        tmp_path / "ll.csv", index=False)
+    result = read_parcels(tmp_path / "ll.csv")
+    assert hausdorff(result.parcels.geometry[0], square()) < 0.001
+    assert any("纬度, 经度" in n for n in result.notes)
+
+
+def test_degenerate_parcel_is_skipped_and_accounted(tmp_path):
+    table = survey_rows()
+    flat = pd.DataFrame({"地块编号": "P3", "地块名称": "扁", "圈号": 1, "点号": ["J1", "J2"],
+                         "X": [3_165_000.0, 3_165_000.0], "Y": [411_000.0, 411_050.0]})
+    pd.concat([table, flat]).to_csv(tmp_path / "d.csv", index=False)
+    result = read_parcels(tmp_path / "d.csv")
+    assert result.parcels["name"].tolist() == ["甲", "乙"]
+    assert [s.place for s in result.skipped] == [f"第 {len(table) + 2} 行起的地块“P3”"]
+    assert_account(result)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_formula_like_values_are_never_formulas(tmp_path, suffix):
+    from openpyxl import load_workbook
+
+    values = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+2", "-3", "@SUM(A1)", "\tTAB", "\rCR"]
+    parcels = parcels_frame([square(dx=300 * i) for i in range(len(values))], name=values)
+    out = write_parcels(parcels, tmp_path / f"f{suffix}")
+    if suffix == ".csv":
+        text = out.read_text(encoding="utf-8-sig")
+        assert all(f"'{v}" in text for v in ("=HYPERLINK", "+1+2", "-3", "@SUM(A1)"))
+    else:
+        cells = [c for row in load_workbook(out).active.iter_rows() for c in row if isinstance(c.value, str)]
+        risky = [c for c in cells if c.value.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        assert risky and all(c.data_type == "s" and c.quotePrefix for c in risky)
+    back = read_parcels(out).parcels
+    assert back["name"].tolist() == values  # read back as written
+
+
+def test_check_report_xlsx_keeps_formula_like_names_as_text(tmp_path):
+    from openpyxl import load_workbook
+
+    from suichang_gis.cli import main
+
+    parcels = parcels_frame([square()], name=["=1+1"], parcel_id=["@P1"])
+    write_parcels(parcels, tmp_path / "p.geojson")
+    assert main(["check", str(tmp_path / "p.geojson"), "--out", str(tmp_path / "r.xlsx")]) == 0
+    cells = [c for ws in load_workbook(tmp_path / "r.xlsx") for row in ws.iter_rows() for c in row
+             if c.value in ("=1+1", "@P1")]
+    assert cells and all(c.data_type == "s" for c in cells)
