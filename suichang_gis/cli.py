@@ -194,7 +194,7 @@ def cmd_import(args) -> int:
     options = {k: v for k, v in (("encoding", args.encoding), ("towgs84", args.towgs84)) if v}
     try:
         result = read_parcels(Path(args.file), gcj02=True if args.gcj02 else None, layer=args.layer, **options)
-        renamed = []
+        renamed, written = [], []
         if out.suffix.lower() == ".gpkg":  # a project: new, or parcels appended to an existing one
             if out.exists():
                 project = Project.open(out)
@@ -208,10 +208,13 @@ def cmd_import(args) -> int:
             else:
                 Project.create(out, result.parcels)
         else:
-            write_parcels(result.parcels, out, **({"encoding": args.out_encoding} if args.out_encoding else {}))
+            write_parcels(result.parcels, out, notes=written,
+                          **({"encoding": args.out_encoding} if args.out_encoding else {}))
     except (ParcelImportError, ProjectError, ValueError) as exc:
         raise UserError(str(exc)) from exc
     print(result.report([f"地块编号与项目中已有的重复，已改为：{'、'.join(renamed)}"] if renamed else []))
+    for note in written:
+        print(f"· {note}")
     print(f"已写出 {out}")
     return 0
 
@@ -228,10 +231,13 @@ def cmd_export_parcels(args) -> int:
         parcels = project.parcels
         project.close()
         options = {k: v for k, v in (("encoding", args.encoding), ("gcj02", args.gcj02 or None)) if v}
-        out = write_parcels(parcels.reset_index(drop=True), Path(args.out), **options)
+        notes: list[str] = []
+        out = write_parcels(parcels.reset_index(drop=True), Path(args.out), notes=notes, **options)
     except (ProjectError, ValueError) as exc:
         raise UserError(str(exc)) from exc
     print(f"已导出 {len(parcels)} 个地块到 {out}")
+    for note in notes:
+        print(f"· {note}")
     return 0
 
 

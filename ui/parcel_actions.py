@@ -536,14 +536,15 @@ class ParcelActions(QObject):
         parcels = self.editor.project.parcels.reset_index(drop=True)
         progress = QProgressDialog(f"正在写出 {path.name} …", None, 0, 0, self.window)
         progress.setMinimumDuration(300)
+        notes: list[str] = []
         try:
-            write_parcels(parcels, path, **options)
+            write_parcels(parcels, path, notes=notes, **options)
         except (ValueError, OSError) as exc:
             QMessageBox.warning(self.window, "导出失败", str(exc))
             return False
         finally:
             progress.close()
-        self.window.statusBar().showMessage(f"已导出 {len(parcels)} 个地块到 {path}", 8000)
+        self.window.statusBar().showMessage("；".join([f"已导出 {len(parcels)} 个地块到 {path}", *notes]), 15000)
         return True
 
 

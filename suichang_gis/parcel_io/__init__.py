@@ -77,7 +77,9 @@ def read_parcels(path, *, gcj02: bool | None = None, layer: str | None = None, *
 def write_parcels(gdf: gpd.GeoDataFrame, path, **options) -> Path:
     """Write parcels to ``path`` (format from the extension); returns the path.
 
-    Options per format: ``encoding`` (Shapefile, TXT), ``zone_prefix`` (TXT, DXF), ``gcj02`` (KML).
+    Options per format: ``encoding`` (Shapefile, TXT), ``zone_prefix`` (TXT, DXF), ``gcj02`` (KML),
+    ``notes`` (a list that receives Chinese notes for the export report, e.g. the 字段对照 of a
+    shapefile). Raises ``ValueError`` (Chinese) when the format cannot hold a value whole.
     """
     path = Path(path)
     writer = WRITERS.get(path.suffix.lower())

@@ -18,6 +18,7 @@ import pandas as pd
 import pyogrio
 
 from ..crs import WORK_CRS
+from ..parcel import PARCEL_FIELDS
 from .finish import finish_import
 from .result import ImportResult, ParcelImportError, Skipped, decode_text, read_bytes
 
@@ -192,8 +193,26 @@ def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, en
         gdf = _reconcile_counts(path, gdf, *counts, notes, skipped)
     if suffix == ".shp":
         gdf = gdf.rename(columns={c: _FROM_SHAPEFILE[c] for c in gdf.columns if c in _FROM_SHAPEFILE})
+        gdf = _restore_field_names(path, gdf, notes)
     gdf = gdf.drop(columns=[c for c in ("fid",) if c in gdf.columns])
     return finish_import(gdf, path, notes, gcj02=gcj02, skipped=skipped)
+
+
+def _restore_field_names(path: Path, gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:
+    """Whole column names from the ``字段对照`` CSV written beside the shapefile, if any."""
+    field_map = path.with_name(path.stem + FIELD_MAP_SUFFIX)
+    if not field_map.exists():
+        return gdf
+    try:
+        table = pd.read_csv(field_map, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        mapping = dict(zip(table.iloc[:, 0], table.iloc[:, 1]))
+    except (ValueError, IndexError, OSError) as exc:
+        notes.append(f"{path.name}：字段对照文件 {field_map.name} 无法读取（{exc}），字段名保持 DBF 中的短名")
+        return gdf
+    renames = {c: mapping[c] for c in gdf.columns if c in mapping and mapping[c] not in gdf.columns}
+    if renames:
+        notes.append(f"{path.name}：按 {field_map.name} 恢复了完整字段名：" + "、".join(f"{s}→{c}" for s, c in renames.items()))
+    return gdf.rename(columns=renames)
 
 
 def _read_with_whole_field_names(path: Path, encoding: str, notes: list[str]) -> gpd.GeoDataFrame:
@@ -230,15 +249,96 @@ DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "
            ".gdb": "OpenFileGDB"}
 
 
+FIELD_MAP_SUFFIX = ".字段对照.csv"  # beside a shapefile: DBF field name → the column's whole name
+_DBF_NAME_BYTES, _DBF_TEXT_BYTES = 10, 254
+
+
+def _fit(text: str, encoding: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose encoding takes at most ``limit`` bytes (whole characters)."""
+    while len(text.encode(encoding)) > limit:
+        text = text[:-1]
+    return text
+
+
+def shapefile_field_names(columns, encoding: str) -> dict[str, str]:
+    """Column → DBF field name: at most 10 bytes in ``encoding``, never cut inside a character,
+    unique (DBF names are case-insensitive); parcel fields keep their fixed short names."""
+    names: dict[str, str] = {}
+    used: set[str] = set()
+    for column in columns:
+        text = str(column)
+        if column in SHAPEFILE_NAMES:
+            short = SHAPEFILE_NAMES[column]
+        else:
+            text = "".join(ch if _encodable(ch, encoding) else "_" for ch in text)
+            short = _fit(text, encoding, _DBF_NAME_BYTES) or "field"
+        base, n = short, 1
+        while short.lower() in used:
+            n += 1
+            short = _fit(base, encoding, _DBF_NAME_BYTES - len(f"_{n}")) + f"_{n}"
+        used.add(short.lower())
+        names[column] = short
+    return names
+
+
+def _encodable(text: str, encoding: str) -> bool:
+    try:
+        text.encode(encoding)
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _check_dbf_text(gdf: gpd.GeoDataFrame, encoding: str) -> None:
+    """Raise (Chinese, naming parcel and field) for text a DBF in ``encoding`` cannot hold whole."""
+    labels = {f.name: f.label for f in PARCEL_FIELDS}
+    for column in gdf.columns:
+        if column == gdf.geometry.name or gdf[column].dtype != object:
+            continue
+        for i, value in enumerate(gdf[column]):
+            if not isinstance(value, str):
+                continue
+            parcel = gdf["parcel_id"].iloc[i] if "parcel_id" in gdf.columns else f"第 {i + 1} 个"
+            field = labels.get(column, column)
+            try:
+                size = len(value.encode(encoding))
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"地块“{parcel}”的“{field}”含字符“{value[exc.start]}”，{encoding} 编码无法保存，"
+                                 "写出会丢字。请改用 GB18030 或 UTF-8 编码导出（命令行 --encoding GB18030）") from None
+            if size > _DBF_TEXT_BYTES:
+                raise ValueError(f"地块“{parcel}”的“{field}”有 {size} 字节（{encoding}），超过 Shapefile 属性的 "
+                                 f"{_DBF_TEXT_BYTES} 字节上限，写出会被截断。请改用 GeoPackage 导出，"
+                                 "或用 GB18030 编码（汉字占 2 字节）")
+
+
 def write_vector(gdf: gpd.GeoDataFrame, path: Path, *, layer: str = "parcels", encoding: str = "UTF-8",
-                 crs: str | None = None, **_options) -> Path:
-    """Write parcels; shapefiles get short field names and a .cpg (UTF-8, or GBK on request)."""
+                 crs: str | None = None, notes: list[str] | None = None, **_options) -> Path:
+    """Write parcels (2-D; EPSG:4549 unless ``crs``).
+
+    Shapefiles get field names of at most 10 bytes in ``encoding`` (whole characters), a .cpg,
+    and, when any name had to be shortened, a ``字段对照`` CSV beside them that ``read_vector``
+    uses to restore the whole names; the mapping is also appended to ``notes``. Text a DBF
+    cannot hold whole raises ``ValueError`` naming the parcel and field.
+    """
     suffix = path.suffix.lower()
     out = gdf.to_crs(crs or WORK_CRS)
     kwargs: dict = {"driver": DRIVERS[suffix], "engine": "pyogrio"}
     if suffix == ".shp":
-        out = out.rename(columns=SHAPEFILE_NAMES)
+        _check_dbf_text(out, encoding)
+        columns = [c for c in out.columns if c != out.geometry.name]
+        names = shapefile_field_names(columns, encoding)
+        shortened = {short: str(c) for c, short in names.items() if c not in SHAPEFILE_NAMES and short != str(c)}
+        out = out.rename(columns=names)
         kwargs["encoding"] = encoding
+        field_map = path.with_name(path.stem + FIELD_MAP_SUFFIX)
+        if shortened:
+            rows = "".join(f'"{s}","{c}"\r\n' for s, c in shortened.items())
+            field_map.write_text("DBF字段名,完整字段名\r\n" + rows, encoding="utf-8-sig")
+            if notes is not None:
+                notes.append(f"字段对照（DBF 字段名最多 10 字节，已写入 {field_map.name}，重新导入时自动恢复）："
+                             + "、".join(f"{c}→{s}" for s, c in shortened.items()))
+        else:
+            field_map.unlink(missing_ok=True)
     elif suffix in (".gpkg", ".gdb"):
         kwargs |= {"layer": layer, "promote_to_multi": True}
     out.to_file(path, **kwargs)

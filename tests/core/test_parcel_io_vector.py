@@ -3,6 +3,7 @@
 import json
 
 import geopandas as gpd
+import pyogrio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,7 @@ from shapely.geometry import Point, Polygon
 
 from parcel_samples import CASES, assert_account, assert_round_trip, E0, N0, hausdorff, parcel_frames, sample_parcels, square
 from suichang_gis.crs import to_lonlat
-from suichang_gis.parcel import PARCEL_FIELDS
+from suichang_gis.parcel import PARCEL_FIELDS, parcels_frame
 from suichang_gis.parcel_io import WRITERS, ParcelImportError, read_parcels, write_parcels
 from suichang_gis.parcel_io.vector import SHAPEFILE_NAMES
 
@@ -230,3 +231,46 @@ def test_z_values_are_dropped_with_a_note_and_export_everywhere(tmp_path):
     for suffix in sorted(WRITERS):
         out = write_parcels(result.parcels, tmp_path / f"z{suffix}")
         assert read_parcels(out).parcels.geometry[0].area == pytest.approx(expected, abs=0.01), suffix
+
+
+@pytest.mark.parametrize("encoding", ["UTF-8", "GBK"])
+def test_long_chinese_field_round_trips_through_a_shapefile(tmp_path, encoding):
+    parcels = read_parcels(CASES / "long-chinese-field.geojson").parcels
+    notes = []
+    write_parcels(parcels, tmp_path / "长.shp", encoding=encoding, notes=notes)
+    fields = pyogrio.read_info(tmp_path / "长.shp", encoding=encoding)["fields"].tolist()
+    assert all(len(f.encode(encoding)) <= 10 for f in fields) and len({f.lower() for f in fields}) == len(fields)
+    short = next(f for f in fields if f.startswith("土地"))
+    assert "土地坐落".startswith(short)  # whole characters only
+    back = read_parcels(tmp_path / "长.shp")
+    assert back.parcels["土地坐落"].tolist() == ["某村"]
+    if len("土地坐落".encode(encoding)) > 10:
+        assert any("字段对照" in n and "土地坐落→土地坐" in n for n in notes)
+        assert any("恢复了完整字段名" in n for n in back.notes)
+
+
+def test_shapefile_names_that_collide_when_cut_stay_unique(tmp_path):
+    from suichang_gis.parcel_io.vector import shapefile_field_names
+
+    columns = ["规划用地性质一", "规划用地性质二", "规划用地性质三", "Name", "name_x"]
+    names = shapefile_field_names(columns, "UTF-8")
+    assert len({n.lower() for n in names.values()}) == len(columns)
+    assert all(len(n.encode("utf-8")) <= 10 for n in names.values())
+    parcels = parcels_frame([square()], **{c: [c] for c in columns[:3]})
+    write_parcels(parcels, tmp_path / "c.shp")
+    back = read_parcels(tmp_path / "c.shp").parcels
+    assert [back[c][0] for c in columns[:3]] == columns[:3]
+
+
+@pytest.mark.parametrize("value, field, encoding, message", [
+    ("䶮", "name", "GBK", r"地块“P001”的“项目名称”含字符“䶮”，GBK 编码无法保存.*GB18030"),
+    ("面积 100 m³", "applicant", "GBK", r"地块“P001”的“用地单位”含字符“³”"),
+    ("坐" * 100, "name", "UTF-8", r"地块“P001”的“项目名称”有 300 字节.*254 字节上限"),
+])
+def test_values_a_dbf_cannot_hold_are_refused_naming_parcel_and_field(tmp_path, value, field, encoding, message):
+    parcels = parcels_frame([square()], **{field: [value]})
+    with pytest.raises(ValueError, match=message):
+        write_parcels(parcels, tmp_path / "x.shp", encoding=encoding)
+    if encoding == "GBK":  # the suggested GB18030 holds every character
+        write_parcels(parcels, tmp_path / "ok.shp", encoding="GB18030")
+        assert read_parcels(tmp_path / "ok.shp").parcels[field].tolist() == [value]
