@@ -80,6 +80,13 @@ class ImportOptionsDialog(QDialog):
                                ("EPSG:4528（3度带第 40 带，带带号）", "EPSG:4528")):
                 self.crs.addItem(label, crs)
             form.addRow("坐标系", self.crs)
+        self.encoding = QComboBox()
+        if suffix in (".shp", ".txt", ".csv", ".geojson", ".json"):
+            # As QGIS offers per layer: the .cpg (or the bytes) decide unless the user knows better.
+            for label, encoding in (("自动（按 .cpg 与文件内容判断）", None), ("UTF-8", "UTF-8"),
+                                    ("GBK / GB18030（国内常用）", "GB18030"), ("Big5（繁体）", "Big5")):
+                self.encoding.addItem(label, encoding)
+            form.addRow("文字编码", self.encoding)
         form.addRow(QLabel("DXF 与界址点坐标 TXT 没有坐标系声明时，按坐标数值判断（EPSG:4549 或带号 40）。"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导入")
@@ -93,7 +100,7 @@ class ImportOptionsDialog(QDialog):
         try:
             if path.suffix.lower() == ".dxf":
                 return [(name, f"{name}（{count} 个闭合图形）") for name, count in dxf_layers(path).items()]
-            if path.suffix.lower() == ".gpkg":
+            if path.suffix.lower() in (".gpkg", ".gdb") or path.name.lower().endswith(".gdb.zip"):
                 import pyogrio
 
                 return [(str(n), f"{n}（{t or '表格'}）") for n, t in pyogrio.list_layers(path)]
@@ -106,7 +113,7 @@ class ImportOptionsDialog(QDialog):
         layer = self.layer.currentData() if self.layer.count() else None
         if layer:
             options["layer"] = layer
-        for key, combo in (("units", self.units), ("crs", self.crs)):
+        for key, combo in (("units", self.units), ("crs", self.crs), ("encoding", self.encoding)):
             if combo.count() and combo.currentData() is not None:
                 options[key] = combo.currentData()
         return options

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..crs import WORK_CRS, normalise_coordinates
 from ..parcel import PARCEL_FIELDS
+from .datum import parse_towgs84
 from .finish import PLACE_COLUMN, finish_import, rings_to_geometry
 from .result import ImportResult, ParcelImportError, Skipped
 
@@ -136,7 +137,8 @@ def dxf_layers(path: Path) -> dict[str, int]:
 
 
 def read_dxf(path: Path, *, layers: list[str] | str | None = None, layer: str | None = None,
-             units: float | None = None, crs: str | None = None, **_options) -> ImportResult:
+             units: float | None = None, crs: str | None = None, towgs84: str | None = None,
+             **_options) -> ImportResult:
     """Read closed shapes of the chosen layers (all layers by default).
 
     ``units`` (metres per drawing unit) and ``crs`` (e.g. "EPSG:4528") override the detection.
@@ -196,7 +198,7 @@ def read_dxf(path: Path, *, layers: list[str] | str | None = None, layer: str | 
     geometries = [rings_to_geometry([r * scale for r in s["rings"]]) for s in shapes]
     gdf = gpd.GeoDataFrame([s["attrs"] | {PLACE_COLUMN: s[PLACE_COLUMN]} for s in shapes],
                            geometry=geometries, crs=crs)
-    return finish_import(gdf, path, notes, what="图形", skipped=skipped)
+    return finish_import(gdf, path, notes, what="图形", skipped=skipped, towgs84=parse_towgs84(towgs84, path.name))
 
 
 def _choose_scale(doc, shapes, units, name, notes) -> float:

@@ -18,6 +18,7 @@ from ..catalog import repair_geometry
 from ..crs import (LONLAT_CRS, WORK_CRS, ZHEJIANG_LAT, ZHEJIANG_LON, gcj02_to_wgs84,
                    normalise_coordinates, to_lonlat, to_work)
 from ..parcel import conform_parcels, rename_parcel_columns
+from .datum import old_datum, refuse_old_datum, with_towgs84
 from .result import ImportResult, ParcelImportError, Skipped
 
 # A parcel smaller than this (m²) is a drawing slip, not land: refused before any check
@@ -155,7 +156,38 @@ def _set_coords(gdf: gpd.GeoDataFrame, x, y, crs: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(gdf.drop(columns=gdf.geometry.name), geometry=list(geoms), crs=crs)
 
 
-def _to_work_crs(gdf, name, notes, gcj02: bool) -> gpd.GeoDataFrame:
+def _inside_zhejiang(gdf: gpd.GeoDataFrame) -> bool:
+    """Whether the extent of ``gdf`` (EPSG:4549) lies in 浙江 (finite coordinates only)."""
+    b = gdf.total_bounds
+    if not np.isfinite(b).all():
+        return False
+    lon, lat = to_lonlat(np.array([b[0], b[2]]), np.array([b[1], b[3]]))
+    return bool(np.all((lon >= ZHEJIANG_LON[0]) & (lon <= ZHEJIANG_LON[1])
+                       & (lat >= ZHEJIANG_LAT[0]) & (lat <= ZHEJIANG_LAT[1])))
+
+
+def _declared_to_work(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
+    """Declared CRS → EPSG:4549; coordinates written in the other axis order (lat/lon for
+    lon/lat, northing/easting for easting/northing) are detected by where they land and swapped."""
+    work = gdf.to_crs(WORK_CRS)
+    if _inside_zhejiang(work):
+        return work
+    x, y = shapely.get_coordinates(np.array(gdf.geometry, dtype=object)).T
+    swapped = _set_coords(gdf, y, x, gdf.crs).to_crs(WORK_CRS)
+    if not _inside_zhejiang(swapped):
+        return work  # check_inside_zhejiang names the feature
+    order = "“纬度, 经度”" if gdf.crs.is_geographic else "“北坐标, 东坐标”"
+    notes.append(f"{name}：坐标按{order}顺序书写（与声明的坐标系 {gdf.crs.name} 的轴序相反），已交换")
+    return swapped
+
+
+def _to_work_crs(gdf, name, notes, gcj02: bool, towgs84=None) -> gpd.GeoDataFrame:
+    if gdf.crs is not None and (old := old_datum(gdf.crs)) is not None:
+        if towgs84 is None:
+            raise refuse_old_datum(old, name, gdf.crs.name)
+        gdf = gdf.set_crs(with_towgs84(gdf.crs, old, towgs84), allow_override=True)
+        notes.append(f"{name}：坐标系为{old}，已按您给出的转换参数（{','.join(f'{v:g}' for v in towgs84)}）"
+                     "转换为 CGCS2000；精度取决于参数，请核对")
     if gdf.crs is not None and gdf.crs.is_geographic and (abs(gdf.total_bounds) > 180).any():
         # GeoJSON without a "crs" member is taken as lon/lat even when it holds metres.
         notes.append(f"{name}：文件声明为经纬度，但坐标数值是平面坐标，改为按数值判断坐标系")
@@ -182,9 +214,9 @@ def _to_work_crs(gdf, name, notes, gcj02: bool) -> gpd.GeoDataFrame:
         return _set_coords(lonlat, *_gcj_lonlat_to_work(lon, lat), WORK_CRS)
     if gdf.crs.to_epsg() == 4528:
         notes.append(f"{name}：坐标系为带号 40 的 EPSG:4528，已去掉带号换算为 EPSG:4549")
-    elif gdf.crs.to_string() != WORK_CRS and gdf.crs.to_epsg() not in (4490, 4326):
+    elif gdf.crs.to_string() != WORK_CRS and gdf.crs.to_epsg() not in (4490, 4326) and not towgs84:
         notes.append(f"{name}：坐标系 {gdf.crs.name} 已转换为 EPSG:4549")
-    return gdf.to_crs(WORK_CRS)
+    return _declared_to_work(gdf, name, notes)
 
 
 def _gcj_lonlat_to_work(lon, lat):
@@ -202,9 +234,11 @@ def check_inside_zhejiang(gdf: gpd.GeoDataFrame, name: str, what: str = "要素"
                     & (lat >= ZHEJIANG_LAT[0]) & (lat <= ZHEJIANG_LAT[1]))
         if outside.any():
             i = int(np.flatnonzero(outside)[0])
+            where = (f"约东经 {lon[i]:.3f}°、北纬 {lat[i]:.3f}°" if np.isfinite([lon[i], lat[i]]).all()
+                     else "坐标换算后超出地球范围")
             raise ParcelImportError(
                 f"{name}：{feature_label(gdf, i, what)}坐标不在浙江省范围内"
-                f"（约东经 {lon[i]:.3f}°、北纬 {lat[i]:.3f}°），请检查坐标系、带号或 X/Y 顺序")
+                f"（{where}），请检查坐标系、带号或 X/Y 顺序")
 
 
 def _repair(gdf: gpd.GeoDataFrame, name: str, notes: list[str], what: str) -> gpd.GeoDataFrame:
@@ -222,8 +256,10 @@ def _repair(gdf: gpd.GeoDataFrame, name: str, notes: list[str], what: str) -> gp
         geoms = list(gdf.geometry)
         for i in invalid:
             parts = [p for p in getattr(geoms[i], "geoms", [geoms[i]]) if p.geom_type in ("Polygon", "MultiPolygon")]
-            geoms[i] = shapely.union_all(parts) if len(parts) > 1 else parts[0]
+            # No polygon part at all (a ring with no area): empty, then skipped for its area.
+            geoms[i] = shapely.union_all(parts) if len(parts) > 1 else (parts[0] if parts else Polygon())
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs))
+        invalid = [i for i in invalid if not geoms[i].is_empty]
         for i in invalid:
             n_parts = len(getattr(geoms[i], "geoms", [geoms[i]]))
             notes.append(f"{name}：{feature_label(gdf, i, what)}几何无效（自相交或环相接），"
@@ -237,10 +273,12 @@ def _single_parts(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def finish_import(gdf: gpd.GeoDataFrame, path: Path, notes: list[str], *, gcj02: bool = False,
-                  what: str = "要素", skipped: list[Skipped] | None = None) -> ImportResult:
+                  what: str = "要素", skipped: list[Skipped] | None = None,
+                  towgs84: tuple[float, ...] | None = None) -> ImportResult:
     """Polygons only, 2-D, EPSG:4549, inside 浙江, repaired, conformed: the end of every reader.
 
-    ``gdf`` holds one row per element the reader saw and kept so far; ``skipped`` the ones it
+    ``towgs84``: the user's 7-parameter set, the only way coordinates declared in 西安 1980 or
+    北京 1954 are accepted. ``gdf`` holds one row per element the reader saw and kept so far; ``skipped`` the ones it
     already left out. Elements that are not polygons or have no area are added to ``skipped``, so
     the result accounts for every element. ``gdf.crs`` None means the coordinates decide the CRS.
     Raises ``ParcelImportError`` when a coordinate is not finite or nothing is left to import.
@@ -257,7 +295,7 @@ def finish_import(gdf: gpd.GeoDataFrame, path: Path, notes: list[str], *, gcj02:
     if len(gdf):
         gdf = _drop_z(gdf, name, notes)
         _refuse_non_finite(gdf, name, what)
-        gdf = _to_work_crs(gdf, name, notes, gcj02)
+        gdf = _to_work_crs(gdf, name, notes, gcj02, towgs84)
         check_inside_zhejiang(gdf, name, what)
         gdf = _refuse_tiny(_single_parts(_repair(gdf, name, notes, what)), name, skipped, what)
     if not len(gdf):

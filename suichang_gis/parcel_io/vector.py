@@ -19,6 +19,7 @@ import pyogrio
 
 from ..crs import WORK_CRS
 from ..parcel import PARCEL_FIELDS
+from .datum import parse_towgs84
 from .finish import finish_import
 from .result import ImportResult, ParcelImportError, Skipped, decode_text, read_bytes
 
@@ -153,10 +154,11 @@ def _reconcile_counts(path: Path, gdf: gpd.GeoDataFrame, shapes: int, records: i
 
 
 def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, encoding: str | None = None,
-                **_options) -> ImportResult:
+                towgs84: str | None = None, **_options) -> ImportResult:
     """GeoPackage, GeoJSON, Shapefile or File Geodatabase parcels through GDAL.
 
     ``encoding`` (Shapefile): the DBF's text encoding when the .cpg is missing or wrong.
+    ``towgs84``: 7 parameters for a layer declared in 西安 1980 / 北京 1954 (refused without).
     """
     notes: list[str] = []
     skipped: list[Skipped] = []
@@ -195,7 +197,8 @@ def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, en
         gdf = gdf.rename(columns={c: _FROM_SHAPEFILE[c] for c in gdf.columns if c in _FROM_SHAPEFILE})
         gdf = _restore_field_names(path, gdf, notes)
     gdf = gdf.drop(columns=[c for c in ("fid",) if c in gdf.columns])
-    return finish_import(gdf, path, notes, gcj02=gcj02, skipped=skipped)
+    return finish_import(gdf, path, notes, gcj02=gcj02, skipped=skipped,
+                         towgs84=parse_towgs84(towgs84, path.name))
 
 
 def _restore_field_names(path: Path, gdf: gpd.GeoDataFrame, notes: list[str]) -> gpd.GeoDataFrame:

@@ -256,3 +256,14 @@ def test_xian80_with_parameters_is_converted_and_said(tmp_path):
     with_line = text.replace("转换参数=,,,,,,", "转换参数=" + ",".join(map(str, parameters)))
     from_file = read_parcels(write_text(tmp_path / "xian2.txt", with_line))
     assert hausdorff(from_file.parcels.geometry[0], result.parcels.geometry[0]) == 0
+
+
+def test_island_inside_a_hole_is_kept_without_a_false_repair(tmp_path):
+    shell, hole, island = square(0, 0, 300), square(50, 50, 200), square(100, 100, 100)
+    text = survey_txt([("15,6.0000,P1,岛,面,,,,@",
+                        ring_points(shell) + ring_points(hole, ring=2) + ring_points(island, ring=3))])
+    result = read_parcels(write_text(tmp_path / "island.txt", text))
+    expected = shell.difference(hole).union(island)  # shapely, independently: 60,000 m²
+    assert result.parcels.geometry[0].area == pytest.approx(expected.area) == pytest.approx(60_000.0)
+    assert result.parcels.geometry[0].symmetric_difference(expected).area < 1e-3
+    assert not any("无效" in n for n in result.notes)

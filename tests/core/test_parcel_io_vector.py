@@ -274,3 +274,18 @@ def test_values_a_dbf_cannot_hold_are_refused_naming_parcel_and_field(tmp_path, 
     if encoding == "GBK":  # the suggested GB18030 holds every character
         write_parcels(parcels, tmp_path / "ok.shp", encoding="GB18030")
         assert read_parcels(tmp_path / "ok.shp").parcels[field].tolist() == [value]
+
+
+def test_zero_and_near_zero_area_features_are_skipped_before_any_check(tmp_path):
+    from suichang_gis.parcel_io.finish import MIN_PARCEL_AREA_M2
+
+    flat = Polygon([(E0, N0), (E0 + 50, N0), (E0 + 100, N0), (E0, N0)])  # collinear: no area
+    sliver = Polygon([(E0, N0), (E0 + 10, N0), (E0 + 10, N0 + 0.05), (E0, N0)])  # 0.25 m²
+    gdf = gpd.GeoDataFrame({"name": ["好", "线状", "细条"]}, geometry=[square(), flat, sliver], crs="EPSG:4549")
+    gdf.to_file(tmp_path / "z.gpkg", engine="pyogrio")
+    result = read_parcels(tmp_path / "z.gpkg")
+    assert result.parcels["name"].tolist() == ["好"]
+    assert [s.place for s in result.skipped] == ["第 2 个要素（线状）", "第 3 个要素（细条）"]
+    assert sliver.area < MIN_PARCEL_AREA_M2 and all("构不成地块" in s.reason for s in result.skipped)
+    assert not any("make_valid" in n for n in result.notes)  # no repair claimed for what was skipped
+    assert_account(result)

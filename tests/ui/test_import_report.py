@@ -1,0 +1,43 @@
+"""The window's import report shows the file's account; the import dialog offers an encoding."""
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from test_parcel_actions import make_window, warnings  # noqa: E402,F401  (fixture)
+
+KML = ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+       "<Placemark><name>地块</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
+       "119.0911,28.5975 119.0921,28.5975 119.0921,28.5984 119.0911,28.5984 119.0911,28.5975"
+       "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>"
+       "<Placemark><name>水井</name><Point><coordinates>119.0915,28.5979</coordinates></Point></Placemark>"
+       "</Document></kml>")
+
+
+@pytest.mark.ui
+def test_import_report_shows_the_account_and_every_skipped_placemark(qtbot, tmp_path, warnings):
+    (tmp_path / "a.kml").write_text(KML, encoding="utf-8")
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    actions.import_file(tmp_path / "a.kml")
+    qtbot.waitUntil(lambda: len(actions.editor.project.parcels) == 1, timeout=10_000)
+    report = actions.last_import_report
+    assert "共 2 个地标，导入 1 个地块，跳过 1 个" in report
+    assert "跳过第 2 个地标（水井）：是点，不是面" in report
+    assert "未发现需要修正的问题" not in report and warnings == []
+
+
+@pytest.mark.ui
+def test_import_dialog_offers_an_encoding_for_shapefiles(qtbot, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from ui.parcel_actions import ImportOptionsDialog
+
+    gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[box(411000, 3165000, 411100, 3165100)], crs="EPSG:4549").to_file(
+        tmp_path / "a.shp", engine="pyogrio")
+    window, _ = make_window(qtbot, tmp_path / "p.gpkg")
+    dialog = ImportOptionsDialog(tmp_path / "a.shp", window)
+    qtbot.addWidget(dialog)
+    assert dialog.options() == {"gcj02": None}
+    dialog.encoding.setCurrentIndex(dialog.encoding.findData("GB18030"))
+    assert dialog.options() == {"gcj02": None, "encoding": "GB18030"}
