@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from pyproj import CRS, Transformer
 
 WORK_CRS = "EPSG:4549"  # CGCS2000 / 3-degree GK CM 120E, metres
 LONLAT_CRS = "EPSG:4490"  # CGCS2000 geographic
@@ -22,11 +21,17 @@ ZONE_PREFIXED_CRS = "EPSG:4528"  # CGCS2000 / 3-degree GK zone 40: easting carri
 # Window of 浙江省 (with a margin) used to judge whether coordinates are plausible.
 ZHEJIANG_LON = (118.0, 123.2)
 ZHEJIANG_LAT = (27.0, 31.5)
+# The same window's envelope in EPSG:4549 (the window projected with pyproj and rounded out to km; the
+# test suite recomputes it): a bounding box in it is at least near 浙江, without importing pyproj.
+ZHEJIANG_WORK_BOUNDS = (301_000.0, 2_987_000.0, 818_000.0, 3_491_000.0)
 
 
 @lru_cache(maxsize=None)
-def transformer(src: str, dst: str) -> Transformer:
-    """Cached always-xy transformer from ``src`` to ``dst`` (CRS strings such as "EPSG:4549")."""
+def transformer(src: str, dst: str):
+    """Cached always-xy ``pyproj.Transformer`` from ``src`` to ``dst`` (CRS strings such as
+    "EPSG:4549"); pyproj is imported here, so commands that never transform start faster."""
+    from pyproj import CRS, Transformer
+
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
 
 

@@ -64,16 +64,23 @@ _ALIASES = {
 }
 
 
+_LOOKUP = {f.label: f.name for f in PARCEL_FIELDS} | _ALIASES
+
+
+def parcel_field_for(column) -> str | None:
+    """The parcel field a column carries under a Chinese label or a common alias, else None."""
+    key = str(column).strip()
+    return _LOOKUP.get(key) or _LOOKUP.get(key.lower())
+
+
 def rename_parcel_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Rename columns that carry a parcel field under a Chinese label or a common alias.
 
     A column already named like the field wins; an alias never overwrites one.
     """
-    lookup = {f.label: f.name for f in PARCEL_FIELDS} | _ALIASES
     renames: dict[str, str] = {}
     for column in df.columns:
-        key = str(column).strip()
-        target = lookup.get(key) or lookup.get(key.lower())
+        target = parcel_field_for(column)
         if target and target not in df.columns and target not in renames.values():
             renames[column] = target
     return df.rename(columns=renames)

@@ -76,10 +76,11 @@ def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], boxes=None) -> d
 
 
 def _read_parcels_direct(path: Path) -> ParcelSet:
-    """Parcels from a GeoJSON/GeoPackage already in the parcel model (EPSG:4549, field names as
-    in ``PARCEL_FIELDS``) without pandas; anything else raises ``NotLean`` for the full import."""
-    from ..crs import ZHEJIANG_LAT, ZHEJIANG_LON, to_lonlat
-    from ..parcel import FIELD_BY_NAME
+    """Parcels from a GeoJSON/GeoPackage in EPSG:4549 whose parcel fields carry their own names
+    (``PARCEL_FIELDS``; other columns are kept as they are) without pandas or pyproj; anything
+    else raises ``NotLean`` for the full import."""
+    from ..crs import ZHEJIANG_WORK_BOUNDS
+    from ..parcel import FIELD_BY_NAME, PARCEL_FIELDS, parcel_field_for
 
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json"):
@@ -89,31 +90,41 @@ def _read_parcels_direct(path: Path) -> ParcelSet:
         attrs.pop("fid", None)
     else:
         raise NotLean
-    if not len(geoms) or set(shapely.get_type_id(geoms)) - {3, 6} or set(attrs) - set(FIELD_BY_NAME):
-        raise NotLean  # not polygons, or columns that need the import's renaming rules
-    lon, lat = to_lonlat(*np.asarray(shapely.total_bounds(geoms)).reshape(2, 2).T)
-    if not (ZHEJIANG_LON[0] <= min(lon) and max(lon) <= ZHEJIANG_LON[1]
-            and ZHEJIANG_LAT[0] <= min(lat) and max(lat) <= ZHEJIANG_LAT[1]):
+    if not len(geoms) or set(shapely.get_type_id(geoms)) - {3, 6}:
+        raise NotLean  # not polygons: the import explains
+    if any(name not in FIELD_BY_NAME and parcel_field_for(name) for name in attrs):
+        raise NotLean  # a field under a label or an alias: the import's renaming rules
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    wx0, wy0, wx1, wy1 = ZHEJIANG_WORK_BOUNDS
+    if not (wx0 <= x0 and x1 <= wx1 and wy0 <= y0 and y1 <= wy1):
         raise NotLean  # let the import explain where the coordinates are
     n = len(geoms)
-    records = [dict.fromkeys(FIELD_BY_NAME) for _ in range(n)]
+    columns: dict[str, list] = {}
     for name, values in attrs.items():
-        field = FIELD_BY_NAME[name]
+        field = FIELD_BY_NAME.get(name)
+        if field is None:  # a column the parcel model does not know: kept as read
+            columns[name] = values
+            continue
+        out = []
         for i, v in enumerate(values):
-            if isinstance(v, str) and not v.strip():
+            if v is None or (v.__class__ is str and not v.strip()):
                 v = None
-            if field.kind == "number" and v is not None:
+            elif field.kind == "number":
                 try:
                     v = float(v)
                 except (TypeError, ValueError):
                     raise ValueError(f"{path.name}：第 {i + 1} 个地块的“{field.label}”不是数字：{v!r}") from None
-            elif v is not None:
+            elif v.__class__ is not str:
                 v = str(v)
-            records[i][name] = v
-    ids = [r["parcel_id"] or f"P{i + 1:03d}" for i, r in enumerate(records)]
-    for r, pid in zip(records, ids):
-        r["parcel_id"] = pid
-    return ParcelSet(ids, [r["name"] for r in records], np.asarray(geoms, dtype=object), records, path.name)
+            out.append(v)
+        columns[name] = out
+    for field in PARCEL_FIELDS:
+        columns.setdefault(field.name, [None] * n)
+    ids = [v or f"P{i + 1:03d}" for i, v in enumerate(columns["parcel_id"])]
+    columns["parcel_id"] = ids
+    names = list(columns)
+    records = [dict(zip(names, row)) for row in zip(*columns.values())]
+    return ParcelSet(ids, columns["name"], np.asarray(geoms, dtype=object), records, path.name)
 
 
 def read_parcel_set(path: Path) -> ParcelSet:

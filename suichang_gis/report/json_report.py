@@ -36,3 +36,11 @@ def write_json(result: CheckResult, out: Path) -> None:
                 f.write((b"," if k else b"") + _dumps(parcel.to_dict()) + b"\n")
             f.write(b"]}\n")
     tmp.replace(out)  # never leave a half-written report behind
+
+
+def read_findings(path: Path):
+    """(parcel id, finding dict) for every finding of a JSON report written by ``write_json``."""
+    data = orjson.loads(Path(path).read_bytes())
+    for parcel in data["parcels"]:
+        for finding in parcel["findings"]:
+            yield parcel["id"], finding

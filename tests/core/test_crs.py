@@ -114,3 +114,16 @@ def test_gcj02_matches_gcoord_both_ways():
     # hujiulong/gcoord test/unit/crs/WGS84.spec.ts and GCJ02.spec.ts: [123, 45], to 5 decimals.
     assert crs.wgs84_to_gcj02(123.0, 45.0) == pytest.approx((123.00607541, 45.00197815), abs=5e-6)
     assert crs.gcj02_to_wgs84(123.0, 45.0) == pytest.approx((122.99395597, 44.99804071), abs=5e-6)
+
+
+def test_zhejiang_window_in_work_coordinates_is_the_projected_window():
+    import numpy as np
+    from pyproj import Transformer
+
+    from suichang_gis.crs import ZHEJIANG_LAT, ZHEJIANG_LON, ZHEJIANG_WORK_BOUNDS
+
+    lon, lat = np.meshgrid(np.linspace(*ZHEJIANG_LON, 300), np.linspace(*ZHEJIANG_LAT, 300))
+    x, y = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True).transform(lon.ravel(), lat.ravel())
+    x0, y0, x1, y1 = ZHEJIANG_WORK_BOUNDS
+    assert x0 <= x.min() < x0 + 1000 and y0 <= y.min() < y0 + 1000
+    assert x1 - 1000 < x.max() <= x1 and y1 - 1000 < y.max() <= y1
