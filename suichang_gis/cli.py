@@ -22,6 +22,9 @@ class UserError(Exception):
 @contextmanager
 def progress_bar(description: str):
     """A ``progress(step, done, total)`` callback drawing a bar on a terminal (silent in pipes)."""
+    if not sys.stderr.isatty():  # nothing to draw: do not import tqdm
+        yield lambda step, done, total: None
+        return
     from tqdm import tqdm
 
     with tqdm(total=1, desc=description, unit="步", file=sys.stderr, disable=None, leave=False) as bar:
@@ -87,27 +90,32 @@ def cmd_export_layer(args) -> int:
 
 def cmd_check(args) -> int:
     from .check import check_parcels
+    from .check.chunks import STREAMED_SUFFIXES, check_file_streamed
     from .report import FORMATS, write_report
     from .rules import RuleError
 
     out = Path(args.out)
-    if out.suffix.lower() not in FORMATS:
-        raise UserError(f"不支持的报告格式“{out.suffix}”：请用 {'、'.join(FORMATS)}")
+    if out.suffix.lower() not in (*FORMATS, *STREAMED_SUFFIXES):
+        raise UserError(f"不支持的报告格式“{out.suffix}”：请用 {'、'.join(dict.fromkeys((*FORMATS, *STREAMED_SUFFIXES)))}")
     gc.disable()  # a batch makes millions of acyclic objects; collection passes only cost time
     try:
         with progress_bar("核查") as progress:
-            run = check_parcels(Path(args.parcels), args.rules, use_layers=args.use_layer or [],
-                                catalog=args.catalog, dem=args.dem, progress=progress)
-        result = run.result
-        write_report(result, out, run.layers)
+            if out.suffix.lower() in STREAMED_SUFFIXES:  # chunk by chunk, results streamed
+                _, counts, indicative = check_file_streamed(
+                    Path(args.parcels), out, args.rules, args.use_layer or [], args.catalog, args.dem,
+                    progress=progress)
+            else:
+                run = check_parcels(Path(args.parcels), args.rules, use_layers=args.use_layer or [],
+                                    catalog=args.catalog, dem=args.dem, progress=progress)
+                write_report(run.result, out, run.layers)
+                counts, indicative = run.result.counts(), run.result.indicative
     except (RuleError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
     finally:
         gc.enable()
-    counts = result.counts()
-    print(f"已核查 {len(result.parcels)} 个地块：通过 {counts['pass']}，警示 {counts['warn']}，"
+    print(f"已核查 {sum(counts.values())} 个地块：通过 {counts['pass']}，警示 {counts['warn']}，"
           f"不符合 {counts['fail']}；报告已写出 {out}")
-    if result.indicative:
+    if indicative:
         print("注意：核查使用了示意图层，结论仅供参考")
     return 0
 
@@ -336,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="地块“三线一单”与“标准地”核查，输出报告（.json/.html/.pdf/.docx/.xlsx）")
     p.add_argument("parcels", help="地块文件（地块导入支持的任何格式，或项目文件 .gpkg）")
-    p.add_argument("--out", required=True, help="报告文件，格式由扩展名决定")
+    p.add_argument("--out", required=True, help="报告文件，格式由扩展名决定（.json .html .pdf .docx .xlsx；结果表 .gpkg .parquet）")
     p.add_argument("--dem", type=Path, help="数字高程模型（GeoTIFF，投影坐标系，米），用于土地平整（坡度）核查")
     _add_check_inputs(p)
     p.set_defaults(func=cmd_check)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -116,3 +117,76 @@ def check_in_chunks(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec]
         near = np.setdiff1d(tree.query(shapely.box(*shapely.total_bounds(chunk.geoms))), index)
         yield index, check_chunk(chunk, ruleset, specs, shared=shared, dem=dem,
                                  others=subset(parcels, near) if len(near) else None)
+
+
+STREAMED_SUFFIXES = (".json", ".gpkg", ".parquet")
+
+
+def _writer(out: Path):
+    if out.suffix.lower() == ".json":
+        from ..report.json_report import CompactWriter
+
+        return CompactWriter(out)
+    from ..report.result_table import TableWriter
+
+    return TableWriter(out)
+
+
+def check_file_streamed(parcels, out: Path, rules: RuleSet | list[Path] | None = None,
+                        use_layers: list[str] = (), catalog: Path | None = None, dem: Path | None = None,
+                        size: int = CHUNK_SIZE, progress=None) -> tuple[CheckResult, dict[str, int], bool]:
+    """Check parcels chunk by chunk and stream the result to ``out`` (.json, .gpkg, .parquet).
+
+    ``parcels`` is what ``batch.check_parcels`` takes (a file, GeoDataFrame, project, ParcelSet).
+
+    Returns (the result's header — rule sets, layers used, notes — with no parcels, the parcel
+    counts by status, whether a 示意 layer decided any finding). A JSON of at most
+    ``INDENT_UP_TO_PARCELS`` parcels is the plain, indented contract. ``progress(step, done, total)`` is called after each chunk.
+    """
+    from ..catalog import load_catalog
+    from ..report.json_report import INDENT_UP_TO_PARCELS, write_json
+    from ..rules import load_ruleset
+    from .batch import as_parcel_set
+    from .inputs import apply_use_layers
+
+    out = Path(out)
+    ruleset = rules if isinstance(rules, RuleSet) else load_ruleset(rules)
+    specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
+    parcels = as_parcel_set(parcels)
+    elevation = None
+    if dem is not None:
+        from .slope import open_dem
+
+        elevation = open_dem(Path(dem))
+    plain = out.suffix.lower() == ".json" and len(parcels) <= INDENT_UP_TO_PARCELS
+    writer = None if plain else _writer(out)
+    heads, counts, kept, indicative = [], {"pass": 0, "warn": 0, "fail": 0}, [], False
+    try:
+        total = len(spatial_chunks(parcels, size))
+        for done, (_, result) in enumerate(check_in_chunks(parcels, ruleset, specs, size=size, dem=elevation), 1):
+            for status, k in result.counts().items():
+                counts[status] += k
+            indicative = indicative or result.indicative
+            if writer is None:
+                kept.append(result)
+            else:
+                writer.add(result.parcels)
+            heads.append(replace(result, parcels=[]))  # the header stays; findings and geometry go
+            if progress:
+                progress("核查", done, total)
+        header = merge_results(heads)
+        header.notes = list(parcels.notes)
+        if writer is None:
+            whole = merge_results(kept)
+            whole.notes = list(parcels.notes)
+            write_json(whole, out)
+        else:
+            writer.close(header)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    finally:
+        if elevation is not None:
+            elevation.close()
+    return header, counts, indicative

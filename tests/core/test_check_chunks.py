@@ -59,3 +59,40 @@ def test_check_in_chunks_equals_one_whole_check(data):
     assert [got[f"B{i}"] for i in range(len(parcels))] == pytest.approx(expected, abs=0.01)
     red_use = next(u for u in merged.layers if u.id == "ecological_redline")
     assert red_use.file == "layers.gpkg" and red_use.features_read > 0
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".parquet", ".json"])
+def test_streamed_check_writes_one_row_per_parcel_and_per_non_pass_finding(data, tmp_path, suffix):
+    from suichang_gis.check.chunks import check_file_streamed
+    from suichang_gis.report.json_report import read_findings
+
+    parcels, red, specs = data
+    path = tmp_path / "parcels.gpkg"
+    gpd.GeoDataFrame({"parcel_id": [f"B{i}" for i in range(len(parcels))], "land_use": "工业用地",
+                      "target_mu": 1.0}, geometry=parcels, crs="EPSG:4549").to_file(path, driver="GPKG")
+    use = [f"ecological_redline={specs_path(specs)}:redline"]
+    out = tmp_path / f"result{suffix}"
+    header, counts, indicative = check_file_streamed(path, out, use_layers=use, size=7)
+    assert sum(counts.values()) == len(parcels) and indicative  # the default layers are 示意
+    expected = shapely.area(shapely.intersection(parcels, shapely.union_all(red)))
+    if suffix == ".json":
+        red_rows = {pid: f["overlap_m2"] for pid, f in read_findings(out) if f["rule"] == "SX-01"}
+        assert [red_rows[f"B{i}"] for i in range(len(parcels))] == pytest.approx(expected, abs=0.01)
+        return
+    if suffix == ".gpkg":
+        rows = gpd.read_file(out, layer="parcels")
+        findings = gpd.read_file(out, layer="findings")
+    else:
+        table = gpd.read_parquet(out)
+        assert table.crs.to_epsg() == 4549
+        rows, findings = table[table.record == "parcel"], table[table.record == "finding"]
+    assert sorted(rows.parcel_id) == sorted(f"B{i}" for i in range(len(parcels)))
+    assert (findings.status != "pass").all() and len(findings) > len(parcels)
+    fails = findings[findings.rule == "SX-01"].set_index("parcel_id").overlap_m2
+    want = {f"B{i}": a for i, a in enumerate(expected) if a > 1.0}  # above the sliver tolerance
+    assert fails.sort_index().to_dict() == pytest.approx(dict(sorted(want.items())), abs=0.01)
+    assert rows.set_index("parcel_id").status.value_counts().to_dict() == {k: v for k, v in counts.items() if v}
+
+
+def specs_path(specs):
+    return next(s.data for s in specs if s.id == "ecological_redline")

@@ -76,3 +76,30 @@ def test_pdf_embeds_the_cjk_font_and_carries_the_text(checked, tmp_path):
 def test_unknown_format_is_refused(checked, tmp_path):
     with pytest.raises(ValueError, match="不支持的报告格式"):
         write_report(checked[0], tmp_path / "r.odt")
+
+
+def test_large_json_is_compact_and_expands_to_the_whole_contract(tmp_path):
+    """Above 50 parcels the JSON is compact; expanded it equals CheckResult.to_dict() exactly."""
+    import orjson
+
+    from suichang_gis.check.data import layer_data as ld
+    from suichang_gis.report.json_report import FORMAT, expand, read_findings
+
+    units = ld("env_control_units", [box(X0 - 5000, Y0 - 5000, X0 + 400, Y0 + 5000),
+                                     box(X0 + 400, Y0 - 5000, X0 + 9000, Y0 + 5000)], "环境管控单元",
+               unit_code=["ZH1", "ZH2"], unit_name=["单元甲", "单元乙"], manage_class=["优先保护", "重点管控"],
+               subtype=["", ""], admission_key=["priority_protection", "industrial_cluster"])
+    layers = {"ecological_redline": ld("ecological_redline", [box(X0 + 50, Y0 - 50, X0 + 200, Y0 + 150)],
+                                       "生态保护红线", accuracy="示意", name=["示意红线甲"]),
+              "env_control_units": units}
+    geoms = [box(X0 + 37 * i, Y0, X0 + 37 * i + 60, Y0 + 80) for i in range(80)]
+    ps = parcel_set(geoms, ids=[f"A{i}" for i in range(80)], land_use=["工业用地", None] * 40,
+                    industrial_category=["二类"] * 80, investment_wan=[5000.0] * 80)
+    result = run_check(ps, layers, load_ruleset())
+    out = write_report(result, tmp_path / "big.json")
+    doc = orjson.loads(out.read_bytes())
+    assert doc["format"] == FORMAT and doc["texts"]  # shared sentences kept once
+    plain = orjson.loads(orjson.dumps(result.to_dict(), option=orjson.OPT_SERIALIZE_NUMPY))
+    assert expand(doc) == plain
+    assert len(out.read_bytes()) < len(orjson.dumps(plain)) / 2
+    assert [f for _, f in read_findings(out)] == [f for p in plain["parcels"] for f in p["findings"]]
