@@ -235,12 +235,20 @@ class ParcelSet:
 
 
 def parcel_set_from_frame(gdf, source: str = "", notes: list[str] | None = None) -> ParcelSet:
-    """A ParcelSet from a parcel GeoDataFrame (``parcel.conform_parcels`` shape, EPSG:4549)."""
-    columns = [c for c in gdf.columns if c != gdf.geometry.name]
-    records = gdf[columns].to_dict("records")
-    ids = [str(r.get("parcel_id") or f"P{i + 1:03d}") for i, r in enumerate(records)]
+    """A ParcelSet from a parcel GeoDataFrame (``parcel.conform_parcels`` shape, EPSG:4549).
+
+    One ``to_numpy`` of the whole frame, then plain lists: the window re-checks a dragged parcel
+    every frame, and column-wise pandas access costs more than the check itself.
+    """
+    columns = list(gdf.columns)
+    k = columns.index(gdf.geometry.name)
+    table = gdf.to_numpy(dtype=object)
+    geoms = np.array(table[:, k], dtype=object)
+    del columns[k]
+    records = [dict(zip(columns, row)) for row in np.delete(table, k, axis=1).tolist()]
+    ids = [str(v) if (v := r.get("parcel_id")) is not None and v == v and v != "" else f"P{i + 1:03d}"
+           for i, r in enumerate(records)]
     names = [r.get("name") if isinstance(r.get("name"), str) else None for r in records]
-    geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
     return ParcelSet(ids, names, geoms, records, source, list(notes or []))
 
 

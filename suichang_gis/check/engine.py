@@ -61,11 +61,15 @@ class _Overlaps:
     li: np.ndarray
     geoms: np.ndarray
     areas: np.ndarray
+    _groups: list[np.ndarray] | None = None
 
     def by_parcel(self, n: int) -> list[np.ndarray]:
-        order = np.argsort(self.pi, kind="stable")
-        bounds = np.searchsorted(self.pi[order], np.arange(n + 1))
-        return [order[bounds[i]:bounds[i + 1]] for i in range(n)]
+        """Rows of each parcel's pairs (computed once)."""
+        if self._groups is None:
+            order = np.argsort(self.pi, kind="stable")
+            bounds = np.searchsorted(self.pi[order], np.arange(n + 1)).tolist()
+            self._groups = [order[bounds[i]:bounds[i + 1]] for i in range(n)]
+        return self._groups
 
 
 @dataclass
@@ -94,10 +98,16 @@ class _Context:
             layer.ensure_valid(li)  # repair before the predicate and the overlay
             hit = shapely.intersects(self.geoms[pi], layer.geoms[li])
             pi, li = pi[hit], li[hit]
-            # A feature lying wholly inside the parcel is its own overlap (prepared test, no overlay).
+            # No overlay where one side holds the other (prepared parcel tests): a feature wholly
+            # inside the parcel is its own overlap, a parcel wholly inside a feature (a unit, a
+            # township, the development boundary) is the overlap itself.
             inside = shapely.contains_properly(self.geoms[pi], layer.geoms[li])
             inter = layer.geoms[li].copy()
-            inter[~inside] = shapely.intersection(self.geoms[pi[~inside]], layer.geoms[li[~inside]])
+            rest = np.flatnonzero(~inside)
+            covered = shapely.covered_by(self.geoms[pi[rest]], layer.geoms[li[rest]])
+            inter[rest[covered]] = self.geoms[pi[rest[covered]]]
+            rest = rest[~covered]
+            inter[rest] = shapely.intersection(self.geoms[pi[rest]], layer.geoms[li[rest]])
             areas = shapely.area(inter)
             keep = areas > 0  # touching is not overlapping
             self.cache[layer.id] = _Overlaps(pi[keep], li[keep], inter[keep], areas[keep])
@@ -116,26 +126,30 @@ class _Context:
             n = len(self.geoms)
             groups = ov.by_parcel(n)
             areas = np.bincount(ov.pi, weights=ov.areas, minlength=n)
-            first, second = shapely.STRtree(ov.geoms).query(ov.geoms)
-            pair = (first < second) & (ov.pi[first] == ov.pi[second])
-            first, second = first[pair], second[pair]
-            shared = shapely.relate_pattern(ov.geoms[first], ov.geoms[second], "2********")
-            to_union = set(ov.pi[first[shared]].tolist())
-            # Disjoint pieces: one MultiPolygon of their polygon parts per parcel.
-            parts, piece = shapely.get_parts(ov.geoms, return_index=True)
-            owner = ov.pi[piece]
-            keep = (shapely.get_type_id(parts) == 3) & ~np.isin(owner, list(to_union))
-            order = np.argsort(owner[keep], kind="stable")
-            merged = np.full(n, None, dtype=object)
-            shapely.multipolygons(parts[keep][order], indices=owner[keep][order], out=merged)
-            geoms = list(merged)
-            for i, rows in enumerate(groups):
-                if len(rows) == 1:
-                    geoms[i] = ov.geoms[rows[0]]  # the piece itself, whatever its type
-            for i in to_union:
-                geoms[i] = shapely.union_all(ov.geoms[groups[i]])
-                areas[i] = shapely.area(geoms[i])
-            self.cache[key] = (areas, geoms, groups)
+            geoms = np.full(n, None, dtype=object)
+            single = np.bincount(ov.pi, minlength=n)[ov.pi] == 1
+            geoms[ov.pi[single]] = ov.geoms[single]  # one piece: the piece itself, whatever its type
+            rows = np.flatnonzero(~single)  # pieces of parcels with several
+            if len(rows):
+                pieces, owner = ov.geoms[rows], ov.pi[rows]
+                first, second = shapely.STRtree(pieces).query(pieces)
+                pair = (first < second) & (owner[first] == owner[second])
+                first, second = first[pair], second[pair]
+                shared = shapely.relate_pattern(pieces[first], pieces[second], "2********")
+                to_union = np.unique(owner[first[shared]])
+                # Disjoint pieces: one MultiPolygon of their polygon parts per parcel.
+                parts, piece = shapely.get_parts(pieces, return_index=True)
+                part_owner = owner[piece]
+                keep = (shapely.get_type_id(parts) == 3) & ~np.isin(part_owner, to_union)
+                order = np.argsort(part_owner[keep], kind="stable")
+                merged = np.full(n, None, dtype=object)
+                shapely.multipolygons(parts[keep][order], indices=part_owner[keep][order], out=merged)
+                disjoint = np.setdiff1d(owner, to_union)
+                geoms[disjoint] = merged[disjoint]
+                for i in to_union.tolist():
+                    geoms[i] = shapely.union_all(ov.geoms[groups[i]])
+                    areas[i] = shapely.area(geoms[i])
+            self.cache[key] = (areas, list(geoms), groups)
         return self.cache[key]
 
 
