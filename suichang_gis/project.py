@@ -519,7 +519,6 @@ class Project:
         store.update(out.loc[[f for f in out.index if f in now_on_disk]])
         store.insert(out.loc[[f for f in out.index if f not in now_on_disk]])
         store.delete([f for f in write if f not in mine.index and f in base and f in now_on_disk])
-        store.touch_contents()
         self._write_tables(store, save_id)
         # What the window shows afterwards: its own rows plus the other program's rows.
         merged = mine
@@ -538,6 +537,7 @@ class Project:
                                       geometry=merged.geometry.name, crs=WORK_CRS).sort_index()
             merged = _conformed(merged)
         merged.index.name = "fid"
+        store.touch_contents(merged.total_bounds)  # the window now shows what the file holds
         report.loaded = sorted(int(f) for f in (taken.index if len(taken) else []))
         report.removed = sorted(int(f) for f in dropped if f in mine.index)
         digests = dict(disk)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from .project_store import plain_columns
 from .write_errors import describe_write_error
 
 JOURNAL_SUFFIX = ".autosave"
@@ -51,24 +52,16 @@ def journal_path(project: Path) -> Path:
     return project.with_name(project.name + JOURNAL_SUFFIX)
 
 
-def _jsonable(value):
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def upsert_rows(edit: int, rows, geometry_name: str) -> list[tuple]:
-    """Journal rows for parcel rows (a GeoDataFrame indexed by fid); vectorised for bulk imports."""
+    """Journal rows for parcel rows (a GeoDataFrame indexed by fid); column-wise for bulk imports."""
     if rows is None or not len(rows):
         return []
     wkbs = shapely.to_wkb(np.asarray(rows.geometry.array, dtype=object))
-    records = rows.drop(columns=[geometry_name]).to_dict("records")
+    names = [c for c in rows.columns if c != geometry_name]
     at = now()
-    return [(edit, "upsert", int(fid), wkb, json.dumps({k: _jsonable(v) for k, v in record.items()},
-                                                         ensure_ascii=False), at)
-            for fid, wkb, record in zip(rows.index, wkbs, records)]
+    return [(edit, "upsert", fid, wkb, json.dumps(dict(zip(names, values)), ensure_ascii=False), at)
+            for fid, wkb, values in zip(rows.index.astype("int64").tolist(), wkbs,
+                                        zip(*plain_columns(rows, names)))]
 
 
 def other_row(edit: int, op: str, fid, payload) -> tuple:

@@ -74,6 +74,17 @@ def _is_empty(blob):
     return 1 if blob is None or len(blob) < 8 or blob[3] & 0x10 else 0
 
 
+def plain_columns(frame: pd.DataFrame, names: list[str]) -> list[list]:
+    """The columns ``names`` as lists of plain Python values, missing (NaN, None, NA) as None."""
+    out = []
+    for name in names:
+        values = np.array(frame[name].to_numpy(dtype=object), dtype=object)  # a writable copy
+        values[pd.isna(frame[name]).to_numpy()] = None
+        out.append([v.item() if isinstance(v, np.generic) else v for v in values]
+                   if frame[name].dtype == object else values.tolist())
+    return out
+
+
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -188,14 +199,9 @@ class ParcelStore:
                 self.columns.append(name)
         return names
 
-    def _values(self, frame: gpd.GeoDataFrame, names: list[str]) -> list[list]:
+    def _values(self, frame: gpd.GeoDataFrame, names: list[str]) -> list[tuple]:
         blobs = wkb_to_gpkg(frame.geometry.array, self.srs_id)
-        columns = []
-        for name in names:
-            values = frame[name].astype(object).to_numpy()
-            columns.append([None if (v is None or (isinstance(v, float) and np.isnan(v)))
-                            else (v.item() if isinstance(v, np.generic) else v) for v in values])
-        return [[*(c[i] for c in columns), blobs[i], int(fid)] for i, fid in enumerate(frame.index)]
+        return list(zip(*plain_columns(frame, names), blobs, frame.index.astype("int64").tolist()))
 
     def insert(self, frame: gpd.GeoDataFrame) -> None:
         """Insert rows (indexed by fid; geometry multi-promoted by the caller)."""
@@ -224,11 +230,9 @@ class ParcelStore:
         self.db.execute(f"UPDATE {quote(self.table)} SET {quote(self.fid_column)} = ? WHERE {quote(self.fid_column)} = ?",
                         (int(new_fid), int(fid)))
 
-    def touch_contents(self) -> None:
-        """gpkg_contents: the layer's extent and ``last_change`` (now), as GDAL keeps them."""
-        g = quote(self.geometry_column)
-        extent = self.db.execute(f"SELECT MIN(ST_MinX({g})), MIN(ST_MinY({g})), MAX(ST_MaxX({g})), MAX(ST_MaxY({g}))"
-                                 f" FROM {quote(self.table)}").fetchone()
+    def touch_contents(self, extent) -> None:
+        """gpkg_contents: the layer's extent (minx, miny, maxx, maxy) and ``last_change`` (now), as GDAL keeps them."""
+        extent = [None if not np.isfinite(v) else float(v) for v in extent]
         self.db.execute("UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now'),"
                         " min_x = ?, min_y = ?, max_x = ?, max_y = ? WHERE table_name = ?", (*extent, self.table))
 

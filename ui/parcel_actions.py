@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                                QFileDialog, QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox,
-                               QTableWidget, QTableWidgetItem)
+                               QTableView)
 
 from suichang_gis.parcel_io import FORMATS, ImportResult, ParcelImportError, dxf_layers, read_parcels, write_parcels
 from suichang_gis.project import KEEP_BOTH, KEEP_MINE, KEEP_THEIRS, Project, ProjectError, SaveConflicts
@@ -119,15 +120,57 @@ class ImportOptionsDialog(QDialog):
         return options
 
 
-class ParcelListWidget(QTableWidget):
-    """The project's parcels: 编号, 名称, 面积 (亩), 行业, 类别. Click selects, double-click edits."""
+class ParcelListModel(QAbstractTableModel):
+    """The parcels as table rows; cells are formatted when shown, so 50,000 parcels reload at once."""
 
     COLUMNS = ("编号", "名称", "面积（亩）", "行业", "类别")
 
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.fids = np.empty(0, dtype="int64")
+        self._columns: list[np.ndarray] = [np.empty(0, dtype=object)] * len(self.COLUMNS)
+
+    def set_parcels(self, parcels) -> None:
+        self.beginResetModel()
+        self.fids = parcels.index.to_numpy(dtype="int64")
+        industry = parcels["industry_name"].where(parcels["industry_name"].notna(), parcels["industry_code"])
+        self._columns = [parcels["parcel_id"].to_numpy(dtype=object), parcels["name"].to_numpy(dtype=object),
+                         m2_to_mu(parcels.geometry.area.to_numpy()), industry.to_numpy(dtype=object),
+                         parcels["industrial_category"].to_numpy(dtype=object)]
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.fids)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole:
+            value = self._columns[index.column()][index.row()]
+            if index.column() == 2:
+                return f"{value:.2f}"
+            return "" if value is None or value != value else str(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+
+class ParcelListWidget(QTableView):
+    """The project's parcels: 编号, 名称, 面积 (亩), 行业, 类别. Click selects, double-click edits."""
+
+    COLUMNS = ParcelListModel.COLUMNS
+
     def __init__(self, editor: ParcelEditor, parent=None):
-        super().__init__(0, len(self.COLUMNS), parent)
+        super().__init__(parent)
         self.editor = editor
-        self.setHorizontalHeaderLabels(self.COLUMNS)
+        self.list_model = ParcelListModel(self)
+        self.setModel(self.list_model)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -135,42 +178,37 @@ class ParcelListWidget(QTableWidget):
         self.horizontalHeader().setStretchLastSection(True)
         editor.parcels_changed.connect(self.reload)
         editor.selection_changed.connect(self._show_selection)
-        self.itemSelectionChanged.connect(self._selected)
+        self.selectionModel().selectionChanged.connect(self._selected)
+        self._sized = False
         self.reload()
 
+    def rowCount(self) -> int:
+        return self.list_model.rowCount()
+
     def reload(self) -> None:
-        parcels = self.editor.project.parcels
-        self.blockSignals(True)
-        self.setRowCount(len(parcels))
-        for row, (fid, parcel) in enumerate(parcels.iterrows()):
-            cells = (parcel["parcel_id"], parcel["name"], f"{m2_to_mu(parcel.geometry.area):.2f}",
-                     parcel["industry_name"] or parcel["industry_code"], parcel["industrial_category"])
-            for column, value in enumerate(cells):
-                item = QTableWidgetItem("" if value is None else str(value))
-                item.setData(Qt.ItemDataRole.UserRole, int(fid))
-                if column == 2:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.setItem(row, column, item)
-        self.blockSignals(False)
-        self.resizeColumnsToContents()
+        self.list_model.set_parcels(self.editor.project.parcels)
+        if not self._sized and self.list_model.rowCount():
+            self.resizeColumnsToContents()  # once: the widths of the first rows fit later ones too
+            self._sized = True
         self._show_selection(self.editor.selected)
 
     def fid_at(self, row: int) -> int | None:
-        item = self.item(row, 0)
-        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        return int(self.list_model.fids[row]) if 0 <= row < len(self.list_model.fids) else None
 
-    def _selected(self) -> None:
+    def _selected(self, *_) -> None:
         rows = self.selectionModel().selectedRows()
         if rows:
             self.editor.select(self.fid_at(rows[0].row()))
 
     def _show_selection(self, fid) -> None:
-        self.blockSignals(True)
+        selection = self.selectionModel()
+        selection.blockSignals(True)
         self.clearSelection()
-        for row in range(self.rowCount()):
-            if self.fid_at(row) == fid:
-                self.selectRow(row)
-        self.blockSignals(False)
+        rows = np.flatnonzero(self.list_model.fids == fid) if fid is not None else ()
+        if len(rows):
+            self.selectRow(int(rows[0]))
+        selection.blockSignals(False)
+        self.viewport().update()
 
 
 class ParcelActions(QObject):
@@ -187,6 +225,7 @@ class ParcelActions(QObject):
         self.editor = ParcelEditor(window.canvas, window.undo_stack, project, window)
         self.editor.message.connect(self._status)
         self.editor.fault.connect(self._autosave_fault, Qt.ConnectionType.QueuedConnection)
+        self.editor.run = self._run
         self.ask_locked = ask_locked or (lambda exc: ask_locked_dialog(window, exc))
         self.confirm_on_close = confirm_on_close
         self.last_message = ""  # the last fault or notice told to the user (tests read it)
@@ -199,7 +238,7 @@ class ParcelActions(QObject):
         self._build_tools()
         self._build_actions()
         self.parcel_list = ParcelListWidget(self.editor)
-        self.parcel_list.cellDoubleClicked.connect(lambda row, _: self.edit_attributes(self.parcel_list.fid_at(row)))
+        self.parcel_list.doubleClicked.connect(lambda index: self.edit_attributes(self.parcel_list.fid_at(index.row())))
         self.dock = window.add_dock(self.parcel_list, "候选地块", Qt.DockWidgetArea.RightDockWidgetArea)
         self.dock.setVisible(len(project.parcels) > 0)  # appears with the first parcel
         self.editor.parcels_changed.connect(self._show_list)

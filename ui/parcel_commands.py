@@ -36,8 +36,8 @@ class ParcelEditCommand(QUndoCommand):
 class AddParcelsCommand(ParcelEditCommand):
     """New parcels (drawn, imported); fids are fixed once, so redo restores the same parcels."""
 
-    def __init__(self, editor, parcels: gpd.GeoDataFrame, text: str = "绘制地块"):
-        rows = editor.project.prepare_new(parcels)
+    def __init__(self, editor, parcels: gpd.GeoDataFrame, text: str = "绘制地块", prepared: bool = False):
+        rows = parcels if prepared else editor.project.prepare_new(parcels)
         super().__init__(editor, text, rows.iloc[:0], rows)
 
 

@@ -27,6 +27,7 @@ from .parcel_commands import (AddParcelsCommand, DeleteParcelsCommand, EditParce
 
 SELECTION_STYLE = Style(fill="#00bfff30", stroke="#0077cc", stroke_width=2.4, marker="square", marker_size=7)
 DEFAULT_PROJECT_NAME = "我的地块.gpkg"
+BACKGROUND_ROWS = 2000  # edits with more rows than this run off the GUI thread
 
 
 def default_project_path() -> Path:
@@ -94,6 +95,8 @@ class ParcelEditor(QObject):
         self.undo_stack = undo_stack
         self.project = project
         self.selected: int | None = None
+        # run(text, fn) -> fn(): the window runs large edits off the GUI thread behind a progress dialog
+        self.run = lambda text, fn: fn()
         # parcels frame -> ParcelResults that colour the layer by check status (set by the check panel)
         self.status_source = None
         self.refresh()
@@ -119,7 +122,11 @@ class ParcelEditor(QObject):
     def apply(self, upsert: gpd.GeoDataFrame | None = None, delete=()) -> None:
         """Apply an edit; if autosave fails now, the edit stays and ``fault`` tells why."""
         before = self.project.journal_fault
-        self.project.apply(upsert=upsert, delete=delete)
+        size = (0 if upsert is None else len(upsert)) + len(delete)
+        if size > BACKGROUND_ROWS:  # a bulk import, or its undo: the journal write takes seconds
+            self.run(f"正在写入 {size} 个地块 …", lambda: self.project.apply(upsert=upsert, delete=delete))
+        else:
+            self.project.apply(upsert=upsert, delete=delete)
         if self.project.journal_fault and self.project.journal_fault != before:
             self.fault.emit(self.project.journal_fault)
         if self.selected is not None and self.selected not in self.project.parcels.index:
@@ -225,7 +232,8 @@ class ParcelEditor(QObject):
         return command.new_fids[0]
 
     def add_imported(self, parcels: gpd.GeoDataFrame, source: str) -> list[int]:
-        command = AddParcelsCommand(self, parcels, f"导入 {source}")
+        rows = self.run(f"正在准备 {len(parcels)} 个地块 …", lambda: self.project.prepare_new(parcels))
+        command = AddParcelsCommand(self, rows, f"导入 {source}", prepared=True)
         self.push(command)
         return command.new_fids
 

@@ -1,0 +1,142 @@
+"""A large project in the window: import, open, draw one parcel, save — time and GUI-thread stall.
+
+N generated parcels (12 vertices each, default 50,000) are imported from a GeoPackage into the
+real window (default layers, check panel), saved as a project, opened again, and one parcel is
+drawn on it and saved. A 10 ms ``QTimer`` in the GUI thread records the longest gap between its
+ticks during each step: that is the longest time the window could not repaint or answer (the
+"stall"). Targets (DESIGN.md §5 / issue 10): import ≤ 10 s with no stall over 200 ms; open ≤ 3 s;
+one drawn parcel ≤ 100 ms; save ≤ 3 s.
+
+Beside each step the plain tool a user could pick instead, from the same run: ``pyogrio``
+reading the file (import, open) and writing it whole (save), with no window.
+
+Run: ``python benchmarks/bench_project.py [--parcels N]`` (offscreen Qt unless DISPLAY is set).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pyogrio  # noqa: E402
+from shapely.geometry import box  # noqa: E402
+
+from bench_parcel_io import generate  # noqa: E402
+
+TARGETS = {"import": (10.0, 0.2), "open": (3.0, None), "draw one parcel": (0.1, None), "save": (3.0, None)}
+
+
+class StallMeter:
+    """The longest gap between ticks of a 10 ms timer in the GUI thread while ``measure`` runs."""
+
+    def __init__(self, app):
+        from PySide6.QtCore import QTimer
+
+        self.app = app
+        self.timer = QTimer()
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.last = self.longest = 0.0
+
+    def _tick(self):
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+
+    def measure(self, work, done=lambda: True):
+        """Run ``work()`` then spin events until ``done()``; returns (seconds, longest stall)."""
+        self.app.processEvents()
+        self.longest, start = 0.0, time.perf_counter()
+        self.last = start
+        self.timer.start()
+        work()
+        while not done():
+            self.app.processEvents()
+            time.sleep(0.002)
+        self.app.processEvents()
+        elapsed = time.perf_counter() - start
+        self._tick()
+        self.timer.stop()
+        return elapsed, self.longest
+
+
+def row(step: str, seconds: float, stall: float, baseline: float | None, baseline_name: str) -> None:
+    target, stall_target = TARGETS[step]
+    ok = seconds <= target and (stall_target is None or stall <= stall_target)
+    base = f"{baseline_name} {baseline:6.2f} s  ×{seconds / baseline:5.1f}" if baseline else ""
+    print(f"{step:<16} {seconds:7.2f} s  stall {stall * 1000:7.0f} ms  target ≤ {target:g} s"
+          f"{f', stall ≤ {stall_target * 1000:.0f} ms' if stall_target else ''}  {'ok' if ok else 'MISSED'}   {base}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parcels", type=int, default=50_000)
+    args = parser.parse_args()
+
+    from ui.app import create_application
+    from ui.check_panel import install_check_panel
+    from ui.main_window import MainWindow
+    from ui.parcel_actions import install_parcel_editing
+
+    app = create_application()
+    meter = StallMeter(app)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        source = folder / "候选地块.gpkg"
+        generate(args.parcels).to_file(source, layer="地块", engine="pyogrio")
+        print(f"{args.parcels} parcels, 12 vertices each; {source.stat().st_size / 1e6:.1f} MB GeoPackage\n")
+        start = time.perf_counter()
+        pyogrio.read_dataframe(source)
+        read_time = time.perf_counter() - start
+
+        def window_on(path):
+            window = MainWindow()
+            actions = install_parcel_editing(window, project_path=path, ask_recover=lambda m: True,
+                                             ask_locked=lambda exc: "read_only")
+            install_check_panel(window, actions.editor)
+            window.resize(1600, 1000)
+            window.show()
+            app.processEvents()
+            return window, actions
+
+        project = folder / "项目.gpkg"
+        window, actions = window_on(project)
+        actions.ask_save_as = lambda title, text: print(title, text) or False
+        seconds, stall = meter.measure(lambda: actions.import_file(source),
+                                       lambda: len(actions.editor.project.parcels) == args.parcels)
+        row("import", seconds, stall, read_time, "pyogrio read")
+        seconds, stall = meter.measure(actions.save)
+        start = time.perf_counter()
+        pyogrio.write_dataframe(actions.editor.project.parcels, folder / "plain.gpkg", layer="parcels")
+        write_time = time.perf_counter() - start
+        row("save", seconds, stall, write_time, "pyogrio write")
+        window.close()
+        app.processEvents()
+
+        window, actions = None, None
+        holder = {}
+        seconds, stall = meter.measure(lambda: holder.update(zip(("window", "actions"), window_on(project))))
+        window, actions = holder["window"], holder["actions"]
+        start = time.perf_counter()
+        pyogrio.read_dataframe(project, layer="parcels")
+        row("open", seconds, stall, time.perf_counter() - start, "pyogrio read")
+        x, y = 411_000.0, 3_165_000.0
+        seconds, stall = meter.measure(lambda: actions.editor.add_polygon(box(x, y, x + 80, y + 60)))
+        row("draw one parcel", seconds, stall, None, "")
+        seconds, stall = meter.measure(actions.save)
+        row("save", seconds, stall, write_time, "pyogrio write")
+        window.close()
+        app.processEvents()
+
+
+if __name__ == "__main__":
+    main()
