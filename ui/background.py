@@ -1,8 +1,9 @@
 """Work off the GUI thread behind a progress dialog, for callers that want the result in line.
 
 ``run_in_background(parent, text, fn)`` starts ``fn`` in a ``QThread`` and runs a local event loop
-until it returns, so the window keeps painting while a large project opens or saves; the
-window-modal progress dialog keeps the user from editing meanwhile. The result is returned and
+until it returns, so the window keeps painting while a large project opens or saves; user input
+waits until the work is done (no edit can start inside another), and a progress dialog appears
+after 300 ms. The result is returned and
 an exception raised in ``fn`` is raised again here.
 """
 
@@ -36,7 +37,7 @@ def run_in_background(parent, text: str, fn, title: str = "请稍候"):
     loop = QEventLoop()
     worker.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
     worker.start()
-    loop.exec()
+    loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)  # paint, but take no clicks meanwhile
     worker.wait()
     progress.close()
     progress.deleteLater()

@@ -138,10 +138,14 @@ class ParcelEditor(QObject):
         self.undo_stack.push(command)
 
     def refresh(self) -> None:
-        parcels = self.project.parcels
-        frame = gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name, crs=parcels.crs)
-        results = self.status_source(frame) if self.status_source else ()
-        layer = parcel_layer(frame, results=results)
+        def build():
+            parcels = self.project.parcels
+            frame = gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name, crs=parcels.crs)
+            results = self.status_source(frame) if self.status_source else ()
+            return parcel_layer(frame, results=results)
+
+        large = len(self.project.parcels) > BACKGROUND_ROWS
+        layer = self.run(f"正在更新 {len(self.project.parcels)} 个地块的显示 …", build) if large else build()
         self.canvas.add_layer(layer)
         self._show_selection()
         self.parcels_changed.emit()
