@@ -51,6 +51,9 @@ PARCEL_FIELDS: tuple[ParcelField, ...] = (
     ParcelField("water_m3", "用水量", "number", "m³/年"),
 )
 FIELD_BY_NAME = {f.name: f for f in PARCEL_FIELDS}
+# A parcel smaller than this (m², EPSG:4549) is a drawing slip or a degenerate ring, not land:
+# the import skips it (with the reason) before any check divides by its area.
+MIN_PARCEL_AREA_M2 = 1.0
 INDUSTRIAL_CATEGORIES = ("一类", "二类", "三类")
 
 # Column names found in files from other tools, mapped to parcel fields. Every Chinese label

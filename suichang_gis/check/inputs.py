@@ -80,7 +80,7 @@ def _read_parcels_direct(path: Path) -> ParcelSet:
     (``PARCEL_FIELDS``; other columns are kept as they are) without pandas or pyproj; anything
     else raises ``NotLean`` for the full import."""
     from ..crs import ZHEJIANG_WORK_BOUNDS
-    from ..parcel import FIELD_BY_NAME, PARCEL_FIELDS, parcel_field_for
+    from ..parcel import FIELD_BY_NAME, MIN_PARCEL_AREA_M2, PARCEL_FIELDS, parcel_field_for
 
     suffix = path.suffix.lower()
     if suffix in (".geojson", ".json"):
@@ -94,6 +94,8 @@ def _read_parcels_direct(path: Path) -> ParcelSet:
         raise NotLean  # not polygons: the import explains
     if any(name not in FIELD_BY_NAME and parcel_field_for(name) for name in attrs):
         raise NotLean  # a field under a label or an alias: the import's renaming rules
+    if not (shapely.area(geoms) >= MIN_PARCEL_AREA_M2).all() or shapely.has_z(geoms).any():
+        raise NotLean  # parcels without area or with Z: the import skips or flattens them and says so
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     wx0, wy0, wx1, wy1 = ZHEJIANG_WORK_BOUNDS
     if not (wx0 <= x0 and x1 <= wx1 and wy0 <= y0 and y1 <= wy1):
@@ -139,4 +141,4 @@ def read_parcel_set(path: Path) -> ParcelSet:
     from ..parcel_io import read_parcels
 
     result = read_parcels(path)
-    return parcel_set_from_frame(result.parcels, path.name, list(result.notes))
+    return parcel_set_from_frame(result.parcels, path.name, result.account_notes())

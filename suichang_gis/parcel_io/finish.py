@@ -17,13 +17,9 @@ from shapely.geometry import MultiPolygon, Polygon
 from ..catalog import repair_geometry
 from ..crs import (LONLAT_CRS, WORK_CRS, ZHEJIANG_LAT, ZHEJIANG_LON, gcj02_to_wgs84,
                    normalise_coordinates, to_lonlat, to_work)
-from ..parcel import conform_parcels, rename_parcel_columns
+from ..parcel import MIN_PARCEL_AREA_M2, conform_parcels, rename_parcel_columns
 from .datum import old_datum, refuse_old_datum, with_towgs84
 from .result import ImportResult, ParcelImportError, Skipped
-
-# A parcel smaller than this (m²) is a drawing slip, not land: refused before any check
-# divides by its area.
-MIN_PARCEL_AREA_M2 = 1.0
 
 
 def rings_to_geometry(rings: list[np.ndarray]) -> Polygon | MultiPolygon:

@@ -50,6 +50,12 @@ class ImportResult:
         text = f"共 {self.seen} 个{self.what}，导入 {self.imported} 个地块"
         return text + (f"，跳过 {len(self.skipped)} 个" if self.skipped else "")
 
+    def account_notes(self) -> list[str]:
+        """Notes for a check report: the account and each skipped element (if any), then the notes."""
+        name = self.source.name if self.source else "文件"
+        skipped = [f"{name}：{self.account()}"] + [f"{name}：跳过{s.place}：{s.reason}" for s in self.skipped]
+        return (skipped if self.skipped else []) + list(self.notes)
+
     def report(self, extra_notes=()) -> str:
         """A Chinese report for the user: the account, every skipped element, then the notes
         (and ``extra_notes``, e.g. ids renamed when the parcels joined a project)."""

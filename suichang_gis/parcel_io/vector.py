@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -184,7 +185,11 @@ def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, en
     else:
         kwargs["layer"] = _pick_layer(path, layer, notes)
     try:
-        gdf = gpd.read_file(source, engine="pyogrio", **kwargs)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            gdf = gpd.read_file(source, engine="pyogrio", **kwargs)
+        if any("Measured (M)" in str(w.message) for w in caught):
+            notes.append(f"{path.name}：图形带有 M 值（测量值），地块只用平面坐标，已去掉 M 值")
     except UnicodeDecodeError:
         if suffix != ".shp":
             raise ParcelImportError(f"{path.name}：属性文字编码无法识别") from None

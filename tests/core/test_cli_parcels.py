@@ -82,3 +82,18 @@ def test_unexpected_error_is_one_chinese_line_naming_the_file(tmp_path, capsys, 
     assert err.startswith("错误：处理文件 地块.kml、p.gpkg 时出现意外问题（IndexError") and "Traceback" not in err
     assert main(["--debug"] + args) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_check_of_a_file_with_a_zero_area_parcel_says_it_was_skipped(tmp_path, capsys):
+    import json
+
+    from shapely.geometry import Polygon
+
+    flat = Polygon([(E0, N0), (E0 + 50, N0), (E0 + 100, N0), (E0, N0)])
+    parcels = gpd.GeoDataFrame({"parcel_id": ["P1", "P2"]}, geometry=[square(), flat], crs="EPSG:4549")
+    parcels.to_file(tmp_path / "p.geojson", engine="pyogrio")
+    assert main(["check", str(tmp_path / "p.geojson"), "--out", str(tmp_path / "r.json")]) == 0
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    text = json.dumps(report, ensure_ascii=False)
+    assert "跳过第 2 个要素（P2）" in text and "构不成地块" in text
+    assert [p["id"] for p in report["parcels"]] == ["P1"]

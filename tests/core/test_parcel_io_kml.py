@@ -241,3 +241,14 @@ def test_kmz_member_lying_about_its_size_is_refused(tmp_path, monkeypatch):
     path.write_bytes(bytes(data))
     with pytest.raises(ParcelImportError, match=r"解压后超过|KMZ 文件损坏"):
         read_parcels(path)
+
+
+def test_kml_written_lat_lon_is_swapped_and_said(tmp_path):
+    lon, lat = to_lonlat(*np.asarray(square().exterior.coords).T)
+    ring = " ".join(f"{b:.10f},{a:.10f}" for a, b in zip(lon, lat))
+    placemark = (f"<Placemark><name>反</name><Polygon><outerBoundaryIs><LinearRing><coordinates>{ring}"
+                 "</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>")
+    (tmp_path / "ll.kml").write_text(kml(placemark), encoding="utf-8")
+    result = read_parcels(tmp_path / "ll.kml")
+    assert hausdorff(result.parcels.geometry[0], square()) < 0.001
+    assert any("“纬度, 经度”顺序" in n for n in result.notes)

@@ -277,7 +277,7 @@ def test_values_a_dbf_cannot_hold_are_refused_naming_parcel_and_field(tmp_path, 
 
 
 def test_zero_and_near_zero_area_features_are_skipped_before_any_check(tmp_path):
-    from suichang_gis.parcel_io.finish import MIN_PARCEL_AREA_M2
+    from suichang_gis.parcel import MIN_PARCEL_AREA_M2
 
     flat = Polygon([(E0, N0), (E0 + 50, N0), (E0 + 100, N0), (E0, N0)])  # collinear: no area
     sliver = Polygon([(E0, N0), (E0 + 10, N0), (E0 + 10, N0 + 0.05), (E0, N0)])  # 0.25 m²
@@ -289,3 +289,13 @@ def test_zero_and_near_zero_area_features_are_skipped_before_any_check(tmp_path)
     assert sliver.area < MIN_PARCEL_AREA_M2 and all("构不成地块" in s.reason for s in result.skipped)
     assert not any("make_valid" in n for n in result.notes)  # no repair claimed for what was skipped
     assert_account(result)
+
+
+def test_m_values_are_dropped_with_a_note(tmp_path):
+    import subprocess
+
+    subprocess.run(["ogr2ogr", "-f", "ESRI Shapefile", "-dim", "XYM", str(tmp_path / "m.shp"),
+                    str(CASES / "parcel-with-z.geojson")], check=True, capture_output=True)
+    result = read_parcels(tmp_path / "m.shp")
+    assert result.parcels.geometry[0].area == pytest.approx(4_000.0)
+    assert any("M 值" in n for n in result.notes)
