@@ -565,6 +565,7 @@ class ParcelActions(QObject):
         self.last_import_report = result.report(
             [f"地块编号与项目中已有的重复，已改为：{'、'.join(renamed)}"] if renamed else [])
         box = QMessageBox(QMessageBox.Icon.Information, "导入报告", self.last_import_report, parent=self.window)
+        box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 40em; }")  # one note per line, not wrapped mid-phrase
         box.setModal(False)
         box.show()
         self.window.statusBar().showMessage(f"已导入 {len(fids)} 个地块（可撤销）", 8000)

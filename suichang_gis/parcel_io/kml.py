@@ -126,7 +126,7 @@ def _kml_documents(path: Path, notes: list[str]) -> list[tuple[str, bytes]]:
         raise ParcelImportError(f"{path.name}：KMZ 文件损坏或不完整（不是有效的压缩包）") from exc
     if len(documents) > 1:
         notes.append(f"{path.name}：压缩包含 {len(documents)} 个 KML 文件（{'、'.join(n for n, _ in documents)}），"
-                     "已全部读取，地块的“KML 文件夹”字段注明来源")
+                     "已全部读取，地块的 kml_folder 字段（KML 文件夹）注明来源")
     return documents
 
 
@@ -214,7 +214,8 @@ def read_kml(path: Path, *, gcj02: bool | None = None, **_options) -> ImportResu
     if not rows and not skipped:
         raise ParcelImportError(f"{path.name}：KML 中没有地标（Placemark）")
     gdf = gpd.GeoDataFrame(rows, geometry=geometries, crs=LONLAT_CRS)
-    return finish_import(gdf, path, notes, gcj02=correct, what="地标", skipped=skipped)
+    links = any(s.place.split(" ")[-1].startswith("网络链接") for s in skipped)
+    return finish_import(gdf, path, notes, gcj02=correct, what="地标或网络链接" if links else "地标", skipped=skipped)
 
 
 def write_kml(gdf: gpd.GeoDataFrame, path: Path, *, gcj02: bool = False, **_options) -> Path:

@@ -60,7 +60,7 @@ class ImportResult:
         """A Chinese report for the user: the account, every skipped element, then the notes
         (and ``extra_notes``, e.g. ids renamed when the parcels joined a project)."""
         head = f"{self.source.name if self.source else '文件'}：{self.account()}"
-        lines = [f"· 跳过{s.place}：{s.reason}" for s in self.skipped] + [f"· {n}" for n in (*self.notes, *extra_notes)]
+        lines = [f"· 跳过{' ' if s.place[:1].isascii() else ''}{s.place}：{s.reason}" for s in self.skipped] + [f"· {n}" for n in (*self.notes, *extra_notes)]
         if not lines:
             return head + "，未发现需要修正的问题。"
         return head + "。\n" + "\n".join(lines)
