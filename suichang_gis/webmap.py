@@ -23,6 +23,8 @@ import numpy as np
 
 from .catalog import LayerSpec, MapLayer
 from .crs import WGS84_CRS
+from .field_labels import field_label
+from .parcel_layer import PARCEL_LAYER_ID
 
 SIMPLIFY_M = 5.0  # web map geometry is simplified to 5 m: smaller file, invisible at zoom 16
 COORD_DIGITS = 6  # ~0.1 m in lon/lat
@@ -97,9 +99,11 @@ def _format(value) -> str:
 
 
 def popup_html(spec: LayerSpec, row: dict) -> str:
-    """An escaped HTML table: the feature's attributes, then the layer's provenance."""
+    """An escaped HTML table: the feature's attributes under their Chinese labels, then the
+    layer's provenance."""
     esc = html.escape
-    cells = [f"<tr><th>{esc(str(k))}</th><td>{esc(_format(v)).replace(chr(10), '<br>')}</td></tr>"
+    parcel = spec.id == PARCEL_LAYER_ID
+    cells = [f"<tr><th>{esc(field_label(k, parcel))}</th><td>{esc(_format(v)).replace(chr(10), '<br>')}</td></tr>"
              for k, v in list(row.items())[:POPUP_ROWS] if _present(v)]
     prov = spec.provenance
     accuracy = f"<b style='color:#c0392b'>{esc(prov.accuracy)}</b>" if spec.schematic else esc(prov.accuracy)

@@ -3,7 +3,9 @@
 Shapefile attributes come in GBK as often as in UTF-8: the encoding is taken from the ``.cpg``,
 else from the DBF language driver byte, else from the bytes themselves (valid UTF-8 or GBK),
 so Chinese text never arrives as mojibake. DBF field names hold at most 10 characters, so
-parcel fields travel under fixed short names in shapefiles.
+parcel fields travel under fixed short names in shapefiles; a written shapefile gets a QGIS
+default style (``<name>.qml``, read by QGIS when it opens the file) whose field aliases are the
+Chinese labels of ``suichang_gis.field_labels``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import pandas as pd
 import pyogrio
 
 from ..crs import WORK_CRS
+from ..field_labels import field_label
 from ..parcel import PARCEL_FIELDS
 from .datum import parse_towgs84
 from .finish import finish_import
@@ -334,6 +337,7 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, *, layer: str = "parcels", e
     if suffix == ".shp":
         _check_dbf_text(out, encoding)
         columns = [c for c in out.columns if c != out.geometry.name]
+        labels = [field_label(c, parcel=True) for c in columns]
         names = shapefile_field_names(columns, encoding)
         shortened = {short: str(c) for c, short in names.items() if c not in SHAPEFILE_NAMES and short != str(c)}
         out = out.rename(columns=names)
@@ -350,4 +354,22 @@ def write_vector(gdf: gpd.GeoDataFrame, path: Path, *, layer: str = "parcels", e
     elif suffix in (".gpkg", ".gdb"):
         kwargs |= {"layer": layer, "promote_to_multi": True}
     out.to_file(path, **kwargs)
+    if suffix == ".shp":
+        fields = pyogrio.read_info(path, encoding=encoding)["fields"]  # as GDAL wrote them (≤ 10 bytes)
+        path.with_suffix(".qml").write_text(field_aliases_qml(dict(zip(fields, labels))), encoding="utf-8")
     return path
+
+
+def field_aliases_qml(aliases: dict[str, str]) -> str:
+    """A QGIS style file holding only field aliases (short field name → Chinese label).
+
+    QGIS loads ``<layer>.qml`` beside a shapefile as the layer's default style, so the DBF's
+    10-character names show under their Chinese long names there.
+    """
+    from xml.sax.saxutils import quoteattr
+
+    rows = "".join(f"    <alias index=\"{i}\" field={quoteattr(name)} name={quoteattr(label)}/>\n"
+                   for i, (name, label) in enumerate(aliases.items()))
+    return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+            "<qgis styleCategories=\"Fields\" version=\"3.28\">\n"
+            f"  <aliases>\n{rows}  </aliases>\n</qgis>\n")
