@@ -7,6 +7,7 @@ a check can say "未评估" instead of passing a parcel on a missing number.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -55,6 +56,23 @@ FIELD_BY_NAME = {f.name: f for f in PARCEL_FIELDS}
 # the import skips it (with the reason) before any check divides by its area.
 MIN_PARCEL_AREA_M2 = 1.0
 INDUSTRIAL_CATEGORIES = ("一类", "二类", "三类")
+
+# The parcel id rule (README, “地块编号规则”): a new parcel gets PARCEL_ID_PREFIX and the next
+# number of the project's counter (P001, P002 …), a number never given twice, even after its
+# parcel was deleted; splitting P002 gives P002-1, P002-2 …; a merge keeps the first parcel's id.
+PARCEL_ID_PREFIX = "P"
+_ID_NUMBER = re.compile(rf"^{PARCEL_ID_PREFIX}(\d+)(?:-\d+)*$")
+
+
+def parcel_number(parcel_id) -> int | None:
+    """The counter number in a parcel id made by the id rule (``P012`` and ``P012-2`` → 12)."""
+    match = _ID_NUMBER.match(str(parcel_id or "").strip())
+    return int(match.group(1)) if match else None
+
+
+def format_parcel_id(number: int) -> str:
+    """The id of counter ``number``: ``P`` and at least three digits (P007, P1234)."""
+    return f"{PARCEL_ID_PREFIX}{number:03d}"
 
 # Column names found in files from other tools, mapped to parcel fields. Every Chinese label
 # above is accepted too (see ``rename_parcel_columns``).

@@ -5,7 +5,8 @@ Layers in the file (all ordinary GeoPackage content, so QGIS opens and edits the
 - ``parcels``: the candidate parcels (MultiPolygon, EPSG:4549, fid = the stable parcel key);
 - ``layer_settings``: per catalog layer id, the user's choices (visibility, opacity, style) as JSON;
 - ``check_history``: one row per check run (time, rule set, parcels, summary JSON);
-- ``project_info``: format version and the id of the last save.
+- ``project_info``: format version, the id of the last save and ``last_parcel_number``, the
+  parcel id counter (``suichang_gis.parcel.parcel_number``: a number is never given twice).
 
 No work is lost:
 
@@ -39,7 +40,7 @@ import pyogrio
 import shapely
 
 from .crs import WORK_CRS
-from .parcel import PARCEL_FIELDS, conform_parcels, parcels_frame
+from .parcel import PARCEL_FIELDS, conform_parcels, format_parcel_id, parcel_number, parcels_frame
 from .project_journal import (Journal, JournalFault, Recovery, check_journal, journal_path, now, other_row,
                               upsert_rows)
 from .project_lock import ProjectLock, ProjectLockedError, is_stale, read_holder
@@ -175,6 +176,8 @@ class Project:
         self._lock = lock
         self._journal = Journal(self.path)
         self.read_only = read_only
+        self.last_parcel_number = 0  # the highest number the id rule ever gave in this project
+        self._count_parcel_ids(parcels["parcel_id"])
         self.recovery: Recovery | None = None
         self.journal_fault: str | None = None  # set when autosave stopped; cleared by a save
         self.notes: list[str] = []  # Chinese notes from opening (damaged journal moved aside, lock taken over)
@@ -274,8 +277,10 @@ class Project:
             raise ProjectError(f"{path.name} 由更新版本的软件保存（格式 {info_map['format_version']}），请升级后打开")
         settings_map = {row.layer_id: json.loads(row.settings) for row in settings.itertuples()} if len(settings) else {}
         history = history[HISTORY_COLUMNS] if len(history) else pd.DataFrame(columns=HISTORY_COLUMNS)
-        return cls(path, parcels, settings_map, history.reset_index(drop=True), info_map.get("save_id", ""),
-                   store, digests, lock, read_only)
+        project = cls(path, parcels, settings_map, history.reset_index(drop=True), info_map.get("save_id", ""),
+                      store, digests, lock, read_only)
+        project._count_parcel_ids([format_parcel_id(int(info_map.get("last_parcel_number", 0) or 0))])
+        return project
 
     @classmethod
     def open_copy(cls, path, copy_path) -> Project:
@@ -320,31 +325,45 @@ class Project:
         return None if is_stale(holder) else holder
 
     # --- editing: each call is one journal transaction -------------------------------------
-    def prepare_new(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    def _count_parcel_ids(self, ids) -> None:
+        numbers = [n for n in map(parcel_number, ids) if n is not None]
+        if numbers:
+            self.last_parcel_number = max(self.last_parcel_number, max(numbers))
+
+    def prepare_new(self, gdf: gpd.GeoDataFrame, replacing=()) -> gpd.GeoDataFrame:
         """New parcels conformed, with fresh fids and parcel ids unique in the project.
 
-        A missing id, or one already used in the project (or earlier in ``gdf``), gets the next
-        free ``P###``. Nothing is stored: pass the result to ``apply``. Undo commands keep it,
-        so a redo brings back the same fids. Fids start above every fid in the window and in the
+        A missing id, one already used in the project (or earlier in ``gdf``), or a ``P###`` whose
+        number the counter gave before (to a parcel since deleted, too) gets the next number of
+        the project's counter (``P###`` after ``last_parcel_number``). The ids of the fids in
+        ``replacing`` (the parcels a split or a merge removes in the same edit) count as free, so
+        a merge keeps the first parcel's id and split pieces keep theirs (P002-1, P002-2).
+        Nothing is stored: pass the result to ``apply``, which advances the counter. Undo
+        commands keep it, so a redo brings back the same fids and ids. Fids start above every fid in the window and in the
         file as last read, so a new parcel never takes the key of a row another program wrote.
         """
         ids = gdf["parcel_id"] if "parcel_id" in gdf.columns else pd.Series([None] * len(gdf), index=gdf.index)
         missing = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy().copy()
         new = conform_parcels(gdf).reset_index(drop=True)
-        taken = set(self._parcels["parcel_id"])
+        replaced = self._parcels.loc[[f for f in replacing if f in self._parcels.index], "parcel_id"]
+        taken = set(self._parcels["parcel_id"]) - set(replaced)
+        replaced_numbers = {parcel_number(v) for v in replaced}
         seen: set[str] = set()
         for i, value in enumerate(new["parcel_id"]):
-            if not missing[i] and (value in taken or value in seen):
+            number = parcel_number(value)  # a number given before, to a parcel not being replaced
+            retired = number is not None and number <= self.last_parcel_number and number not in replaced_numbers
+            if not missing[i] and (value in taken or value in seen or retired):
                 missing[i] = True
             seen.add(value)
         taken |= {v for i, v in enumerate(new["parcel_id"]) if not missing[i]}
-        number = len(self._parcels)
+        kept = [n for i, v in enumerate(new["parcel_id"]) if not missing[i] and (n := parcel_number(v)) is not None]
+        number = max([self.last_parcel_number, *kept])
         for i in np.flatnonzero(missing):
             number += 1
-            while f"P{number:03d}" in taken:
+            while format_parcel_id(number) in taken:
                 number += 1
-            new.loc[i, "parcel_id"] = f"P{number:03d}"
-            taken.add(f"P{number:03d}")
+            new.loc[i, "parcel_id"] = format_parcel_id(number)
+            taken.add(format_parcel_id(number))
         start = max(int(self._parcels.index.max()) if len(self._parcels) else 0, max(self._base, default=0)) + 1
         new.index = pd.RangeIndex(start, start + len(new), name="fid")
         return new
@@ -366,6 +385,8 @@ class Project:
             rows = rows.rename_geometry(geometry_name)
         journal = [other_row(0, "delete", fid, None) for fid in delete] + upsert_rows(0, rows, geometry_name)
         self._journal_write(journal)
+        if rows is not None:
+            self._count_parcel_ids(rows["parcel_id"])
         kept = self._parcels.drop(index=delete)
         if rows is not None:
             kept = pd.concat([kept.drop(index=[f for f in rows.index if f in kept.index]), rows])
@@ -416,7 +437,7 @@ class Project:
 
     def replace_parcels(self, removed, added: gpd.GeoDataFrame) -> list[int]:
         """Delete ``removed`` and add ``added`` as one edit (split, merge)."""
-        rows = self.prepare_new(added)
+        rows = self.prepare_new(added, replacing=list(removed))
         self.apply(upsert=rows, delete=list(removed))
         return list(rows.index)
 
@@ -469,6 +490,7 @@ class Project:
         except Exception as exc:  # sqlite3, OSError, anything: the transaction rolled back
             raise ProjectError(f"无法保存项目 {self.path.name}：{describe_write_error(exc)}。{STILL_IN_WINDOW}") from exc
         self._parcels = merged
+        self._count_parcel_ids(merged["parcel_id"])  # ids other programs gave count too
         self._base = digests
         self._data_version = data_version
         self._saved(save_id)
@@ -558,7 +580,8 @@ class Project:
                                      [tuple(str(v) for v in row) for row in new_history[HISTORY_COLUMNS].itertuples(index=False)],
                                      append=True)
         store.replace_attributes(INFO_LAYER, ["key", "value"],
-                                 [("format_version", FORMAT_VERSION), ("save_id", save_id), ("saved_at", now())])
+                                 [("format_version", FORMAT_VERSION), ("save_id", save_id), ("saved_at", now()),
+                                  ("last_parcel_number", str(self.last_parcel_number))])
 
     def _saved(self, save_id: str) -> None:
         self._save_id = save_id
@@ -588,7 +611,8 @@ class Project:
             raise ProjectError(f"无法保存到 {path}：{describe_write_error(exc)}。{STILL_IN_WINDOW}") from exc
         save_id = uuid.uuid4().hex
         try:
-            _write_file(path, self._parcels, self.layer_settings, self._history, save_id, replace=True)
+            _write_file(path, self._parcels, self.layer_settings, self._history, save_id, replace=True,
+                        last_parcel_number=self.last_parcel_number)
             store = ParcelStore(path, PARCEL_LAYER)
             digests = store.digests()
         except Exception as exc:
@@ -620,6 +644,7 @@ class Project:
                 row[geometry_name] = shapely.from_wkb(wkb)
                 parcels[fid] = row
                 self._touched.add(fid)
+                self._count_parcel_ids([row.get("parcel_id")])  # ids given, even if since deleted
             elif op == "delete":
                 parcels.pop(fid, None)
                 self._touched.add(fid)
@@ -689,7 +714,7 @@ def _peek_recovery(path: Path, save_id: str) -> Recovery | None:
 
 
 def _write_file(path: Path, parcels: gpd.GeoDataFrame, settings: dict, history: pd.DataFrame, save_id: str,
-                replace: bool = False) -> None:
+                replace: bool = False, last_parcel_number: int = 0) -> None:
     """Write a whole project file beside ``path`` and rename it into place; a partial file is removed."""
     tmp = path.with_name(path.stem + ".saving.gpkg")
     try:
@@ -706,8 +731,8 @@ def _write_file(path: Path, parcels: gpd.GeoDataFrame, settings: dict, history: 
                                           "settings": [json.dumps(v, ensure_ascii=False) for v in settings.values()]},
                                          dtype=object),
             HISTORY_LAYER: history.astype(str) if len(history) else history.astype(object),
-            INFO_LAYER: pd.DataFrame({"key": ["format_version", "save_id", "saved_at"],
-                                      "value": [FORMAT_VERSION, save_id, now()]}),
+            INFO_LAYER: pd.DataFrame({"key": ["format_version", "save_id", "saved_at", "last_parcel_number"],
+                                      "value": [FORMAT_VERSION, save_id, now(), str(last_parcel_number)]}),
         }
         for layer, frame in frames.items():
             pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG")

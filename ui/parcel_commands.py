@@ -65,4 +65,4 @@ class ReplaceParcelsCommand(ParcelEditCommand):
 
     def __init__(self, editor, fids, parcels: gpd.GeoDataFrame, text: str):
         before = editor.project.parcels.loc[list(fids)]
-        super().__init__(editor, text, before, editor.project.prepare_new(parcels))
+        super().__init__(editor, text, before, editor.project.prepare_new(parcels, replacing=list(fids)))
