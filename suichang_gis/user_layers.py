@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import shapely
@@ -52,4 +52,40 @@ def open_user_layer(path: Path, source_layer: str | None = None, title: str | No
         raise CatalogError(f"文件 {path.name} 中没有可显示的点、线或面几何")
     geometry_type = _GEOMETRY_TYPES[int(known[0])]
     layer.spec = replace(spec, geometry_type=geometry_type, style=USER_STYLES[geometry_type])
+    return layer
+
+
+def style_to_dict(style: Style) -> dict:
+    """A ``Style`` as plain JSON values (tuples become lists)."""
+    return asdict(style)
+
+
+def style_from_dict(values: dict) -> Style:
+    """The inverse of ``style_to_dict``; unknown keys (from a newer version) are ignored."""
+    known = {f.name for f in fields(Style)}
+    values = {k: v for k, v in values.items() if k in known}
+    if "dash" in values:
+        values["dash"] = tuple(values["dash"])
+    if "dash_by" in values:
+        values["dash_by"] = {k: tuple(v) for k, v in values["dash_by"].items()}
+    return Style(**values)
+
+
+def user_layer_entry(layer: MapLayer) -> dict:
+    """What a project keeps of a user layer so it can reopen it: file, layer in the file, title
+    and style (JSON values; visibility and opacity are kept beside it by the caller)."""
+    spec = layer.spec
+    return {"source": str(spec.data), "source_layer": spec.source_layer, "title": spec.title,
+            "style": style_to_dict(spec.style)}
+
+
+def reopen_user_layer(entry: dict) -> MapLayer:
+    """Open a user layer again from a ``user_layer_entry``; ``CatalogError`` (Chinese, naming
+    the file) when the file is gone or unreadable."""
+    path = Path(entry["source"])
+    if not path.exists():
+        raise CatalogError(f"项目中的用户图层“{entry.get('title') or path.stem}”的文件 {path} 已不存在，未能加载")
+    layer = open_user_layer(path, entry.get("source_layer"), title=entry.get("title"))
+    if entry.get("style"):
+        layer.spec = replace(layer.spec, style=style_from_dict(entry["style"]))
     return layer
