@@ -1,9 +1,10 @@
-"""QApplication set-up: CJK font, then the main window."""
+"""QApplication set-up: CJK font, Qt's own Chinese translations, then the main window."""
 
 from __future__ import annotations
 
 import sys
 
+from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
@@ -17,7 +18,22 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     if families:
         app.setFont(QFont(families[0], 10))
     app.setApplicationName("遂昌 GIS 规划工作台")
+    install_chinese_translator(app)
     return app
+
+
+def install_chinese_translator(app: QApplication) -> bool:
+    """Load Qt's ``qtbase_zh_CN.qm`` (shipped with PySide6) so standard buttons and dialogs
+    (确定/取消, 保存/不保存, 是/否, the file dialog) speak Chinese; once per application."""
+    if app.findChild(QTranslator, "qtbase_zh_CN") is not None:
+        return True
+    translator = QTranslator(app)
+    translator.setObjectName("qtbase_zh_CN")
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
+        return False
+    app.installTranslator(translator)
+    return True
 
 
 def run(screenshot: str | None = None, project: str | None = None) -> int:
@@ -46,5 +62,6 @@ def run(screenshot: str | None = None, project: str | None = None) -> int:
         window.grab().save(screenshot)
         window.close()  # lets go of the project (its lock) as a user's close does
         return 0
-    window.show()
+    window.restore_window_state()
+    window.show_window()
     return app.exec()

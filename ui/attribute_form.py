@@ -2,7 +2,9 @@
 
 Numbers are checked against the ranges of ``suichang_gis.parcel`` (the same check the core
 applies); empty means unknown. 行业 is chosen from a searchable GB/T 4754-2017 list (type a code
-or part of a name). ``values()`` returns only the fields that changed, for one undoable edit.
+or part of a name); 工业项目类别 shows the definition of the chosen class from the rule set.
+``last_values`` (the values of the last parcel the user filled in) are offered through
+沿用上次的值. ``values()`` returns only the fields that changed, for one undoable edit.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ import math
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QCompleter, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QLineEdit, QVBoxLayout, QWidget)
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
+from suichang_gis.field_labels import PARCEL_LABELS
 from suichang_gis.industry import find_industry, load_industries
 from suichang_gis.parcel import INDUSTRIAL_CATEGORIES, PARCEL_FIELDS, validate_parcel_values
 from suichang_gis.units import format_area
 
 INVALID_STYLE = "border: 1px solid #d62728; background: #fff0f0;"
+NOT_OFFERED = ("parcel_id", "name", "industry_name")  # a parcel's identity is never copied over
 
 
 def _text(value) -> str:
@@ -26,6 +30,17 @@ def _text(value) -> str:
     if isinstance(value, float):
         return f"{value:g}" if abs(value) < 1e15 else str(value)
     return str(value)
+
+
+def offered_values(row) -> dict:
+    """The filled parcel fields of ``row`` that 沿用上次的值 may offer (plain JSON values)."""
+    values = {}
+    for f in PARCEL_FIELDS:
+        value = row.get(f.name)
+        if f.name in NOT_OFFERED or not _text(value):
+            continue
+        values[f.name] = float(value) if f.kind == "number" else str(value)
+    return values
 
 
 class IndustryBox(QComboBox):
@@ -69,9 +84,13 @@ class IndustryBox(QComboBox):
 class AttributeForm(QDialog):
     """Edit one parcel's attributes; OK is enabled only while every value is valid."""
 
-    def __init__(self, row, parent: QWidget | None = None):
+    def __init__(self, row, parent: QWidget | None = None, definitions: dict[str, str] | None = None,
+                 last_values: dict | None = None):
         super().__init__(parent)
         self.row = row
+        self.definitions = definitions or {}
+        self.last_values = {k: v for k, v in (last_values or {}).items()
+                            if k not in NOT_OFFERED and _text(v)}
         self.setWindowTitle(f"地块属性：{_text(row.get('parcel_id'))} {_text(row.get('name'))}".strip())
         self.editors: dict[str, QWidget] = {}
         form = QFormLayout()
@@ -81,7 +100,7 @@ class AttributeForm(QDialog):
         for f in PARCEL_FIELDS:
             if f.name == "industry_name":
                 continue  # follows the code
-            label = f"{f.label}（{f.unit}）" if f.unit else f.label
+            label = PARCEL_LABELS[f.name]
             if f.name == "industry_code":
                 widget = IndustryBox(self)
                 widget.set_code(_text(row.get(f.name)) or None)
@@ -90,8 +109,12 @@ class AttributeForm(QDialog):
             elif f.name == "industrial_category":
                 widget = QComboBox(self)
                 widget.addItems(["", *INDUSTRIAL_CATEGORIES])
+                for i, category in enumerate(INDUSTRIAL_CATEGORIES, start=1):
+                    if category in self.definitions:
+                        widget.setItemData(i, self.definitions[category], Qt.ItemDataRole.ToolTipRole)
                 widget.setCurrentText(_text(row.get(f.name)))
                 widget.currentTextChanged.connect(self._validate)
+                widget.currentTextChanged.connect(self._show_definition)
             else:
                 widget = QLineEdit(_text(row.get(f.name)), self)
                 if f.kind == "number":
@@ -101,6 +124,13 @@ class AttributeForm(QDialog):
             widget.setObjectName(f.name)
             self.editors[f.name] = widget
             form.addRow(label, widget)
+            if f.name == "industrial_category":
+                self.category_help = QLabel(self)
+                self.category_help.setWordWrap(True)
+                self.category_help.setStyleSheet("color: #555;")
+                self.category_help.setToolTip("\n".join(f"{k}：{v}" for k, v in self.definitions.items()))
+                form.addRow("", self.category_help)
+                self._show_definition(widget.currentText())
         self.problems_label = QLabel()
         self.problems_label.setStyleSheet("color: #d62728;")
         self.problems_label.setWordWrap(True)
@@ -109,11 +139,35 @@ class AttributeForm(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
+        self.fill_last_button = QPushButton("沿用上次的值")
+        self.fill_last_button.setToolTip("把上一个地块填写的值填入本表中空着的项：\n" + "\n".join(
+            f"{PARCEL_LABELS.get(k, k)}：{_text(v)}" for k, v in self.last_values.items()))
+        self.fill_last_button.setEnabled(bool(self.last_values))
+        self.fill_last_button.clicked.connect(self.fill_last_values)
+        self.buttons.addButton(self.fill_last_button, QDialogButtonBox.ButtonRole.ResetRole)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.problems_label)
         layout.addWidget(self.buttons)
         self._validate()
+
+    def _show_definition(self, category: str) -> None:
+        text = self.definitions.get(category, "")
+        self.category_help.setText(text if text else "一类、二类、三类的含义见下拉项的提示" if self.definitions else "")
+
+    def fill_last_values(self) -> None:
+        """Put the last parcel's values into the fields that are still empty."""
+        raw = self._raw()
+        for name, value in self.last_values.items():
+            widget = self.editors.get(name)
+            if widget is None or raw.get(name):
+                continue
+            if isinstance(widget, IndustryBox):
+                widget.set_code(_text(value))
+            elif isinstance(widget, QComboBox):
+                widget.setCurrentText(_text(value))
+            else:
+                widget.setText(_text(value))
 
     def _raw(self) -> dict[str, str | None]:
         raw = {}

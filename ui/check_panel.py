@@ -2,7 +2,10 @@
 
 The check runs in-process through ``suichang_gis.check.check_parcels`` (the one pipeline the CLI,
 print and web map use) against the window's layers, converted once to ``LayerData`` with cached
-STRtrees, so a re-check takes milliseconds. Overlaps are drawn on the canvas; clicking a finding zooms to it; 导出核查报告 writes every parcel of the
+STRtrees, so a re-check takes milliseconds. Overlaps are drawn on the canvas, and every distance
+finding as its measured segment labelled with its length, in a colour no map layer uses
+(``DISTANCE_STYLE``). Pressing a finding (mouse press, so a tooltip never swallows the click) or
+moving to it with the keys zooms to it and highlights it; 导出核查报告 writes every parcel of the
 project with the same core function as ``suichang-gis check``.
 """
 
@@ -15,7 +18,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -33,11 +35,22 @@ from suichang_gis.check.data import LayerData, layer_data_from_map_layer
 from suichang_gis.palette import STATUS_COLOURS
 from suichang_gis.report import write_report
 from suichang_gis.rules import RuleError, load_ruleset
+from suichang_gis.units import format_length
+
+from .messages import show_failure
+from .paths import save_file_name
 
 OVERLAP_STYLE = Style(fill="#e5393566", stroke="#b71c1c", stroke_width=1.6)
 FOCUS_STYLE = Style(fill="#ffeb3b80", stroke="#f57f17", stroke_width=2.6)
+# Vivid violet: at least 100 RGB units from every colour of the catalog, user and parcel styles
+# (tests/ui/test_check_panel.py checks it), so a measured segment never passes for a map line.
+DISTANCE_COLOUR = "#d500f9"
+DISTANCE_STYLE = Style(stroke=DISTANCE_COLOUR, stroke_width=1.6, dash=(4.0, 2.0), fill=DISTANCE_COLOUR,
+                       marker="circle", marker_size=4.0, label_color="#6a007d", label_size=8.5)
+DISTANCE_FOCUS_STYLE = Style(stroke=DISTANCE_COLOUR, stroke_width=3.2, fill=DISTANCE_COLOUR, marker="circle",
+                             marker_size=6.0, label_color="#6a007d", label_size=9.5)
 REPORT_FILTER = "Word 文档 (*.docx);;PDF (*.pdf);;Excel 工作簿 (*.xlsx);;网页 (*.html);;JSON (*.json)"
-OVERLAY_OVERLAPS, OVERLAY_FOCUS = "check_overlaps", "check_focus"
+OVERLAY_OVERLAPS, OVERLAY_FOCUS, OVERLAY_DISTANCES = "check_overlaps", "check_focus", "check_distances"
 AUTO_CHECK_LIMIT = 200  # unchecked parcels checked at once on an edit (about 1–2 ms each)
 CHECK_CHUNK = 100  # parcels per run_check call of 核查全部地块, between progress updates
 
@@ -85,7 +98,10 @@ class CheckPanel(QWidget):
         self.tree.setColumnWidth(1, 120)
         self.tree.setColumnWidth(2, 56)
         self.tree.setWordWrap(True)
-        self.tree.itemClicked.connect(self._clicked)
+        # On press, not on click: a click whose press went to a tooltip or the dock's focus is
+        # lost, a press is not. Keyboard moves (current item) zoom too.
+        self.tree.itemPressed.connect(self._clicked)
+        self.tree.currentItemChanged.connect(self._current_changed)
         self.export_button = QPushButton("导出核查报告…")
         self.export_button.clicked.connect(self.export_dialog)
         buttons = QHBoxLayout()
@@ -117,8 +133,8 @@ class CheckPanel(QWidget):
         self.verdict.setText("未选择地块：绘制或选中一个地块后自动核查")
         self.verdict.setStyleSheet("")
         self.notice.clear()
-        self.canvas.clear_overlay(OVERLAY_OVERLAPS)
-        self.canvas.clear_overlay(OVERLAY_FOCUS)
+        for name in (OVERLAY_OVERLAPS, OVERLAY_FOCUS, OVERLAY_DISTANCES):
+            self.canvas.clear_overlay(name)
 
     def _show(self, result: CheckResult) -> None:
         parcel = result.parcels[0]
@@ -133,6 +149,7 @@ class CheckPanel(QWidget):
         if result.example_thresholds:
             notices.append("阈值与准入清单条目为示例，非官方值。")
         self.notice.setText("".join(notices))
+        self.tree.blockSignals(True)  # clearing moves the current item: no zoom for that
         self.tree.clear()
         order = {"fail": 0, "warn": 1, "not_assessed": 2, "pass": 3, "info": 4}
         for f in sorted(parcel.findings, key=lambda f: order[f.status]):
@@ -141,7 +158,14 @@ class CheckPanel(QWidget):
             item.setToolTip(3, f"{f.message}\n依据：{f.basis.cite() if f.basis else '—'}")
             item.setData(0, Qt.ItemDataRole.UserRole, f)
             self.tree.addTopLevelItem(item)
-        # Areas only: a distance line is drawn when its finding is clicked.
+        self.tree.setCurrentItem(None)
+        self.tree.blockSignals(False)
+        distances = [f for f in parcel.findings if is_distance_finding(f)]
+        if distances:
+            self.canvas.set_overlay(OVERLAY_DISTANCES, [g for f in distances for g in segment_geometries(f)],
+                                    DISTANCE_STYLE, [distance_label(f) for f in distances])
+        else:
+            self.canvas.clear_overlay(OVERLAY_DISTANCES)
         overlaps = [f.geometry for f in parcel.findings
                     if f.geometry is not None and f.status in ("fail", "warn") and shapely.area(f.geometry) > 0]
         if overlaps:
@@ -151,17 +175,32 @@ class CheckPanel(QWidget):
         self.canvas.clear_overlay(OVERLAY_FOCUS)
 
     # --- interaction --------------------------------------------------------------------------
+    def _current_changed(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        if item is not None and QApplication.mouseButtons() == Qt.MouseButton.NoButton:
+            self._clicked(item)  # moved with the keys; a mouse press is handled by itemPressed
+
     def _clicked(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         finding = item.data(0, Qt.ItemDataRole.UserRole)
         self.zoom_to_finding(finding)
         self.finding_activated.emit(finding)
 
     def zoom_to_finding(self, finding) -> None:
+        """Zoom to the finding's geometry (the parcel when it has none) and highlight it; a
+        distance finding is highlighted as its segment with its title and length."""
+        if finding is None:
+            return
         geometry = finding.geometry if finding.geometry is not None else self.result.parcels[0].geometry
         xmin, ymin, xmax, ymax = shapely.bounds(geometry)
+        if is_distance_finding(finding):  # both ends and the parcel in view
+            xmin, ymin, xmax, ymax = shapely.bounds(shapely.union(geometry, self.result.parcels[0].geometry))
         pad = max(xmax - xmin, ymax - ymin, 100.0) * 0.5
         self.canvas.zoom_to_extent((xmin - pad, ymin - pad, xmax + pad, ymax + pad))
-        self.canvas.set_overlay(OVERLAY_FOCUS, [geometry], FOCUS_STYLE)
+        if is_distance_finding(finding):
+            x, y, text = distance_label(finding)
+            self.canvas.set_overlay(OVERLAY_FOCUS, segment_geometries(finding), DISTANCE_FOCUS_STYLE,
+                                    [(x, y, f"{finding.title}：{text}")])
+        else:
+            self.canvas.set_overlay(OVERLAY_FOCUS, [geometry], FOCUS_STYLE)
 
     def export(self, path: Path) -> Path:
         """Check every parcel of the project (or the shown one) and write the report."""
@@ -174,18 +213,35 @@ class CheckPanel(QWidget):
         return written
 
     def export_dialog(self) -> None:
-        name, chosen = QFileDialog.getSaveFileName(self, "导出核查报告", "地块核查报告.docx", REPORT_FILTER)
-        if not name:
+        path, chosen = save_file_name(self, "report", "导出核查报告", "地块核查报告.docx", REPORT_FILTER)
+        if path is None:
             return
-        path = Path(name)
         if not path.suffix:
             path = path.with_suffix("." + chosen.split("*.")[-1].rstrip(")"))
         try:
             self.export(path)
         except (ValueError, OSError, RuleError) as exc:
-            QMessageBox.warning(self, "导出核查报告", f"无法导出：{exc}")
+            show_failure(self, "导出核查报告", f"无法导出核查报告到 {path}。", exc)
             return
         QMessageBox.information(self, "导出核查报告", f"已导出 {path}")
+
+
+def is_distance_finding(finding) -> bool:
+    """A finding measured as a distance: its geometry is the shortest segment (length > 0)."""
+    return (finding.distance_m is not None and finding.distance_m > 0 and finding.geometry is not None
+            and shapely.get_type_id(finding.geometry) == 1)
+
+
+def segment_geometries(finding) -> list:
+    """The measured segment and its two ends (EPSG:4549)."""
+    line = finding.geometry
+    return [line, *shapely.points(shapely.get_coordinates(line)[[0, -1]])]
+
+
+def distance_label(finding) -> tuple[float, float, str]:
+    """(x, y, text): the segment's length written at its middle."""
+    middle = shapely.line_interpolate_point(finding.geometry, 0.5, normalized=True)
+    return middle.x, middle.y, format_length(finding.distance_m)
 
 
 class StatusColouring:
@@ -271,6 +327,7 @@ def install_check_panel(window, editor) -> CheckPanel:
     colouring = StatusColouring(panel)
     editor.status_source = colouring.results
     editor.refresh()
+    window.check_panel = panel
     dock = window.add_dock(panel, "地块核查", Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setVisible(False)  # appears when a parcel is selected, leaving the map its room until then
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -25,6 +26,33 @@ from PySide6.QtWidgets import (
 from suichang_gis.catalog import GROUPS
 
 LAYER_ID_ROLE = Qt.ItemDataRole.UserRole
+SCHEMATIC_TIP = "示意图层：位置与范围仅为示意，由规划文字推定，不可作为权威依据"
+SCHEMATIC_COLOUR = "#b8860b"  # the amber of the legend's and the map's 示意 marks
+
+
+def schematic_icon(size: int = 16) -> QIcon:
+    """A dashed amber badge with “示”: marks a schematic layer without greying it out."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor(SCHEMATIC_COLOUR), 1.2, Qt.PenStyle.DashLine))
+    painter.setBrush(QColor("#fff3cd"))
+    rect = QRectF(0.5, 0.5, size - 1, size - 1)
+    painter.drawRoundedRect(rect, 3, 3)
+    font = QFont(painter.font())
+    font.setPixelSize(int(size * 0.75))
+    painter.setFont(font)
+    painter.setPen(QColor("#7a5a00"))
+    painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "示")
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _blank_icon(size: int = 16) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    return QIcon(pixmap)
 
 
 def group_order(group: str) -> int:
@@ -52,6 +80,7 @@ class LayerTreeWidget(QTreeWidget):
         self.itemChanged.connect(self._item_changed)
         self.itemDoubleClicked.connect(self._double_clicked)
         self._syncing = False
+        self._schematic_icon, self._blank_icon = schematic_icon(), _blank_icon()
         canvas.layers_changed.connect(self.rebuild)
         self.rebuild()
 
@@ -85,9 +114,12 @@ class LayerTreeWidget(QTreeWidget):
             tip = f"{spec.display_title}\n精度：{spec.provenance.accuracy}\n来源：{spec.provenance.source}"
             if layer.opacity < 1:
                 tip += f"\n不透明度：{layer.opacity:.0%}"
+            if spec.schematic:  # an icon and a tooltip; the text stays black (it is not disabled)
+                item.setIcon(0, self._schematic_icon)
+                tip = f"{SCHEMATIC_TIP}\n{tip}"
+            else:
+                item.setIcon(0, self._blank_icon)  # titles stay aligned
             item.setToolTip(0, tip)
-            if spec.schematic:
-                item.setForeground(0, Qt.GlobalColor.darkGray)
         for name, item in groups.items():
             item.setExpanded(expanded.get(name, True))
         self.blockSignals(False)

@@ -17,6 +17,12 @@ Extension points for other parts of the UI (names are stable):
   exclusive map-tool actions (add a checkable tool action to it to join the group).
 - ``window.undo_stack`` — QUndoStack; 编辑 → 撤销 (Ctrl+Z) / 重做 (Ctrl+Y) act on it.
 - ``window.layers`` — dict layer id → MapLayer currently in the window.
+- ``window.project_open_requested`` — Signal(str): 文件 → 最近打开的项目 asks to open a project.
+- ``window.set_project_label(name, folder)`` — the project's name in the title bar and status bar
+  (its folder on hover).
+- ``window.restore_window_state()`` — after every part added its docks and toolbars: geometry,
+  dock layout, view extent and active tool of the last session (``QSettings``); from then on
+  ``closeEvent`` stores them (a window that never restored, e.g. a screenshot run, keeps nothing).
 """
 
 from __future__ import annotations
@@ -24,14 +30,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
-    QFileDialog,
     QInputDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QTreeWidget,
     QTreeWidgetItem,
@@ -45,17 +51,22 @@ from suichang_gis.catalog import (
     load_layer,
     override_layer,
 )
+from suichang_gis.field_labels import field_label
+from suichang_gis.parcel_layer import PARCEL_LAYER_ID
 from suichang_gis.user_layers import file_layers, open_user_layer
 
 from .layer_tree import LayerTreeWidget
 from .legend import LegendWidget
 from .map_canvas import MapCanvasWidget
 from .map_tools import IdentifyTool, MeasureTool, ZoomBoxTool
+from .messages import show_failure
+from .paths import open_file_name, recent_projects, save_file_name
 from .status_bar import MapStatusBar
 
 WINDOW_TITLE = "遂昌 GIS 规划工作台"
 LAYER_FILE_FILTER = "空间数据 (*.gpkg *.shp *.geojson *.json *.kml *.fgb);;所有文件 (*)"
 MENU_TITLES = ("文件", "编辑", "视图", "工具", "核查", "打印")
+STATE_VERSION = 1  # bump when docks or toolbars change so an old saved layout is not applied
 
 
 def load_default_layers(catalog_dir=None) -> tuple[list[MapLayer], list[str]]:
@@ -72,6 +83,8 @@ def load_default_layers(catalog_dir=None) -> tuple[list[MapLayer], list[str]]:
 
 class MainWindow(QMainWindow):
     """See the module docstring for the extension points other parts of the UI use."""
+
+    project_open_requested = Signal(str)
 
     def __init__(self, layers: list[MapLayer] | None = None, catalog_dir=None):
         super().__init__()
@@ -112,6 +125,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.layer_dock, self.legend_dock], [430, 470], Qt.Orientation.Vertical)
 
         self.setStatusBar(MapStatusBar(self.canvas))
+        self.project_label = QLabel()
+        self.statusBar().insertPermanentWidget(0, self.project_label)
         self.layer_tree.zoom_requested.connect(self.canvas.zoom_to_layer)
         self.layer_tree.replace_requested.connect(self.replace_layer_dialog)
         self.layer_tree.remove_requested.connect(self.remove_layer)
@@ -140,6 +155,69 @@ class MainWindow(QMainWindow):
         self.menus["视图"].addAction(dock.toggleViewAction())
         return dock
 
+    # --- the project in the chrome -------------------------------------------------------
+    def set_project_label(self, name: str, folder: str, dirty: bool = False) -> None:
+        """Show the project ``name`` in the title and status bars; ``folder`` on hover."""
+        self.setWindowTitle(f"{'*' if dirty else ''}{name} — {WINDOW_TITLE}")
+        self.project_label.setText(f"项目：{name}{'（未保存）' if dirty else ''}")
+        self.project_label.setToolTip(folder)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        for path in recent_projects():
+            action = self.recent_menu.addAction(f"{path.stem}　（{path.parent}）")
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda checked=False, p=str(path): self.project_open_requested.emit(p))
+        if self.recent_menu.isEmpty():
+            self.recent_menu.addAction("（还没有打开过项目）").setEnabled(False)
+
+    # --- the window as the user left it ----------------------------------------------------
+    def restore_window_state(self) -> bool:
+        """Geometry, docks (layout, sizes, visibility), active tool and view extent of the last
+        session; False on a first start (then ``show_window`` maximises it with the check dock)."""
+        settings = QSettings()
+        geometry, state = settings.value("window/geometry"), settings.value("window/state")
+        self._saved_extent = None
+        self._remember = True  # a session that restores is kept on close (not a screenshot, not a test)
+        if geometry is None or state is None or not self.restoreGeometry(geometry) \
+                or not self.restoreState(state, STATE_VERSION):
+            self._first_start = True
+            return False
+        self._first_start = False
+        tool = settings.value("window/tool", "")
+        for action in self.tool_group.actions():
+            if action.text() == tool and not action.isChecked():
+                action.trigger()
+        extent = settings.value("window/extent")
+        if extent and len(extent) == 4:
+            self._saved_extent = tuple(float(v) for v in extent)
+        return True
+
+    def show_window(self) -> None:
+        """Show as restored, or, on a first start, maximised with the check dock beside the map."""
+        if getattr(self, "_first_start", True):
+            check_dock = self.findChild(QDockWidget, "dock_地块核查")
+            if check_dock is not None:
+                check_dock.show()
+            self.showMaximized()
+        else:
+            self.show()
+        if getattr(self, "_saved_extent", None):  # once the canvas has its final size
+            QTimer.singleShot(0, lambda: self.canvas.zoom_to_extent(self._saved_extent, margin=0.0))
+
+    def save_window_state(self) -> None:
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState(STATE_VERSION))
+        checked = self.tool_group.checkedAction()
+        settings.setValue("window/tool", checked.text() if checked else "")
+        settings.setValue("window/extent", [float(v) for v in self.canvas.view.extent])
+
+    def closeEvent(self, event) -> None:
+        super().closeEvent(event)
+        if event.isAccepted() and getattr(self, "_remember", False):
+            self.save_window_state()
+
     # --- actions ------------------------------------------------------------------------
     def _action(self, menu: str, text: str, slot, shortcut=None, toolbar: bool = False,
                 checkable: bool = False) -> QAction:
@@ -165,6 +243,9 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         m = self._action
         m("文件", "打开图层…", self.open_layer_dialog, QKeySequence.StandardKey.Open, toolbar=True)
+        self.recent_menu = QMenu("最近打开的项目", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.menus["文件"].addMenu(self.recent_menu)
         self.menus["文件"].addSeparator()
         m("文件", "退出", self.close, QKeySequence.StandardKey.Quit)
 
@@ -205,11 +286,11 @@ class MainWindow(QMainWindow):
         return dialog
 
     def export_webmap_dialog(self) -> None:
-        from suichang_gis.parcel_layer import PARCEL_LAYER_ID, checked_parcel_layer
+        from suichang_gis.parcel_layer import checked_parcel_layer
         from suichang_gis.webmap import WebMapError, write_webmap
 
-        path, _ = QFileDialog.getSaveFileName(self, "导出网页地图", "遂昌规划一张图.html", "网页 (*.html)")
-        if not path:
+        path, _ = save_file_name(self, "webmap", "导出网页地图", "遂昌规划一张图.html", "网页 (*.html)")
+        if path is None:
             return
         model = self.canvas.model  # the map as shown: order, visibility, opacity
         layers = model.drawn_layers(visible_only=False)
@@ -218,9 +299,9 @@ class MainWindow(QMainWindow):
             drawn = replace(model.get(PARCEL_LAYER_ID), layer=checked[0]).drawn()
             layers = [drawn if layer.id == PARCEL_LAYER_ID else layer for layer in layers]
         try:
-            write_webmap(Path(path), layers=layers)
+            write_webmap(path, layers=layers)
         except (WebMapError, OSError) as exc:
-            QMessageBox.warning(self, "导出失败", str(exc))
+            show_failure(self, "导出失败", f"无法导出网页地图到 {path}。", exc)
             return
         self.statusBar().showMessage(f"已导出网页地图 {path}（离线可用）", 10000)
 
@@ -241,7 +322,9 @@ class MainWindow(QMainWindow):
             name = hit.attributes.get("name") or f"要素 {hit.feature_index + 1}"
             top = QTreeWidgetItem(tree, [hit.layer_title, str(name)])
             for key, value in hit.attributes.items():
-                QTreeWidgetItem(top, [str(key), "" if value is None else str(value)])
+                item = QTreeWidgetItem(top, [field_label(key, hit.layer_id == PARCEL_LAYER_ID),
+                                             "" if value is None else str(value)])
+                item.setToolTip(0, f"字段名：{key}")
             QTreeWidgetItem(top, ["专栏", "、".join(hit.zhuanlan) or "—"])
             prov = hit.provenance
             QTreeWidgetItem(top, ["精度", prov.accuracy])
@@ -256,9 +339,9 @@ class MainWindow(QMainWindow):
 
     # --- user layers --------------------------------------------------------------------
     def open_layer_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "打开图层文件", "", LAYER_FILE_FILTER)
-        if path:
-            self.open_layer_file(Path(path))
+        path = open_file_name(self, "layer", "打开图层文件", LAYER_FILE_FILTER)
+        if path is not None:
+            self.open_layer_file(path)
 
     def _choose_source_layer(self, path: Path) -> tuple[bool, str | None]:
         names = file_layers(path)
@@ -276,7 +359,7 @@ class MainWindow(QMainWindow):
                     return None
             layer = open_user_layer(path, source_layer)
         except CatalogError as exc:
-            QMessageBox.warning(self, "无法打开图层", str(exc))
+            show_failure(self, "无法打开图层", f"无法打开图层文件 {path}。", exc)
             return None
         self.add_layer(layer)
         if layer.repairs:
@@ -285,9 +368,9 @@ class MainWindow(QMainWindow):
         return layer
 
     def replace_layer_dialog(self, layer_id: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "选择权威数据文件", "", LAYER_FILE_FILTER)
-        if path:
-            self.replace_layer_file(layer_id, Path(path))
+        path = open_file_name(self, "layer", "选择权威数据文件", LAYER_FILE_FILTER)
+        if path is not None:
+            self.replace_layer_file(layer_id, path)
 
     def replace_layer_file(self, layer_id: str, path: Path, source_layer: str | None = None) -> bool:
         """Replace a catalog layer's data by a file, keeping its id, title and style."""
@@ -301,7 +384,7 @@ class MainWindow(QMainWindow):
                     return False
             layer = load_layer(override_layer(current.spec, path, source_layer))
         except CatalogError as exc:
-            QMessageBox.warning(self, "无法替换图层", str(exc))
+            show_failure(self, "无法替换图层", f"无法用 {path} 替换图层“{current.spec.title}”。", exc)
             return False
         self.canvas.add_layer(layer, visible=current.visible)
         note = "；".join(layer.repairs)

@@ -108,6 +108,7 @@ class MapCanvasWidget(QWidget):
         self.model = model if model is not None else MapModel()
         self._drawn: dict[str, CanvasLayer] = {}  # painting caches by layer id
         self._overlays: dict[str, tuple[list, Style]] = {}
+        self._overlay_labels: dict[str, list[tuple[float, float, str]]] = {}
         self._view: MapView | None = None
         self._image: QImage | None = None
         self._image_view: MapView | None = None
@@ -202,14 +203,23 @@ class MapCanvasWidget(QWidget):
         self.model.set_order(layer_ids)
 
     # --- overlays -----------------------------------------------------------------------
-    def set_overlay(self, name: str, geometries, style: Style | None = None) -> None:
-        """Draw shapely ``geometries`` (EPSG:4549) on top of the map until cleared."""
+    def set_overlay(self, name: str, geometries, style: Style | None = None, labels=()) -> None:
+        """Draw shapely ``geometries`` (EPSG:4549) on top of the map until cleared.
+
+        ``labels``: (x, y, text) in EPSG:4549, written centred there in the style's
+        ``label_color`` and ``label_size`` (points) on a white halo.
+        """
         self._overlays[name] = (list(geometries), style or Style(stroke="#ff0000", stroke_width=1.5))
+        self._overlay_labels[name] = list(labels)
         self.update()
 
     def clear_overlay(self, name: str) -> None:
+        self._overlay_labels.pop(name, None)
         if self._overlays.pop(name, None) is not None:
             self.update()
+
+    def overlay_labels(self, name: str) -> list[tuple[float, float, str]]:
+        return list(self._overlay_labels.get(name, ()))
 
     def overlay_names(self) -> list[str]:
         return list(self._overlays)
@@ -380,6 +390,25 @@ class MapCanvasWidget(QWidget):
                 template = marker_template(style.marker, style.marker_size * PX_PER_PT)
                 painter.drawPath(markers_path(np.column_stack([sx, sy]), template))
             painter.setTransform(base)
+        for name, labels in self._overlay_labels.items():
+            if labels:
+                self._paint_overlay_labels(painter, view, labels, self._overlays[name][1])
+
+    def _paint_overlay_labels(self, painter: QPainter, view: MapView, labels, style: Style) -> None:
+        font = QFont(self.font().family())
+        font.setPointSizeF(style.label_size)
+        font.setBold(True)
+        painter.setFont(font)
+        metrics = painter.fontMetrics()
+        for x, y, text in labels:
+            sx, sy = view.to_screen(x, y)
+            w, h = metrics.horizontalAdvance(text) + 8, metrics.height() + 2
+            rect = QRectF(float(sx) - w / 2, float(sy) - h / 2, w, h)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(255, 255, 255, 225))
+            painter.drawRoundedRect(rect, 3, 3)
+            painter.setPen(qcolor(style.label_color))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_scale_bar(self, painter: QPainter, view: MapView) -> None:
         target_m = view.resolution * 120

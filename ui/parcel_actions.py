@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -13,20 +14,27 @@ import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QFileDialog, QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox,
-                               QTableView)
+                               QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox, QTableView)
 
+from suichang_gis.catalog import CatalogError
 from suichang_gis.parcel_io import FORMATS, ImportResult, ParcelImportError, dxf_layers, read_parcels, write_parcels
 from suichang_gis.project import KEEP_BOTH, KEEP_MINE, KEEP_THEIRS, Project, ProjectError, SaveConflicts
 from suichang_gis.units import m2_to_mu
+from suichang_gis.user_layers import USER_GROUP, reopen_user_layer, style_to_dict, user_layer_entry
 
-from .attribute_form import AttributeForm
+from .attribute_form import AttributeForm, offered_values
 from .background import run_in_background
 from .parcel_editor import COPY, READ_ONLY, ParcelEditor, default_project_path, open_or_create
+from .messages import failure_text, show_failure
 from .parcel_tools import (DrawPolygonTool, EditVerticesTool, MergeTool, MoveParcelTool, RectangleTool,
                            SelectTool, Snapper, SplitTool)
+from .paths import add_recent_project, open_file_name, save_file_name
 
 PROJECT_FILTER = "项目文件 (*.gpkg)"
+UNTITLED_NAME = "未命名项目"
+SUGGESTED_PROJECT_NAME = "候选地块项目.gpkg"
+FORM_AFTER_FINISH_KEY = "digitize/open_form_after_finish"  # QGIS: "suppress attribute form" off
+LAST_VALUES_KEY = "digitize/last_values"
 IMPORT_FILTER = ";;".join(
     [f"所有地块文件 ({' '.join('*' + e for _, exts in FORMATS for e in exts)})"]
     + [f"{title} ({' '.join('*' + e for e in exts)})" for title, exts in FORMATS])
@@ -242,6 +250,9 @@ class ParcelActions(QObject):
         self.dock = window.add_dock(self.parcel_list, "候选地块", Qt.DockWidgetArea.RightDockWidgetArea)
         self.dock.setVisible(len(project.parcels) > 0)  # appears with the first parcel
         self.editor.parcels_changed.connect(self._show_list)
+        window.canvas.tool_changed.connect(self._show_tool)
+        if hasattr(window, "project_open_requested"):
+            window.project_open_requested.connect(lambda path: self.open_project(Path(path)))
         window.undo_stack.cleanChanged.connect(self._update_title)
         window.undo_stack.indexChanged.connect(self._update_title)
         self._update_title()
@@ -255,10 +266,14 @@ class ParcelActions(QObject):
             return False
         project = self.editor.project
         if self.confirm_on_close and project.dirty and not project.read_only:
-            answer = QMessageBox.question(
-                self.window, "保存项目", f"项目“{project.path.stem}”有未保存的地块编辑，是否保存？",
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel)
+            box = QMessageBox(QMessageBox.Icon.Question, "保存项目",
+                              f"项目“{self.project_name}”有未保存的地块编辑，是否保存？",
+                              QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                              | QMessageBox.StandardButton.Cancel, self.window)
+            box.button(QMessageBox.StandardButton.Save).setText("保存")
+            box.button(QMessageBox.StandardButton.Discard).setText("不保存")
+            box.button(QMessageBox.StandardButton.Cancel).setText("取消")
+            answer = QMessageBox.StandardButton(box.exec())
             if answer == QMessageBox.StandardButton.Cancel or (
                     answer == QMessageBox.StandardButton.Save and not self.save()):
                 event.ignore()  # a failed save never closes the window: the edits are still in it
@@ -273,10 +288,13 @@ class ParcelActions(QObject):
         e, s = self.editor, self.snapper
         self.select_tool = SelectTool(e, s)
         self.select_tool.attributes_requested.connect(self.edit_attributes)
+        self.draw_tool, self.rectangle_tool = DrawPolygonTool(e, s), RectangleTool(e, s)
+        for tool in (self.draw_tool, self.rectangle_tool):
+            tool.parcel_finished.connect(self._parcel_finished)
         self.tools = {
             "选择地块": (self.select_tool, "S"),
-            "绘制地块": (DrawPolygonTool(e, s), "D"),
-            "绘制矩形地块": (RectangleTool(e, s), "R"),
+            "绘制地块": (self.draw_tool, "D"),
+            "绘制矩形地块": (self.rectangle_tool, "R"),
             "挖洞": (DrawPolygonTool(e, s, mode="hole"), "H"),
             "编辑顶点": (EditVerticesTool(e, s), "V"),
             "移动地块": (MoveParcelTool(e, s), "G"),
@@ -321,6 +339,9 @@ class ParcelActions(QObject):
             a("编辑", "删除所选地块", self._delete_selected, QKeySequence.StandardKey.Delete)]
         self.snap_action = a("编辑", "吸附到顶点和边", self.snapper.set_enabled, checkable=True)
         self.snap_action.setChecked(self.snapper.enabled)
+        self.form_action = a("编辑", "完成地块后打开属性表单",
+                             lambda on: QSettings().setValue(FORM_AFTER_FINISH_KEY, bool(on)), checkable=True)
+        self.form_action.setChecked(QSettings().value(FORM_AFTER_FINISH_KEY, True, type=bool))
         self.toolbar.addSeparator()
         self.tool_actions = {}
         for text, (tool, key) in self.tools.items():
@@ -337,6 +358,12 @@ class ParcelActions(QObject):
         self.snap_tolerance.setValue(int(self.snapper.tolerance_px))
         self.snap_tolerance.valueChanged.connect(lambda value: setattr(self.snapper, "tolerance_px", float(value)))
         self.toolbar.addWidget(self.snap_tolerance)
+        self.toolbar.addSeparator()
+        self.tool_label = QLabel()
+        self.tool_label.setObjectName("active_tool_label")
+        self.tool_label.setStyleSheet("padding: 0 8px;")
+        self.toolbar.addWidget(self.tool_label)
+        self._show_tool(w.canvas.tool)
 
     def _delete_selected(self) -> None:
         if self.editor.selected is not None:
@@ -347,27 +374,95 @@ class ParcelActions(QObject):
         if fid is None:
             self.window.statusBar().showMessage("请先选择一个地块（选择地块工具或地块列表）", 5000)
             return None
-        form = AttributeForm(self.editor.project.parcels.loc[fid], self.window)
-        form.accepted.connect(lambda: self.editor.set_values(fid, form.values()))
+        form = AttributeForm(self.editor.project.parcels.loc[fid], self.window,
+                             definitions=self._category_definitions(), last_values=last_values())
+        form.accepted.connect(lambda: self._form_accepted(fid, form))
         form.show()
         return form
 
+    def _form_accepted(self, fid, form: AttributeForm) -> None:
+        self.editor.set_values(fid, form.values())
+        if fid in self.editor.project.parcels.index:
+            remember_last_values(self.editor.project.parcels.loc[fid])
+
+    def _category_definitions(self) -> dict[str, str]:
+        """一类/二类/三类 as the check's rule set defines them (the check panel's, else the default)."""
+        panel = getattr(self.window, "check_panel", None)
+        if panel is not None:
+            return dict(panel.ruleset.context.get("industrial_categories", {}))
+        from suichang_gis.rules import RuleError, load_ruleset
+
+        try:
+            return dict(load_ruleset().context.get("industrial_categories", {}))
+        except RuleError:
+            return {}
+
+    def _parcel_finished(self, fid: int) -> None:
+        """A drawing tool finished a parcel: open its form, unless the user turned that off."""
+        if self.form_action.isChecked():
+            self.edit_attributes(fid)
+
+    def _show_tool(self, tool) -> None:
+        if not shiboken6.isValid(self.window):
+            return
+        for text, action in self.window_tool_actions().items():
+            if action.isChecked():
+                hint = getattr(tool, "hint", "")
+                key = action.shortcut().toString()
+                self.tool_label.setText(f"当前工具：{text}（{key}）" + (f"　{hint}" if hint else ""))
+                return
+        self.tool_label.setText("当前工具：平移（P）　拖动平移，滚轮缩放")
+
+    def window_tool_actions(self) -> dict[str, QAction]:
+        """Every exclusive map-tool action of the window by its text (map and parcel tools)."""
+        return {action.text(): action for action in self.window.tool_group.actions()}
+
     # --- project ----------------------------------------------------------------------------
     # --- the user's layer choices live in the project --------------------------------------
+    # Every layer: visibility, opacity and order (the map model's ``layer_settings``). User
+    # layers (文件 → 打开图层): also their file, title and style, so they come back with the
+    # project; a removed one is marked removed.
     def _layer_state(self) -> dict[str, dict]:
-        return self.window.canvas.model.layer_settings(skip=[self.editor.layer_id])
+        model = self.window.canvas.model
+        state = model.layer_settings(skip=[self.editor.layer_id])  # visible, opacity, order
+        for layer in model:
+            if layer.spec.group == USER_GROUP:
+                entry = user_layer_entry(layer.layer)
+                state[layer.id] |= entry | {"style": style_to_dict(layer.style or layer.spec.style), "removed": False}
+        for layer_id, settings in self.editor.project.layer_settings.items():
+            if "source" in settings and layer_id not in state:
+                state[layer_id] = {"removed": True}
+        return state
 
     def _restore_layer_settings(self) -> None:
         self._known_layers = None  # what the restore changes is not a new choice
-        self.window.canvas.model.apply_layer_settings(self.editor.project.layer_settings)
+        model = self.window.canvas.model
+        settings_by_id = self.editor.project.layer_settings
+        problems = []
+        for layer_id, settings in settings_by_id.items():
+            wanted = "source" in settings and not settings.get("removed")
+            if wanted and layer_id not in model:
+                try:
+                    model.add(reopen_user_layer(settings))
+                except CatalogError as exc:
+                    problems.append(str(exc))
+            elif "source" in settings and not wanted and layer_id in model:
+                model.remove(layer_id)  # a user layer of the previous project
+        for layer in list(model):  # user layers this project does not have
+            if layer.spec.group == USER_GROUP and layer.id not in settings_by_id:
+                model.remove(layer.id)
+        model.apply_layer_settings(settings_by_id)
         self._known_layers = self._layer_state()
+        if problems:
+            self._tell("图层未能加载", "\n".join(problems))
 
     def _remember_layer_settings(self) -> None:
         if not shiboken6.isValid(self.window) or self._known_layers is None:
             return
         state = self._layer_state()
         for layer_id, values in state.items():
-            if self._known_layers.get(layer_id, values) != values:
+            if self._known_layers.get(layer_id) != values and (
+                    layer_id in self._known_layers or "source" in values or "removed" in values):
                 self.editor.project.set_layer_settings(layer_id, **values)
                 self._update_title()
         self._known_layers = state
@@ -384,9 +479,21 @@ class ParcelActions(QObject):
         if not shiboken6.isValid(self.window):  # the undo stack signals while the window is destroyed
             return
         project = self.editor.project
-        star = "*" if project.dirty else ""
         mode = "（只读）" if project.read_only else ""
-        self.window.setWindowTitle(f"{star}{project.path.stem}{mode} — 遂昌 GIS 规划工作台")
+        folder = "尚未保存：第一次保存（Ctrl+S）时选择保存位置" if self.untitled else str(project.path.parent)
+        if hasattr(self.window, "set_project_label"):
+            self.window.set_project_label(self.project_name + mode, folder, project.dirty)
+        else:
+            self.window.setWindowTitle(f"{'*' if project.dirty else ''}{self.project_name}{mode} — 遂昌 GIS 规划工作台")
+
+    @property
+    def untitled(self) -> bool:
+        """The project lives in the app data folder because the user has not saved it anywhere."""
+        return self.editor.project.path.resolve() == default_project_path().resolve()
+
+    @property
+    def project_name(self) -> str:
+        return UNTITLED_NAME if self.untitled else self.editor.project.path.stem
 
     def _apply_mode(self) -> None:
         """A read-only project: drawing, editing, importing and saving off; viewing, checks, 另存为 on."""
@@ -417,11 +524,13 @@ class ParcelActions(QObject):
         try:
             project, notes = open_or_create(path, self.ask_recover, self.ask_locked, self._run)
         except ProjectError as exc:
-            QMessageBox.warning(self.window, "无法打开项目", str(exc))
+            show_failure(self.window, "无法打开项目", f"无法打开项目 {path}。", exc)
             return False
         self.editor.set_project(project)
         self._restore_layer_settings()
         QSettings().setValue("project/last", str(project.path))
+        if not self.untitled:
+            add_recent_project(project.path)
         if len(project.parcels):
             self.window.canvas.zoom_to_layer(self.editor.layer_id)
         self._show_notes(project, notes)
@@ -436,18 +545,24 @@ class ParcelActions(QObject):
         self.window.statusBar().showMessage("；".join(notes) or f"已打开项目 {project.path.name}", 10000)
 
     def new_project_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "新建项目", "候选地块项目.gpkg", PROJECT_FILTER)
-        if path:
-            Path(path).unlink(missing_ok=True)  # the dialog already asked about replacing it
-            self.open_project(Path(path))
+        path, _ = save_file_name(self.window, "project", "新建项目", SUGGESTED_PROJECT_NAME, PROJECT_FILTER)
+        if path is not None:
+            path = path.with_suffix(".gpkg")
+            path.unlink(missing_ok=True)  # the dialog already asked about replacing it
+            self.open_project(path)
 
     def open_project_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "打开项目", "", PROJECT_FILTER)
-        if path:
-            self.open_project(Path(path))
+        path = open_file_name(self.window, "project", "打开项目", PROJECT_FILTER)
+        if path is not None:
+            self.open_project(path)
 
     def save(self) -> bool:
-        """Save off the GUI thread; conflicts are asked, every failure is told with 另存为 offered."""
+        """Save off the GUI thread; conflicts are asked, every failure is told with 另存为 offered.
+
+        An untitled project (never saved anywhere by the user) asks where first, as 另存为.
+        """
+        if self.untitled and not self.editor.project.read_only:
+            return self.save_as_dialog()
         project = self.editor.project
         resolve: dict[int, str] = {}
         try:
@@ -502,10 +617,12 @@ class ParcelActions(QObject):
         self._update_title()
         self._fault("自动保存失败", text)
 
-    def save_as_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.window, "项目另存为", self.editor.project.path.name, PROJECT_FILTER)
-        if path:
-            self.save_as(Path(path))
+    def save_as_dialog(self) -> bool:
+        """Ask where to save (Documents, or the folder of the last project), then save there."""
+        suggested = SUGGESTED_PROJECT_NAME if self.untitled else self.editor.project.path.name
+        path, _ = save_file_name(self.window, "project", "保存项目" if self.untitled else "项目另存为",
+                                 suggested, PROJECT_FILTER)
+        return path is not None and self.save_as(path.with_suffix(".gpkg"))
 
     def save_as(self, path: Path) -> bool:
         """Write the whole project to ``path`` (off the GUI thread); it becomes the open, editable project."""
@@ -514,11 +631,12 @@ class ParcelActions(QObject):
             self._run(f"正在保存到 {path.name} …", lambda: project.save_as(path))
         except ProjectError as exc:
             self.last_message = str(exc)
-            QMessageBox.warning(self.window, "另存为失败", str(exc))
+            show_failure(self.window, "另存为失败", f"项目未能保存到 {path}，编辑仍在窗口中。", exc)
             self._update_title()
             return False
         self.window.undo_stack.setClean()
         QSettings().setValue("project/last", str(path))
+        add_recent_project(path)
         self._status(f"已另存为 {path}")
         self._update_title()
         self._apply_mode()
@@ -526,12 +644,12 @@ class ParcelActions(QObject):
 
     # --- import and export ------------------------------------------------------------------
     def import_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "导入地块", "", IMPORT_FILTER)
-        if not path:
+        path = open_file_name(self.window, "import", "导入地块", IMPORT_FILTER)
+        if path is None:
             return
-        options = ImportOptionsDialog(Path(path), self.window)
+        options = ImportOptionsDialog(path, self.window)
         if options.exec() == QDialog.DialogCode.Accepted:
-            self.import_file(Path(path), options.options())
+            self.import_file(path, options.options())
 
     def import_file(self, path: Path, options: dict | None = None) -> ImportJob:
         """Read ``path`` in a thread behind a progress dialog; on success add the parcels as one edit."""
@@ -549,7 +667,8 @@ class ParcelActions(QObject):
             if cancelled:
                 self.window.statusBar().showMessage(f"已取消导入 {path.name}，项目未改变", 8000)
             elif error is not None:
-                QMessageBox.warning(self.window, "导入失败", f"{error}\n\n项目未改变。")
+                QMessageBox.warning(self.window, "导入失败",
+                                    failure_text(f"无法导入 {path.name}，项目未改变。", error))
             else:
                 self._add_import(result)
 
@@ -563,7 +682,7 @@ class ParcelActions(QObject):
         final = self.editor.project.parcels.loc[fids, "parcel_id"].tolist()
         renamed = [f"{a}→{b}" for a, b in zip(result.parcels["parcel_id"], final) if a != b]
         self.last_import_report = result.report(
-            [f"地块编号与项目中已有的重复，已改为：{'、'.join(renamed)}"] if renamed else [])
+            [f"地块编号与项目中已有或用过的编号重复，已改为：{'、'.join(renamed)}"] if renamed else [])
         box = QMessageBox(QMessageBox.Icon.Information, "导入报告", self.last_import_report, parent=self.window)
         box.setStyleSheet("QLabel#qt_msgbox_label { min-width: 40em; }")  # one note per line, not wrapped mid-phrase
         box.setModal(False)
@@ -571,10 +690,9 @@ class ParcelActions(QObject):
         self.window.statusBar().showMessage(f"已导入 {len(fids)} 个地块（可撤销）", 8000)
 
     def export_dialog(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self.window, "导出地块", "候选地块.gpkg", ";;".join(EXPORT_FILTERS))
-        if not path:
+        path, chosen = save_file_name(self.window, "export", "导出地块", "候选地块.gpkg", ";;".join(EXPORT_FILTERS))
+        if path is None:
             return
-        path = Path(path)
         if path.suffix.lower() not in {e for _, exts in FORMATS for e in exts}:
             path = path.with_suffix(EXPORT_FILTERS.get(chosen, ".gpkg"))
         self.export_file(path)
@@ -587,7 +705,7 @@ class ParcelActions(QObject):
         try:
             write_parcels(parcels, path, notes=notes, **options)
         except (ValueError, OSError) as exc:
-            QMessageBox.warning(self.window, "导出失败", str(exc))
+            show_failure(self.window, "导出失败", f"无法导出地块到 {path}。", exc)
             return False
         finally:
             progress.close()
@@ -629,3 +747,17 @@ def ask_locked_dialog(window, exc) -> str | None:
     box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     return {read_only: READ_ONLY, copy: COPY}.get(box.clickedButton())
+
+
+def last_values() -> dict:
+    """The attribute values of the last parcel the user filled in (``QSettings``)."""
+    value = QSettings().value(LAST_VALUES_KEY, "")
+    try:
+        return json.loads(value) if value else {}
+    except (TypeError, ValueError):
+        return {}
+
+
+def remember_last_values(row) -> None:
+    """Keep a parcel's filled attributes as the values 沿用上次的值 offers next time."""
+    QSettings().setValue(LAST_VALUES_KEY, json.dumps(offered_values(row), ensure_ascii=False))

@@ -63,9 +63,15 @@ class Snapper(QObject):
 
 
 class ParcelTool(MapTool):
-    """Base of the parcel tools: the editor, the snapper and a snap marker."""
+    """Base of the parcel tools: the editor, the snapper and a snap marker.
+
+    ``hint`` is the tool's mouse and key usage (Chinese) for the editing toolbar;
+    ``parcel_finished(fid)`` is emitted when a drawing tool added a new parcel.
+    """
 
     cursor = Qt.CursorShape.CrossCursor
+    hint = ""
+    parcel_finished = Signal(int)
 
     def __init__(self, editor, snapper: Snapper):
         super().__init__(editor.canvas)
@@ -93,6 +99,8 @@ class DrawPolygonTool(ParcelTool):
 
     def __init__(self, editor, snapper, mode: str = "parcel"):
         super().__init__(editor, snapper)
+        self.hint = ("单击加点，双击、右键或回车结束，退格删去上一点，Esc 取消" if mode != "split"
+                     else "单击画一条完整穿过地块的线，双击或回车结束，Esc 取消")
         self.mode = mode
         self.name = f"draw_{mode}"
         self.points: list[tuple[float, float]] = []
@@ -151,7 +159,9 @@ class DrawPolygonTool(ParcelTool):
     def commit(self, points) -> None:
         polygon = Polygon(points)
         if self.mode == "parcel":
-            self.editor.add_polygon(polygon)
+            fid = self.editor.add_polygon(polygon)
+            if fid is not None:
+                self.parcel_finished.emit(fid)
             return
         fid = self.editor.parcel_at(*polygon.representative_point().coords[0])
         if fid is None:
@@ -203,6 +213,7 @@ class SplitTool(DrawPolygonTool):
 
 class RectangleTool(ParcelTool):
     name = "draw_rectangle"
+    hint = "按住左键拖出矩形，松开即完成，Esc 取消"
 
     def __init__(self, editor, snapper):
         super().__init__(editor, snapper)
@@ -227,7 +238,9 @@ class RectangleTool(ParcelTool):
         self.canvas.clear_overlay("sketch")
         if abs(event.pos.x() - pos0.x()) < 3 or abs(event.pos.y() - pos0.y()) < 3:
             return  # a click, not a rectangle
-        self.editor.add_polygon(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), "绘制矩形地块")
+        fid = self.editor.add_polygon(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), "绘制矩形地块")
+        if fid is not None:
+            self.parcel_finished.emit(fid)
 
     def key_press(self, event):
         if event.key() == Qt.Key.Key_Escape:
@@ -241,6 +254,7 @@ class SelectTool(ParcelTool):
     """Click a parcel to select it; double-click opens its attribute form."""
 
     name = "select_parcel"
+    hint = "单击选择地块，双击或 F2 编辑属性，Delete 删除"
     cursor = Qt.CursorShape.PointingHandCursor
     attributes_requested = Signal(int)
 
@@ -262,6 +276,7 @@ class SelectTool(ParcelTool):
 
 class EditVerticesTool(ParcelTool):
     name = "edit_vertices"
+    hint = "拖动顶点移动，双击边插入顶点，右键或 Delete 删除顶点"
 
     def __init__(self, editor, snapper):
         super().__init__(editor, snapper)
@@ -339,6 +354,7 @@ class EditVerticesTool(ParcelTool):
 
 class MoveParcelTool(ParcelTool):
     name = "move_parcel"
+    hint = "按住地块拖动到新位置"
     cursor = Qt.CursorShape.SizeAllCursor
 
     def __init__(self, editor, snapper):
@@ -371,6 +387,7 @@ class MergeTool(ParcelTool):
     """Click a parcel, then another: they become one parcel (attributes of the first)."""
 
     name = "merge_parcels"
+    hint = "单击第一个地块，再单击要并入的地块（编号与属性沿用第一个）"
     cursor = Qt.CursorShape.PointingHandCursor
 
     def press(self, event):

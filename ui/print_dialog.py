@@ -15,14 +15,12 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
 )
@@ -43,6 +41,9 @@ from suichang_gis.parcel_layer import (
     summary_notes,
     summary_table,
 )
+
+from .messages import show_failure
+from .paths import save_file_name
 
 CURRENT_VIEW = "current_view"
 CURRENT_VIEW_TITLE = "遂昌县规划图"
@@ -215,14 +216,14 @@ class PrintDialog(QDialog):
         return self._print(Path(path), dpi)
 
     def export_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "导出地图", f"{self.title_edit.text()}.pdf", EXPORT_FILTER)
-        if not path:
+        path, _ = save_file_name(self, "print", "导出地图", f"{self.title_edit.text()}.pdf", EXPORT_FILTER)
+        if path is None:
             return
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.export_to(Path(path))
+            self.export_to(path)
         except (ValueError, OSError) as exc:
-            QMessageBox.warning(self, "导出失败", str(exc))
+            show_failure(self, "导出失败", f"无法导出地图到 {path}。", exc)
             return
         finally:
             QGuiApplication.restoreOverrideCursor()

@@ -59,8 +59,12 @@ def test_clicking_a_finding_zooms_to_it_and_export_writes_the_report(qtbot, tmp_
     editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
     item = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
                 if panel.tree.topLevelItem(i).text(0) == "SX-01")
-    with qtbot.waitSignal(panel.finding_activated):
-        panel.tree.itemClicked.emit(item, 0)
+    from PySide6.QtCore import Qt
+
+    qtbot.waitExposed(window)
+    panel.tree.scrollToItem(item)
+    with qtbot.waitSignal(panel.finding_activated):  # a real mouse click on the row
+        qtbot.mouseClick(panel.tree.viewport(), Qt.MouseButton.LeftButton, pos=panel.tree.visualItemRect(item).center())
     xmin, _, xmax, _ = window.canvas.view.extent
     assert xmin <= X0 + 50 and xmax >= X0 + 100 and xmax - xmin < 1000  # zoomed onto the overlap
     assert "check_focus" in window.canvas.overlay_names()

@@ -165,7 +165,7 @@ def test_web_map_export_from_the_window_checks_the_parcels(app, qtbot, layers, t
     window = MainWindow(layers=[*layers.values(), parcel_layer(parcels)])
     qtbot.addWidget(window)
     out = tmp_path / "map.html"
-    monkeypatch.setattr("ui.main_window.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
+    monkeypatch.setattr("ui.paths.QFileDialog.getSaveFileName", lambda *a, **k: (str(out), ""))
     window.export_webmap_dialog()
     html = out.read_text(encoding="utf-8")
     checked = {LABEL_COLOURS[s] for s in ("通过", "警示", "不符合")}
