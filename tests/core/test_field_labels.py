@@ -21,7 +21,7 @@ def test_every_field_of_the_default_catalog_and_the_parcels_has_a_chinese_label(
         gdf = load_layer(spec).gdf
         names |= {c for c in gdf.columns if c != gdf.geometry.name}
     missing = sorted(n for n in names if n not in FIELD_LABELS)
-    assert missing == []
+    assert missing == [], "add these fields' Chinese labels to suichang_gis/field_labels.py"
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in FIELD_LABELS[n]) for n in names)
 
 
