@@ -6,6 +6,8 @@ from shapely import box
 from suichang_gis.parcel import parcel_number, parcels_frame
 from suichang_gis.project import Project
 
+from test_project import crash  # what kill -9 leaves (tests/core/test_project.py)
+
 E0, N0 = 430_000.0, 3_163_000.0
 
 
@@ -58,7 +60,7 @@ def test_a_recovered_session_keeps_the_counter(tmp_path):
     project = Project.create(tmp_path / "p.gpkg")
     fids = project.add_parcels(parcels_frame([square(i) for i in range(3)]))
     project.delete_parcels(fids[1:])
-    project._close_journal(delete=False)  # the process dies here
+    crash(project)
     again = Project.open(tmp_path / "p.gpkg")
     again.recover()
     assert again.parcel(again.add_parcel(square(5)))["parcel_id"] == "P004"

@@ -170,8 +170,8 @@ def test_a_missing_user_layer_file_is_reported_not_hidden(qtbot, tmp_path):
     data.unlink()
     again = MainWindow(layers=[])
     qtbot.addWidget(again)
-    install_parcel_editing(again, project_path=tmp_path / "p.gpkg", ask_recover=lambda m: True)
-    assert "临时" in again.statusBar().currentMessage() and "不存在" in again.statusBar().currentMessage()
+    actions2 = install_parcel_editing(again, project_path=tmp_path / "p.gpkg", ask_recover=lambda m: True)
+    assert "临时" in actions2.last_message and "不存在" in actions2.last_message  # told in a notice
 
 
 def rgb(colour):
