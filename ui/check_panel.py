@@ -228,8 +228,14 @@ class CheckPanel(QWidget):
 
 def is_distance_finding(finding) -> bool:
     """A finding measured as a distance: its geometry is the shortest segment (length > 0)."""
-    return (finding.distance_m is not None and finding.distance_m > 0 and finding.geometry is not None
-            and shapely.get_type_id(finding.geometry) == 1)
+    return (finding.geometry is not None and shapely.get_type_id(finding.geometry) == 1
+            and shapely.length(finding.geometry) > 0)
+
+
+def measured_length(finding) -> float:
+    """The finding's distance in metres (the segment's planar length when the finding gives none,
+    e.g. a nearest feature that is only planned or schematic)."""
+    return finding.distance_m if finding.distance_m is not None else float(shapely.length(finding.geometry))
 
 
 def segment_geometries(finding) -> list:
@@ -241,7 +247,7 @@ def segment_geometries(finding) -> list:
 def distance_label(finding) -> tuple[float, float, str]:
     """(x, y, text): the segment's length written at its middle."""
     middle = shapely.line_interpolate_point(finding.geometry, 0.5, normalized=True)
-    return middle.x, middle.y, format_length(finding.distance_m)
+    return middle.x, middle.y, format_length(measured_length(finding))
 
 
 class StatusColouring:

@@ -198,10 +198,11 @@ def test_each_distance_finding_draws_its_segment_with_its_length(qtbot, tmp_path
 
     from suichang_gis.catalog import MapLayer, load_catalog
     from suichang_gis.units import format_length
-    from ui.check_panel import DISTANCE_COLOUR, OVERLAY_DISTANCES, OVERLAY_FOCUS, is_distance_finding
+    from ui.check_panel import (DISTANCE_COLOUR, OVERLAY_DISTANCES, OVERLAY_FOCUS, is_distance_finding,
+                                measured_length)
 
     spec = next(s for s in load_catalog() if s.id == "roads")
-    road = gpd.GeoDataFrame({"name": ["测试路"], "kind": ["县乡道"]},
+    road = gpd.GeoDataFrame({"name": ["测试路"], "kind": ["县乡道"], "road_state": ["既有"]},
                             geometry=[shapely.LineString([(X0 + 400, Y0 - 500), (X0 + 400, Y0 + 500)])],
                             crs="EPSG:4549")
     window, actions = full_window(qtbot, tmp_path / "p.gpkg", layers=[MapLayer(spec, road)])
@@ -215,11 +216,11 @@ def test_each_distance_finding_draws_its_segment_with_its_length(qtbot, tmp_path
     labels = window.canvas.overlay_labels(OVERLAY_DISTANCES)
     assert len(labels) == len(distances)
     for finding, (x, y, text) in zip(distances, labels):
-        assert text == format_length(finding.distance_m)
-        assert finding.distance_m == pytest.approx(shapely.length(finding.geometry))
+        assert text == format_length(measured_length(finding))
+        assert measured_length(finding) == pytest.approx(shapely.length(finding.geometry))
         assert shapely.Point(x, y).distance(finding.geometry) < 1e-6
     red = next(f for f in distances if f.layer == "roads")
-    assert red.distance_m == pytest.approx(300.0)  # by construction: 100 → 400 m east
+    assert measured_length(red) == pytest.approx(300.0)  # by construction: 100 → 400 m east
     item = next(panel.tree.topLevelItem(i) for i in range(panel.tree.topLevelItemCount())
                 if panel.tree.topLevelItem(i).data(0, 0x0100) is red)
     before = window.canvas.view.extent
