@@ -181,13 +181,13 @@ def rgb(colour):
 @pytest.mark.ui
 def test_distance_segment_colour_is_used_by_no_layer():
     from suichang_gis.catalog import load_catalog
-    from suichang_gis.parcel_layer import STATUS_COLOURS
+    from suichang_gis.palette import LABEL_COLOURS
     from suichang_gis.user_layers import USER_STYLES
     from ui.check_panel import DISTANCE_COLOUR, FOCUS_STYLE, OVERLAP_STYLE
 
     styles = [spec.style for spec in load_catalog()] + list(USER_STYLES.values()) + [OVERLAP_STYLE, FOCUS_STYLE]
     colours = {c[:7].lower() for s in styles for c in (s.fill, s.stroke, *s.fill_by.values(), *s.stroke_by.values())
-               if c} | {c.lower() for c in STATUS_COLOURS.values()}
+               if c} | {c.lower() for c in LABEL_COLOURS.values()}
     assert min(math.dist(rgb(DISTANCE_COLOUR), rgb(c)) for c in colours) >= 100
 
 
