@@ -4,8 +4,8 @@ Every layer is a toggleable overlay styled from the catalog ``Style`` (the same 
 canvas and the printed map), with a tooltip (its label) and a popup listing its attributes and
 provenance. Candidate parcels are coloured by check status with their findings in the popup.
 
-Offline: folium links Leaflet from a CDN; here Leaflet's JS and CSS are read from the
-``django-js-lib-leaflet`` package (Leaflet 1.9.4, BSD-2-Clause) and inlined into the page.
+Offline: folium links Leaflet from a CDN; here Leaflet's own release files (1.9.4, BSD-2-Clause,
+kept in ``resources/leaflet`` with their licence and checksums) are inlined into the page.
 Every attribute text is HTML-escaped before it reaches the page, so an attribute holding
 ``<script>`` shows as text and never runs. folium is imported inside functions (an optional,
 heavy dependency, as in geopandas' ``explore``).
@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import html
 import math
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ PX_PER_PT = 96 / 72  # catalog widths and dashes are points; Leaflet takes CSS p
 OSM_TILES = "OpenStreetMap"
 WEB_FONT = "Suichang CJK"
 
+LEAFLET_VERSION = "1.9.4"  # of the release files in resources/leaflet (see its README.md)
 # Leaflet sets its own markers/controls images with relative urls; inlined as data URIs.
 _LEAFLET_IMAGES = ("layers.png", "layers-2x.png", "marker-icon.png", "marker-icon-2x.png",
                    "marker-shadow.png")
@@ -43,8 +43,10 @@ class WebMapError(ValueError):
 
 
 def leaflet_assets() -> tuple[str, str]:
-    """Leaflet's JS and CSS (images inlined as data URIs) from the django-js-lib-leaflet package."""
-    root = resources.files("js_lib_leaflet") / "static" / "js_lib_leaflet"
+    """Leaflet's JS and CSS, its images inlined as data URIs, from ``resources/leaflet``."""
+    from resources import RESOURCES_DIR
+
+    root = RESOURCES_DIR / "leaflet"
     js = (root / "leaflet.js").read_text(encoding="utf-8")
     js = js.replace("//# sourceMappingURL=leaflet.js.map", "")  # the map file is not shipped inline
     css = (root / "leaflet.css").read_text(encoding="utf-8")

@@ -23,3 +23,5 @@ def test_wheel_carries_every_catalog_layer_and_rule_file(tmp_path):
     rules = {p.relative_to(REPO).as_posix() for p in (REPO / "resources").rglob("*.toml")}
     assert rules <= names
     assert "suichang_gis/cli.py" in names and "ui/main_window.py" in names
+    leaflet = {"leaflet.js", "leaflet.css", "LICENSE", "images/marker-icon.png", "images/layers.png"}
+    assert {f"resources/leaflet/{name}" for name in leaflet} <= names

@@ -90,6 +90,23 @@ def test_no_leaflet_from_the_network(small_layers):
     assert "url(images/" not in css  # control icons are inlined
 
 
+def test_leaflet_files_are_the_release_files_with_their_licence():
+    import hashlib
+
+    from resources import RESOURCES_DIR
+    from suichang_gis.webmap import LEAFLET_VERSION
+
+    folder = RESOURCES_DIR / "leaflet"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^([0-9a-f]{64})  (\S+)$", readme, flags=re.M)
+    assert len(listed) == 7
+    for digest, name in listed:
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    assert f"Leaflet {LEAFLET_VERSION}" in (folder / "leaflet.js").read_text(encoding="utf-8")[:200]
+    assert f"# Leaflet {LEAFLET_VERSION}" in readme
+    assert "BSD 2-Clause License" in (folder / "LICENSE").read_text(encoding="utf-8")
+
+
 def test_every_default_layer_is_a_toggleable_overlay():
     specs = load_catalog()
     layers = [load_layer(s) for s in specs]
