@@ -101,9 +101,17 @@ class CoordinateFix:
     message: str  # Chinese sentence for the user
 
 
+def inside_zhejiang(lon, lat) -> np.ndarray:
+    """Per point, whether CGCS2000 lon/lat (degrees, scalars or arrays) lies in the window of
+    浙江省 (``ZHEJIANG_LON`` × ``ZHEJIANG_LAT``, with a margin): the one plausibility test of
+    imported coordinates."""
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return ((lon >= ZHEJIANG_LON[0]) & (lon <= ZHEJIANG_LON[1])
+            & (lat >= ZHEJIANG_LAT[0]) & (lat <= ZHEJIANG_LAT[1]))
+
+
 def _inside_zhejiang_lonlat(lon, lat) -> bool:
-    return bool(np.all((lon >= ZHEJIANG_LON[0]) & (lon <= ZHEJIANG_LON[1])
-                       & (lat >= ZHEJIANG_LAT[0]) & (lat <= ZHEJIANG_LAT[1])))
+    return bool(np.all(inside_zhejiang(lon, lat)))
 
 
 def _inside_zhejiang_work(e, n) -> bool:

@@ -6,7 +6,6 @@ the paper factor ``k`` (1 for A4's short side, 4 for A0).
 from __future__ import annotations
 
 import math
-import unicodedata
 from contextlib import contextmanager
 from functools import lru_cache, wraps
 from pathlib import Path
@@ -20,7 +19,9 @@ from matplotlib.patches import Rectangle
 from .catalog import MapLayer
 from .crs import to_lonlat
 from .fonts import register_matplotlib_font
+from .mapview import scale_bar_length
 from .render import polygon_path
+from .text import shorten, text_em, wrap_text
 
 PT_PER_MM = 72 / 25.4
 COUNTY_NAME = "遂昌县"
@@ -67,37 +68,6 @@ def with_print_fonts(fn):
         with print_fonts():
             return fn(*args, **kwargs)
     return wrapper
-
-
-def scale_bar_length_km(frame_width_mm: float, denominator: int) -> float:
-    """A round length (1, 2, 5 × 10^k km) near a fifth of the frame width."""
-    target_km = frame_width_mm / 5 * denominator / 1e6
-    exponent = math.floor(math.log10(target_km))
-    best = 10 ** exponent
-    for step in (1, 2, 5, 10):
-        if step * 10 ** exponent <= target_km:
-            best = step * 10 ** exponent
-    return float(best)
-
-
-def _char_width(ch: str) -> float:
-    return 1.0 if unicodedata.east_asian_width(ch) in ("W", "F") else 0.56
-
-
-def wrap_text(text: str, width_em: float) -> list[str]:
-    """Wrap mixed Chinese/Latin text to lines at most ``width_em`` font sizes wide."""
-    lines = []
-    for paragraph in text.split("\n"):
-        line, used = "", 0.0
-        for ch in paragraph:
-            w = _char_width(ch)
-            if used + w > width_em and line:
-                lines.append(line)
-                line, used = "", 0.0
-            line += ch
-            used += w
-        lines.append(line)
-    return lines
 
 
 def fit_text(paragraphs: list[str], width_mm: float, height_mm: float,
@@ -177,7 +147,7 @@ def furniture_boxes(frame_mm, denominator: int, k: float) -> list[tuple[float, f
     """Axes-fraction boxes of the north arrow and the scale bar (kept free of labels)."""
     w, h = frame_mm
     arrow = (1 - 16 * k / w, 1 - 26 * k / h, 1.0, 1.0)
-    bar_mm = scale_bar_length_km(w, denominator) * 1e6 / denominator
+    bar_mm = scale_bar_length(w / 5 * denominator / 1e6) * 1e6 / denominator
     bar = (0.0, 0.0, (bar_mm + 26 * k) / w, 24 * k / h)
     return [arrow, bar]
 
@@ -198,8 +168,9 @@ def draw_north_arrow(ax, frame_mm, k: float) -> None:
 
 
 def draw_scale_bar(ax, extent, denominator: int, frame_mm, k: float):
-    """Alternating black/white bar of a round km length, bottom-left; return its ends (metres)."""
-    length_km = scale_bar_length_km(frame_mm[0], denominator)
+    """Alternating black/white bar of a round km length near a fifth of the frame width,
+    bottom-left; return its ends (metres)."""
+    length_km = scale_bar_length(frame_mm[0] / 5 * denominator / 1e6)
     metres_per_mm = denominator / 1000
     x0 = extent[0] + 8 * k * metres_per_mm
     y0 = extent[1] + 8 * k * metres_per_mm
@@ -274,7 +245,7 @@ def draw_table(fig, rect, headers: list[str], rows: list[list[str]], size_pt: fl
     ax.axis("off")
     widths = [max(text_em(h), *(text_em(r[i]) for r in rows)) + 1.5 for i, h in enumerate(headers[:-1])]
     last_em = max(width_pt / size_pt - sum(widths), 8)
-    cells = [[*r[:-1], _shorten(r[-1], last_em - 2)] for r in rows]
+    cells = [[*r[:-1], shorten(r[-1], last_em - 2)] for r in rows]
     total = sum(widths) + last_em
     table = ax.table(cellText=cells, colLabels=headers, colWidths=[w / total for w in (*widths, last_em)],
                      cellLoc="left", colLoc="left", loc="upper left", bbox=[0, 0, 1, 1])
@@ -288,17 +259,3 @@ def draw_table(fig, rect, headers: list[str], rows: list[list[str]], size_pt: fl
             cell.set_facecolor("#eeeeee")
             cell.get_text().set_fontproperties(heading_font())
             cell.get_text().set_fontsize(size_pt)
-
-
-def text_em(text: str) -> float:
-    return sum(_char_width(ch) for ch in str(text))
-
-
-def _shorten(text: str, width_em: float) -> str:
-    out, used = "", 0.0
-    for ch in str(text):
-        used += _char_width(ch)
-        if used > width_em:
-            return out[:-1] + "…"
-        out += ch
-    return out

@@ -97,6 +97,24 @@ def _clamp(resolution: float) -> float:
     return min(max(resolution, MIN_RESOLUTION), MAX_RESOLUTION)
 
 
+def scale_bar_length(max_length: float) -> float:
+    """The length of a scale bar: the largest 1, 2 or 5 × 10^k not above ``max_length`` (> 0).
+
+    The one rule of the screen canvas, the printed map and the report extracts; any unit (m,
+    km). The 1-2-5 series is the usual choice of round bar lengths in cartography.
+    """
+    base = 10.0 ** math.floor(math.log10(max_length))
+    for step in (5.0, 2.0):
+        if step * base <= max_length:
+            return step * base
+    return base
+
+
+def format_bar_length(metres: float) -> str:
+    """A scale bar's length as it is labelled: '500 m', '2 km'."""
+    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+
+
 def format_scale(scale: float) -> str:
     return f"1:{round(scale):,}"
 

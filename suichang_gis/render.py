@@ -23,9 +23,10 @@ from shapely import box, get_parts
 
 from .catalog import LayerSpec, MapLayer, Style
 from .fonts import register_matplotlib_font
+from .text import fit_lines, text_em
 
 MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D", "star": "*"}
-LABEL_WIDTH = 8  # characters per label line before wrapping
+LABEL_WIDTH = 8  # em (Chinese characters) per label line before wrapping
 LABEL_LINES = 2  # at most this many lines; the rest is shortened with "…"
 
 
@@ -173,19 +174,16 @@ def _variant_order(style: Style, present: set[str]) -> list[str]:
 
 def fit_label(text: str, width: int = LABEL_WIDTH, max_lines: int = LABEL_LINES,
               drop_brackets: bool = True) -> str:
-    """Wrap a long name onto lines of ``width`` characters; shorten what does not fit with "…".
+    """Wrap a long name onto lines ``width`` em wide (``text.wrap_text``: a Chinese character
+    is 1 em); shorten what does not fit with "…".
 
     On the map a parenthetical part （…） is dropped first, since it is the least needed part
     of a name; legends keep it (it carries 专栏 and the 示意 mark).
     """
     text = str(text).strip()
-    if drop_brackets and len(text) > width and "（" in text:
+    if drop_brackets and text_em(text) > width and "（" in text:
         text = text.split("（")[0].strip() or text
-    lines = [text[i:i + width] for i in range(0, len(text), width)] or [""]
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        lines[-1] = lines[-1][:-1] + "…"
-    return "\n".join(lines)
+    return "\n".join(fit_lines(text, width, max_lines))
 
 
 @dataclass

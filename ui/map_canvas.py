@@ -38,7 +38,7 @@ from PySide6.QtWidgets import QWidget
 from suichang_gis.catalog import MapLayer, Style
 from suichang_gis.identify import IdentifyHit, identify
 from suichang_gis.map_model import MapModel
-from suichang_gis.mapview import MapView
+from suichang_gis.mapview import MapView, format_bar_length, scale_bar_length
 
 from .map_renderer import (
     PX_PER_PT,
@@ -411,9 +411,7 @@ class MapCanvasWidget(QWidget):
             painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
 
     def _paint_scale_bar(self, painter: QPainter, view: MapView) -> None:
-        target_m = view.resolution * 120
-        magnitude = 10 ** np.floor(np.log10(target_m))
-        length_m = max(s * magnitude for s in (1, 2, 5) if s * magnitude <= target_m)
+        length_m = scale_bar_length(view.resolution * 120)  # at most 120 px
         length_px = length_m / view.resolution
         x, y = 16, self.height() - 18
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
@@ -424,7 +422,7 @@ class MapCanvasWidget(QWidget):
         painter.drawRect(QRectF(x, y - 4, length_px / 2, 4))
         painter.setBrush(QColor("#ffffff"))
         painter.drawRect(QRectF(x + length_px / 2, y - 4, length_px / 2, 4))
-        text = f"{length_m / 1000:g} km" if length_m >= 1000 else f"{length_m:g} m"
+        text = format_bar_length(length_m)
         painter.setFont(QFont(self.font().family(), 8))
         painter.drawText(QPointF(x - 2, y - 8), "0")
         painter.drawText(QPointF(x + length_px - 4, y - 8), text)

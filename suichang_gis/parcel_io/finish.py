@@ -15,7 +15,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from ..catalog import repair_geometry
-from ..crs import (LONLAT_CRS, WORK_CRS, ZHEJIANG_LAT, ZHEJIANG_LON, gcj02_to_wgs84,
+from ..crs import (LONLAT_CRS, WORK_CRS, gcj02_to_wgs84, inside_zhejiang,
                    normalise_coordinates, to_lonlat, to_work)
 from ..parcel import MIN_PARCEL_AREA_M2, conform_parcels, rename_parcel_columns
 from .datum import old_datum, refuse_old_datum, with_towgs84
@@ -226,8 +226,7 @@ def check_inside_zhejiang(gdf: gpd.GeoDataFrame, name: str, what: str = "要素"
     b = gdf.geometry.bounds.to_numpy()
     for corner in ((0, 1), (2, 3)):
         lon, lat = to_lonlat(b[:, corner[0]], b[:, corner[1]])
-        outside = ~((lon >= ZHEJIANG_LON[0]) & (lon <= ZHEJIANG_LON[1])
-                    & (lat >= ZHEJIANG_LAT[0]) & (lat <= ZHEJIANG_LAT[1]))
+        outside = ~inside_zhejiang(lon, lat)
         if outside.any():
             i = int(np.flatnonzero(outside)[0])
             where = (f"约东经 {lon[i]:.3f}°、北纬 {lat[i]:.3f}°" if np.isfinite([lon[i], lat[i]]).all()

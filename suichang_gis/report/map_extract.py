@@ -16,6 +16,7 @@ from matplotlib.path import Path as MplPath
 
 from ..check.model import ParcelResult
 from ..fonts import register_matplotlib_font
+from ..mapview import format_bar_length, scale_bar_length
 from ..palette import STATUS_COLOURS
 
 # Layers drawn under the parcel, bottom to top, when they were loaded for the check.
@@ -129,12 +130,11 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
 
 def _scale_bar(ax, extent) -> None:
     width = extent[2] - extent[0]
-    nice = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
-    length = max(n for n in nice if n <= width / 4) if width / 4 >= 10 else 10
+    length = scale_bar_length(max(width / 4, 10.0))
     x0 = extent[0] + width * 0.05
     y0 = extent[1] + (extent[3] - extent[1]) * 0.05
     ax.plot([x0, x0 + length], [y0, y0], color="black", linewidth=2.5, zorder=6)
-    text = f"{length} m" if length < 1000 else f"{length // 1000} km"
+    text = format_bar_length(length)
     ax.text(x0 + length / 2, y0, text, ha="center", va="bottom", fontsize=7, zorder=6)
 
 

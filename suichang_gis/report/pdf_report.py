@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from ..check.model import CheckResult
 from ..fonts import register_matplotlib_font
-from ..map_furniture import wrap_text
+from ..text import wrap_text
 from . import content
 from .map_extract import draw_parcel_map
 

@@ -127,3 +127,9 @@ def test_zhejiang_window_in_work_coordinates_is_the_projected_window():
     x0, y0, x1, y1 = ZHEJIANG_WORK_BOUNDS
     assert x0 <= x.min() < x0 + 1000 and y0 <= y.min() < y0 + 1000
     assert x1 - 1000 < x.max() <= x1 and y1 - 1000 < y.max() <= y1
+
+
+def test_inside_zhejiang_is_judged_per_point():
+    # 遂昌 and 杭州 inside; 上饶 (江西, 117.9E) and 福州 (26.1N) outside the window.
+    inside = crs.inside_zhejiang([119.27, 120.15, 117.94, 119.30], [28.59, 30.27, 28.45, 26.08])
+    assert inside.tolist() == [True, True, False, False]

@@ -51,3 +51,11 @@ def test_scale_text_is_parsed_in_the_forms_planners_type():
         parse_scale("abc")
     with pytest.raises(ValueError, match="比例尺"):
         parse_scale("1:-5")
+
+
+def test_scale_bar_length_is_the_largest_1_2_5_step_within_the_limit():
+    from suichang_gis.mapview import format_bar_length, scale_bar_length
+
+    assert [scale_bar_length(x) for x in (1, 1.9, 2, 4.99, 5, 9.99, 10, 240, 0.37)] == \
+        [1, 1, 2, 2, 5, 5, 10, 200, 0.2]
+    assert format_bar_length(500) == "500 m" and format_bar_length(2000) == "2 km"
