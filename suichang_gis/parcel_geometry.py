@@ -28,7 +28,8 @@ def _parts(geometry) -> list[Polygon]:
 
 
 def _rings(polygon: Polygon) -> list[np.ndarray]:
-    return [np.asarray(r.coords)[:-1] for r in (polygon.exterior, *polygon.interiors)]
+    """The exterior then each hole as an open (n, 2) coordinate array."""
+    return [shapely.get_coordinates(r)[:-1] for r in shapely.get_rings(polygon)]
 
 
 def _build(parts_rings: list[list[np.ndarray]]):

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox
-from shapely import box, get_parts
+from shapely import box, get_coordinates, get_parts, get_rings, get_type_id, is_empty
 
 from .catalog import LayerSpec, MapLayer, Style
 from .fonts import register_matplotlib_font
@@ -110,27 +110,30 @@ def legend_entries(drawn: list[DrawnLayer]) -> list[LegendEntry]:
 
 # --- geometry to matplotlib ------------------------------------------------------------------
 
-def _ring_path(ring) -> tuple[np.ndarray, np.ndarray]:
-    xy = np.asarray(ring.coords)[:, :2]
-    codes = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
-    codes[0] = MplPath.MOVETO
-    codes[-1] = MplPath.CLOSEPOLY
-    return xy, codes
+def polygon_parts(geom) -> np.ndarray:
+    """The non-empty Polygons of ``geom`` (collections and Multi* types opened, any depth)."""
+    parts = get_parts(geom)
+    nested = np.isin(get_type_id(parts), (4, 5, 6, 7))  # Multi* and GeometryCollection
+    while nested.any():
+        parts = np.concatenate([parts[~nested], get_parts(parts[nested])])
+        nested = np.isin(get_type_id(parts), (4, 5, 6, 7))
+    return parts[(get_type_id(parts) == 3) & ~is_empty(parts)]
 
 
 def polygon_path(geom) -> MplPath:
-    """One compound path (holes included) for a Polygon or MultiPolygon."""
-    verts, codes = [], []
-    for poly in get_parts(geom):
-        if poly.geom_type != "Polygon" or poly.is_empty:
-            continue
-        for ring in (poly.exterior, *poly.interiors):
-            xy, c = _ring_path(ring)
-            verts.append(xy)
-            codes.append(c)
-    if not verts:
+    """One compound path (holes included) for the polygons of ``geom``; other parts are left out.
+
+    The rings come from ``shapely.get_rings`` (exterior first, then the holes) and their
+    coordinates in one ``get_coordinates`` call; an empty path when nothing is polygonal.
+    """
+    xy, ring_index = get_coordinates(get_rings(polygon_parts(geom)), return_index=True)
+    if not len(xy):
         return MplPath(np.empty((0, 2)))
-    return MplPath(np.concatenate(verts), np.concatenate(codes))
+    codes = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+    starts = np.flatnonzero(np.r_[True, np.diff(ring_index) != 0])
+    codes[starts] = MplPath.MOVETO
+    codes[np.r_[starts[1:] - 1, len(xy) - 1]] = MplPath.CLOSEPOLY
+    return MplPath(xy, codes)
 
 
 def _line_segments(geom) -> list[np.ndarray]:
@@ -139,7 +142,7 @@ def _line_segments(geom) -> list[np.ndarray]:
         if part.geom_type == "LineString":
             parts.append(np.asarray(part.coords)[:, :2])
         elif part.geom_type == "Polygon":  # a polygon in a line layer: draw its outline
-            parts.extend(np.asarray(r.coords)[:, :2] for r in (part.exterior, *part.interiors))
+            parts.extend(get_coordinates(ring) for ring in get_rings(part))
     return parts
 
 

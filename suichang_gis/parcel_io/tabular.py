@@ -16,6 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from ..crs import normalise_coordinates
 from ..parcel import PARCEL_FIELDS
@@ -156,7 +157,7 @@ def write_table(gdf: gpd.GeoDataFrame, path: Path, **_options) -> Path:
     records = []
     for _, row in gdf.iterrows():
         attrs = {labels[f.name]: row.get(f.name) for f in PARCEL_FIELDS} | {c: row[c] for c in extra}
-        rings = [r for p in getattr(row.geometry, "geoms", [row.geometry]) for r in (p.exterior, *p.interiors)]
+        rings = shapely.get_rings(shapely.get_parts(row.geometry))  # each part's exterior, then its holes
         number = 0
         for ring_no, ring in enumerate(rings, start=1):
             for east, north in np.asarray(ring.coords)[:-1]:

@@ -12,12 +12,12 @@ import numpy as np
 import shapely
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
-from matplotlib.path import Path as MplPath
 
 from ..check.model import ParcelResult
 from ..fonts import register_matplotlib_font
 from ..mapview import format_bar_length, scale_bar_length
 from ..palette import STATUS_COLOURS
+from ..render import polygon_path
 
 # Layers drawn under the parcel, bottom to top, when they were loaded for the check.
 BACKGROUND_LAYERS = ("env_control_units", "urban_development_boundary", "permanent_basic_farmland",
@@ -25,38 +25,12 @@ BACKGROUND_LAYERS = ("env_control_units", "urban_development_boundary", "permane
                      "power_lines", "substations", "water_supply")
 
 
-def _ring_codes(n: int) -> np.ndarray:
-    codes = np.full(n, MplPath.LINETO, dtype=np.uint8)
-    codes[0], codes[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
-    return codes
-
-
-def polygon_path(geom) -> MplPath | None:
-    """A matplotlib path for a (multi)polygon, holes included; None if nothing polygonal."""
-    verts, codes = [], []
-    for part in shapely.get_parts(geom):
-        if part.geom_type == "GeometryCollection":
-            path = polygon_path(part)
-            if path is not None:
-                verts.append(path.vertices), codes.append(path.codes)
-            continue
-        if part.geom_type != "Polygon" or part.is_empty:
-            continue
-        for ring in (part.exterior, *part.interiors):
-            xy = np.asarray(ring.coords)
-            verts.append(xy)
-            codes.append(_ring_codes(len(xy)))
-    if not verts:
-        return None
-    return MplPath(np.concatenate(verts), np.concatenate(codes))
-
-
 def _draw(ax, geom, *, fill=None, stroke="#333333", width=0.8, alpha=1.0, hatch=None, dash=None, zorder=1,
           label=None):
     kind = geom.geom_type
     if kind in ("Polygon", "MultiPolygon", "GeometryCollection"):
         path = polygon_path(geom)
-        if path is not None:
+        if len(path.vertices):
             ax.add_patch(PathPatch(path, facecolor=fill or "none", edgecolor=stroke, linewidth=width,
                                    alpha=alpha, hatch=hatch, linestyle=dash or "-", zorder=zorder, label=label))
             label = None
