@@ -4,6 +4,18 @@ A catalog entry names the layer, its group, geometry type, style, the plan 专�
 and its provenance. ``load_catalog`` reads the entries; ``load_layer`` reads the data into a
 GeoDataFrame in EPSG:4549. A user catalog (TOML) can point any layer id at another file, e.g.
 authoritative 生态保护红线 data, without code changes.
+
+The layer types of the workbench and how one becomes the next::
+
+    LayerSpec   (catalog)            a catalog entry: id, title, group, Style, Provenance; no data
+      │ load_layer
+      ▼
+    MapLayer    (catalog)            the entry with its data loaded (GeoDataFrame, EPSG:4549)
+      ├─► LayerState  (map_model)    the layer as drawn in a MapModel: shown?, opacity, style
+      │     └─► CanvasLayer (ui.map_renderer)  its painting caches on the screen
+      └─► CheckLayer  (check.data)   its data prepared for the check: shapely array + STRtree
+            │                        (``read_check_layer`` also builds one from a LayerSpec)
+            └─► UsedLayer (check.model)  what a CheckResult records of a layer it used
 """
 
 from __future__ import annotations
@@ -78,6 +90,8 @@ class Style:
 
 @dataclass(frozen=True)
 class Provenance:
+    """Where a layer comes from and how far it can be trusted (权威 or 示意)."""
+
     source: str  # dataset and/or plan 专栏 the geometry and attributes come from
     licence: str
     accuracy: str  # "权威" or "示意"
@@ -87,6 +101,13 @@ class Provenance:
 
 @dataclass(frozen=True)
 class LayerSpec:
+    """A catalog entry: what a layer is and how it is drawn, without its data.
+
+    ``id`` is a stable ASCII key (saved in projects); ``data`` the data file (EPSG:4549 unless
+    the file says otherwise); ``zorder`` the default drawing order (bottom first); ``visible``
+    whether it starts shown; ``zhuanlan`` the plan 专栏 it comes from.
+    """
+
     id: str
     title: str
     group: str
@@ -113,7 +134,7 @@ class LayerSpec:
 
 @dataclass
 class MapLayer:
-    """A catalog entry with its data loaded, in EPSG:4549."""
+    """A catalog entry with its data loaded: ``gdf`` is a GeoDataFrame in EPSG:4549."""
 
     spec: LayerSpec
     gdf: gpd.GeoDataFrame

@@ -1,7 +1,7 @@
 """The check panel: the current parcel's 三线一单 / 标准地 verdict, re-checked as it is edited.
 
 The check runs in-process through ``suichang_gis.check.check_parcels`` (the one pipeline the CLI,
-print and web map use) against the window's layers, converted once to ``LayerData`` with cached
+print and web map use) against the window's layers, converted once to ``CheckLayer`` with cached
 STRtrees, so a re-check takes milliseconds. Overlaps are drawn on the canvas, and every distance
 finding as its measured segment labelled with its length, in a colour no map layer uses
 (``DISTANCE_STYLE``). Pressing a finding (mouse press, so a tooltip never swallows the click) or
@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from suichang_gis.catalog import Style
 from suichang_gis.check import CheckResult, check_parcels
-from suichang_gis.check.data import LayerData, layer_data_from_map_layer
+from suichang_gis.check.data import CheckLayer, check_layer_from_map_layer
 from suichang_gis.palette import STATUS_COLOURS
 from suichang_gis.report import write_report
 from suichang_gis.rules import RuleError, load_ruleset
@@ -56,19 +56,19 @@ CHECK_CHUNK = 100  # parcels per run_check call of 核查全部地块, between p
 
 
 class LayerCache:
-    """LayerData for the window's layers, rebuilt only when a layer's data object changes."""
+    """CheckLayer for the window's layers, rebuilt only when a layer's data object changes."""
 
     def __init__(self, layers_source):
         self._source = layers_source  # callable → dict id → MapLayer
-        self._cache: dict[str, tuple[int, LayerData]] = {}
+        self._cache: dict[str, tuple[int, CheckLayer]] = {}
 
-    def layers(self) -> dict[str, LayerData]:
+    def layers(self) -> dict[str, CheckLayer]:
         out = {}
         for layer_id, layer in self._source().items():
             key = id(layer.gdf)
             cached = self._cache.get(layer_id)
             if cached is None or cached[0] != key:
-                cached = (key, layer_data_from_map_layer(layer))
+                cached = (key, check_layer_from_map_layer(layer))
                 self._cache[layer_id] = cached
             out[layer_id] = cached[1]
         return out

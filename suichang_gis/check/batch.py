@@ -6,7 +6,7 @@ the parcels where an overlap is all that matters) or from layers already loaded 
 which may hold user data); ``run_check`` then judges every parcel against the rule set::
 
     parcels ──► ParcelSet ─┐
-    catalog / loaded layers ──► {id: LayerData} ──► run_check(ruleset) ──► CheckRun
+    catalog / loaded layers ──► {id: CheckLayer} ──► run_check(ruleset) ──► CheckRun
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import shapely
 from ..catalog import MapLayer, load_catalog
 from ..rules import RuleSet, load_ruleset
 from .conflicts import CONSTRAINT_LAYERS, Conflict, find_conflicts
-from .data import LayerData, ParcelSet, layer_data_from_map_layer, parcel_set_from_frame, read_layer_data
+from .data import CheckLayer, ParcelSet, check_layer_from_map_layer, parcel_set_from_frame, read_check_layer
 from .engine import project_layer_ids, run_check
 from .inputs import apply_use_layers, load_check_layers, read_parcel_set
 from .model import CheckResult
@@ -29,12 +29,12 @@ from .model import CheckResult
 class CheckRun:
     """What one check produced: its result, the parcels as read and the layers used.
 
-    ``layers`` (catalog id → ``LayerData``, EPSG:4549) are what the report's map extracts draw.
+    ``layers`` (catalog id → ``CheckLayer``, EPSG:4549) are what the report's map extracts draw.
     """
 
     result: CheckResult
     parcels: ParcelSet
-    layers: dict[str, LayerData]
+    layers: dict[str, CheckLayer]
 
     def parcel_frame(self):
         """The checked parcels as a GeoDataFrame (EPSG:4549), one row per parcel, for maps."""
@@ -78,7 +78,7 @@ def check_parcels(parcels, rules: RuleSet | list[Path] | None = None, *, catalog
     catalog, use_layers
         A user catalog TOML and ``ID=PATH[:LAYER]`` overrides, when the layers come from the catalog.
     layers
-        Layers already loaded (id → ``MapLayer`` or ``LayerData``, EPSG:4549), e.g. the window's;
+        Layers already loaded (id → ``MapLayer`` or ``CheckLayer``, EPSG:4549), e.g. the window's;
         when given, the catalog is not read. The candidate-parcel layer itself is skipped.
     dem
         An elevation raster for 土地平整 (``check.slope``); without it that rule is 未评估.
@@ -115,7 +115,7 @@ def check_parcels(parcels, rules: RuleSet | list[Path] | None = None, *, catalog
     else:
         from ..parcel_layer import PARCEL_LAYER_ID
 
-        data = {i: layer_data_from_map_layer(layer) if isinstance(layer, MapLayer) else layer
+        data = {i: check_layer_from_map_layer(layer) if isinstance(layer, MapLayer) else layer
                 for i, layer in layers.items() if i != PARCEL_LAYER_ID}
     step("读取图层")
     elevation = None
@@ -139,6 +139,6 @@ def list_conflicts(use_layers: list[str] = (), catalog: Path | None = None,
     specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
     wanted = set(ruleset.context.get("project_zhuanlan", ()))
     zones = set(ruleset.context.get("zone_layers", ()))
-    projects = [read_layer_data(s) for s in specs if wanted & set(s.zhuanlan) and s.id not in zones]
-    constraints = [read_layer_data(s) for s in specs if s.id in CONSTRAINT_LAYERS]
+    projects = [read_check_layer(s) for s in specs if wanted & set(s.zhuanlan) and s.id not in zones]
+    constraints = [read_check_layer(s) for s in specs if s.id in CONSTRAINT_LAYERS]
     return find_conflicts(projects, constraints)

@@ -3,7 +3,7 @@
 The one per-chunk function is :func:`check_chunk`::
 
     check_chunk(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec], *,
-                shared: dict[str, LayerData] | None = None, dem=None) -> CheckResult
+                shared: dict[str, CheckLayer] | None = None, dem=None) -> CheckResult
 
 It reads, through each layer's R-tree, only the constraint features under the chunk's parcels
 (``load_check_layers`` with the chunk's bounds), runs every rule and returns the chunk's
@@ -29,10 +29,10 @@ import shapely
 
 from ..catalog import LayerSpec
 from ..rules import RuleSet
-from .data import LayerData, ParcelSet
+from .data import CheckLayer, ParcelSet
 from .engine import project_layer_ids, run_check
 from .inputs import layers_needed, load_check_layers
-from .model import CheckResult, LayerUse
+from .model import CheckResult, UsedLayer
 
 CHUNK_SIZE = 5000  # parcels per chunk: large enough for vectorised shapely, small enough for memory
 
@@ -64,7 +64,7 @@ def subset(parcels: ParcelSet, index: np.ndarray) -> ParcelSet:
                      parcels.geoms[index], [parcels.attrs[i] for i in index], parcels.source)
 
 
-def shared_layers(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, LayerData]:
+def shared_layers(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, CheckLayer]:
     """The layers every chunk needs whole (not only where they overlap a parcel), read once."""
     needed = layers_needed(ruleset, specs)
     whole = [s for s in specs if not needed.get(s.id, True)]
@@ -72,12 +72,12 @@ def shared_layers(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, LayerDa
 
 
 def check_chunk(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec], *,
-                shared: dict[str, LayerData] | None = None, dem=None,
+                shared: dict[str, CheckLayer] | None = None, dem=None,
                 others: ParcelSet | None = None) -> CheckResult:
     """Check one chunk of parcels (EPSG:4549) against every rule.
 
     Reads the overlap-only layers through their R-trees for the chunk's parcel bounds; layers in
-    ``shared`` (id → LayerData, e.g. from :func:`shared_layers`) are used as they are, the others
+    ``shared`` (id → CheckLayer, e.g. from :func:`shared_layers`) are used as they are, the others
     needed whole are read here. ``dem`` is an open elevation raster or None (土地平整 未评估).
     ``others`` are candidate parcels outside the chunk that its parcels may overlap (``run_check``).
     """
@@ -93,7 +93,7 @@ def check_chunk(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec], *,
 def merge_results(results: list[CheckResult]) -> CheckResult:
     """One result of the chunk results in order: parcels joined, layer uses added up."""
     first = results[0]
-    uses: dict[str, LayerUse] = {}
+    uses: dict[str, UsedLayer] = {}
     for result in results:
         for use in result.layers:
             if use.id not in uses:

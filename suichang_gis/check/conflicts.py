@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 
 from ..units import format_area, format_length
-from .data import LayerData
+from .data import CheckLayer
 
 CONSTRAINT_LAYERS = ("ecological_redline", "permanent_basic_farmland")
 
@@ -49,18 +49,18 @@ class Conflict:
                 f"（{self.constraint_layer_title}：{self.constraints}）"}
 
 
-def _name(layer: LayerData, i: int) -> str:
+def _name(layer: CheckLayer, i: int) -> str:
     v = layer.value("name", i)
     return str(v) if v is not None else f"{layer.spec.title} 要素 {layer.fids[i]}"
 
 
-def _item(layer: LayerData, i: int) -> str:
+def _item(layer: CheckLayer, i: int) -> str:
     """The plan item a feature stands for: its ``plan_item`` value, else its name."""
     v = layer.value("plan_item", i)
     return str(v) if v else _name(layer, i)
 
 
-def find_conflicts(projects: list[LayerData], constraints: list[LayerData]) -> list[Conflict]:
+def find_conflicts(projects: list[CheckLayer], constraints: list[CheckLayer]) -> list[Conflict]:
     """Every plan item crossing a constraint layer, once per item and constraint layer,
     largest crossing first per layer pair."""
     out: list[Conflict] = []

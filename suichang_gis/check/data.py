@@ -1,8 +1,8 @@
 """Layers and parcels as the check engine holds them: shapely arrays plus attribute columns.
 
-``LayerData`` keeps a layer's geometry as a numpy array with a cached STRtree, so the GUI re-checks
+``CheckLayer`` keeps a layer's geometry as a numpy array with a cached STRtree, so the GUI re-checks
 a parcel in milliseconds, and repairs invalid features with ``make_valid`` lazily — only the
-features that enter an overlay — recording which. ``read_layer_data`` reads a GeoPackage through
+features that enter an overlay — recording which. ``read_check_layer`` reads a GeoPackage through
 its R-tree (only features near the parcels) or a GeoJSON in EPSG:4549 without importing
 geopandas, which keeps the start-up of ``suichang-gis check`` short; other sources go through
 ``catalog.load_layer``.
@@ -21,13 +21,20 @@ import shapely
 from shapely import STRtree
 
 from ..catalog import LayerSpec, MapLayer, load_layer
-from .model import LayerUse
+from .model import UsedLayer
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 
 
 @dataclass
-class LayerData:
+class CheckLayer:
+    """A layer's data prepared for the check: geometry array, attribute columns, STRtree.
+
+    Built from a catalog entry (``read_check_layer``, reading only what the check needs) or a
+    loaded ``MapLayer`` (``check_layer_from_map_layer``); ``use()`` gives the ``UsedLayer`` a
+    ``CheckResult`` cites. Geometry is in EPSG:4549; ``fids`` are 1-based feature numbers.
+    """
+
     spec: LayerSpec
     geoms: np.ndarray  # shapely geometries in EPSG:4549
     attrs: dict[str, list]  # column name → values, one per feature
@@ -88,20 +95,20 @@ class LayerData:
             return None
         return v
 
-    def use(self) -> LayerUse:
+    def use(self) -> UsedLayer:
         p = self.spec.provenance
-        return LayerUse(id=self.spec.id, title=self.spec.title, version=self.spec.version,
+        return UsedLayer(id=self.spec.id, title=self.spec.title, version=self.spec.version,
                         accuracy=p.accuracy, source=p.source, licence=p.licence,
                         file=self.spec.data.name, features_read=len(self.geoms),
                         repairs=list(self.repairs))
 
 
-def layer_data_from_map_layer(layer: MapLayer) -> LayerData:
+def check_layer_from_map_layer(layer: MapLayer) -> CheckLayer:
     """Wrap a loaded catalog layer (already repaired by ``load_layer``)."""
     gdf = layer.gdf
     geoms = np.asarray(gdf.geometry.values, dtype=object).copy()
     attrs = {c: gdf[c].tolist() for c in gdf.columns if c != gdf.geometry.name}
-    data = LayerData(layer.spec, geoms, attrs, np.arange(1, len(gdf) + 1), list(layer.repairs))
+    data = CheckLayer(layer.spec, geoms, attrs, np.arange(1, len(gdf) + 1), list(layer.repairs))
     data.checked[:] = True
     return data
 
@@ -197,7 +204,7 @@ def read_geojson_features(path: Path, bbox=None) -> tuple[np.ndarray, dict, np.n
     return np.asarray(geoms, dtype=object), attrs, fids
 
 
-def read_layer_data(spec: LayerSpec, boxes=None) -> LayerData:
+def read_check_layer(spec: LayerSpec, boxes=None) -> CheckLayer:
     """Read a layer for the check; with ``boxes`` (n × 4 bounds, e.g. of the parcels) only the
     features whose envelope meets one of them (a GeoJSON is filtered by their common bounds).
 
@@ -206,13 +213,13 @@ def read_layer_data(spec: LayerSpec, boxes=None) -> LayerData:
     suffix = spec.data.suffix.lower()
     try:
         if suffix == ".gpkg" and spec.data.exists():
-            return LayerData(spec, *read_gpkg_features(spec.data, spec.source_layer, boxes))
+            return CheckLayer(spec, *read_gpkg_features(spec.data, spec.source_layer, boxes))
         if suffix in (".geojson", ".json") and spec.data.exists():
             bbox = None if boxes is None else (*np.min(boxes, axis=0)[:2], *np.max(boxes, axis=0)[2:])
-            return LayerData(spec, *read_geojson_features(spec.data, bbox))
+            return CheckLayer(spec, *read_geojson_features(spec.data, bbox))
     except NotLean:
         pass
-    return layer_data_from_map_layer(load_layer(spec))
+    return check_layer_from_map_layer(load_layer(spec))
 
 
 @dataclass
@@ -262,9 +269,9 @@ def parcel_set(geometries, ids=None, names=None, **columns) -> ParcelSet:
     return ParcelSet(ids, names, geoms, attrs)
 
 
-def layer_data(layer_id: str, geometries, title: str | None = None, accuracy: str = "权威",
-               zhuanlan: tuple[str, ...] = (), **columns) -> LayerData:
-    """A LayerData from shapely geometries (EPSG:4549) — drawn or computed layers, and tests."""
+def check_layer(layer_id: str, geometries, title: str | None = None, accuracy: str = "权威",
+               zhuanlan: tuple[str, ...] = (), **columns) -> CheckLayer:
+    """A CheckLayer from shapely geometries (EPSG:4549) — drawn or computed layers, and tests."""
     from ..catalog import Provenance
 
     spec = LayerSpec(id=layer_id, title=title or layer_id, group="生态与三线一单", geometry_type="Polygon",
@@ -272,4 +279,4 @@ def layer_data(layer_id: str, geometries, title: str | None = None, accuracy: st
                      provenance=Provenance(source="内存图层", licence="—", accuracy=accuracy,
                                            method="由程序生成"), zhuanlan=tuple(zhuanlan))
     geoms = np.asarray(list(geometries), dtype=object)
-    return LayerData(spec, geoms, {k: list(v) for k, v in columns.items()}, np.arange(1, len(geoms) + 1))
+    return CheckLayer(spec, geoms, {k: list(v) for k, v in columns.items()}, np.arange(1, len(geoms) + 1))

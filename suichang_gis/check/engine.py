@@ -4,7 +4,7 @@ Vectorised: each rule runs once for all parcels (STRtree candidate pairs, then
 ``shapely.intersection`` on arrays). Conventions the tests pin:
 
 - geometry is repaired with ``make_valid`` before any overlay (parcels here, constraint
-  features lazily in ``LayerData.ensure_valid``) and the result says so;
+  features lazily in ``CheckLayer.ensure_valid``) and the result says so;
 - areas are planar in EPSG:4549; touching is not overlapping (an overlap needs area > 0), and
   overlaps up to the rule's ``sliver_tolerance_m2`` are reported but do not fail;
 - a missing layer, attribute or DEM gives "not_assessed" (未评估), never a silent pass.
@@ -20,7 +20,7 @@ import shapely
 
 from ..rules import Rule, RuleSet
 from ..units import M2_PER_MU, format_area, format_length
-from .data import LayerData, ParcelSet
+from .data import CheckLayer, ParcelSet
 from .model import AlsoJudged, CheckResult, Finding, ParcelResult, beijing_now, stricter
 
 CATEGORY_FIELD = "industrial_category"
@@ -77,7 +77,7 @@ class _Context:
     parcels: ParcelSet
     geoms: np.ndarray
     areas: np.ndarray
-    layers: dict[str, LayerData]
+    layers: dict[str, CheckLayer]
     ruleset: RuleSet
     results: list[ParcelResult]
     industrial: list[bool | None]
@@ -86,13 +86,13 @@ class _Context:
     used: set[str] = field(default_factory=set)
     cache: dict = field(default_factory=dict)
 
-    def layer(self, layer_id: str) -> LayerData | None:
+    def layer(self, layer_id: str) -> CheckLayer | None:
         layer = self.layers.get(layer_id)
         if layer is not None:
             self.used.add(layer_id)
         return layer
 
-    def overlaps(self, layer: LayerData) -> _Overlaps:
+    def overlaps(self, layer: CheckLayer) -> _Overlaps:
         if layer.id not in self.cache:
             pi, li = layer.tree.query(self.geoms)  # envelope candidates only
             layer.ensure_valid(li)  # repair before the predicate and the overlay
@@ -113,7 +113,7 @@ class _Context:
             self.cache[layer.id] = _Overlaps(pi[keep], li[keep], inter[keep], areas[keep])
         return self.cache[layer.id]
 
-    def union_overlap(self, layer: LayerData) -> tuple[np.ndarray, list, list[np.ndarray]]:
+    def union_overlap(self, layer: CheckLayer) -> tuple[np.ndarray, list, list[np.ndarray]]:
         """Per parcel: area of the union of its overlaps with the layer, that geometry, pair rows.
 
         Features of one layer may overlap each other. Pieces of one parcel whose interiors meet
@@ -153,7 +153,7 @@ class _Context:
         return self.cache[key]
 
 
-def _finding(rule: Rule, status: str, message: str, layer: LayerData | None = None, **kw) -> Finding:
+def _finding(rule: Rule, status: str, message: str, layer: CheckLayer | None = None, **kw) -> Finding:
     return Finding(rule.id, rule.title, status, message, rule.basis, rule.ruleset.tag,
                    layer.id if layer is not None else kw.pop("layer_id", None),
                    indicative=layer is not None and layer.spec.schematic, example_threshold=rule.example, **kw)
@@ -165,7 +165,7 @@ def _missing_layer(ctx: _Context, rule: Rule, layer_id: str) -> None:
                                    f"未加载图层“{layer_id}”，{rule.title}未评估", layer_id=layer_id))
 
 
-def _names(layer: LayerData, rows, column: str | None) -> str:
+def _names(layer: CheckLayer, rows, column: str | None) -> str:
     column = column or "name"
     names = []
     for li in rows:
@@ -180,7 +180,7 @@ def _where(geom) -> str:
 
 
 # --- rule kinds ------------------------------------------------------------------------------
-def _overlap_forbidden(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+def _overlap_forbidden(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     areas, geoms, groups = ctx.union_overlap(layer)
     ov = ctx.overlaps(layer)
     tol = rule.sliver_tolerance_m2
@@ -201,7 +201,7 @@ def _overlap_forbidden(ctx: _Context, rule: Rule, layer: LayerData) -> None:
                                    geometry=geoms[i] if a > 0 else None, geometry_role="重叠部分"))
 
 
-def _inside(ctx: _Context, rule: Rule, layer: LayerData, industrial_aware: bool) -> None:
+def _inside(ctx: _Context, rule: Rule, layer: CheckLayer, industrial_aware: bool) -> None:
     areas, geoms, groups = ctx.union_overlap(layer)
     ov = ctx.overlaps(layer)
     tol = rule.sliver_tolerance_m2
@@ -256,7 +256,7 @@ def _admission_verdict(entry: dict, category, code) -> tuple[str, str]:
     return "pass", "准入清单未禁止或限制"
 
 
-def _control_units(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     ov = ctx.overlaps(layer)
     groups = ov.by_parcel(len(ctx.geoms))
     tol = rule.sliver_tolerance_m2
@@ -321,7 +321,7 @@ def _item_data(item: dict) -> str:
     return f"{item.get('label', '')}{'现状' if 'target_field' in item else ''}"
 
 
-def _capacity_unit_side(layer: LayerData, li: int, item: dict) -> tuple[tuple | None, tuple]:
+def _capacity_unit_side(layer: CheckLayer, li: int, item: dict) -> tuple[tuple | None, tuple]:
     """(verdict, unit values) for one item: the verdict is set, independent of the parcel, when
     the unit's data is missing."""
     label = item.get("label", "")
@@ -364,7 +364,7 @@ def _item_columns(item: dict) -> list[str]:
     return [item["target_field"], item.get("status_field", "")] if "target_field" in item else [item["headroom_field"]]
 
 
-def _unit_capacity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+def _unit_capacity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     """环境质量底线 / 资源利用上线 per unit. Units without any of the data the items need are named
     together in one 未评估 finding per parcel; units with data get one finding each."""
     ov = ctx.overlaps(layer)
@@ -409,7 +409,7 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
                                        unit_code="、".join(str(units[int(ov.li[k])][1]) for k in without)))
 
 
-def _proximity(ctx: _Context, rule: Rule, layer: LayerData) -> None:
+def _proximity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     buffer_m = float(rule.params["buffer_m"])
     areas, geoms, groups = ctx.union_overlap(layer)
     ov = ctx.overlaps(layer)
@@ -471,7 +471,7 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
                                    value=value, threshold=threshold))
 
 
-def _qualifying(layer: LayerData, rule: Rule) -> np.ndarray:
+def _qualifying(layer: CheckLayer, rule: Rule) -> np.ndarray:
     """Features that can satisfy an infrastructure rule: 现状 (by the rule's state field and
     ``existing_states``) in a layer that is not 示意. A feature with no state is not 现状."""
     if layer.spec.schematic:
@@ -482,7 +482,7 @@ def _qualifying(layer: LayerData, rule: Rule) -> np.ndarray:
                      else False for i in range(len(layer))], dtype=bool)
 
 
-def _nearest_among(ctx: _Context, layers: list[LayerData], masks: list[np.ndarray]):
+def _nearest_among(ctx: _Context, layers: list[CheckLayer], masks: list[np.ndarray]):
     """Per parcel: (distance, layer index, feature index) of the nearest feature where ``masks``
     is True; distance is inf where no such feature exists."""
     n = len(ctx.geoms)
@@ -498,7 +498,7 @@ def _nearest_among(ctx: _Context, layers: list[LayerData], masks: list[np.ndarra
     return best, best_layer, best_li
 
 
-def _facility_label(rule: Rule, layer: LayerData, li: int) -> str:
+def _facility_label(rule: Rule, layer: CheckLayer, li: int) -> str:
     """‘道路“S215”（现状）’, with 示意 when the layer is schematic."""
     column = rule.params.get("state_fields", {}).get(layer.id, rule.params.get("state_field", "status"))
     state = layer.value(column, li) or "状态不详"
@@ -640,7 +640,7 @@ def _overlapping_names(ctx: _Context, layer_id: str, column: str) -> list[list[s
             for rows in ov.by_parcel(len(ctx.geoms))]
 
 
-def project_layer_ids(layers: dict[str, LayerData], ruleset: RuleSet) -> list[str]:
+def project_layer_ids(layers: dict[str, CheckLayer], ruleset: RuleSet) -> list[str]:
     """Layers holding plan projects: catalog 专栏 in the context's ``project_zhuanlan``."""
     wanted = set(ruleset.context.get("project_zhuanlan", ()))
     zones = set(ruleset.context.get("zone_layers", ()))
@@ -686,7 +686,7 @@ def _is_industrial(attrs: dict, land_uses: frozenset[str]) -> bool | None:
     return str(use).strip() in land_uses
 
 
-def run_check(parcels: ParcelSet, layers: dict[str, LayerData], ruleset: RuleSet, *, dem=None,
+def run_check(parcels: ParcelSet, layers: dict[str, CheckLayer], ruleset: RuleSet, *, dem=None,
               project_layers: list[str] | None = None, progress=None,
               others: ParcelSet | None = None) -> CheckResult:
     """Check every parcel against every rule; layers are keyed by catalog id (EPSG:4549).

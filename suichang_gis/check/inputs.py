@@ -11,13 +11,13 @@ import shapely
 from ..catalog import LayerSpec, override_layer
 from ..rules import RuleSet
 from .data import (
-    LayerData,
+    CheckLayer,
     NotLean,
     ParcelSet,
     parcel_set_from_frame,
     read_geojson_features,
     read_gpkg_features,
-    read_layer_data,
+    read_check_layer,
 )
 
 # Rule kinds that only need features overlapping the parcels (read through the spatial index).
@@ -67,11 +67,11 @@ def layers_needed(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, bool]:
     return {lid: only for lid, only in overlap_only.items() if lid in present}
 
 
-def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], boxes=None) -> dict[str, LayerData]:
+def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], boxes=None) -> dict[str, CheckLayer]:
     """Read every layer the rule set and the context use; ``boxes`` (n × 4 parcel bounds) limit
     the layers that only matter where they overlap a parcel."""
     by_id = {s.id: s for s in specs}
-    return {lid: read_layer_data(by_id[lid], boxes if only else None)
+    return {lid: read_check_layer(by_id[lid], boxes if only else None)
             for lid, only in layers_needed(ruleset, specs).items()}
 
 

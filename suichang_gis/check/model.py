@@ -157,7 +157,7 @@ class ParcelResult:
 
 
 @dataclass
-class LayerUse:
+class UsedLayer:
     """A data layer the check read, with what a report must say about it."""
 
     id: str
@@ -183,7 +183,7 @@ class LayerUse:
 @dataclass
 class CheckResult:
     rulesets: list[RuleSetInfo]
-    layers: list[LayerUse]
+    layers: list[UsedLayer]
     parcels: list[ParcelResult]
     generated: str  # ISO time, Beijing (+08:00)
     parcel_source: str = ""

@@ -15,7 +15,7 @@ FORMATS = (".json", ".html", ".pdf", ".docx", ".xlsx")
 
 
 def write_report(result: CheckResult, out: Path, layers: dict | None = None) -> Path:
-    """Write ``result`` to ``out``; ``layers`` (id → LayerData) lets map extracts show context."""
+    """Write ``result`` to ``out``; ``layers`` (id → CheckLayer) lets map extracts show context."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in FORMATS:

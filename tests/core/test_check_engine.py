@@ -7,7 +7,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
 from suichang_gis.check import parcel_set, run_check
-from suichang_gis.check.data import layer_data
+from suichang_gis.check.data import check_layer
 from suichang_gis.crs import to_lonlat
 from suichang_gis.rules import load_ruleset
 from suichang_gis.units import M2_PER_MU
@@ -24,7 +24,7 @@ def units(*geoms, keys=None, classes=None):
     n = len(geoms)
     keys = keys or ["industrial_cluster"] * n
     classes = classes or ["重点管控"] * n
-    return layer_data("env_control_units", geoms, "环境管控单元",
+    return check_layer("env_control_units", geoms, "环境管控单元",
                       unit_code=[f"ZH{i}" for i in range(n)], unit_name=[f"单元{i}" for i in range(n)],
                       manage_class=classes, subtype=["产业集聚"] * n, admission_key=keys)
 
@@ -32,9 +32,9 @@ def units(*geoms, keys=None, classes=None):
 def base_layers(**extra):
     far = sq(50_000, 50_000, 50_010, 50_010)
     layers = {
-        "ecological_redline": layer_data("ecological_redline", [far], "生态保护红线", name=["远处红线"]),
-        "permanent_basic_farmland": layer_data("permanent_basic_farmland", [far], "永久基本农田", name=["远处农田"]),
-        "urban_development_boundary": layer_data("urban_development_boundary", [sq(-1000, -1000, 1000, 1000)],
+        "ecological_redline": check_layer("ecological_redline", [far], "生态保护红线", name=["远处红线"]),
+        "permanent_basic_farmland": check_layer("permanent_basic_farmland", [far], "永久基本农田", name=["远处农田"]),
+        "urban_development_boundary": check_layer("urban_development_boundary", [sq(-1000, -1000, 1000, 1000)],
                                                  "城镇开发边界", name=["城东"]),
         "env_control_units": units(sq(-1000, -1000, 1000, 1000)),
     }
@@ -54,7 +54,7 @@ def ruleset():
 
 
 def test_square_half_inside_red_line(ruleset):
-    layers = base_layers(ecological_redline=layer_data(
+    layers = base_layers(ecological_redline=check_layer(
         "ecological_redline", [sq(50, -50, 200, 150)], "生态保护红线", name=["某红线"]))
     result = run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset)
     f = finding(result, "SX-01")
@@ -69,7 +69,7 @@ def test_square_half_inside_red_line(ruleset):
 def test_touching_is_not_overlapping(ruleset):
     """A parcel sharing an edge with a red line and with a unit does not overlap them."""
     layers = base_layers(
-        ecological_redline=layer_data("ecological_redline", [sq(100, 0, 200, 100)], "生态保护红线"),
+        ecological_redline=check_layer("ecological_redline", [sq(100, 0, 200, 100)], "生态保护红线"),
         env_control_units=units(sq(-100, 0, 0, 100), sq(0, 0, 100, 100),
                                 keys=["priority_protection", "industrial_cluster"],
                                 classes=["优先保护", "重点管控"]))
@@ -110,7 +110,7 @@ def test_l_shaped_parcel_with_hole(ruleset):
     outer = sq(0, 0, 200, 100).union(sq(0, 100, 100, 200))
     hole = sq(20, 20, 40, 40)
     parcel = Polygon(outer.exterior.coords, [hole.exterior.coords])
-    layers = base_layers(ecological_redline=layer_data("ecological_redline", [sq(0, 0, 100, 100)], "生态保护红线"))
+    layers = base_layers(ecological_redline=check_layer("ecological_redline", [sq(0, 0, 100, 100)], "生态保护红线"))
     result = run_check(parcel_set([parcel]), layers, ruleset)
     assert result.parcels[0].area_m2 == pytest.approx(30000.0 - 400.0, abs=0.01)
     f = finding(result, "SX-01")
@@ -120,7 +120,7 @@ def test_l_shaped_parcel_with_hole(ruleset):
 
 def test_multipolygon_parcel(ruleset):
     parcel = MultiPolygon([sq(0, 0, 100, 100), sq(500, 0, 600, 100)])
-    layers = base_layers(ecological_redline=layer_data("ecological_redline", [sq(550, -10, 700, 110)], "生态保护红线"))
+    layers = base_layers(ecological_redline=check_layer("ecological_redline", [sq(550, -10, 700, 110)], "生态保护红线"))
     result = run_check(parcel_set([parcel]), layers, ruleset)
     assert result.parcels[0].area_m2 == pytest.approx(20000.0, abs=0.01)
     f = finding(result, "SX-01")
@@ -130,8 +130,8 @@ def test_multipolygon_parcel(ruleset):
 
 def test_parcel_exactly_on_a_boundary_edge(ruleset):
     """Edges lying along the constraint boundary: the overlap is the parcel, no more, no less."""
-    layers = base_layers(ecological_redline=layer_data("ecological_redline", [sq(0, 0, 100, 300)], "生态保护红线"),
-                         urban_development_boundary=layer_data("urban_development_boundary",
+    layers = base_layers(ecological_redline=check_layer("ecological_redline", [sq(0, 0, 100, 300)], "生态保护红线"),
+                         urban_development_boundary=check_layer("urban_development_boundary",
                                                                [sq(0, 0, 100, 100)], "城镇开发边界"))
     result = run_check(parcel_set([sq(0, 0, 100, 100)], land_use=["工业用地"]), layers, ruleset)
     assert finding(result, "SX-01").overlap_m2 == pytest.approx(10000.0, abs=0.01)
@@ -140,7 +140,7 @@ def test_parcel_exactly_on_a_boundary_edge(ruleset):
 
 
 def test_outside_development_boundary_fails_for_industry_warns_otherwise(ruleset):
-    layers = base_layers(urban_development_boundary=layer_data(
+    layers = base_layers(urban_development_boundary=check_layer(
         "urban_development_boundary", [sq(0, 0, 60, 100)], "城镇开发边界"))
     ps = parcel_set([sq(0, 0, 100, 100)] * 2, land_use=["工业用地", "商业用地"])
     result = run_check(ps, layers, ruleset)
@@ -151,7 +151,7 @@ def test_outside_development_boundary_fails_for_industry_warns_otherwise(ruleset
 
 def test_sliver_below_the_rule_file_tolerance(ruleset, tmp_path):
     # 0.005 m × 100 m = 0.5 m² of red line inside the parcel: below the 1 m² tolerance.
-    layers = base_layers(ecological_redline=layer_data(
+    layers = base_layers(ecological_redline=check_layer(
         "ecological_redline", [sq(99.995, 0, 200, 100)], "生态保护红线"))
     f = finding(run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset), "SX-01")
     assert f.status == "pass"
@@ -162,7 +162,7 @@ def test_sliver_below_the_rule_file_tolerance(ruleset, tmp_path):
     text = default_rule_files()[0].read_text(encoding="utf-8")
     strict = tmp_path / "strict.toml"
     strict.write_text(text.replace("sliver_tolerance_m2 = 1.0", "sliver_tolerance_m2 = 0.1"), encoding="utf-8")
-    layers["ecological_redline"] = layer_data("ecological_redline", [sq(99.995, 0, 200, 100)], "生态保护红线")
+    layers["ecological_redline"] = check_layer("ecological_redline", [sq(99.995, 0, 200, 100)], "生态保护红线")
     f = finding(run_check(parcel_set([sq(0, 0, 100, 100)]), layers, load_ruleset([strict])), "SX-01")
     assert f.status == "fail"
 
@@ -171,14 +171,14 @@ def test_bowtie_constraint_is_repaired_before_the_overlay(ruleset):
     """A self-intersecting red line: the overlap of the repaired geometry, and the repair reported."""
     bowtie = Polygon([(X0, Y0), (X0 + 100, Y0 + 100), (X0 + 100, Y0), (X0, Y0 + 100)])
     assert not bowtie.is_valid
-    layers = base_layers(ecological_redline=layer_data("ecological_redline", [bowtie], "生态保护红线"))
+    layers = base_layers(ecological_redline=check_layer("ecological_redline", [bowtie], "生态保护红线"))
     result = run_check(parcel_set([sq(0, 0, 50, 100)]), layers, ruleset)
     # make_valid keeps both lobes; the left lobe is the triangle (0,0)-(50,50)-(0,100): 2500 m².
     assert finding(result, "SX-01").overlap_m2 == pytest.approx(2500.0, abs=0.01)
     used = {u.id: u for u in result.layers}
     assert any("make_valid" in note for note in used["ecological_redline"].repairs)
     # buffer(0) would have dropped a lobe: the other triangle (50..100) overlaps a parcel there too.
-    right = run_check(parcel_set([sq(50, 0, 100, 100)]), base_layers(ecological_redline=layer_data(
+    right = run_check(parcel_set([sq(50, 0, 100, 100)]), base_layers(ecological_redline=check_layer(
         "ecological_redline", [bowtie], "生态保护红线")), ruleset)
     assert finding(right, "SX-01").overlap_m2 == pytest.approx(2500.0, abs=0.01)
 
@@ -255,11 +255,11 @@ def test_unit_headroom_warns_when_demand_exceeds_it(ruleset):
 
 def test_distances_to_water_source_and_nearest_road(ruleset):
     layers = base_layers(
-        drinking_water_sources=layer_data("drinking_water_sources", [sq(400, 0, 500, 100)], "饮用水水源保护区",
+        drinking_water_sources=check_layer("drinking_water_sources", [sq(400, 0, 500, 100)], "饮用水水源保护区",
                                           name=["某水库一级保护区"]),
-        roads=layer_data("roads", [LineString([(X0 - 50, Y0 - 1000), (X0 - 50, Y0 + 1000)])], "道路",
+        roads=check_layer("roads", [LineString([(X0 - 50, Y0 - 1000), (X0 - 50, Y0 + 1000)])], "道路",
                          name=["S215"], road_state=["既有"]),
-        water_supply=layer_data("water_supply", [Point(X0 + 100, Y0 + 3100)], "供水设施", name=["水厂"],
+        water_supply=check_layer("water_supply", [Point(X0 + 100, Y0 + 3100)], "供水设施", name=["水厂"],
                                 status=["现状"]))
     result = run_check(parcel_set([sq(0, 0, 100, 100)], land_use=["工业用地"]), layers, ruleset)
     water = finding(result, "SX-07")
@@ -271,7 +271,7 @@ def test_distances_to_water_source_and_nearest_road(ruleset):
 
 
 def test_inside_a_water_source_zone_fails(ruleset):
-    layers = base_layers(drinking_water_sources=layer_data(
+    layers = base_layers(drinking_water_sources=check_layer(
         "drinking_water_sources", [sq(-10, -10, 50, 110)], "饮用水水源保护区"))
     f = finding(run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset), "SX-07")
     assert f.status == "fail" and f.overlap_m2 == pytest.approx(5000.0, abs=0.01)
@@ -285,11 +285,11 @@ def test_standard_land_does_not_apply_to_non_industrial_parcels(ruleset):
 
 def test_context_townships_zones_and_projects_within_distance(ruleset):
     layers = base_layers(
-        townships=layer_data("townships", [sq(-1000, -1000, 50, 1000), sq(50, -1000, 1000, 1000)], "乡镇",
+        townships=check_layer("townships", [sq(-1000, -1000, 50, 1000), sq(50, -1000, 1000, 1000)], "乡镇",
                              name=["妙高街道", "云峰街道"]),
-        zones=layer_data("zones", [sq(-5000, -5000, 5000, 5000), sq(0, 0, 10, 10)], "一城五区",
+        zones=check_layer("zones", [sq(-5000, -5000, 5000, 5000), sq(0, 0, 10, 10)], "一城五区",
                          name=["乡村富民区", "生态工业区"]),
-        railways=layer_data("railways", [LineString([(X0 + 1300, Y0 - 500), (X0 + 1300, Y0 + 500)])],
+        railways=check_layer("railways", [LineString([(X0 + 1300, Y0 - 500), (X0 + 1300, Y0 + 500)])],
                             "铁路", zhuanlan=("专栏20",), name=["衢丽铁路衢松段"]))
     result = run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset)
     p = result.parcels[0]
@@ -299,7 +299,7 @@ def test_context_townships_zones_and_projects_within_distance(ruleset):
 
 
 def test_indicative_when_a_schematic_layer_is_used(ruleset):
-    layers = base_layers(ecological_redline=layer_data("ecological_redline", [sq(50, 0, 150, 100)],
+    layers = base_layers(ecological_redline=check_layer("ecological_redline", [sq(50, 0, 150, 100)],
                                                        "生态保护红线", accuracy="示意"))
     result = run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset)
     assert finding(result, "SX-01").indicative and result.parcels[0].indicative
@@ -327,7 +327,7 @@ def test_json_contract_keys(ruleset):
 
 
 def test_red_line_feature_wholly_inside_the_parcel(ruleset):
-    layers = base_layers(ecological_redline=layer_data(
+    layers = base_layers(ecological_redline=check_layer(
         "ecological_redline", [sq(20, 20, 30, 30), sq(40, 40, 60, 50)], "生态保护红线"))
     f = finding(run_check(parcel_set([sq(0, 0, 100, 100)]), layers, ruleset), "SX-01")
     assert f.overlap_m2 == pytest.approx(100.0 + 200.0, abs=0.01)
@@ -339,7 +339,7 @@ def test_overlapping_constraint_features_are_counted_once(ruleset):
     # the overlap is their union (150 × 100 = 15,000 m²), not the sum (20,000 m²). A third square
     # apart from both adds its full 50 × 100 m; a fourth crosses the parcel's edge by half.
     second = sq(1000, 0, 1100, 100)  # a second parcel with two disjoint pieces only
-    redline = layer_data("ecological_redline",
+    redline = check_layer("ecological_redline",
                          [sq(0, 0, 100, 100), sq(50, 0, 150, 100), sq(200, 0, 250, 100), sq(280, 50, 320, 100),
                           sq(1000, 0, 1020, 100), sq(1050, 0, 1060, 100)],
                          "生态保护红线", name=["甲", "乙", "丙", "丁", "戊", "己"])

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from shapely.geometry import box
 
 from suichang_gis.check import parcel_set, run_check
-from suichang_gis.check.data import layer_data
+from suichang_gis.check.data import check_layer
 from suichang_gis.report import write_report
 from suichang_gis.rules import load_ruleset
 
@@ -20,9 +20,9 @@ X0, Y0 = 430_000.0, 3_163_000.0
 @pytest.fixture(scope="module")
 def checked():
     layers = {
-        "ecological_redline": layer_data("ecological_redline", [box(X0 + 50, Y0 - 50, X0 + 200, Y0 + 150)],
+        "ecological_redline": check_layer("ecological_redline", [box(X0 + 50, Y0 - 50, X0 + 200, Y0 + 150)],
                                          "生态保护红线", accuracy="示意", name=["示意红线甲"]),
-        "urban_development_boundary": layer_data("urban_development_boundary",
+        "urban_development_boundary": check_layer("urban_development_boundary",
                                                  [box(X0 - 500, Y0 - 500, X0 + 500, Y0 + 500)], "城镇开发边界"),
     }
     ps = parcel_set([box(X0, Y0, X0 + 100, Y0 + 100)], ids=["A1"], names=["云峰测试地块"], land_use=["工业用地"])

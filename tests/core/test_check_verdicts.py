@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 
 from suichang_gis.check import parcel_set, run_check
-from suichang_gis.check.data import layer_data
+from suichang_gis.check.data import check_layer
 from suichang_gis.rules import load_ruleset
 
 X0, Y0 = 430_000.0, 3_163_000.0
@@ -21,7 +21,7 @@ def sq(x0, y0, x1, y1):
 
 def units(*geoms, keys=None):
     n = len(geoms)
-    return layer_data("env_control_units", geoms, "环境管控单元", unit_code=[f"ZH{i}" for i in range(n)],
+    return check_layer("env_control_units", geoms, "环境管控单元", unit_code=[f"ZH{i}" for i in range(n)],
                       unit_name=[f"单元{i}" for i in range(n)], manage_class=["重点管控"] * n,
                       subtype=["产业集聚"] * n, admission_key=keys or ["industrial_cluster"] * n)
 
@@ -37,7 +37,7 @@ def findings(result, rule, parcel=0):
 
 # --- one fact, one verdict ---------------------------------------------------------------------
 def test_development_boundary_is_judged_once_with_both_bases(ruleset):
-    layers = {"urban_development_boundary": layer_data("urban_development_boundary", [sq(0, 0, 60, 100)],
+    layers = {"urban_development_boundary": check_layer("urban_development_boundary", [sq(0, 0, 60, 100)],
                                                        "城镇开发边界")}
     # industrial: both fail; no land use given: SX-03 warns, BZD-01 fails → one 不符合
     ps = parcel_set([sq(0, 0, 100, 100)] * 3, land_use=["工业用地", None, "商业用地"])
@@ -72,21 +72,21 @@ def _scenarios():
         air_quality_status="达标", cod_headroom_t_a=1.0, ammonia_headroom_t_a=1.0, so2_headroom_t_a=1.0,
         nox_headroom_t_a=1.0).items()})
     layers = {
-        "ecological_redline": layer_data("ecological_redline", [sq(3000, 0, 3100, 100)], "生态保护红线", name=["红线"]),
-        "permanent_basic_farmland": layer_data("permanent_basic_farmland", [sq(3000, 0, 3100, 100)], "永久基本农田"),
-        "urban_development_boundary": layer_data("urban_development_boundary", [sq(-100, -100, 200, 200)],
+        "ecological_redline": check_layer("ecological_redline", [sq(3000, 0, 3100, 100)], "生态保护红线", name=["红线"]),
+        "permanent_basic_farmland": check_layer("permanent_basic_farmland", [sq(3000, 0, 3100, 100)], "永久基本农田"),
+        "urban_development_boundary": check_layer("urban_development_boundary", [sq(-100, -100, 200, 200)],
                                                  "城镇开发边界"),
-        "industrial_blocks": layer_data("industrial_blocks", [sq(-100, -100, 200, 200)], "区块"),
+        "industrial_blocks": check_layer("industrial_blocks", [sq(-100, -100, 200, 200)], "区块"),
         "env_control_units": unit,
-        "drinking_water_sources": layer_data("drinking_water_sources", [sq(3000, 0, 3100, 100)], "水源"),
-        "nature_reserves": layer_data("nature_reserves", [sq(3000, 0, 3100, 100)], "保护区"),
-        "roads": layer_data("roads", [LineString([(X0 - 50, Y0), (X0 - 50, Y0 + 100)]),
+        "drinking_water_sources": check_layer("drinking_water_sources", [sq(3000, 0, 3100, 100)], "水源"),
+        "nature_reserves": check_layer("nature_reserves", [sq(3000, 0, 3100, 100)], "保护区"),
+        "roads": check_layer("roads", [LineString([(X0 - 50, Y0), (X0 - 50, Y0 + 100)]),
                                       LineString([(X0 + 3050, Y0), (X0 + 3050, Y0 + 100)])], "道路",
                             name=["现状路", "规划路"], road_state=["既有", "规划新建"]),
-        "substations": layer_data("substations", [Point(X0 - 100, Y0)], "变电站", name=["站"], status=["现状"]),
-        "power_lines": layer_data("power_lines", [LineString([(X0 + 3050, Y0), (X0 + 3050, Y0 + 100)])],
+        "substations": check_layer("substations", [Point(X0 - 100, Y0)], "变电站", name=["站"], status=["现状"]),
+        "power_lines": check_layer("power_lines", [LineString([(X0 + 3050, Y0), (X0 + 3050, Y0 + 100)])],
                                   "线路", accuracy="示意", name=["规划线"], status=["规划"]),
-        "water_supply": layer_data("water_supply", [Point(X0 - 100, Y0), Point(X0 + 3200, Y0)], "供水",
+        "water_supply": check_layer("water_supply", [Point(X0 - 100, Y0), Point(X0 + 3200, Y0)], "供水",
                                    name=["水厂", "乡镇水厂"], status=["现状", "规划"]),
     }
     good = dict(land_use="工业用地", industrial_category="一类", industry_code="C33", investment_wan=6000.0,
@@ -132,7 +132,7 @@ def test_planned_road_crossing_the_parcel_never_passes(ruleset):
     parcel = sq(0, 0, 100, 100)
     planned = LineString([(X0 + 50, Y0 - 500), (X0 + 50, Y0 + 500)])  # crosses the parcel
     existing = LineString([(X0 + 900, Y0 - 500), (X0 + 900, Y0 + 500)])  # 800 m east, beyond 500 m
-    roads = layer_data("roads", [planned, existing], "公路网", name=["528国道", "县道"],
+    roads = check_layer("roads", [planned, existing], "公路网", name=["528国道", "县道"],
                        road_state=["规划新建", "既有"])
     f = findings(run_check(parcel_set([parcel], land_use=["工业用地"]), {"roads": roads}, ruleset), "BZD-10")[0]
     assert f.status == "warn"
@@ -141,16 +141,16 @@ def test_planned_road_crossing_the_parcel_never_passes(ruleset):
     assert f.geometry.length == pytest.approx(800.0, abs=0.01)
     # the same existing road within reach: a pass at its distance
     near = LineString([(X0 + 300, Y0 - 500), (X0 + 300, Y0 + 500)])
-    roads = layer_data("roads", [planned, near], "公路网", name=["528国道", "县道"], road_state=["规划新建", "既有"])
+    roads = check_layer("roads", [planned, near], "公路网", name=["528国道", "县道"], road_state=["规划新建", "既有"])
     f = findings(run_check(parcel_set([parcel], land_use=["工业用地"]), {"roads": roads}, ruleset), "BZD-10")[0]
     assert f.status == "pass" and f.distance_m == pytest.approx(200.0, abs=0.01)
 
 
 def test_schematic_layer_gives_at_best_a_warning(ruleset):
     # An "existing" water plant in a 示意 layer is no proof: 警示, distance None (nothing qualifies).
-    water = layer_data("water_supply", [Point(X0 + 150, Y0 + 50)], "供水设施", accuracy="示意",
+    water = check_layer("water_supply", [Point(X0 + 150, Y0 + 50)], "供水设施", accuracy="示意",
                        name=["乡镇水厂"], status=["现状"])
-    line = layer_data("power_lines", [LineString([(X0 + 200, Y0), (X0 + 200, Y0 + 100)])], "规划供电网线路",
+    line = check_layer("power_lines", [LineString([(X0 + 200, Y0), (X0 + 200, Y0 + 100)])], "规划供电网线路",
                       accuracy="示意", name=["110kV"], status=["规划"])
     result = run_check(parcel_set([sq(0, 0, 100, 100)], land_use=["工业用地"]),
                        {"water_supply": water, "power_lines": line}, ruleset)
