@@ -69,12 +69,15 @@ class Style:
     label_color: str = "#222222"
 
     def dash_for(self, value) -> tuple[float, ...]:
+        """Dash pattern (on/off lengths in points; () = solid) of a feature whose ``dash_field`` is ``value``."""
         return self.dash_by.get(str(value), self.dash) if self.dash_field else self.dash
 
     def fill_for(self, value) -> str | None:
+        """Fill colour (hex, or None for no fill) of a feature whose ``fill_field`` is ``value``."""
         return self.fill_by.get(str(value), self.fill) if self.fill_field else self.fill
 
     def stroke_for(self, value) -> str:
+        """Line colour (hex) of a feature whose ``stroke_field`` is ``value``."""
         return self.stroke_by.get(str(value), self.stroke) if self.stroke_field else self.stroke
 
     @property
@@ -124,6 +127,7 @@ class LayerSpec:
 
     @property
     def schematic(self) -> bool:
+        """Whether the layer is a 示意 (schematic) stand-in rather than 权威 data."""
         return self.provenance.accuracy == "示意"
 
     @property
@@ -142,10 +146,12 @@ class MapLayer:
 
     @property
     def id(self) -> str:
+        """The catalog layer id (``spec.id``)."""
         return self.spec.id
 
 
 def default_catalog_dir() -> Path:
+    """The folder of the default catalog (``layers/`` of the package)."""
     from layers import CATALOG_DIR
 
     return CATALOG_DIR

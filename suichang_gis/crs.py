@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -26,7 +26,7 @@ ZHEJIANG_LAT = (27.0, 31.5)
 ZHEJIANG_WORK_BOUNDS = (301_000.0, 2_987_000.0, 818_000.0, 3_491_000.0)
 
 
-@lru_cache(maxsize=None)
+@cache
 def transformer(src: str, dst: str):
     """Cached always-xy ``pyproj.Transformer`` from ``src`` to ``dst`` (CRS strings such as
     "EPSG:4549"); pyproj is imported here, so commands that never transform start faster."""
@@ -104,7 +104,8 @@ class CoordinateFix:
 def inside_zhejiang(lon, lat) -> np.ndarray:
     """Per point, whether CGCS2000 lon/lat (degrees, scalars or arrays) lies in the window of
     浙江省 (``ZHEJIANG_LON`` × ``ZHEJIANG_LAT``, with a margin): the one plausibility test of
-    imported coordinates."""
+    imported coordinates.
+    """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     return ((lon >= ZHEJIANG_LON[0]) & (lon <= ZHEJIANG_LON[1])
             & (lat >= ZHEJIANG_LAT[0]) & (lat <= ZHEJIANG_LAT[1]))

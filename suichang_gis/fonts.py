@@ -9,6 +9,7 @@ CJK_FAMILY = "Noto Sans CJK SC"
 
 
 def cjk_font_path() -> Path:
+    """Path of the Noto Sans CJK SC font file shipped by ``mplfonts`` (Chinese without system fonts)."""
     import mplfonts
 
     path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"

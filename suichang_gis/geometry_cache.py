@@ -26,6 +26,7 @@ class Rings:
 
     @property
     def count(self) -> int:
+        """Number of rings."""
         return len(self.offsets) - 1
 
     def chunks(self, max_rings: int) -> list[Rings]:
@@ -191,7 +192,8 @@ def _select(rings: Rings, ring_mask: np.ndarray) -> Rings:
 
 def _spatially_sorted(rings: Rings, cell: float) -> Rings:
     """Rings reordered part by part along rows of square cells (size ``cell``), so that
-    consecutive rings lie close together; a part's rings stay together and in order."""
+    consecutive rings lie close together; a part's rings stay together and in order.
+    """
     if rings.count == 0:
         return rings
     part_start = np.ones(rings.count, dtype=bool)

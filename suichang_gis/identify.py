@@ -13,6 +13,8 @@ from .catalog import MapLayer
 
 @dataclass(frozen=True)
 class IdentifyHit:
+    """One feature found at a point: its layer, row, attributes, geometry (EPSG:4549) and provenance."""
+
     layer_id: str
     layer_title: str  # display title, with the 示意 mark where schematic
     feature_index: int  # row position in the layer's GeoDataFrame

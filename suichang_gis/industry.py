@@ -13,17 +13,21 @@ from functools import lru_cache
 
 @dataclass(frozen=True)
 class Industry:
+    """One class of GB/T 4754-2017 国民经济行业分类: code, Chinese name and level (门类/大类/中类)."""
+
     code: str
     name: str
     level: str  # 门类 | 大类 | 中类
 
     @property
     def label(self) -> str:
+        """Code and name as shown in lists, e.g. "C33 金属制品业"."""
         return f"{self.code} {self.name}"
 
 
 @lru_cache(maxsize=1)
 def load_industries() -> tuple[Industry, ...]:
+    """Every class of GB/T 4754-2017 from ``resources/industries_gbt4754_2017.toml`` (cached)."""
     from resources import RESOURCES_DIR
 
     with open(RESOURCES_DIR / "industries_gbt4754_2017.toml", "rb") as handle:

@@ -58,7 +58,8 @@ class LayerState:
 
     def drawn(self) -> MapLayer:
         """The layer with this state applied to its spec (style, visibility), for the print
-        layout and the web map, which draw from a ``MapLayer``'s spec."""
+        layout and the web map, which draw from a ``MapLayer``'s spec.
+        """
         spec = self.layer.spec
         if self.visible == spec.visible and self.drawn_style is spec.style:
             return self.layer
@@ -113,7 +114,8 @@ class MapModel:
 
     def drawn_layers(self, visible_only: bool = True) -> list[MapLayer]:
         """The layers as drawn (opacity and style applied), bottom first; hidden ones too when
-        ``visible_only`` is False (the web map lets a reader switch them on)."""
+        ``visible_only`` is False (the web map lets a reader switch them on).
+        """
         return [state.drawn() for state in self._layers if state.visible or not visible_only]
 
     # --- editing ----------------------------------------------------------------------------
@@ -138,7 +140,8 @@ class MapModel:
     def add(self, layer: MapLayer, visible: bool | None = None, on_top: bool = True) -> LayerState:
         """Add ``layer``, or replace the data of the layer with its id (keeping its place,
         opacity and style); a new layer goes on top unless ``on_top`` is False. ``visible``
-        None keeps a replaced layer's visibility and takes the catalog's for a new one."""
+        None keeps a replaced layer's visibility and takes the catalog's for a new one.
+        """
         state = self.get(layer.id)
         if state is not None:
             state.layer = layer
@@ -205,14 +208,16 @@ class MapModel:
     # --- the project file ---------------------------------------------------------------------
     def layer_settings(self, skip: Iterable[str] = ()) -> dict[str, dict]:
         """Per layer id the user's choices as JSON-ready values: ``visible``, ``opacity``
-        (rounded to 0.001) and ``order`` (0 = bottom) — what ``Project.layer_settings`` keeps."""
+        (rounded to 0.001) and ``order`` (0 = bottom) — what ``Project.layer_settings`` keeps.
+        """
         skip = set(skip)
         return {state.id: {"visible": state.visible, "opacity": round(state.opacity, 3), "order": i}
                 for i, state in enumerate(self._layers) if state.id not in skip}
 
     def apply_layer_settings(self, settings: dict[str, dict]) -> None:
         """Restore choices saved by ``layer_settings`` (any subset of the keys; unknown layer ids
-        are ignored, layers without an ``order`` keep their place after the ordered ones)."""
+        are ignored, layers without an ``order`` keep their place after the ordered ones).
+        """
         for layer_id, values in settings.items():
             state = self.get(layer_id)
             if state is None:

@@ -36,6 +36,7 @@ class MapView:
 
     @property
     def extent(self) -> tuple[float, float, float, float]:
+        """The shown area (xmin, ymin, xmax, ymax) in EPSG:4549 metres."""
         half_w, half_h = self.width * self.resolution / 2, self.height * self.resolution / 2
         return (self.center_x - half_w, self.center_y - half_h,
                 self.center_x + half_w, self.center_y + half_h)
@@ -76,6 +77,7 @@ class MapView:
         return self.resolution * SCREEN_DPI / METRES_PER_INCH
 
     def with_scale(self, scale: float) -> MapView:
+        """The view at map scale 1:``scale`` on a screen of ``SCREEN_DPI``, same centre."""
         return replace(self, resolution=_clamp(scale * METRES_PER_INCH / SCREEN_DPI))
 
     @property
@@ -85,6 +87,7 @@ class MapView:
 
 
 def zoom_band(resolution: float) -> int:
+    """The zoom band of ``resolution`` (m/px): floor(log2), so a band spans a factor of two."""
     return math.floor(math.log2(resolution))
 
 
@@ -116,6 +119,7 @@ def format_bar_length(metres: float) -> str:
 
 
 def format_scale(scale: float) -> str:
+    """A map scale as shown: 1:50,000."""
     return f"1:{round(scale):,}"
 
 

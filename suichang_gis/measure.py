@@ -18,14 +18,17 @@ class Measurement:
 
     @property
     def area_mu(self) -> float | None:
+        """The area in 亩 (1 亩 = 10000/15 m²), or None for a distance."""
         return None if self.area_m2 is None else m2_to_mu(self.area_m2)
 
     @property
     def area_hectare(self) -> float | None:
+        """The area in 公顷 (hectares), or None for a distance."""
         return None if self.area_m2 is None else m2_to_hectare(self.area_m2)
 
     @property
     def text(self) -> str:
+        """The measurement as the status bar shows it (Chinese, 亩 first for areas)."""
         if self.area_m2 is None:
             return f"距离：{format_length(self.length_m)}"
         return f"面积：{format_area(self.area_m2)}；周长：{format_length(self.length_m)}"

@@ -16,6 +16,7 @@ FINDINGS_FIELD = "check_findings"
 
 
 def parcel_spec(source: str) -> LayerSpec:
+    """The catalog entry of the candidate-parcel layer read from ``source``, coloured by check status."""
     return LayerSpec(
         id=PARCEL_LAYER_ID, title="候选地块", group=PARCEL_GROUP, geometry_type="Polygon",
         data=Path(source), version="user",
@@ -87,7 +88,8 @@ def load_parcel_layer(path: Path, check: bool = True):
 
 def checked_parcel_layer(layers: dict[str, MapLayer]):
     """(parcel layer by check status, CheckResult) for the ``parcels`` layer of ``layers``
-    checked against the others (every shipped rule set), or None when there are no parcels."""
+    checked against the others (every shipped rule set), or None when there are no parcels.
+    """
     from .check import check_parcels
 
     parcels = layers.get(PARCEL_LAYER_ID)

@@ -47,7 +47,8 @@ class CheckRun:
 
 def as_parcel_set(parcels) -> ParcelSet:
     """A ``ParcelSet`` from a parcel file path, a GeoDataFrame (EPSG:4549), a ``Project`` or a
-    ``ParcelSet``; raises ValueError (in Chinese, naming the file) for a missing or empty source."""
+    ``ParcelSet``; raises ValueError (in Chinese, naming the file) for a missing or empty source.
+    """
     if isinstance(parcels, ParcelSet):
         parcel_set = parcels
     elif isinstance(parcels, (str, Path)):
