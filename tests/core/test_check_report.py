@@ -82,7 +82,7 @@ def test_large_json_is_compact_and_expands_to_the_whole_contract(tmp_path):
     """Above 50 parcels the JSON is compact; expanded it equals CheckResult.to_dict() exactly."""
     import orjson
 
-    from suichang_gis.check.data import layer_data as ld
+    from suichang_gis.check.data import check_layer as ld
     from suichang_gis.report.json_report import FORMAT, expand, read_findings
 
     units = ld("env_control_units", [box(X0 - 5000, Y0 - 5000, X0 + 400, Y0 + 5000),
