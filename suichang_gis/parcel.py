@@ -22,6 +22,10 @@ if TYPE_CHECKING:  # imported where used: the field list loads without pandas (f
 
 @dataclass(frozen=True)
 class ParcelField:
+    """One field of the parcel model: column ``name``, Chinese ``label``, kind ("text" or "number"),
+    unit and the allowed range of a number.
+    """
+
     name: str
     label: str
     kind: str  # "text" | "number"

@@ -18,6 +18,8 @@ from shapely.ops import split
 
 
 class VertexKey(NamedTuple):
+    """Where a vertex is: polygon part, ring (0 = exterior, then the holes) and index in the ring."""
+
     part: int
     ring: int
     index: int
@@ -46,6 +48,7 @@ def vertices(geometry) -> list[tuple[VertexKey, float, float]]:
 
 
 def nearest_vertex(geometry, x: float, y: float) -> tuple[VertexKey, float]:
+    """The vertex of ``geometry`` nearest to (x, y) and its distance in metres (EPSG:4549)."""
     found = vertices(geometry)
     xy = np.array([(vx, vy) for _, vx, vy in found])
     d = np.hypot(xy[:, 0] - x, xy[:, 1] - y)
@@ -79,6 +82,7 @@ def _edit_ring(geometry, key: VertexKey, change):
 
 
 def move_vertex(geometry, key: VertexKey, x: float, y: float):
+    """``geometry`` with vertex ``key`` moved to (x, y); a new geometry, the input is unchanged."""
     def change(ring):
         ring = ring.copy()
         ring[key.index] = (x, y)
@@ -92,6 +96,9 @@ def insert_vertex(geometry, after: VertexKey, x: float, y: float):
 
 
 def delete_vertex(geometry, key: VertexKey):
+    """``geometry`` without vertex ``key``; raises ValueError (Chinese) when the ring would keep
+    fewer than 3 vertices.
+    """
     ring_size = len(_rings(_parts(geometry)[key.part])[key.ring])
     if ring_size <= 3:
         raise ValueError("地块边界至少需要 3 个顶点，不能再删除")
@@ -99,6 +106,7 @@ def delete_vertex(geometry, key: VertexKey):
 
 
 def translate(geometry, dx: float, dy: float):
+    """``geometry`` moved by (dx, dy) metres."""
     return shapely.transform(geometry, lambda xy: xy + (dx, dy))
 
 
@@ -138,6 +146,8 @@ def repair_drawn(geometry) -> tuple[Polygon | MultiPolygon, str | None]:
 
 @dataclass(frozen=True)
 class Snap:
+    """A snapped position (EPSG:4549) and what it snapped to: "vertex" or "edge"."""
+
     x: float
     y: float
     kind: str  # "vertex" | "edge"

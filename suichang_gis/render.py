@@ -86,6 +86,8 @@ def legend_handle(spec: LayerSpec, value=None, scale: float = 1.0):
 
 @dataclass(frozen=True)
 class LegendEntry:
+    """One legend line: a layer's title, or one of its classes (``value``), with the symbol drawn."""
+
     layer_id: str
     label: str
     handle: object  # None for the heading line of a layer drawn by status
@@ -205,7 +207,8 @@ _GEOMETRY_RANK = {"Point": 3, "Polygon": 2, "LineString": 1}
 
 def _label_priority(spec: LayerSpec, geom) -> float:
     """Points (seats, stations) first, then areas, then lines; within a kind the upper layer,
-    then the bigger feature."""
+    then the bigger feature.
+    """
     return (_GEOMETRY_RANK.get(spec.geometry_type, 0) * 1e15 + spec.zorder * 1e12
             + min(geom.area + geom.length, 1e11))
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import shapely
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch
@@ -113,6 +112,7 @@ def _scale_bar(ax, extent) -> None:
 
 
 def parcel_map_png(parcel: ParcelResult, layers: dict | None = None, size=(6.0, 4.5), dpi=120) -> bytes:
+    """The parcel's map extract (``draw_parcel_map``) as PNG bytes, ``size`` in inches at ``dpi``."""
     fig = Figure(figsize=size, dpi=dpi)
     draw_parcel_map(fig, parcel, layers)
     buf = io.BytesIO()
