@@ -158,8 +158,7 @@ def _inside_zhejiang(gdf: gpd.GeoDataFrame) -> bool:
     if not np.isfinite(b).all():
         return False
     lon, lat = to_lonlat(np.array([b[0], b[2]]), np.array([b[1], b[3]]))
-    return bool(np.all((lon >= ZHEJIANG_LON[0]) & (lon <= ZHEJIANG_LON[1])
-                       & (lat >= ZHEJIANG_LAT[0]) & (lat <= ZHEJIANG_LAT[1])))
+    return bool(inside_zhejiang(lon, lat).all())
 
 
 def _declared_to_work(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
