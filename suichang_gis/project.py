@@ -3,7 +3,8 @@
 Layers in the file (all ordinary GeoPackage content, so QGIS opens and edits them):
 
 - ``parcels``: the candidate parcels (MultiPolygon, EPSG:4549, fid = the stable parcel key);
-- ``layer_settings``: per catalog layer id, the user's choices (visibility, opacity, style) as JSON;
+- ``layer_settings``: per catalog layer id, the map choices ``map_model.MapModel.layer_settings()``
+  gives (visible, opacity, order) as JSON;
 - ``check_history``: one row per check run (time, rule set, parcels, summary JSON);
 - ``project_info``: format version, the id of the last save and ``last_parcel_number``, the
   parcel id counter (``suichang_gis.parcel.parcel_number``: a number is never given twice).
