@@ -422,10 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last resort: a user never sees a bare traceback
         if args.debug:
             traceback.print_exc()
-        files = "、".join(_files_named(args))
-        print(f"错误：处理{('文件 ' + files + ' ') if files else '命令'}时出现意外问题（{type(exc).__name__}："
-              f"{mask_secrets(str(exc))[:300]}）。文件可能损坏或格式不受支持；"
-              "加 --debug 可显示详细信息，请连同文件一并反馈", file=sys.stderr)
+        from .errors import unexpected_error_message
+
+        print(f"错误：{unexpected_error_message(exc, _files_named(args), '加 --debug 可显示详细信息，')}",
+              file=sys.stderr)
         return 2
 
 

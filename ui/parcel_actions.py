@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog,
                                QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox, QTableView)
 
 from suichang_gis.catalog import CatalogError
+from suichang_gis.errors import unexpected_error_message
 from suichang_gis.parcel_io import FORMATS, ImportResult, ParcelImportError, dxf_layers, read_parcels, write_parcels
 from suichang_gis.project import KEEP_BOTH, KEEP_MINE, KEEP_THEIRS, Project, ProjectError, SaveConflicts
 from suichang_gis.units import m2_to_mu
@@ -56,8 +57,8 @@ class ImportJob(QThread):
             self.done.emit(read_parcels(self.path, **self.options), None)
         except ParcelImportError as exc:
             self.done.emit(None, exc)
-        except Exception as exc:  # never crash on a user's file; say what happened
-            self.done.emit(None, ParcelImportError(f"{self.path.name}：无法读取（{type(exc).__name__}：{exc}）"))
+        except Exception as exc:  # never crash on a user's file; the same words as the command line
+            self.done.emit(None, ParcelImportError(unexpected_error_message(exc, [self.path.name])))
 
 
 class ImportOptionsDialog(QDialog):

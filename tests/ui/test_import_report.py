@@ -41,3 +41,18 @@ def test_import_dialog_offers_an_encoding_for_shapefiles(qtbot, tmp_path):
     assert dialog.options() == {"gcj02": None}
     dialog.encoding.setCurrentIndex(dialog.encoding.findData("GB18030"))
     assert dialog.options() == {"gcj02": None, "encoding": "GB18030"}
+
+
+@pytest.mark.ui
+def test_unexpected_error_is_the_command_line_message_not_a_bare_exception(qtbot, tmp_path, warnings, monkeypatch):
+    import ui.parcel_actions as parcel_actions
+
+    def broken(*args, **kwargs):
+        raise IndexError("list index out of range")
+
+    monkeypatch.setattr(parcel_actions, "read_parcels", broken)  # stands for any bug a user's file may hit
+    (tmp_path / "a.kml").write_text(KML, encoding="utf-8")
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    actions.import_file(tmp_path / "a.kml")
+    qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
+    assert warnings[0].startswith("处理文件 a.kml 时出现意外问题（IndexError") and "项目未改变" in warnings[0]
