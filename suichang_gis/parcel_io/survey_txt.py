@@ -41,6 +41,7 @@ _SECTION = re.compile(r"^\s*\[(.+?)\]\s*$")
 # Full-width separators typed with a Chinese input method, read as their ASCII twins.
 _FULL_WIDTH = str.maketrans({"，": ",", "＠": "@", "＝": "=", "　": " ", "［": "[", "］": "]", "【": "[", "】": "]",
                              "：": ":", "；": ";"})
+_FULL_WIDTH_BUT_COMMA = {k: v for k, v in _FULL_WIDTH.items() if k != ord("，")}
 _FULL_WIDTH_ALNUM = {c: c - 0xFEE0 for r in ("０９", "ＡＺ", "ａｚ", "．．", "－－") for c in range(ord(r[0]), ord(r[1]) + 1)}
 _GEOMETRY_KINDS = ("面", "线", "点")
 
@@ -91,6 +92,11 @@ def parse_survey_txt(text: str, name: str) -> tuple[dict[str, str], list[_Parcel
         elif section == "地块坐标":
             fields = [f.strip() for f in line.split(",")]
             if line.endswith("@") or (len(fields) > 4 and fields[4] in _GEOMETRY_KINDS):
+                # A header written with ASCII commas keeps a "，" inside a name as text (our writer
+                # puts one there for a comma); one typed with "，" throughout is split on them.
+                own = [f.strip() for f in raw.translate(_FULL_WIDTH_BUT_COMMA).strip().split(",")]
+                if len(own) >= 6 and own[-1] == "@" and own[4] in _GEOMETRY_KINDS:
+                    fields = own
                 # Count, area and 地块编号 are ASCII in the standard: full-width digits and letters
                 # typed with a Chinese input method are read as ASCII; names keep their characters.
                 fields[:3] = [f.translate(_FULL_WIDTH_ALNUM) for f in fields[:3]]
@@ -254,8 +260,12 @@ def _check_declared_area(row: dict, area_m2: float, name: str, notes: list[str])
 
 
 def write_survey_txt(gdf: gpd.GeoDataFrame, path: Path, *, zone_prefix: bool = True, encoding: str = "gb18030",
-                     producer: str = "", **_options) -> Path:
-    """Write parcels as 界址点坐标 TXT: Y with zone 40 prefix by default, millimetre precision."""
+                     producer: str = "", notes: list[str] | None = None, **_options) -> Path:
+    """Write parcels as 界址点坐标 TXT: Y with zone 40 prefix by default, millimetre precision.
+
+    The format has no quoting: a comma inside a name becomes "，" and a line break a space,
+    said in ``notes``; text ``encoding`` cannot hold raises ``ValueError`` naming the parcel.
+    """
     gdf = gdf.to_crs(WORK_CRS)
     lines = ["[属性描述]", "格式版本号=1.01", f"数据产生单位={producer}",
              f"数据产生日期={_dt.date.today():%Y-%m-%d}", "坐标系=2000国家大地坐标系", "几度分带=3",
@@ -275,6 +285,17 @@ def write_survey_txt(gdf: gpd.GeoDataFrame, path: Path, *, zone_prefix: bool = T
             points.append(f"J{first},{ring_no},{coords[0][1]:.3f},{coords[0][0] + offset:.3f}")
         fields = [str(len(points)), f"{row.geometry.area / M2_PER_HECTARE:.4f}", _clean(row.get("parcel_id")),
                   _clean(row.get("name")), "面", "", _clean(row.get("land_use")), "", "@"]
+        changed = [v for v in (row.get("parcel_id"), row.get("name"), row.get("land_use"))
+                   if isinstance(v, str) and v != _clean(v)]
+        if changed and notes is not None:
+            notes.append(f"地块“{row.get('parcel_id')}”：界址点 TXT 不能含半角逗号或换行，"
+                         f"“{changed[0]}”中的逗号已写为全角“，”、换行写为空格")
+        for value in fields:
+            try:
+                value.encode(encoding)
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"地块“{row.get('parcel_id')}”含字符“{value[exc.start]}”，{encoding} 编码无法保存。"
+                                 "请改用 GB18030 或 UTF-8 编码导出") from None
         lines.append(",".join(fields))
         lines.extend(points)
     path.write_text("\n".join(lines) + "\n", encoding=encoding, newline="\r\n")

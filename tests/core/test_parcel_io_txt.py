@@ -267,3 +267,14 @@ def test_island_inside_a_hole_is_kept_without_a_false_repair(tmp_path):
     assert result.parcels.geometry[0].area == pytest.approx(expected.area) == pytest.approx(60_000.0)
     assert result.parcels.geometry[0].symmetric_difference(expected).area < 1e-3
     assert not any("无效" in n for n in result.notes)
+
+
+def test_comma_in_a_name_comes_back_as_a_full_width_comma_and_is_said(tmp_path):
+    from suichang_gis.parcel import parcels_frame
+
+    parcels = parcels_frame([square(), square(300)], parcel_id=["P1", "P2"], name=["甲,乙合并", "丙，丁"])
+    notes = []
+    write_parcels(parcels, tmp_path / "c.txt", notes=notes)
+    back = read_parcels(tmp_path / "c.txt").parcels
+    assert back["name"].tolist() == ["甲，乙合并", "丙，丁"] and back["parcel_id"].tolist() == ["P1", "P2"]
+    assert any("“甲,乙合并”中的逗号已写为全角" in n for n in notes)
