@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,7 @@ class Style:
     label_field: str | None = None
     label_size: float = 8.0
     label_color: str = "#222222"
+    hatch: str | None = None  # "diagonal": hatching in the stroke colour over the fill (schematic areas)
 
     def dash_for(self, value) -> tuple[float, ...]:
         """Dash pattern (on/off lengths in points; () = solid) of a feature whose ``dash_field`` is ``value``."""
@@ -89,6 +91,44 @@ class Style:
     def class_order(self) -> list[str]:
         """The classes of ``class_field`` in the order the catalog declares them."""
         return list(self.fill_by if self.fill_field else self.dash_by if self.dash_field else self.stroke_by)
+
+
+# The schematic (示意) treatment, defined once: every renderer draws a 示意 layer with the style
+# ``schematic_style`` returns, so the canvas, the print, the web map and the report extracts agree
+# and no 权威 layer ever looks like it. Colours get SCHEMATIC_LIGHTEN of white mixed in; filled
+# areas are hatched in their outline colour, every area gets a dashed outline (outline-only ones
+# a lighter one); lines and points are lighter and SCHEMATIC_OPACITY more transparent.
+SCHEMATIC_LIGHTEN = 0.4
+SCHEMATIC_OPACITY = 0.8
+SCHEMATIC_HATCH = "diagonal"
+SCHEMATIC_OUTLINE_DASH = (4.0, 2.0)  # points on paper
+
+
+def lighten(colour: str | None, share: float = SCHEMATIC_LIGHTEN) -> str | None:
+    """``colour`` ('#rrggbb' or '#rrggbbaa') with ``share`` (0–1) of white mixed in; alpha kept."""
+    if not colour or not colour.startswith("#") or len(colour) not in (7, 9):
+        return colour
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    mixed = "".join(f"{round(c + (255 - c) * share):02x}" for c in rgb)
+    return f"#{mixed}{colour[7:]}"
+
+
+def schematic_style(style: Style, geometry_type: str) -> Style:
+    """The style a 示意 layer is drawn with (see SCHEMATIC_* above)."""
+    changes = {"fill": lighten(style.fill), "fill_by": {k: lighten(v) for k, v in style.fill_by.items()},
+               "opacity": style.opacity * SCHEMATIC_OPACITY}
+    if geometry_type == "Polygon":
+        changes["opacity"] = style.opacity
+        if style.fill or style.fill_by:  # an outline-only area (e.g. 乡镇范围) is not hatched all over
+            changes["hatch"] = SCHEMATIC_HATCH
+        else:
+            changes["stroke"] = lighten(style.stroke, SCHEMATIC_LIGHTEN / 2)
+        if not style.dash and not style.dash_field:
+            changes["dash"] = SCHEMATIC_OUTLINE_DASH
+    else:
+        changes["stroke"] = lighten(style.stroke, SCHEMATIC_LIGHTEN / 2)
+        changes["stroke_by"] = {k: lighten(v, SCHEMATIC_LIGHTEN / 2) for k, v in style.stroke_by.items()}
+    return replace(style, **changes)
 
 
 @dataclass(frozen=True)
@@ -129,6 +169,12 @@ class LayerSpec:
     def schematic(self) -> bool:
         """Whether the layer is a 示意 (schematic) stand-in rather than 权威 data."""
         return self.provenance.accuracy == "示意"
+
+    @cached_property
+    def drawn_style(self) -> Style:
+        """The style every renderer draws with: the catalog style, or for a 示意 layer its
+        schematic treatment (``schematic_style``); a layer replaced by 权威 data gets the plain one."""
+        return schematic_style(self.style, self.geometry_type) if self.schematic else self.style
 
     @property
     def display_title(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,18 +20,24 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from shapely import box
 
 from .catalog import MapLayer
 from .map_furniture import (
+    MIN_TEXT_PT,
     PT_PER_MM,
+    STAMP_COLOUR,
     draw_graticule_ticks,
     draw_inset,
     draw_north_arrow,
     draw_scale_bar,
+    draw_stamp,
+    stamp_size_mm,
     draw_table,
     fit_text,
     furniture_boxes,
     heading_font,
+    table_height_mm,
     table_rows,
     with_print_fonts,
 )
@@ -46,11 +53,14 @@ MM_PER_INCH = 25.4
 LAYOUT_DPI = 72
 DEFAULT_MAKER = "遂昌县规划工作台"
 INSET_LAYER = "lishui_counties"
+SCHEMATIC_TITLE = "（示意）"
+UNPLACED_HEADING = "未上图项目（位置未定）："
 COUNTY_LAYER = "county_boundary"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 CRS_NOTE = "坐标系：2000国家大地坐标系（CGCS2000），3°带高斯-克吕格投影，中央经线120°E（EPSG:4549）"
 NICE_SCALES = (1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0, 6.0, 8.0)
 MIN_INSET_MM = 40  # × paper factor k
+PORTRAIT_PANEL = 0.31  # share of a portrait page's height for legend and notes, at first
 
 
 class LayoutError(ValueError):
@@ -64,6 +74,8 @@ class Template:
     layers: tuple[str, ...]
     extent: str = "county"  # "county" | "parcels"
     subtitle: str = ""
+    detail: tuple[str, ...] = ()  # layers whose features an enlargement inset shows
+    detail_title: str = ""
 
 
 def templates_path() -> Path:
@@ -77,7 +89,8 @@ def load_templates(path: Path | None = None) -> dict[str, Template]:
     path = Path(path) if path else templates_path()
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
     return {tid: Template(id=tid, title=t["title"], layers=tuple(t["layers"]),
-                          extent=t.get("extent", "county"), subtitle=t.get("subtitle", ""))
+                          extent=t.get("extent", "county"), subtitle=t.get("subtitle", ""),
+                          detail=tuple(t.get("detail", ())), detail_title=t.get("detail_title", "放大图"))
             for tid, t in raw.get("templates", {}).items()}
 
 
@@ -94,6 +107,8 @@ class MapLayout:
     scale_bar: tuple[tuple[float, float], tuple[float, float]]  # bar ends, map metres
     paper_mm: tuple[float, float]
     notes: list[str] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)  # the 未上图项目 box's items
+    schematic: bool = False  # a 示意 layer is drawn: stamp and （示意） title
 
 
 # --- page geometry ---------------------------------------------------------------------------
@@ -173,26 +188,90 @@ def source_notes(drawn: list[DrawnLayer]) -> list[str]:
         if ("OpenStreetMap" in prov.source or "OSM" in prov.source) and OSM_ATTRIBUTION not in attributions:
             attributions.append(OSM_ATTRIBUTION)
     lines = ["数据来源："] + [f"· {'、'.join(titles)}：{source}" for source, titles in by_source.items()]
-    return lines + attributions
+    return _abbreviate_plan(lines) + attributions
 
 
-def short_sources(notes: list[str], width: int = 36) -> list[str]:
-    """The notes with each source line ("· 图层：来源") cut to its first clause."""
-    out = []
-    for line in notes:
-        if line.startswith("· ") and "：" in line:
-            titles, source = line.split("：", 1)
-            source = source.split("；")[0]
-            line = f"{titles}：{source[:width] + '…' if len(source) > width else source}"
+PLAN_TITLE = "《遂昌县国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》"
+PLAN_SHORT = "《纲要》"
+
+
+def _abbreviate_plan(lines: list[str]) -> list[str]:
+    """The plan's full title once, then "《纲要》" (defined where first written)."""
+    out, defined = [], False
+    for line in lines:
+        if PLAN_TITLE in line:
+            head, rest = line.split(PLAN_TITLE, 1)
+            first = PLAN_SHORT if defined else f"{PLAN_TITLE}（下称{PLAN_SHORT}）"
+            line = head + first + rest.replace(PLAN_TITLE, PLAN_SHORT)
+            defined = True
         out.append(line)
     return out
 
 
+def short_sources(notes: list[str]) -> list[str]:
+    """The notes with each source line ("· 图层：来源") abbreviated to its first clause (no
+    text is cut mid-word); a last line says where the full sources are."""
+    out, shortened = [], False
+    for line in notes:
+        if line.startswith("· ") and "：" in line:
+            titles, source = line.split("：", 1)
+            first = re.split(r"[；;(]|（(?!下称)", source)[0].strip() or source
+            shortened |= first != source
+            line = f"{titles}：{first}"
+        out.append(line)
+    if shortened:
+        out.append(SOURCES_IN_FULL)
+    return out
+
+
+SOURCES_IN_FULL = "（来源只列首项；各图层完整来源、许可与精度见图层目录：suichang-gis layers）"
+
+
 def schematic_note(drawn: list[DrawnLayer]) -> str | None:
-    names = [d.spec.title for d in drawn if d.spec.schematic]
-    if not names:
+    if not any(d.spec.schematic for d in drawn):
         return None
-    return f"注：{'、'.join(names)}为示意数据（据规划文本或推算绘制），位置与范围仅供参考，不作为用地审批依据。"
+    return ("注：图例中标“（示意）”的图层为示意数据（据规划文本或推算绘制），"
+            "位置与范围仅供参考，不作为用地审批依据。")
+
+
+def zhuanlan_numbers(text: str) -> set[int]:
+    """The 专栏 numbers a subtitle names: "专栏4–9" → 4…9, "专栏20、专栏22" → {20, 22}."""
+    numbers: set[int] = set()
+    for match in re.finditer(r"专栏([\d–—\-－、，,\s专栏]+)", text):
+        for piece in re.split(r"[、，,\s]+", match.group(1).replace("专栏", " ")):
+            ends = re.split(r"[–—\-－]", piece)
+            if len(ends) == 2 and all(e.isdigit() for e in ends):
+                numbers.update(range(int(ends[0]), int(ends[1]) + 1))
+            elif piece.isdigit():
+                numbers.add(int(piece))
+    return numbers
+
+
+def unplaced_items(template: Template, layers: dict[str, MapLayer]) -> list[str]:
+    """Items of the 专栏 the template's subtitle names that its layers hold without geometry
+    ("name（专栏N）"), once each; an item drawn by another feature (``drawn_with``) is drawn."""
+    wanted = zhuanlan_numbers(template.subtitle)
+    if not wanted:
+        return []
+    items: dict[str, str] = {}
+    for layer_id in template.layers:
+        layer = layers.get(layer_id)
+        if layer is None or not len(layer.gdf):
+            continue
+        gdf = layer.gdf
+        missing = gdf.geometry.isna() | gdf.geometry.is_empty
+        for _, row in gdf[missing].iterrows():
+            if str(row.get("drawn_with") or ""):
+                continue
+            zl = str(row.get("zhuanlan") or (layer.spec.zhuanlan[0] if layer.spec.zhuanlan else ""))
+            number = re.search(r"\d+", zl)
+            if number is None or int(number.group()) not in wanted:
+                continue
+            name = str(row.get("name") or row.get("plan_item") or "")
+            key = str(row.get("plan_item") or name)
+            if name and key not in items:
+                items[key] = f"{name}（{zl}）"
+    return list(items.values())
 
 
 # --- composition -----------------------------------------------------------------------------
@@ -204,7 +283,8 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
                    extent: tuple[float, float, float, float] | None = None,
                    maker: str = DEFAULT_MAKER, date: dt.date | None = None,
                    dpi: float = LAYOUT_DPI, extra_notes: list[str] | None = None,
-                   table: tuple[list[str], list[list[str]]] | None = None) -> MapLayout:
+                   table: tuple[list[str], list[list[str]]] | None = None,
+                   panel_share: float = PORTRAIT_PANEL) -> MapLayout:
     """Compose one map page.
 
     Parameters
@@ -228,7 +308,21 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
         Extra lines for the notes block (e.g. the notices of a check).
     table : (headers, rows), optional
         A table printed under the map (e.g. the check summary of the parcels).
+    panel_share : float
+        Share of a portrait page's height the legend and notes panel gets at first; a page whose
+        legend and notes need more is composed once more with a taller panel.
     """
+    args = (template, layers, paper, orientation, title, extra_layers, extent, maker, date, dpi,
+            extra_notes, table)
+    layout, overflow_mm = _compose(*args, panel_share)
+    if overflow_mm > 0 and orientation == "portrait":
+        layout, _ = _compose(*args, panel_share + (overflow_mm + 4) / paper_size_mm(paper, orientation)[1])
+    return layout
+
+
+def _compose(template, layers, paper, orientation, title, extra_layers, extent, maker, date, dpi,
+             extra_notes, table, panel_share) -> tuple[MapLayout, float]:
+    """The page and how many mm the panel's content overflows it by (0 when it fits)."""
     extra_layers = list(extra_layers or [])
     page_w, page_h = paper_size_mm(paper, orientation)
     k = min(page_w, page_h) / 210.0  # furniture grows with the paper
@@ -243,7 +337,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
                  page_h - 2 * margin - 2 * tick_gap - title_h)
         panel = (page_w - margin - panel_w, margin, panel_w, page_h - 2 * margin - title_h)
     else:
-        panel_h = 0.28 * page_h
+        panel_h = panel_share * page_h
         frame = (margin + tick_gap, margin + panel_h + gap + tick_gap,
                  page_w - 2 * margin - 2 * tick_gap,
                  page_h - 2 * margin - 2 * tick_gap - title_h - panel_h - gap)
@@ -254,19 +348,32 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
 
     if table:
         shown = table_rows(table[1])
-        band_h = (len(shown) + 1) * 5.5 * k
+        table_w = (frame[2] + 2 * tick_gap) * PT_PER_MM
+        band_h = table_height_mm(table[0], shown, 7 * k, table_w)
         draw_table(fig, frac(frame[0] - tick_gap, frame[1] - tick_gap, frame[2] + 2 * tick_gap, band_h),
-                   table[0], shown, 7 * k, (frame[2] + 2 * tick_gap) * PT_PER_MM)
+                   table[0], shown, 7 * k, table_w)
         frame = (frame[0], frame[1] + band_h + gap, frame[2], frame[3] - band_h - gap)
 
     map_layers = [layers[i] for i in template.layers if i in layers] + extra_layers
     target = extent or template_extent(template, layers, extra_layers)
     view, denominator = fit_extent(target, (frame[2], frame[3]))
+    schematic = any(layer.spec.schematic and _in_view(layer, view) for layer in map_layers)
 
     ax = fig.add_axes(frac(*frame))
     ax.set_facecolor("white")
-    drawn = draw_layers(ax, map_layers, view, avoid=furniture_boxes((frame[2], frame[3]), denominator, k),
-                        scale=symbol_scale(k))
+    avoid = furniture_boxes((frame[2], frame[3]), denominator, k, stamp=schematic)
+    detail_extent = _detail_extent(template, layers, view) if extent is None else None
+    detail_rect = _detail_rect(detail_extent, frame, k) if detail_extent else None
+    if detail_rect:
+        avoid.append(_axes_box(detail_rect, frame, 8 * k))
+    inset_at = None  # where the 区位图 goes into the map, if it does
+    if orientation == "portrait":
+        inset_at = _map_inset_rect(frame, k, "upper-left" if detail_rect else "lower-right", schematic)
+    elif detail_rect:
+        inset_at = _map_inset_rect(frame, k, "upper-left", schematic)
+    if inset_at:
+        avoid.append(_axes_box(inset_at, frame, 8 * k))
+    drawn = draw_layers(ax, map_layers, view, avoid=avoid, scale=symbol_scale(k))
     for spine in ax.spines.values():
         spine.set_linewidth(0.8 * k)
     draw_graticule_ticks(ax, view, 6.5 * k)
@@ -277,8 +384,14 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
                              edgecolor="black"))
     draw_north_arrow(ax, (frame[2], frame[3]), k)
     bar_km, bar = draw_scale_bar(ax, view, denominator, (frame[2], frame[3]), k)
+    if schematic:
+        draw_stamp(ax, (frame[2], frame[3]), k)
+    if detail_rect:
+        _draw_detail(fig, ax, map_layers, detail_extent, detail_rect, template.detail_title, k, (page_w, page_h))
 
     heading = title or template.title
+    if schematic and "示意" not in heading:
+        heading += SCHEMATIC_TITLE
     fig.text(0.5, 1 - (margin + 8 * k) / page_h, heading, ha="center", va="center",
              fontsize=20 * k, fontproperties=heading_font())
     if template.subtitle:
@@ -292,11 +405,69 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
     warning = schematic_note(drawn)
     if warning:
         notes.append(warning)
+    unplaced = unplaced_items(template, layers)
     county = layers.get(COUNTY_LAYER)
     detail = county is not None and view[2] - view[0] < _span(county.gdf)
-    legend = _draw_panel(fig, panel, frame, drawn, notes, layers.get(INSET_LAYER), view, k,
-                         orientation, (page_w, page_h), detail)
-    return MapLayout(fig, ax, drawn, legend, denominator, bar_km, bar, (page_w, page_h), notes)
+    legend, overflow = _draw_panel(fig, panel, frame, drawn, notes, unplaced, layers.get(INSET_LAYER), view, k,
+                         orientation, (page_w, page_h), detail, inset_at)
+    layout = MapLayout(fig, ax, drawn, legend, denominator, bar_km, bar, (page_w, page_h), notes)
+    layout.unplaced = unplaced
+    layout.schematic = schematic
+    return layout, overflow
+
+
+DETAIL_PAD_M = 1500.0
+DETAIL_SHARE = 0.36  # of the map frame's width
+
+
+def _detail_extent(template: Template, layers: dict[str, MapLayer], view):
+    """The area of the template's ``detail`` layers with a margin, if it is small on the map."""
+    frames = [layers[i].gdf for i in template.detail if i in layers and len(layers[i].gdf)]
+    if not frames:
+        return None
+    x0, y0, x1, y1 = _union_bounds(frames)
+    if max(x1 - x0, y1 - y0) > 0.3 * (view[2] - view[0]):
+        return None  # big enough on the main map
+    return (x0 - DETAIL_PAD_M, y0 - DETAIL_PAD_M, x1 + DETAIL_PAD_M, y1 + DETAIL_PAD_M)
+
+
+def _detail_rect(extent, frame, k: float) -> tuple[float, float, float, float]:
+    """Page rectangle (mm) of the enlargement inset in the map frame's lower-right corner."""
+    ratio = (extent[3] - extent[1]) / (extent[2] - extent[0])
+    width = DETAIL_SHARE * frame[2]
+    height = min(width * ratio, 0.45 * frame[3])
+    width = height / ratio
+    return (frame[0] + frame[2] - width - 2 * k, frame[1] + 2 * k, width, height)
+
+
+def _axes_box(rect, frame, caption_mm: float) -> tuple[float, float, float, float]:
+    """A page rectangle (mm) with room for its caption above, as an axes-fraction box."""
+    return ((rect[0] - frame[0] - 2) / frame[2], (rect[1] - frame[1]) / frame[3],
+            (rect[0] + rect[2] - frame[0]) / frame[2], (rect[1] + rect[3] + caption_mm - frame[1]) / frame[3])
+
+
+def _draw_detail(fig, ax, map_layers, extent, rect, title: str, k: float, page) -> None:
+    """The enlargement inset: the same layers at a larger round scale, labelled, with its
+    area outlined on the main map."""
+    page_w, page_h = page
+    view, denominator = fit_extent(extent, (rect[2], rect[3]))
+    detail_ax = fig.add_axes([rect[0] / page_w, rect[1] / page_h, rect[2] / page_w, rect[3] / page_h])
+    detail_ax.set_facecolor("white")
+    draw_layers(detail_ax, map_layers, view, scale=symbol_scale(k))
+    detail_ax.set_xticks([])
+    detail_ax.set_yticks([])
+    detail_ax.set_zorder(2500)
+    for spine in detail_ax.spines.values():
+        spine.set_linewidth(1.0 * k)
+    detail_ax.set_title(f"{title}（1:{denominator:,}）".replace(",", " "), fontsize=8 * k, pad=2 * k,
+                        fontproperties=heading_font())
+    ax.add_patch(Rectangle((view[0], view[1]), view[2] - view[0], view[3] - view[1], fill=False,
+                           edgecolor="#333333", linewidth=0.8 * k, zorder=1800))
+
+
+def _in_view(layer: MapLayer, view) -> bool:
+    geoms = layer.gdf.geometry
+    return bool(len(geoms)) and bool(geoms.intersects(box(*view)).any())
 
 
 def _span(gdf) -> float:
@@ -304,47 +475,101 @@ def _span(gdf) -> float:
     return maxx - minx
 
 
-def _draw_panel(fig, panel, frame, drawn, notes, inset, view, k, orientation, page,
-                detail: bool) -> list[LegendEntry]:
-    """Legend, inset and notes in the side (landscape) or bottom (portrait) panel.
+def _notes_blocks(notes, unplaced, width_mm, room_mm, k, box_width_mm=None):
+    """The 未上图项目 box and the notes wrapped at one size between 7 k and MIN_TEXT_PT k;
+    sources are abbreviated (never cut) when the full ones do not fit ``room_mm``.
 
-    The legend goes at the top, the notes at the bottom; in landscape the inset takes the
-    room between them, or the map's corner when a very long legend leaves none.
+    The box is stacked above the notes (``box_width_mm`` None: both ``width_mm`` wide) or
+    beside them, ``box_width_mm`` wide. Returns (box text, notes text, size, box height, notes
+    height), heights in mm, the box's with its frame.
+    """
+    box_lines = [UNPLACED_HEADING + "；".join(f"{i}. {item}" for i, item in enumerate(unplaced, 1))] \
+        if unplaced else []
+    floor = MIN_TEXT_PT * k
+    beside = box_width_mm is not None
+    for paragraphs in (notes, short_sources(notes)):
+        size = 7 * k
+        while True:
+            notes_text, _, notes_h = fit_text(paragraphs, width_mm - 2 * k, 1e9, size, size)
+            box_text, _, box_h = fit_text(box_lines, (box_width_mm or width_mm) - 3 * k, 1e9, size, size)
+            box_h = box_h + 4 * k if box_lines else 0.0
+            height = max(notes_h, box_h) if beside else notes_h + box_h
+            if height <= room_mm or size <= floor:
+                break
+            size = max(floor, size * 0.93)
+        if height <= room_mm:
+            break
+    return box_text if box_lines else "", notes_text, size, box_h, notes_h
+
+
+def _draw_notes(fig, x, y, box_xy, notes_text, box_text, size, page) -> None:
+    """Notes bottom-left at (x, y) mm and the 未上图项目 box bottom-left at ``box_xy`` mm."""
+    page_w, page_h = page
+    fig.text(x / page_w, y / page_h, notes_text, ha="left", va="bottom", fontsize=size,
+             linespacing=1.35, color="#222222")
+    if box_text:
+        fig.text((box_xy[0] + 1.2) / page_w, (box_xy[1] + 1.2) / page_h, box_text, ha="left", va="bottom",
+                 fontsize=size, linespacing=1.35, color="#222222",
+                 bbox={"boxstyle": "square,pad=0.4", "facecolor": "#fff8f0", "edgecolor": STAMP_COLOUR,
+                       "linewidth": 0.6})
+
+
+def _map_inset_rect(frame, k: float, where: str, stamp: bool = False) -> tuple[float, float, float, float]:
+    """The 区位图 inside the map frame (mm on the page): "lower-right" corner, or "upper-left"
+    under the 示意 stamp."""
+    side = 0.6 * MIN_INSET_MM * k
+    if where == "lower-right":
+        return (frame[0] + frame[2] - side - 2 * k, frame[1] + 2 * k, side, side)
+    top = frame[1] + frame[3] - (stamp_size_mm(k)[1] + 6 * k if stamp else 0.0) - 10 * k
+    return (frame[0] + 3 * k, top - side, side, side)
+
+
+def _draw_panel(fig, panel, frame, drawn, notes, unplaced, inset, view, k, orientation, page,
+                detail: bool, inset_at=None) -> list[LegendEntry]:
+    """Legend, inset, the 未上图项目 box and notes in the side (landscape) or bottom (portrait)
+    panel.
+
+    Landscape: legend at the top, notes at the bottom with the box above them, the inset in
+    between (or in the map's corner when the text leaves it too little room). Portrait: legend
+    and inset on top, notes and the box side by side below.
     """
     page_w, page_h = page
     px, py, pw, ph = panel
+    overflow = 0.0
     title_room = 7 * k  # the inset's caption
+    min_inset = 0.6 * MIN_INSET_MM * k
     if orientation == "landscape":
         inset_side = min(pw * 0.62, ph * 0.25)
         legend_room = ph * 0.75 - inset_side - title_room - 12 * k  # a quarter stays for notes
         entries, legend_h = _draw_legend(fig, drawn, (px, py + ph - legend_room, pw, legend_room), k, page)
-        notes_room = ph - legend_h - inset_side - title_room - 12 * k
-        in_map = legend_h > legend_room + 1  # a very long legend: the inset goes into the map's corner
-        if in_map:
-            notes_room = ph - legend_h - 6 * k
-        text, size, notes_h = fit_text(notes, pw, notes_room, 6.5 * k, 3.5 * k)
-        if notes_h > notes_room:  # many layers: name each source by its first part only
-            text, size, notes_h = fit_text(short_sources(notes), pw, notes_room, 6.5 * k, 3.5 * k)
-        room = ph - legend_h - notes_h - title_room - 12 * k
-        if in_map:
-            inset_side = 0.6 * MIN_INSET_MM * k
-            inset_rect = (frame[0] + frame[2] - inset_side - 2 * k, frame[1] + 2 * k, inset_side, inset_side)
+        below = ph - legend_h - 6 * k
+        box_text, notes_text, size, box_h, notes_h = _notes_blocks(
+            notes, unplaced, pw, below - inset_side - title_room - 6 * k, k)
+        room = below - box_h - notes_h - title_room - 6 * k
+        if room < min_inset or inset_at:  # the inset goes into the map (see compose_layout)
+            box_text, notes_text, size, box_h, notes_h = _notes_blocks(notes, unplaced, pw, below, k)
+            inset_rect = inset_at or _map_inset_rect(frame, k, "lower-right")
         else:
             inset_side = min(pw * 0.62, room)
-            inset_rect = (px + (pw - inset_side) / 2, py + notes_h + 6 * k + (room - inset_side) / 2,
+            inset_rect = (px + (pw - inset_side) / 2, py + box_h + notes_h + 6 * k + (room - inset_side) / 2,
                           inset_side, inset_side)
+        _draw_notes(fig, px, py, (px, py + notes_h + 3 * k), notes_text, box_text, size, page)
     else:
-        text, size, notes_h = fit_text(notes, pw, ph * 0.5, 6.5 * k, 4.5 * k)
-        top_h = ph - notes_h - 4 * k
-        inset_side = min(pw * 0.28, top_h - title_room)
-        inset_rect = (px + pw - inset_side, py + notes_h + 4 * k, inset_side, inset_side)
-        entries, _ = _draw_legend(fig, drawn, (px, py + notes_h + 4 * k, pw - inset_side - 6 * k, top_h),
-                                  k, page)
-    fig.text(px / page_w, py / page_h, text, ha="left", va="bottom", fontsize=size,
-             linespacing=1.35, color="#222222")
+        # The inset sits in the map's lower-right corner (kept free of labels), the legend takes
+        # the panel's width first (it cannot shrink below MIN_TEXT_PT), the text what is left.
+        inset_rect = inset_at or _map_inset_rect(frame, k, "lower-right")
+        box_w = 0.42 * pw if unplaced else None
+        notes_w = pw - box_w - 4 * k if unplaced else pw
+        least = _notes_blocks(notes, unplaced, notes_w, 0.0, k, box_w)  # the text at its smallest
+        legend_room = max(ph - max(least[3], least[4]) - 4 * k, ph * 0.3)
+        entries, legend_h = _draw_legend(fig, drawn, (px, py + ph - legend_room, pw, legend_room), k, page)
+        box_text, notes_text, size, box_h, notes_h = _notes_blocks(
+            notes, unplaced, notes_w, ph - legend_h - 4 * k, k, box_w)
+        _draw_notes(fig, px, py, (px + pw - box_w if unplaced else px, py), notes_text, box_text, size, page)
+        overflow = legend_h + 4 * k + max(box_h if box_w is not None else 0.0, notes_h) - ph
     draw_inset(fig, [inset_rect[0] / page_w, inset_rect[1] / page_h,
                      inset_rect[2] / page_w, inset_rect[3] / page_h], inset, view, k, detail)
-    return entries
+    return entries, max(overflow, 0.0)
 
 
 def legend_columns(entries: list[LegendEntry], ncol: int) -> list[LegendEntry | None]:
@@ -376,7 +601,7 @@ def legend_columns(entries: list[LegendEntry], ncol: int) -> list[LegendEntry | 
 
 def _draw_legend(fig, drawn, box, k, page) -> tuple[list[LegendEntry], float]:
     """A legend that fits ``box`` (mm), anchored at its top: more columns first, then a
-    smaller font (down to ``4 k`` pt, where a very long legend may overflow).
+    smaller font (down to MIN_TEXT_PT × k, where a very long legend may overflow).
 
     Returns the entries and the legend's height in mm.
     """
@@ -392,10 +617,10 @@ def _draw_legend(fig, drawn, box, k, page) -> tuple[list[LegendEntry], float]:
             extent = legend.get_window_extent(renderer)
             height = extent.height / fig.dpi * MM_PER_INCH
             fits = height <= box[3] and extent.width / fig.dpi * MM_PER_INCH <= box[2]
-            if fits or (size <= 4 * k and ncol == max_cols):
+            if fits or (size <= MIN_TEXT_PT * k and ncol == max_cols):
                 return entries, height
             legend.remove()
-        size = max(4 * k, size * 0.9)
+        size = max(MIN_TEXT_PT * k, size * 0.9)
 
 
 def _legend(fig, entries, box, page, size: float, ncol: int):
@@ -405,7 +630,7 @@ def _legend(fig, entries, box, page, size: float, ncol: int):
     label_em = max(6, int(bw / ncol * PT_PER_MM / size) - 5)  # room beside the symbol
     handles = [e.handle if e is not None and e.handle is not None else Line2D([], [], linestyle="none")
                for e in slots]
-    labels = [fit_label(e.label, width=label_em, max_lines=3, drop_brackets=False) if e is not None else ""
+    labels = [fit_label(e.label, width=label_em, drop_brackets=False) if e is not None else ""
               for e in slots]
     legend = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(bx / page_w, (by + bh) / page_h),
                         ncol=ncol, fontsize=size, title="图  例", title_fontsize=size * 1.25, frameon=True,

@@ -21,10 +21,14 @@ from .crs import to_lonlat
 from .fonts import register_matplotlib_font
 from .mapview import scale_bar_length
 from .render import polygon_path
-from .text import shorten, text_em, wrap_text
+from .text import text_em, wrap_text
 
 PT_PER_MM = 72 / 25.4
 COUNTY_NAME = "遂昌县"
+STAMP_TEXT = "示意图 · 非正式成果 · 不作为审批依据"
+STAMP_PT = 10.0  # × paper factor: 10 pt on A4, above the 9 pt a reader notices
+STAMP_COLOUR = "#b2182b"
+MIN_TEXT_PT = 6.0  # × paper factor: the smallest legend, label, source or notice text
 TABLE_ROWS = 12
 PRINT_FAMILY = "SimHei"
 
@@ -127,10 +131,19 @@ def draw_graticule_ticks(ax, extent, size_pt: float) -> None:
     lon_step = _graticule_step(max(lons) - min(lons))
     lat_step = _graticule_step(max(lats) - min(lats))
     tick = {"direction": "in", "length": size_pt * 0.6, "labelsize": size_pt}
-    bottom = _edge_crossings(x0, y0, x1, y0, 0, lon_step)
-    top = _edge_crossings(x0, y1, x1, y1, 0, lon_step)
-    left = _edge_crossings(x0, y0, x0, y1, 1, lat_step)
-    right = _edge_crossings(x1, y0, x1, y1, 1, lat_step)
+    # A label within its own length of a corner would meet the other edge's label there.
+    width_pt, height_pt = (ax.get_position().width * ax.figure.get_figwidth() * 72,
+                           ax.get_position().height * ax.figure.get_figheight() * 72)
+    room_x = (x1 - x0) * size_pt * 4.5 / width_pt
+    room_y = (y1 - y0) * size_pt * 4.5 / height_pt
+
+    def clear(crossings, lo, hi, room):
+        return [(p, v) for p, v in crossings if lo + room <= p <= hi - room]
+
+    bottom = clear(_edge_crossings(x0, y0, x1, y0, 0, lon_step), x0, x1, room_x)
+    top = clear(_edge_crossings(x0, y1, x1, y1, 0, lon_step), x0, x1, room_x)
+    left = clear(_edge_crossings(x0, y0, x0, y1, 1, lat_step), y0, y1, room_y)
+    right = clear(_edge_crossings(x1, y0, x1, y1, 1, lat_step), y0, y1, room_y)
     ax.set_xticks([p for p, _ in bottom], [_dms(v, "E", "W") for _, v in bottom])
     ax.set_yticks([p for p, _ in left], [_dms(v, "N", "S") for _, v in left], rotation=90, va="center")
     ax.tick_params(**tick)
@@ -143,13 +156,34 @@ def draw_graticule_ticks(ax, extent, size_pt: float) -> None:
     right_axis.tick_params(**tick)
 
 
-def furniture_boxes(frame_mm, denominator: int, k: float) -> list[tuple[float, float, float, float]]:
-    """Axes-fraction boxes of the north arrow and the scale bar (kept free of labels)."""
+def furniture_boxes(frame_mm, denominator: int, k: float,
+                    stamp: bool = False) -> list[tuple[float, float, float, float]]:
+    """Axes-fraction boxes of the north arrow, the scale bar and the 示意 stamp (kept free of labels)."""
     w, h = frame_mm
     arrow = (1 - 16 * k / w, 1 - 26 * k / h, 1.0, 1.0)
     bar_mm = scale_bar_length(w / 5 * denominator / 1e6) * 1e6 / denominator
     bar = (0.0, 0.0, (bar_mm + 26 * k) / w, 24 * k / h)
-    return [arrow, bar]
+    boxes = [arrow, bar]
+    if stamp:
+        sw, sh = stamp_size_mm(k)
+        boxes.append((0.0, 1 - (sh + 4 * k) / h, (sw + 4 * k) / w, 1.0))
+    return boxes
+
+
+def stamp_size_mm(k: float) -> tuple[float, float]:
+    """Width and height (mm) of the 示意 stamp with its frame."""
+    size = STAMP_PT * k
+    return (text_em(STAMP_TEXT) + 1.2) * size / PT_PER_MM, 2.0 * size / PT_PER_MM
+
+
+def draw_stamp(ax, frame_mm, k: float) -> None:
+    """The 示意 stamp in the map's top-left corner: red text on a white frame (in-frame, so a
+    cropped or copied map keeps it)."""
+    pad = 2.5 * k
+    ax.text(pad / frame_mm[0], 1 - pad / frame_mm[1], STAMP_TEXT, transform=ax.transAxes, ha="left", va="top",
+            fontsize=STAMP_PT * k, color=STAMP_COLOUR, fontproperties=heading_font(), zorder=2100,
+            bbox={"boxstyle": "square,pad=0.3", "facecolor": "white", "edgecolor": STAMP_COLOUR,
+                  "linewidth": 1.0 * k, "alpha": 0.9})
 
 
 def draw_north_arrow(ax, frame_mm, k: float) -> None:
@@ -177,9 +211,10 @@ def draw_scale_bar(ax, extent, denominator: int, frame_mm, k: float):
     bar_h = 1.6 * k * metres_per_mm
     length = length_km * 1000
     pad = 3 * k * metres_per_mm
+    # A translucent panel: the map stays visible under it, the bar and figures stay readable.
     ax.add_patch(Rectangle((x0 - pad, y0 - pad - 4 * k * metres_per_mm), length + 2 * pad + 10 * k * metres_per_mm,
-                           bar_h + 2 * pad + 10 * k * metres_per_mm, facecolor="white", edgecolor="none",
-                           alpha=0.85, zorder=1900))
+                           bar_h + 2 * pad + 10 * k * metres_per_mm, facecolor=(1, 1, 1, 0.55),
+                           edgecolor=(0.4, 0.4, 0.4, 0.6), linewidth=0.4 * k, zorder=1900))
     for i in range(4):
         ax.add_patch(Rectangle((x0 + i * length / 4, y0), length / 4, bar_h, linewidth=0.6 * k,
                                facecolor="black" if i % 2 == 0 else "white", edgecolor="black", zorder=1950))
@@ -238,23 +273,41 @@ def table_rows(rows: list[list[str]]) -> list[list[str]]:
     return rows[:TABLE_ROWS - 1] + [more]
 
 
-def draw_table(fig, rect, headers: list[str], rows: list[list[str]], size_pt: float,
-               width_pt: float) -> None:
-    """A plain ruled table filling ``rect``; the last column gets the room the others leave."""
-    ax = fig.add_axes(rect)
-    ax.axis("off")
+def table_layout(headers: list[str], rows: list[list[str]], size_pt: float,
+                 width_pt: float) -> tuple[list[float], list[list[str]], list[int]]:
+    """Column widths (em), the cells with the last column wrapped to its width, and the number
+    of lines of each row (header first): nothing is cut."""
     widths = [max(text_em(h), *(text_em(r[i]) for r in rows)) + 1.5 for i, h in enumerate(headers[:-1])]
     last_em = max(width_pt / size_pt - sum(widths), 8)
-    cells = [[*r[:-1], shorten(r[-1], last_em - 2)] for r in rows]
-    total = sum(widths) + last_em
-    table = ax.table(cellText=cells, colLabels=headers, colWidths=[w / total for w in (*widths, last_em)],
+    cells = [[*r[:-1], "\n".join(wrap_text(str(r[-1]), last_em - 1.5))] for r in rows]
+    lines = [1] + [max(c.count("\n") + 1 for c in row) for row in cells]
+    return [*widths, last_em], cells, lines
+
+
+def table_height_mm(headers, rows, size_pt: float, width_pt: float) -> float:
+    """Height (mm) ``draw_table`` needs for these rows at this size and width."""
+    _, _, lines = table_layout(headers, rows, size_pt, width_pt)
+    return sum(n * 1.25 + 0.8 for n in lines) * size_pt / PT_PER_MM
+
+
+def draw_table(fig, rect, headers: list[str], rows: list[list[str]], size_pt: float,
+               width_pt: float) -> None:
+    """A plain ruled table filling ``rect``; the last column gets the room the others leave
+    and wraps (rows grow) instead of cutting its text."""
+    ax = fig.add_axes(rect)
+    ax.axis("off")
+    column_em, cells, lines = table_layout(headers, rows, size_pt, width_pt)
+    total = sum(column_em)
+    table = ax.table(cellText=cells, colLabels=headers, colWidths=[w / total for w in column_em],
                      cellLoc="left", colLoc="left", loc="upper left", bbox=[0, 0, 1, 1])
     table.auto_set_font_size(False)
     table.set_fontsize(size_pt)
-    column_em = [*widths, last_em]
+    all_lines = sum(n * 1.25 + 0.8 for n in lines)
     for (row, col), cell in table.get_celld().items():
         cell.PAD = 0.5 / column_em[col]  # half an em of padding (the default is 10 % of the cell)
         cell.set_linewidth(0.5)
+        cell.set_height((lines[row] * 1.25 + 0.8) / all_lines)
+        cell.get_text().set_linespacing(1.1)
         if row == 0:
             cell.set_facecolor("#eeeeee")
             cell.get_text().set_fontproperties(heading_font())

@@ -10,6 +10,7 @@ Works on a plain ``matplotlib.figure.Figure`` (Agg); never imports pyplot.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,11 +24,13 @@ from shapely import box, get_coordinates, get_parts, get_rings, get_type_id, is_
 
 from .catalog import LayerSpec, MapLayer, Style
 from .fonts import register_matplotlib_font
-from .text import fit_lines, text_em
+from .text import text_em, wrap_text
 
 MARKERS = {"circle": "o", "square": "s", "triangle": "^", "diamond": "D", "star": "*"}
-LABEL_WIDTH = 8  # em (Chinese characters) per label line before wrapping
-LABEL_LINES = 2  # at most this many lines; the rest is shortened with "…"
+HATCHES = {"diagonal": "//"}  # Style.hatch -> matplotlib hatch (drawn in the edge colour)
+HATCH_WIDTH = 0.4  # points
+LABEL_WIDTH = 9  # em (Chinese characters) per label line before wrapping
+LABEL_GAP_PT = 1.5  # between a point symbol and its label
 
 
 @dataclass
@@ -67,21 +70,21 @@ def _symbol(style: Style, value=None, dash_value=None, scale: float = 1.0) -> di
     dash = style.dash_for(dash_key) if dash_key is not None else style.dash
     return {"fill": fill, "stroke": stroke, "width": style.stroke_width * scale,
             "dash": tuple(d * scale for d in dash), "alpha": style.opacity,
-            "marker_size": style.marker_size * scale}
+            "marker_size": style.marker_size * scale, "hatch": HATCHES.get(style.hatch)}
 
 
 def legend_handle(spec: LayerSpec, value=None, scale: float = 1.0):
     """A legend handle drawn with the same symbol as the layer (or one status variant)."""
-    s = _symbol(spec.style, value, scale=scale)
+    s = _symbol(spec.drawn_style, value, scale=scale)
     if spec.geometry_type == "Point":
-        return Line2D([], [], linestyle="none", marker=MARKERS.get(spec.style.marker, "o"),
+        return Line2D([], [], linestyle="none", marker=MARKERS.get(spec.drawn_style.marker, "o"),
                       markersize=s["marker_size"], markerfacecolor=s["fill"] or s["stroke"],
                       markeredgecolor=s["stroke"], markeredgewidth=s["width"], alpha=s["alpha"])
     if spec.geometry_type == "LineString":
         return Line2D([], [], color=s["stroke"], linewidth=s["width"],
                       linestyle=_linestyle(s["dash"], s["width"]), alpha=s["alpha"])
     return Patch(facecolor=s["fill"] or "none", edgecolor=s["stroke"], linewidth=s["width"],
-                 linestyle=_linestyle(s["dash"], s["width"]), alpha=s["alpha"])
+                 linestyle=_linestyle(s["dash"], s["width"]), alpha=s["alpha"], hatch=s["hatch"])
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def _draw_group(ax, spec: LayerSpec, geoms, symbol: dict, zorder: float) -> None
         xy = np.array([(p.x, p.y) for g in geoms for p in get_parts(g) if p.geom_type == "Point"])
         if len(xy):
             ax.scatter(xy[:, 0], xy[:, 1], s=symbol["marker_size"] ** 2,
-                       marker=MARKERS.get(spec.style.marker, "o"),
+                       marker=MARKERS.get(spec.drawn_style.marker, "o"),
                        facecolors=symbol["fill"] or symbol["stroke"], edgecolors=symbol["stroke"],
                        linewidths=symbol["width"], alpha=symbol["alpha"], zorder=zorder)
     elif spec.geometry_type == "LineString":
@@ -167,7 +170,7 @@ def _draw_group(ax, spec: LayerSpec, geoms, symbol: dict, zorder: float) -> None
             [polygon_path(g) for g in geoms], facecolors=symbol["fill"] or "none",
             edgecolors=symbol["stroke"], linewidths=symbol["width"],
             linestyles=_linestyle(symbol["dash"], symbol["width"]), alpha=symbol["alpha"],
-            zorder=zorder), autolim=False)
+            hatch=symbol["hatch"], hatch_linewidth=HATCH_WIDTH, zorder=zorder), autolim=False)
 
 
 def _variant_order(style: Style, present: set[str]) -> list[str]:
@@ -177,18 +180,17 @@ def _variant_order(style: Style, present: set[str]) -> list[str]:
 
 # --- labels ----------------------------------------------------------------------------------
 
-def fit_label(text: str, width: int = LABEL_WIDTH, max_lines: int = LABEL_LINES,
-              drop_brackets: bool = True) -> str:
+def fit_label(text: str, width: float = LABEL_WIDTH, drop_brackets: bool = True) -> str:
     """Wrap a long name onto lines ``width`` em wide (``text.wrap_text``: a Chinese character
-    is 1 em); shorten what does not fit with "…".
+    is 1 em); never cut it.
 
     On the map a parenthetical part （…） is dropped first, since it is the least needed part
     of a name; legends keep it (it carries 专栏 and the 示意 mark).
     """
     text = str(text).strip()
-    if drop_brackets and text_em(text) > width and "（" in text:
-        text = text.split("（")[0].strip() or text
-    return "\n".join(fit_lines(text, width, max_lines))
+    if drop_brackets and text_em(text) > width:
+        text = re.sub(r"（[^）]*）|\([^)]*\)", "", text).strip() or text
+    return "\n".join(wrap_text(text, width))
 
 
 @dataclass
@@ -200,6 +202,8 @@ class _Label:
     priority: float  # larger first
     is_point: bool
     scale: float = 1.0
+    marker_pt: float = 0.0  # the point symbol's size (its label keeps clear of it)
+    along: tuple = ()  # further anchors (x, y) to try, for lines and areas
 
 
 _GEOMETRY_RANK = {"Point": 3, "Polygon": 2, "LineString": 1}
@@ -213,52 +217,88 @@ def _label_priority(spec: LayerSpec, geom) -> float:
             + min(geom.area + geom.length, 1e11))
 
 
-def _label_anchor(geom):
+def _label_anchors(geom) -> list:
+    """Where a label may go: the point; the middle of a line's longest part, then its thirds;
+    an area's representative point, then its centroid where that lies inside."""
     if geom.geom_type in ("Point", "MultiPoint"):
-        return geom.centroid if geom.geom_type == "MultiPoint" else geom
+        return [geom.centroid if geom.geom_type == "MultiPoint" else geom]
     if geom.geom_type in ("LineString", "MultiLineString"):
         longest = max(get_parts(geom), key=lambda g: g.length)
-        return longest.interpolate(0.5, normalized=True)
-    return geom.representative_point()
+        return [longest.interpolate(f, normalized=True) for f in (0.5, 0.35, 0.65, 0.2, 0.8)]
+    anchors = [geom.representative_point()]
+    centroid = geom.centroid
+    if geom.contains(centroid):
+        anchors.append(centroid)
+    return anchors
 
 
 def _overlaps(bbox, placed) -> bool:
     return any(bbox.overlaps(other) for other in placed)
 
 
-def place_labels(ax, labels: list[_Label], avoid=()) -> list:
-    """Draw labels in priority order, skipping any that would overlap one already placed.
+# Candidate offsets of a point label (dx, dy in units of the gap, ha, va): right, left, above,
+# below, then the four diagonals — the usual cartographic order of preference.
+_POINT_POSITIONS = [(1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1, "center", "bottom"),
+                    (0, -1, "center", "top"), (1, 1, "left", "bottom"), (-1, 1, "right", "bottom"),
+                    (1, -1, "left", "top"), (-1, -1, "right", "top")]
 
-    Points try four positions around the marker; areas and lines are centred on their anchor.
-    ``avoid`` holds (x0, y0, x1, y1) boxes in axes fractions kept free (north arrow, scale bar).
-    Returns the placed Text artists.
+
+def place_labels(ax, labels: list[_Label], avoid=(), obstacles=()) -> list:
+    """Draw labels in priority order, each at the first candidate position whose box overlaps
+    no label placed before, no map furniture and no point symbol (a greedy candidate-position
+    placer); a label with no free position is left out.
+
+    Points try eight positions around the symbol; lines try positions along the line, areas
+    their representative point and centroid. ``avoid`` holds (x0, y0, x1, y1) boxes in axes
+    fractions kept free (north arrow, scale bar, stamp); ``obstacles`` display-pixel ``Bbox``es
+    (point symbols). Returns the placed Text artists.
     """
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    placed_boxes = [Bbox(ax.transAxes.transform([(x0, y0), (x1, y1)])) for x0, y0, x1, y1 in avoid]
+    blocked = [Bbox(ax.transAxes.transform([(x0, y0), (x1, y1)])) for x0, y0, x1, y1 in avoid]
+    blocked += list(obstacles)
     placed, names = [], set()
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     for lab in sorted(labels, key=lambda item: -item.priority):
         if lab.text in names:  # a seat and its township share a name: print it once
             continue
-        offsets = ([(5, 0, "left", "center"), (-5, 0, "right", "center"),
-                    (0, 5, "center", "bottom"), (0, -5, "center", "top")]
-                   if lab.is_point else [(0, 0, "center", "center")])
-        for dx, dy, ha, va in offsets:
-            text = ax.annotate(lab.text, (lab.x, lab.y), xytext=(dx, dy), textcoords="offset points",
-                               ha=ha, va=va, fontsize=lab.style.label_size * lab.scale,
-                               color=lab.style.label_color, path_effects=halo,
-                               zorder=1000, annotation_clip=False, linespacing=1.0)
+        if lab.is_point:
+            gap = (lab.marker_pt / 2 + LABEL_GAP_PT) * lab.scale
+            candidates = [(lab.x, lab.y, dx * gap, dy * gap, ha, va) for dx, dy, ha, va in _POINT_POSITIONS]
+        else:
+            candidates = [(x, y, 0, 0, "center", "center") for x, y in ((lab.x, lab.y), *lab.along)]
+        text = ax.annotate(lab.text, (lab.x, lab.y), xytext=(0, 0), textcoords="offset points",
+                           fontsize=lab.style.label_size * lab.scale, color=lab.style.label_color,
+                           path_effects=halo, zorder=1000, annotation_clip=False, linespacing=1.0)
+        for x, y, dx, dy, ha, va in candidates:
+            text.xy = (x, y)
+            text.set_position((dx, dy))
+            text.set_ha(ha)
+            text.set_va(va)
             bbox = text.get_window_extent(renderer)
             inside = (bbox.x0 >= frame.x0 and bbox.x1 <= frame.x1
                       and bbox.y0 >= frame.y0 and bbox.y1 <= frame.y1)
-            if inside and not _overlaps(bbox, placed_boxes):
-                placed_boxes.append(bbox.expanded(1.05, 1.1))
+            if inside and not _overlaps(bbox, blocked):
+                blocked.append(bbox.expanded(1.05, 1.1))
                 placed.append(text)
                 names.add(lab.text)
                 break
+        else:
             text.remove()
     return placed
+
+
+def _symbol_boxes(ax, layers_points: list[tuple[np.ndarray, float]]) -> list:
+    """Display-pixel boxes of the point symbols drawn (xy array in map units, size in points)."""
+    boxes = []
+    px_per_pt = ax.figure.dpi / 72
+    for xy, size_pt in layers_points:
+        if not len(xy):
+            continue
+        half = size_pt / 2 * px_per_pt
+        for x, y in ax.transData.transform(xy):
+            boxes.append(Bbox([[x - half, y - half], [x + half, y + half]]))
+    return boxes
 
 
 # --- the renderer ----------------------------------------------------------------------------
@@ -272,7 +312,8 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
     ax : matplotlib.axes.Axes
         Target axes on a ``Figure`` with an Agg canvas (labels need its renderer).
     layers : list of MapLayer
-        Drawn in the given order; each layer's ``spec.style`` is the only source of symbols.
+        Drawn in the given order; each layer's ``spec.drawn_style`` (the catalog style, with the
+        schematic treatment for 示意 layers) is the only source of symbols.
     extent : (minx, miny, maxx, maxy)
         Map extent in EPSG:4549 metres; features outside it are not drawn or counted.
     labels : bool
@@ -292,7 +333,7 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
     window = box(*extent)
-    drawn, candidates = [], []
+    drawn, candidates, symbols = [], [], []
     for order, layer in enumerate(layers):
         spec, gdf = layer.spec, layer.gdf
         geoms = gdf.geometry
@@ -302,31 +343,38 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
             continue
         rows = gdf[keep]
         zorder = 10 + order
-        field_name = spec.style.class_field
+        style = spec.drawn_style
+        field_name = style.class_field
         if field_name and field_name in rows.columns:
             values = rows[field_name].astype(str)
-            dash_field = spec.style.dash_field
+            dash_field = style.dash_field
             both = dash_field and dash_field != field_name and dash_field in rows.columns
             dashes = rows[dash_field].astype(str) if both else values
             for value, dash_value in sorted(set(zip(values, dashes))):
                 group = (values == value) & (dashes == dash_value)
                 _draw_group(ax, spec, rows.geometry[group],
-                            _symbol(spec.style, value, dash_value if both else None, scale), zorder)
-            drawn.append(DrawnLayer(spec, len(rows), _variant_order(spec.style, set(values)), scale))
+                            _symbol(style, value, dash_value if both else None, scale), zorder)
+            drawn.append(DrawnLayer(spec, len(rows), _variant_order(style, set(values)), scale))
         else:
-            _draw_group(ax, spec, rows.geometry, _symbol(spec.style, scale=scale), zorder)
+            _draw_group(ax, spec, rows.geometry, _symbol(style, scale=scale), zorder)
             drawn.append(DrawnLayer(spec, len(rows), scale=scale))
+        is_point = spec.geometry_type == "Point"
+        if is_point:
+            xy = np.array([(p.x, p.y) for g in rows.geometry for p in get_parts(g) if p.geom_type == "Point"])
+            symbols.append((xy, style.marker_size * scale))
         label_field = spec.style.label_field
         if labels and label_field and label_field in rows.columns:
             for geom, name in zip(rows.geometry, rows[label_field]):
                 if name is None or (isinstance(name, float) and np.isnan(name)) or not str(name).strip():
                     continue
-                anchor = _label_anchor(geom.intersection(window) if not geom.within(window) else geom)
-                if anchor.is_empty:
+                anchors = _label_anchors(geom.intersection(window) if not geom.within(window) else geom)
+                anchors = [a for a in anchors if not a.is_empty]
+                if not anchors:
                     continue
-                candidates.append(_Label(anchor.x, anchor.y, fit_label(name), spec.style,
-                                         _label_priority(spec, geom), spec.geometry_type == "Point",
-                                         scale))
+                candidates.append(_Label(anchors[0].x, anchors[0].y, fit_label(name), spec.style,
+                                         _label_priority(spec, geom), is_point, scale,
+                                         style.marker_size if is_point else 0.0,
+                                         tuple((a.x, a.y) for a in anchors[1:])))
     if candidates:
-        place_labels(ax, candidates, avoid)
+        place_labels(ax, candidates, avoid, _symbol_boxes(ax, symbols))
     return drawn

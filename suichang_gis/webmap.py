@@ -116,7 +116,9 @@ def popup_html(spec: LayerSpec, row: dict) -> str:
 
 
 def _symbol(spec: LayerSpec, value) -> dict:
-    style = spec.style
+    """Leaflet path options from the drawn style (a 示意 layer's schematic treatment: lighter,
+    dashed outline; Leaflet has no hatching, so areas get a lighter fill instead)."""
+    style = spec.drawn_style
     fill = style.fill_for(value)
     dash = style.dash_for(value)
     return {"color": style.stroke_for(value), "weight": style.stroke_width * PX_PER_PT,
@@ -135,7 +137,7 @@ def layer_geojson(layer: MapLayer) -> dict:
     from shapely import set_precision
 
     geoms = set_precision(geoms.values, 10 ** -COORD_DIGITS)
-    variant_field = spec.style.class_field
+    variant_field = spec.drawn_style.class_field
     attrs = gdf.drop(columns=gdf.geometry.name)
     features = []
     for geom, (_, row) in zip(geoms, attrs.iterrows()):

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem
 from suichang_gis.catalog import Style
 from suichang_gis.geometry_cache import LINE, POINT
 
-from .map_renderer import PX_PER_PT, marker_template, markers_path, qcolor, stroke_pen
+from .map_renderer import PX_PER_PT, hatch_brush, marker_template, markers_path, qcolor, stroke_pen
 
 SWATCH = QSize(34, 18)
 
@@ -39,6 +39,10 @@ def swatch(kind: str | None, style: Style, fill: str | None, dash: tuple[float, 
         painter.setPen(pen if style.stroke_width > 0 else Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(qcolor(fill)) if fill else Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(3, 3, w - 6, h - 6))
+        if style.hatch:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(hatch_brush(stroke or style.stroke))
+            painter.drawRect(QRectF(3, 3, w - 6, h - 6))
     painter.end()
     return pixmap
 

@@ -26,7 +26,7 @@ from PySide6.QtGui import (
     QTransform,
 )
 
-from suichang_gis.catalog import MapLayer, Style
+from suichang_gis.catalog import MapLayer, Style, schematic_style
 from suichang_gis.geometry_cache import (
     POINT,
     POLYGON,
@@ -123,6 +123,7 @@ class CanvasLayer:
     def __init__(self, layer: MapLayer, state: LayerState | None = None):
         self.layer = layer
         self.state = state if state is not None else LayerState(layer, layer.spec.visible)
+        self._treated: tuple[Style, Style] | None = None  # (chosen style, its schematic treatment)
         style = self.built_style = self.style
         gdf = layer.gdf
         fill_values = (gdf[style.fill_field] if style.fill_field in gdf.columns
@@ -154,8 +155,17 @@ class CanvasLayer:
 
     @property
     def style(self) -> Style:
-        """The style drawn with (the state's choice, else the catalog's)."""
-        return self.state.style or self.layer.spec.style
+        """The style drawn with (the state's choice, else the catalog's), with the schematic
+        treatment for a 示意 layer (``LayerSpec.drawn_style``); the same object while the choice
+        stays, so the canvas can tell a style change by identity."""
+        chosen = self.state.style
+        if chosen is None:
+            return self.layer.spec.drawn_style
+        if not self.layer.spec.schematic:
+            return chosen
+        if self._treated is None or self._treated[0] is not chosen:
+            self._treated = (chosen, schematic_style(chosen, self.layer.spec.geometry_type))
+        return self._treated[1]
 
     @property
     def visible(self) -> bool:
@@ -224,6 +234,15 @@ def stroke_pen(style: Style, dash: tuple[float, ...], colour: str | None = None)
     return pen
 
 
+def hatch_brush(colour: str, view: MapView | None = None) -> QBrush:
+    """The schematic hatching (Style.hatch "diagonal") in ``colour``; with ``view``, the pattern
+    is kept in screen pixels under the map transform."""
+    brush = QBrush(qcolor(colour), Qt.BrushStyle.BDiagPattern)
+    if view is not None:
+        brush.setTransform(view_transform(view).inverted()[0])
+    return brush
+
+
 def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
     geometry = layer.geometry
     if len(geometry) == 0 or geometry.kind is None:
@@ -252,6 +271,11 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
                 for path in paths:
                     painter.drawPath(path)
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+            if geometry.kind == POLYGON and style.hatch:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(hatch_brush(key.stroke, view))
+                for path in paths:
+                    painter.drawPath(path)
             if stroked:
                 painter.setPen(stroke_pen(style, key.dash, key.stroke))
                 painter.setBrush(Qt.BrushStyle.NoBrush)

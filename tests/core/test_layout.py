@@ -100,7 +100,9 @@ def test_legend_entries_use_the_drawn_symbols_with_status_headings():
     heading, line = legend_entries(drawn)
     assert heading.handle is None and heading.label == "图层p（示意）"
     assert line.value == "新建" and line.label == "新建"
-    assert line.handle.get_color() == "#c0392b" and line.handle.get_linewidth() == 2.6
+    # A 示意 layer is drawn (and its legend shows it) with the schematic treatment: lighter.
+    assert line.handle.get_color() == layer.spec.drawn_style.stroke != "#c0392b"
+    assert line.handle.get_linewidth() == 2.6
 
 
 def test_labels_do_not_overlap():
@@ -116,12 +118,18 @@ def test_labels_do_not_overlap():
             assert not a.overlaps(b)
 
 
-def test_long_names_wrap_and_shorten():
+def test_long_names_wrap_and_are_never_cut():
     assert fit_label("妙高街道") == "妙高街道"
-    assert fit_label("遂昌县城南综合片区工业园") == "遂昌县城南综合片\n区工业园"
-    assert fit_label("浙江遂昌经济开发区上江区块（主导产业：金属制品）") == "浙江遂昌经济开发\n区上江区块"
+    assert fit_label("遂昌县城南综合片区工业园") == "遂昌县城南综合片区\n工业园"
+    # On the map a parenthetical part goes first; the rest of the name stays whole.
+    assert fit_label("浙江遂昌经济开发区上江区块（主导产业：金属制品）") == "浙江遂昌经济开发区\n上江区块"
+    assert fit_label("X614（新汀线）新路湾至白马山森林公园至汀溪村改建工程").replace("\n", "") == \
+        "X614新路湾至白马山森林公园至汀溪村改建工程"
     long = fit_label("一二三四五六七八九十一二三四五六七八九十")
-    assert long.endswith("…") and len(long.split("\n")) == 2
+    assert "…" not in long and long.replace("\n", "") == "一二三四五六七八九十一二三四五六七八九十"
+    # A closing bracket never starts a line.
+    assert not any(line.startswith("）") for line in fit_label("综合交通项目（专栏20、22）（示意）", 14,
+                                                                drop_brackets=False).split("\n"))
 
 
 # --- scale -----------------------------------------------------------------------------------
@@ -222,12 +230,15 @@ def test_each_template_renders_on_a4_and_a3_in_both_orientations(catalog_layers,
         assert len(labels) >= 10
         for i, box_a in enumerate(labels):
             assert not any(box_a.overlaps(b) for b in labels[i + 1:] + furniture)
-        # The notes name the source of every drawn layer and each 示意 layer.
+        # The notes name the source of every drawn layer (the plan's long title written once,
+        # then 《纲要》); the legend marks each 示意 layer and the notes say what that means.
         notes = "\n".join(layout.notes)
+        plain = notes.replace("（下称《纲要》）", "").replace(PLAN_TITLE, "《纲要》")
         for d in layout.drawn:
-            assert d.spec.provenance.source in notes
+            assert d.spec.provenance.source.replace(PLAN_TITLE, "《纲要》") in plain
             if d.spec.schematic:
-                assert d.spec.title in notes.split("注：")[-1]
+                assert any(e.label == f"{d.spec.title}（示意）" for e in layout.legend if e.layer_id == d.spec.id)
+                assert "示意数据" in notes.split("注：")[-1]
         if any("OpenStreetMap" in (d.spec.provenance.attribution or "") for d in layout.drawn):
             assert "© OpenStreetMap contributors" in notes
 
@@ -359,7 +370,8 @@ def test_check_summary_table_under_the_map_fits_the_page(catalog_layers):
     cells = tables[0].get_celld()
     assert cells[(1, 0)].get_text().get_text() == "P001"
     last = cells[(1, 4)].get_text()
-    assert last.get_text().endswith("…")  # shortened to fit
+    assert "…" not in last.get_text()  # wrapped, not cut
+    assert last.get_text().replace("\n", "") == issues
     table_box = tables[0].get_window_extent(renderer)
     assert last.get_window_extent(renderer).x1 <= table_box.x1
     # The map frame moved up to make room: it does not overlap the table.
@@ -411,3 +423,155 @@ def test_png_and_svg_exports(catalog_layers, tmp_path):
     assert "<svg" in text and 'width="841.889764pt"' in text  # 297 mm
     with pytest.raises(Exception, match="不支持的输出格式"):
         export_layout(layout, tmp_path / "map.docx")
+
+
+# --- meeting maps fit to hand out --------------------------------------------------------------
+
+STAMP = "示意图 · 非正式成果 · 不作为审批依据"
+PLAN_TITLE = "《遂昌县国民经济和社会发展第十四个五年规划和二〇三五年远景目标纲要》"
+HANDOUT_PAGES = [("A4", "portrait"), ("A3", "landscape"), ("A0", "landscape")]
+
+
+def pdf_words(path: Path) -> list[tuple[str, float, float, float, float]]:
+    """(text, x0, y0, x1, y1) of every word poppler finds in the PDF, in points."""
+    import html
+    import re
+
+    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], capture_output=True, text=True,
+                         check=True).stdout
+    words = re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', out)
+    return [(html.unescape(t), float(a), float(b), float(c), float(d)) for a, b, c, d, t in words]
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.fixture(scope="module")
+def printed_pages(catalog_layers, tmp_path_factory):
+    """Every template at A4 portrait, A3 landscape and A0 landscape as PDF (parcels for parcel_check)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    folder = tmp_path_factory.mktemp("pages")
+    parcels = parcel_layer(parcels_frame([box(425200, 3162400, 425500, 3162700)], name=["新材料项目"]))
+    pages = {}
+    for template_id, template in TEMPLATES.items():
+        for paper, orientation in HANDOUT_PAGES:
+            extra = [parcels] if template.extent == "parcels" else None
+            layout = compose_layout(template, catalog_layers, paper, orientation, extra_layers=extra)
+            path = export_layout(layout, folder / f"{template_id}-{paper}-{orientation}.pdf")
+            pages[(template_id, paper, orientation)] = (layout, pdf_words(path))
+    return pages
+
+
+def _size_ratio(layout, words) -> float:
+    """Word-box height per point of font size, measured on the 图名 (20 × k pt, 黑体)."""
+    k = min(layout.paper_mm) / 210.0
+    title = layout.figure.texts[0].get_text()
+    heights = [y1 - y0 for t, x0, y0, x1, y1 in words if t and t in title and _has_cjk(t)]
+    assert heights, "title not found in the PDF text"
+    return max(heights) / (20 * k)
+
+
+def test_no_chinese_text_under_6_pt_and_nothing_cut(printed_pages):
+    """6 pt on A4 and A3, growing with the symbols on wall maps (A0: 6 × 1.68 pt)."""
+    from suichang_gis.layout import symbol_scale
+
+    for (template_id, paper, orientation), (layout, words) in printed_pages.items():
+        k = symbol_scale(min(layout.paper_mm) / 210.0)
+        ratio = _size_ratio(layout, words)
+        for text, x0, y0, x1, y1 in words:
+            assert "…" not in text, f"{template_id} {paper}: “{text}” is cut"
+            if _has_cjk(text):
+                size = (y1 - y0) / ratio
+                assert size >= 6.0 * k - 0.25, f"{template_id} {paper} {orientation}: “{text}” at {size:.1f} pt"
+
+
+def test_schematic_stamp_and_title_whenever_a_schematic_layer_is_drawn(printed_pages):
+    for (template_id, paper, orientation), (layout, words) in printed_pages.items():
+        k = min(layout.paper_mm) / 210.0
+        schematic = any(d.spec.schematic for d in layout.drawn)
+        assert layout.schematic == schematic
+        if not schematic:
+            continue
+        assert layout.figure.texts[0].get_text().endswith("（示意）")
+        ratio = _size_ratio(layout, words)
+        stamp = [w for w in words if w[0] and w[0] in STAMP and "示意" in w[0]]
+        assert stamp, f"{template_id} {paper}: no 示意 stamp"
+        assert min((y1 - y0) / ratio for _, _, y0, _, y1 in stamp) >= 9.0 * k - 0.25
+        assert "示意数据" in "".join(w[0] for w in words)
+
+
+def test_no_two_text_boxes_overlap(printed_pages):
+    """Labels, legend, notes and furniture: no word box overlaps another (lines of one text
+    block touch by their leading, so a vertical overlap under a quarter of a line is allowed)."""
+    from shapely import STRtree, box as shp_box
+
+    for (template_id, paper, orientation), (layout, words) in printed_pages.items():
+        boxes = [shp_box(x0, y0, x1, y1) for _, x0, y0, x1, y1 in words]
+        tree = STRtree(boxes)
+        for i, j in zip(*tree.query(boxes, predicate="intersects")):
+            if i >= j:
+                continue
+            a, b = words[i], words[j]
+            dx = min(a[3], b[3]) - max(a[1], b[1])
+            dy = min(a[4], b[4]) - max(a[2], b[2])
+            line = min(a[4] - a[2], b[4] - b[2])
+            assert dx <= 0.5 or dy <= 0.3 * line, \
+                f"{template_id} {paper} {orientation}: “{a[0]}” over “{b[0]}”"
+
+
+def test_unplaced_items_box_on_every_template_naming_a_zhuanlan(printed_pages):
+    from suichang_gis.layout import zhuanlan_numbers
+
+    for (template_id, paper, orientation), (layout, words) in printed_pages.items():
+        template = TEMPLATES[template_id]
+        if not zhuanlan_numbers(template.subtitle):
+            continue
+        text = "".join(w[0] for w in words)
+        for item in layout.unplaced:
+            assert item.split("（")[0].replace(" ", "") in text, f"{template_id}: {item} not on the page"
+        if layout.unplaced:
+            assert "未上图项目（位置未定）" in text
+    transport = printed_pages[("transport", "A3", "landscape")][0]
+    names = " ".join(transport.unplaced)
+    assert "山地轨道交通项目" in names and "遂昌通用机场" in names
+    assert "衢丽铁路衢松段" not in names  # drawn by its 专栏22 twin
+
+
+def test_official_layer_from_a_user_catalog_prints_without_the_schematic_treatment(tmp_path, catalog_layers):
+    from dataclasses import replace
+
+    from suichang_gis.catalog import apply_user_catalog, schematic_style
+
+    specs = load_catalog()
+    townships = next(s for s in specs if s.id == "townships")
+    assert townships.schematic and townships.drawn_style.dash  # dashed, lighter outline
+    zones = next(s for s in specs if s.id == "zones")
+    assert zones.drawn_style.hatch == "diagonal" and zones.style.hatch is None
+    assert schematic_style(zones.style, "Polygon").fill_by != zones.style.fill_by
+    user = tmp_path / "user.toml"
+    user.write_text(f'[layers.townships]\ndata = "{townships.data}"\n', encoding="utf-8")
+    official = next(s for s in apply_user_catalog(specs, user) if s.id == "townships")
+    assert not official.schematic and official.drawn_style == official.style
+    layers = {"townships": load_layer(official), "county_boundary": catalog_layers["county_boundary"]}
+    template = replace(TEMPLATES["zones"], layers=("townships", "county_boundary"), detail=())
+    layout = compose_layout(template, layers, "A4", "portrait")
+    assert not layout.schematic
+    assert "示意" not in layout.figure.texts[0].get_text()
+    texts = [t.get_text() for ax in layout.figure.axes for t in ax.texts]
+    assert STAMP not in texts
+
+
+def test_zones_map_has_an_enlargement_inset_of_the_county_seat(printed_pages):
+    layout, words = printed_pages[("zones", "A3", "landscape")]
+    titles = [ax.get_title() for ax in layout.figure.axes]
+    detail = [t for t in titles if t.startswith("县城周边放大图")]
+    assert detail
+    denominator = int(detail[0].split("1:")[1].rstrip("）").replace(" ", ""))
+    assert denominator <= layout.scale_denominator / 2  # at least twice as large
+    inset = next(ax for ax in layout.figure.axes if ax.get_title().startswith("县城周边放大图"))
+    text = " ".join(t.get_text().replace("\n", "") for t in inset.texts)
+    renewal = ("城中区块", "城北区块", "城东区块", "城南区块", "城西区块")
+    clusters = ("古院组团", "梅溪组团", "东峰组团", "关雎组团")
+    assert sum(n in text for n in renewal) >= 3 and sum(n in text for n in clusters) >= 3  # labelled

@@ -15,6 +15,7 @@ from suichang_gis.catalog import (
     MapLayer,
     Provenance,
     Style,
+    lighten,
     load_catalog,
     load_layer,
 )
@@ -71,7 +72,9 @@ def test_features_carry_the_catalog_symbols_and_provenance(small_layers):
     data = layer_geojson(zones)
     assert len(data["features"]) == 1  # the None geometry is skipped
     props = data["features"][0]["properties"]
-    assert props["_sym"]["fillColor"] == "#ff0000" and props["_sym"]["color"] == "#884400"
+    # A 示意 layer carries the schematic treatment of the one style model: lighter fill.
+    assert props["_sym"]["fillColor"] == lighten("#ff0000") != "#ff0000" and props["_sym"]["color"] == "#884400"
+    assert props["_sym"]["dashArray"]  # dashed outline
     assert "测试来源" in props["_popup"] and "示意" in props["_popup"] and "v1" in props["_popup"]
     road = layer_geojson(roads)["features"][0]["properties"]["_sym"]
     assert road["dashArray"] == "5.33 2.67" and road["color"] == "#c0392b"  # points → CSS px

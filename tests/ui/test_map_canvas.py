@@ -17,10 +17,10 @@ VIEW = MapView(center_x=500, center_y=500, resolution=2.0, width=500, height=500
 
 
 def make_layer(layer_id, geometries, style, names=None, group="一城五区", attribution=None,
-               geometry_type="Polygon"):
+               geometry_type="Polygon", accuracy="权威"):
     spec = LayerSpec(id=layer_id, title=layer_id, group=group, geometry_type=geometry_type,
                      data=Path("none.geojson"), version="t",
-                     provenance=Provenance("test", "test", "示意", "hand-made", attribution),
+                     provenance=Provenance("test", "test", accuracy, "hand-made", attribution),
                      style=style)
     gdf = gpd.GeoDataFrame({"name": names or [f"{layer_id}{i}" for i in range(len(geometries))]},
                            geometry=geometries, crs="EPSG:4549")
@@ -86,8 +86,8 @@ def test_reordering_changes_which_layer_is_on_top(canvas):
 def test_layer_tree_moves_a_layer_up_within_its_group(canvas):
     from ui.layer_tree import LayerTreeWidget
 
-    red = make_layer("red", [box(200, 200, 800, 800)], Style(fill=RED, stroke=RED))
-    blue = make_layer("blue", [box(400, 400, 600, 600)], Style(fill=BLUE, stroke=BLUE))
+    red = make_layer("red", [box(200, 200, 800, 800)], Style(fill=RED, stroke=RED), accuracy="示意")
+    blue = make_layer("blue", [box(400, 400, 600, 600)], Style(fill=BLUE, stroke=BLUE), accuracy="示意")
     canvas.set_layers([blue, red])
     tree = LayerTreeWidget(canvas)
     group = tree.topLevelItem(0)
@@ -365,3 +365,21 @@ def test_lines_are_coloured_by_class_and_the_legend_lists_the_classes(canvas):
     assert rgb(image, *canvas.to_screen(500, 700).toTuple()) == (0, 0, 255)
     rows = legend_entries(canvas.canvas_layer("roads"))
     assert [text for text, _, is_title in rows if not is_title] == ["高速公路", "县乡道"]
+
+
+@pytest.mark.ui
+def test_a_schematic_area_is_drawn_lighter_and_hatched(canvas):
+    """The canvas draws a 示意 layer with the schematic treatment of the one style model."""
+    from suichang_gis.catalog import lighten
+
+    plain = make_layer("plain", [box(100, 300, 450, 700)], Style(fill=BLUE, stroke=RED, stroke_width=0.5))
+    sketch = make_layer("sketch", [box(550, 300, 900, 700)], Style(fill=BLUE, stroke=RED, stroke_width=0.5),
+                        accuracy="示意")
+    canvas.set_layers([plain, sketch])
+    image = canvas.render_now()
+    plain_px = {rgb(image, x, y) for x in range(80, 120) for y in range(220, 260)}
+    sketch_px = {rgb(image, x, y) for x in range(330, 370) for y in range(220, 260)}
+    assert plain_px == {(0, 0, 255)}
+    light = lighten(BLUE)
+    assert (int(light[1:3], 16), int(light[3:5], 16), int(light[5:7], 16)) in sketch_px  # lighter fill
+    assert any(r > 200 and g < 120 for r, g, _ in sketch_px)  # hatching in the outline colour
