@@ -208,16 +208,27 @@ class MapModel:
     # --- the project file ---------------------------------------------------------------------
     def layer_settings(self, skip: Iterable[str] = ()) -> dict[str, dict]:
         """Per layer id the user's choices as JSON-ready values: ``visible``, ``opacity``
-        (rounded to 0.001) and ``order`` (0 = bottom) — what ``Project.layer_settings`` keeps.
+        (rounded to 0.001), ``order`` (0 = bottom) and, where one was chosen, ``style`` — what
+        ``Project.layer_settings`` keeps.
         """
+        from .user_layers import style_to_dict
+
         skip = set(skip)
-        return {state.id: {"visible": state.visible, "opacity": round(state.opacity, 3), "order": i}
-                for i, state in enumerate(self._layers) if state.id not in skip}
+        out = {}
+        for i, state in enumerate(self._layers):
+            if state.id in skip:
+                continue
+            out[state.id] = {"visible": state.visible, "opacity": round(state.opacity, 3), "order": i}
+            if state.style is not None:
+                out[state.id]["style"] = style_to_dict(state.style)
+        return out
 
     def apply_layer_settings(self, settings: dict[str, dict]) -> None:
         """Restore choices saved by ``layer_settings`` (any subset of the keys; unknown layer ids
         are ignored, layers without an ``order`` keep their place after the ordered ones).
         """
+        from .user_layers import style_from_dict
+
         for layer_id, values in settings.items():
             state = self.get(layer_id)
             if state is None:
@@ -226,6 +237,8 @@ class MapModel:
                 state.visible = bool(values["visible"])
             if "opacity" in values:
                 state.opacity = max(0.0, min(1.0, float(values["opacity"])))
+            if "style" in values:
+                state.style = style_from_dict(values["style"])
         ordered = sorted((values["order"], layer_id) for layer_id, values in settings.items()
                          if "order" in values and layer_id in self)
         if ordered:

@@ -73,6 +73,7 @@ def test_layer_settings_round_trip_through_a_project(model, tmp_path):
 
     model.set_visible("a", False)
     model.set_opacity("c", 0.25)
+    model.set_style("b", Style(fill="#123456", stroke_width=2.5, dash=(3.0, 1.0)))
     model.set_order(["c", "b", "a"])
     project = Project.create(tmp_path / "p.gpkg")
     for layer_id, values in model.layer_settings().items():
@@ -86,6 +87,8 @@ def test_layer_settings_round_trip_through_a_project(model, tmp_path):
     assert again.ids() == ["c", "b", "a", "new"]
     assert [(s.id, s.visible, s.opacity) for s in again] == [
         ("c", True, 0.25), ("b", False, 1.0), ("a", False, 1.0), ("new", True, 1.0)]
+    assert again.get("b").style == Style(fill="#123456", stroke_width=2.5, dash=(3.0, 1.0))
+    assert again.get("a").style is None  # the catalog style, not a copy of it
 
 
 def test_print_and_web_map_show_the_model_as_it_is(model, tmp_path):
