@@ -141,9 +141,9 @@ def _placemarks(element, folders: tuple[str, ...] = ()):
         kind = _local(child.tag)
         if kind == "Placemark":
             yield child, folders
-        elif kind in ("Folder", "Document", "kml"):
-            name = _children(child, "name")
-            label = (name[0].text or "").strip() if name and kind == "Folder" else ""
+        elif len(child):  # Folder, Document, or any other container: no placemark is missed
+            name = _children(child, "name") if kind == "Folder" else []
+            label = (name[0].text or "").strip() if name else ""
             yield from _placemarks(child, folders + ((label,) if label else ()))
 
 
