@@ -11,6 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from ..parcel import conform_parcels
 from .dxf import dxf_layers, read_dxf, write_dxf
@@ -88,6 +90,11 @@ def write_parcels(gdf: gpd.GeoDataFrame, path, **options) -> Path:
     if not path.parent.exists():
         raise ValueError(f"无法写入 {path}：文件夹 {path.parent} 不存在")
     parcels = conform_parcels(gdf)
+    geometry = np.array(parcels.geometry, dtype=object)
+    if shapely.has_z(geometry).any():  # e.g. parcels edited in QGIS with Z: every writer is 2-D
+        parcels = parcels.set_geometry(gpd.GeoSeries(shapely.force_2d(geometry), index=parcels.index, crs=parcels.crs))
+        if options.get("notes") is not None:
+            options["notes"].append(f"{int(shapely.has_z(geometry).sum())} 个地块带有 Z 值（高程），写出时只保留平面坐标")
     try:
         return writer(parcels, path, **options)
     except OSError as exc:

@@ -23,3 +23,20 @@ def test_case_round_trips_through_every_writer(tmp_path, case):
         for a, b in zip(original.parcels.geometry, back.parcels.geometry):
             assert hausdorff(a, b) < 0.001, suffix  # TXT keeps millimetres
             assert b.area == pytest.approx(a.area, abs=a.length * 0.001), suffix
+
+
+def test_parcels_with_z_from_elsewhere_export_to_every_writer(tmp_path):
+    from shapely import force_3d
+
+    from parcel_samples import sample_parcels
+
+    parcels = sample_parcels()
+    flat = list(parcels.geometry)
+    parcels = parcels.set_geometry([force_3d(g, 300.0) for g in flat])  # as a project edited in QGIS may hold
+    for suffix in sorted(WRITERS):
+        notes = []
+        out = write_parcels(parcels, tmp_path / f"z{suffix}", notes=notes)
+        assert any("Z 值" in n for n in notes), suffix
+        back = read_parcels(out).parcels
+        for a, b in zip(flat, back.geometry):
+            assert hausdorff(a, b) < 0.001, suffix
