@@ -252,3 +252,15 @@ def test_kml_written_lat_lon_is_swapped_and_said(tmp_path):
     result = read_parcels(tmp_path / "ll.kml")
     assert hausdorff(result.parcels.geometry[0], square()) < 0.001
     assert any("“纬度, 经度”顺序" in n for n in result.notes)
+
+
+def test_placemarks_in_any_container_are_read(tmp_path):
+    body = (f"<Folder><name>一期</name><Folder><name>东区</name>{polygon_placemark('甲', square())}</Folder></Folder>"
+            f"<Placemark><name>外</name><MultiGeometry>{polygon_placemark('x', square(300))[25:-12]}</MultiGeometry>"
+            "</Placemark>")
+    path = tmp_path / "nested.kml"
+    path.write_text(kml(body), encoding="utf-8")
+    result = read_parcels(path)
+    assert result.parcels["name"].tolist() == ["甲", "外"]
+    assert result.parcels["kml_folder"].tolist()[0] == "一期/东区"
+    assert_account(result)
