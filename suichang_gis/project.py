@@ -638,27 +638,32 @@ class Project:
         if self.read_only:
             raise ProjectError("只读打开的项目不能恢复编辑")
         geometry_name = self._parcels.geometry.name
-        parcels = {fid: row for fid, row in self._parcels.iterrows()}
+        final: dict[int, tuple | None] = {}  # fid → (values, wkb) of its last upsert, None if deleted last
         for op, fid, wkb, data in self._journal.replay():
             if op == "upsert":
-                row = pd.Series(json.loads(data), dtype=object)
-                row[geometry_name] = shapely.from_wkb(wkb)
-                parcels[fid] = row
-                self._touched.add(fid)
-                self._count_parcel_ids([row.get("parcel_id")])  # ids given, even if since deleted
+                record = json.loads(data)
+                final[fid] = (record, wkb)
+                self._count_parcel_ids([record.get("parcel_id")])  # ids given, even if since deleted
             elif op == "delete":
-                parcels.pop(fid, None)
-                self._touched.add(fid)
+                final[fid] = None
             elif op == "settings":
                 entry = json.loads(data)
                 self.layer_settings[entry["layer_id"]] = entry["settings"]
                 self._settings_changed = True
             elif op == "check":
                 self._history = pd.concat([self._history, pd.DataFrame([json.loads(data)])], ignore_index=True)
-        frame = gpd.GeoDataFrame(list(parcels.values()), geometry=geometry_name, crs=WORK_CRS) if parcels \
-            else self._parcels.iloc[:0]
-        frame.index = pd.Index(list(parcels), name="fid", dtype="int64")
-        self._parcels = _conformed(frame)
+        self._touched.update(final)
+        kept = self._parcels.drop(index=[f for f in final if f in self._parcels.index])
+        upserts = {fid: state for fid, state in final.items() if state is not None}
+        if upserts:
+            rows = pd.DataFrame([record for record, _ in upserts.values()],
+                                index=pd.Index(list(upserts), name="fid", dtype="int64"))
+            geometry = shapely.from_wkb(np.array([wkb for _, wkb in upserts.values()], dtype=object))
+            rows = gpd.GeoDataFrame(rows, geometry=gpd.GeoSeries(geometry, index=rows.index), crs=WORK_CRS)
+            rows = _conformed(rows.rename_geometry(geometry_name) if geometry_name != "geometry" else rows)
+            kept = gpd.GeoDataFrame(pd.concat([kept, rows]), geometry=geometry_name, crs=WORK_CRS).sort_index()
+        kept.index.name = "fid"
+        self._parcels = _conformed(kept)
         edits, self.recovery = self.recovery.edits, None
         self.dirty = True
         return edits

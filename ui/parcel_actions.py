@@ -543,7 +543,10 @@ class ParcelActions(QObject):
         important = [n for n in notes if not n.startswith(("已恢复", "已放弃"))]
         if important:
             self._tell("打开项目", "\n\n".join(important))
-        self.window.statusBar().showMessage("；".join(notes) or f"已打开项目 {project.path.name}", 10000)
+        mode = "（只读）" if project.read_only else ""
+        brief = [n for n in notes if n not in important]  # 已恢复/已放弃 …; the others are in the notice
+        text = "；".join([f"已打开项目 {project.path.name}{mode}", *brief] + (["详见提示窗口"] if important else []))
+        self.window.statusBar().showMessage(text, 10000)
 
     def new_project_dialog(self) -> None:
         path, _ = save_file_name(self.window, "project", "新建项目", SUGGESTED_PROJECT_NAME, PROJECT_FILTER)
