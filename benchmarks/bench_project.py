@@ -27,10 +27,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import pyogrio  # noqa: E402
-from shapely.geometry import box  # noqa: E402
-
-from bench_parcel_io import generate  # noqa: E402
+import pyogrio
+from bench_parcel_io import generate
+from shapely.geometry import box
 
 TARGETS = {"import": (10.0, 0.2), "open": (3.0, None), "draw one parcel": (0.1, None), "save": (3.0, None)}
 

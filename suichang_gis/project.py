@@ -57,8 +57,18 @@ HISTORY_COLUMNS = ["run_at", "rule_set", "parcel_ids", "summary"]
 KEEP_MINE, KEEP_THEIRS, KEEP_BOTH = "mine", "theirs", "both"
 STILL_IN_WINDOW = "编辑仍在窗口中，没有丢失；可以用“另存为”保存到其他位置。"
 
-__all__ = ["Conflict", "Project", "ProjectError", "ProjectLocked", "Recovery", "SaveConflicts", "SaveReport",
-           "KEEP_MINE", "KEEP_THEIRS", "KEEP_BOTH"]
+__all__ = [
+    "KEEP_BOTH",
+    "KEEP_MINE",
+    "KEEP_THEIRS",
+    "Conflict",
+    "Project",
+    "ProjectError",
+    "ProjectLocked",
+    "Recovery",
+    "SaveConflicts",
+    "SaveReport",
+]
 
 
 class ProjectError(ValueError):

@@ -9,8 +9,25 @@ an exception raised in ``fn`` is raised again here.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEventLoop, QThread, Qt
+import threading
+
+from PySide6.QtCore import QEventLoop, Qt, QThread, QTimer
 from PySide6.QtWidgets import QProgressDialog
+
+
+class Progress:
+    """Shared between the worker and the dialog: ``report(done, total)`` from the worker returns
+    False once the user pressed 取消 (the worker then stops where stopping is safe)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.done = self.total = 0
+        self.cancelled = False
+
+    def report(self, done: int, total: int) -> bool:
+        with self._lock:
+            self.done, self.total = done, total
+            return not self.cancelled
 
 
 class _Worker(QThread):
@@ -27,20 +44,31 @@ class _Worker(QThread):
             self.error = exc
 
 
-def run_in_background(parent, text: str, fn, title: str = "请稍候"):
-    """``fn()`` in a worker thread; a progress dialog (after 300 ms) until it is done."""
-    progress = QProgressDialog(text, None, 0, 0, parent)
-    progress.setWindowTitle(title)
-    progress.setWindowModality(Qt.WindowModality.WindowModal)
-    progress.setMinimumDuration(300)
+def run_in_background(parent, text: str, fn, title: str = "请稍候", progress: Progress | None = None):
+    """``fn()`` in a worker thread; a progress dialog (after 300 ms) until it is done.
+
+    With ``progress`` (which ``fn`` reports to) the dialog shows at once, counts and has 取消.
+    """
+    dialog = QProgressDialog(text, "取消" if progress else None, 0, 0, parent)
+    dialog.setWindowTitle(title)
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(0 if progress else 300)
     worker = _Worker(fn)
     loop = QEventLoop()
     worker.finished.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
+    timer = QTimer()
+    if progress is not None:
+        dialog.canceled.connect(lambda: setattr(progress, "cancelled", True))
+        timer.timeout.connect(lambda: (dialog.setMaximum(progress.total), dialog.setValue(progress.done)))
+        timer.start(100)
     worker.start()
-    loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)  # paint, but take no clicks meanwhile
+    # Paint, but take no clicks meanwhile — except on a cancellable (window-modal, shown) dialog.
+    loop.exec(QEventLoop.ProcessEventsFlag.AllEvents if progress
+              else QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     worker.wait()
-    progress.close()
-    progress.deleteLater()
+    timer.stop()
+    dialog.close()
+    dialog.deleteLater()
     if worker.error is not None:
         raise worker.error
     return worker.result

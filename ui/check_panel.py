@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -37,6 +36,7 @@ from suichang_gis.report import write_report
 from suichang_gis.rules import RuleError, load_ruleset
 from suichang_gis.units import format_length
 
+from .background import Progress, run_in_background
 from .messages import show_failure
 from .paths import save_file_name
 
@@ -303,19 +303,10 @@ def check_all_parcels(window, editor, colouring: StatusColouring) -> None:
     if parcels.empty:
         QMessageBox.information(window, "核查全部地块", "项目中还没有地块")
         return
-    dialog = QProgressDialog("正在核查地块…", "取消", 0, len(parcels), window)
-    dialog.setWindowTitle("核查全部地块")
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(500)
-
-    def progress(done, total):
-        dialog.setMaximum(total)
-        dialog.setValue(done)
-        QApplication.processEvents()
-        return not dialog.wasCanceled()
-
-    results = colouring.results(parcels, limit=len(parcels), progress=progress)
-    dialog.close()
+    state = Progress()
+    results = run_in_background(window, "正在核查地块…",  # off the GUI thread; 取消 between chunks
+                                lambda: colouring.results(parcels, limit=len(parcels), progress=state.report),
+                                title="核查全部地块", progress=state)
     editor.refresh()
     if len(results) < len(parcels):
         window.statusBar().showMessage(f"核查已取消：已核查 {len(results)} / {len(parcels)} 块")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QSettings, Qt, QThread, Signal
+from PySide6.QtCore import QAbstractTableModel, QEvent, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                                QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox, QTableView)
@@ -148,18 +148,18 @@ class ParcelListModel(QAbstractTableModel):
                          parcels["industrial_category"].to_numpy(dtype=object)]
         self.endResetModel()
 
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.fids)
+    def rowCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.fids)
 
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
+    def columnCount(self, parent=None) -> int:
+        return 0 if parent is not None and parent.isValid() else len(self.COLUMNS)
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
             value = self._columns[index.column()][index.row()]
             if index.column() == 2:
                 return f"{value:.2f}"
-            return "" if value is None or value != value else str(value)
+            return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -727,7 +727,9 @@ def install_parcel_editing(window, project_path: Path | None = None, ask_recover
     path = Path(project_path or QSettings().value("project/last", "") or default_project_path())
     ask = ask_recover or (lambda message: ask_recover_dialog(window, message))
     locked = ask_locked or (lambda exc: ask_locked_dialog(window, exc))
-    run = lambda text, fn: run_in_background(window, text, fn)  # noqa: E731
+    def run(text, fn):
+        return run_in_background(window, text, fn)
+
     try:
         project, notes = open_or_create(path, ask, locked, run)
     except ProjectError as exc:

@@ -15,11 +15,19 @@ from pathlib import Path
 
 import pyogrio
 import pytest
+from parcel_samples import sample_parcels, square
 from shapely.geometry import MultiPolygon
 
-from parcel_samples import sample_parcels, square
 from suichang_gis.parcel import parcels_frame
-from suichang_gis.project import KEEP_BOTH, KEEP_MINE, KEEP_THEIRS, Project, ProjectError, ProjectLocked, SaveConflicts
+from suichang_gis.project import (
+    KEEP_BOTH,
+    KEEP_MINE,
+    KEEP_THEIRS,
+    Project,
+    ProjectError,
+    ProjectLocked,
+    SaveConflicts,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
