@@ -43,6 +43,8 @@ class CheckLayer:
     checked: np.ndarray | None = None  # True where validity was checked (and repaired)
     _tree: STRtree | None = None
     _has_values: dict = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)  # values derived from the features (masks, sub-trees)
+    all_checked: bool = False  # every feature validated (the window's layers, once warm)
 
     def __post_init__(self):
         if self.checked is None:
@@ -63,12 +65,15 @@ class CheckLayer:
 
     def ensure_valid(self, idx: np.ndarray) -> None:
         """Repair the invalid ones among features ``idx`` with make_valid, once, and note it."""
+        if self.all_checked:
+            return
         todo = np.unique(idx[~self.checked[idx]])
         if not len(todo):
             return
         invalid = todo[~shapely.is_valid(self.geoms[todo])]
         if len(invalid):
             self.geoms[invalid] = shapely.make_valid(self.geoms[invalid])
+            self.memo.clear()  # derived from the old geometry
             numbers = "、".join(str(n) for n in self.fids[invalid][:20])
             more = " 等" if len(invalid) > 20 else ""
             self.repairs.append(f"{self.spec.title}：要素 {numbers}{more} 共 {len(invalid)} 个几何无效，"
@@ -76,6 +81,14 @@ class CheckLayer:
             # The STRtree may keep the old envelopes: a repaired geometry never grows, so queries
             # on it still return every candidate, and callers read self.geoms[idx].
         self.checked[todo] = True
+        self.all_checked = bool(self.checked.all())
+
+    def subset_tree(self, idx: np.ndarray) -> STRtree:
+        """An STRtree of the features ``idx`` (kept while the features do not change)."""
+        key = ("tree", idx.tobytes())
+        if key not in self.memo:
+            self.memo[key] = STRtree(self.geoms[idx])
+        return self.memo[key]
 
     def has_values(self, column: str) -> bool:
         """Whether any feature has a non-empty value in ``column`` (cached per column)."""
@@ -110,6 +123,7 @@ def check_layer_from_map_layer(layer: MapLayer) -> CheckLayer:
     attrs = {c: gdf[c].tolist() for c in gdf.columns if c != gdf.geometry.name}
     data = CheckLayer(layer.spec, geoms, attrs, np.arange(1, len(gdf) + 1), list(layer.repairs))
     data.checked[:] = True
+    data.all_checked = True
     return data
 
 

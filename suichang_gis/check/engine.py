@@ -478,8 +478,12 @@ def _qualifying(layer: CheckLayer, rule: Rule) -> np.ndarray:
         return np.zeros(len(layer), dtype=bool)
     column = rule.params.get("state_fields", {}).get(layer.id, rule.params.get("state_field", "status"))
     existing = {str(s) for s in rule.params.get("existing_states", ("现状",))}
-    return np.array([str(layer.value(column, i)).strip() in existing if layer.value(column, i) is not None
-                     else False for i in range(len(layer))], dtype=bool)
+    key = ("qualifying", column, frozenset(existing))
+    if key not in layer.memo:  # the window re-checks against the same layers on every edit
+        layer.memo[key] = np.array([str(layer.value(column, i)).strip() in existing
+                                    if layer.value(column, i) is not None else False
+                                    for i in range(len(layer))], dtype=bool)
+    return layer.memo[key]
 
 
 def _nearest_among(ctx: _Context, layers: list[CheckLayer], masks: list[np.ndarray]):
@@ -491,7 +495,7 @@ def _nearest_among(ctx: _Context, layers: list[CheckLayer], masks: list[np.ndarr
         idx = np.flatnonzero(mask)
         if not len(idx):
             continue
-        tree = layer.tree if len(idx) == len(layer) else shapely.STRtree(layer.geoms[idx])
+        tree = layer.tree if len(idx) == len(layer) else layer.subset_tree(idx)
         (pi, j), dist = tree.query_nearest(ctx.geoms, return_distance=True, all_matches=False)
         closer = dist < best[pi]
         best[pi[closer]], best_layer[pi[closer]], best_li[pi[closer]] = dist[closer], k, idx[j[closer]]
@@ -704,10 +708,10 @@ def run_check(parcels: ParcelSet, layers: dict[str, CheckLayer], ruleset: RuleSe
         geoms[invalid] = shapely.make_valid(geoms[invalid])
         for i in invalid:
             results[i].repairs.append("地块几何无效（如自相交），已用 make_valid 修复后核查")
-    polygonal = [shapely.get_parts(g) for g in geoms]  # make_valid may leave stray lines
-    geoms = np.asarray([g if g.geom_type in ("Polygon", "MultiPolygon")
-                        else shapely.union_all([p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")])
-                        for g, parts in zip(geoms, polygonal)], dtype=object)
+    stray = np.flatnonzero(~np.isin(shapely.get_type_id(geoms), (3, 6)))  # make_valid may leave lines
+    for i in stray:
+        parts = shapely.get_parts(geoms[i])
+        geoms[i] = shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))])
     shapely.prepare(geoms)
     areas = shapely.area(geoms)
     for r, g, a in zip(results, geoms, areas):
