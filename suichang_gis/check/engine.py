@@ -526,28 +526,42 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
     other = _nearest_among(ctx, layers, [~m for m in ok_masks])
     threshold = f"≤ {max_m:g} m"
     limit = f"控制距离 {format_length(max_m)}{'（示例阈值）' if rule.example else ''}"
+    labels: dict[tuple[int, int], str] = {}  # many parcels share their nearest facility
+
+    def label(k: int, li: int) -> str:
+        if (k, li) not in labels:
+            labels[k, li] = _facility_label(rule, layers[k], li)
+        return labels[k, li]
+
+    # The line to the feature each finding shows, one vectorised call per layer.
+    has_real_all = np.isfinite(real[0])
+    target_k = np.where(has_real_all, real[1], other[1])
+    target_li = np.where(has_real_all, real[2], other[2])
+    lines = np.full(len(ctx.geoms), None, dtype=object)
+    for k, layer in enumerate(layers):
+        mine = np.flatnonzero((has_real_all | np.isfinite(other[0])) & (target_k == k))
+        lines[mine] = shapely.shortest_line(ctx.geoms[mine], layer.geoms[target_li[mine]])
     for i, r in enumerate(ctx.results):
         d, k, li = float(real[0][i]), int(real[1][i]), int(real[2][i])
         d2, k2, li2 = float(other[0][i]), int(other[1][i]), int(other[2][i])
         has_real = math.isfinite(d)
-        real_text = (f"最近的现状设施为{_facility_label(rule, layers[k], li)}，距 {format_length(d)}" if has_real
+        real_text = (f"最近的现状设施为{label(k, li)}，距 {format_length(d)}" if has_real
                      else "核查图层中没有现状且非示意的设施")
         if has_real and d <= max_m:
-            status, msg = "pass", f"距最近的现状设施{_facility_label(rule, layers[k], li)} {format_length(d)}，在{limit}内"
+            status, msg = "pass", f"距最近的现状设施{label(k, li)} {format_length(d)}，在{limit}内"
         elif math.isfinite(d2) and d2 <= max_m:
             status = "warn"
-            msg = (f"{limit}内只有规划/示意设施：{_facility_label(rule, layers[k2], li2)}，距 {format_length(d2)}"
+            msg = (f"{limit}内只有规划/示意设施：{label(k2, li2)}，距 {format_length(d2)}"
                    f"——规划/示意设施，待核实；{real_text}")
         else:
             status = rule.severity
             msg = f"{limit}内没有现状设施，{real_text}" + (
-                f"；最近的规划/示意设施为{_facility_label(rule, layers[k2], li2)}，距 {format_length(d2)}"
+                f"；最近的规划/示意设施为{label(k2, li2)}，距 {format_length(d2)}"
                 if math.isfinite(d2) else "")
         if has_real:
-            geom, role, layer = shapely.shortest_line(ctx.geoms[i], layers[k].geoms[li]), "至最近现状设施", layers[k]
+            geom, role, layer = lines[i], "至最近现状设施", layers[k]
         elif math.isfinite(d2):
-            geom, role, layer = (shapely.shortest_line(ctx.geoms[i], layers[k2].geoms[li2]),
-                                 "至最近规划/示意设施（待核实）", layers[k2])
+            geom, role, layer = lines[i], "至最近规划/示意设施（待核实）", layers[k2]
         else:
             geom, role, layer = None, "", layers[0]
         r.findings.append(_finding(rule, status, msg, layer, distance_m=d if has_real else None,

@@ -11,6 +11,7 @@ chunk, so a 100,000-parcel result is never held whole:
   trailing nulls left out.
 - A message is a string, or a list of strings and integers: an integer is the index of a shared
   text in ``texts`` (the 准入清单 explanations and 未评估 sentences repeat on every parcel).
+- ``reasons`` of a parcel are indices into ``texts``.
 - ``finding_extras`` of a parcel: {row index: {field: value}} for fields outside the row (e.g.
   the shared fields where they differ from the rule's).
 
@@ -41,6 +42,8 @@ ROW_FIELDS = ("rule", "status", "message", "overlap_m2", "overlap_mu", "overlap_
 _PIECES = re.compile(r"[^；。：，]*[；。：，]|[^；。：，]+")
 _DIGIT = re.compile(r"[0-9]")
 _SEEN_MAX = 200_000
+_KNOWN = frozenset(ROW_FIELDS) | frozenset(SHARED_FIELDS)
+_KNOWN_COUNT = len(_KNOWN)
 
 
 def _dumps(value, indent: bool = False) -> bytes:
@@ -62,43 +65,69 @@ class CompactWriter:
         self.rules: dict[str, dict] = {}
         self.texts: dict[str, int] = {}
         self.seen: set[str] = set()
+        self.messages: dict[str, object] = {}  # whole messages seen before → their form
         self.counts = {"pass": 0, "warn": 0, "fail": 0}
         self.indicative: ParcelResult | None = None  # the first parcel that used a 示意 layer
         self.first = True
 
     def _message(self, message: str):
+        whole = self.messages.get(message)
+        if whole is not None:
+            return whole
         parts: list = []
+        texts, seen = self.texts, self.seen
         for piece in _PIECES.findall(message):
-            shared = self.texts.get(piece)
+            shared = texts.get(piece)
             if shared is None and len(piece) >= 6:
-                if not _DIGIT.search(piece) or piece in self.seen:
-                    shared = self.texts[piece] = len(self.texts)
-                elif len(self.seen) < _SEEN_MAX:
-                    self.seen.add(piece)
+                if piece in seen or not _DIGIT.search(piece):
+                    shared = texts[piece] = len(texts)
+                elif len(seen) < _SEEN_MAX:
+                    seen.add(piece)
             if shared is not None:
                 parts.append(shared)
-            elif parts and isinstance(parts[-1], str):
+            elif parts and parts[-1].__class__ is str:
                 parts[-1] += piece
             else:
                 parts.append(piece)
-        return parts[0] if len(parts) == 1 and isinstance(parts[0], str) else parts
+        result = parts[0] if len(parts) == 1 and parts[0].__class__ is str else parts
+        if len(self.messages) < _SEEN_MAX and not _DIGIT.search(message):
+            self.messages[message] = result  # sentences without figures repeat whole (未评估, pass)
+        return result
+
+    def _text(self, text: str) -> int:
+        index = self.texts.get(text)
+        if index is None:
+            index = self.texts[text] = len(self.texts)
+        return index
 
     def _parcel(self, parcel: ParcelResult) -> dict:
         d = parcel.to_dict()
-        rows, extras = [], {}
+        rows, extras, rules, message = [], {}, self.rules, self._message
         for k, f in enumerate(d.pop("findings")):
-            shared = self.rules.setdefault(f["rule"], {key: f[key] for key in SHARED_FIELDS})
-            row = [f["rule"], f["status"], self._message(f["message"]), *(f[key] for key in ROW_FIELDS[3:])]
+            shared = rules.get(f["rule"])
+            if shared is None:
+                shared = rules[f["rule"]] = {key: f[key] for key in SHARED_FIELDS}
+            row = [f["rule"], f["status"], message(f["message"]), f["overlap_m2"], f["overlap_mu"],
+                   f["overlap_ratio"], f["unit_code"], f["distance_m"], f["value"]]
             while row[-1] is None:
                 row.pop()
             rows.append(row)
-            extra = {key: v for key, v in f.items()
-                     if key not in ROW_FIELDS and (key not in shared or shared[key] != v)}
+            extra = None
+            for key in SHARED_FIELDS:
+                v, w = f[key], shared[key]
+                if v is not w and v != w:
+                    extra = extra or {}
+                    extra[key] = v
+            if len(f) > _KNOWN_COUNT:  # fields beyond the row and the shared ones
+                extra = extra or {}
+                extra.update((key, v) for key, v in f.items() if key not in _KNOWN)
             if extra:
                 extras[str(k)] = extra
         d["findings"] = rows
         if extras:
             d["finding_extras"] = extras
+        if d.get("reasons"):  # "SX-01 生态保护红线：不符合" repeats on most parcels
+            d["reasons"] = [self._text(r) for r in d["reasons"]]
         self.counts[d["status"]] += 1
         if d["indicative"] and self.indicative is None:
             self.indicative = parcel
@@ -161,7 +190,10 @@ def expand(doc: dict) -> dict:
     for p in doc["parcels"]:
         extras = p.get("finding_extras", {})
         findings = [_expand_finding(row, extras.get(str(k)), rules, texts) for k, row in enumerate(p["findings"])]
-        parcels.append({key: v for key, v in p.items() if key != "finding_extras"} | {"findings": findings})
+        parcel = {key: v for key, v in p.items() if key != "finding_extras"} | {"findings": findings}
+        if parcel.get("reasons"):
+            parcel["reasons"] = [texts[r] for r in parcel["reasons"]]
+        parcels.append(parcel)
     head = {k: v for k, v in doc.items() if k not in ("format", "rules", "finding_fields", "texts", "parcels")}
     return {**head, "parcels": parcels}
 
