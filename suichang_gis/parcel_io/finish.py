@@ -72,6 +72,9 @@ _KIND_NAMES = {"Point": "点", "MultiPoint": "点", "LineString": "未闭合的�
 def _polygons_only(gdf: gpd.GeoDataFrame, name: str, notes: list[str], skipped: list[Skipped],
                    what: str) -> gpd.GeoDataFrame:
     """Keep polygonal features; closed lines become polygons; every other one goes to ``skipped``."""
+    array = np.array(gdf.geometry, dtype=object)
+    if np.isin(shapely.get_type_id(array), (3, 6)).all() and not shapely.is_empty(array).any():
+        return gdf.reset_index(drop=True)  # the common case: nothing to convert or skip
     geoms = list(gdf.geometry)
     keep, closed_lines = [], []
     for i, g in enumerate(geoms):
@@ -110,11 +113,12 @@ def _drop_z(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFr
 
 def _refuse_non_finite(gdf: gpd.GeoDataFrame, name: str, what: str) -> None:
     """Raise naming the first feature with a NaN or infinite coordinate (never drop the vertex)."""
-    for i, g in enumerate(gdf.geometry):
-        xy = shapely.get_coordinates(g)
-        if not np.isfinite(xy).all():
-            raise ParcelImportError(f"{name}：{feature_label(gdf, i, what)}有无效坐标（nan 或无穷大），"
-                                    "文件可能损坏。请在原软件中修正该顶点后重新导出")
+    xy, owner = shapely.get_coordinates(np.array(gdf.geometry, dtype=object), return_index=True)
+    bad = ~np.isfinite(xy).all(axis=1)
+    if bad.any():
+        i = int(owner[np.flatnonzero(bad)[0]])
+        raise ParcelImportError(f"{name}：{feature_label(gdf, i, what)}有无效坐标（nan 或无穷大），"
+                                "文件可能损坏。请在原软件中修正该顶点后重新导出")
 
 
 def _refuse_tiny(gdf: gpd.GeoDataFrame, name: str, skipped: list[Skipped], what: str) -> gpd.GeoDataFrame:
@@ -236,9 +240,9 @@ def check_inside_zhejiang(gdf: gpd.GeoDataFrame, name: str, what: str = "要素"
 
 
 def _repair(gdf: gpd.GeoDataFrame, name: str, notes: list[str], what: str) -> gpd.GeoDataFrame:
-    deduped = shapely.remove_repeated_points(np.array(gdf.geometry, dtype=object))
-    changed = [i for i, (a, b) in enumerate(zip(gdf.geometry, deduped))
-               if len(shapely.get_coordinates(a)) != len(shapely.get_coordinates(b))]
+    original = np.array(gdf.geometry, dtype=object)
+    deduped = shapely.remove_repeated_points(original)
+    changed = np.flatnonzero(shapely.get_num_coordinates(original) != shapely.get_num_coordinates(deduped)).tolist()
     if changed:
         gdf = gdf.set_geometry(gpd.GeoSeries(deduped, index=gdf.index, crs=gdf.crs))
         labels = "、".join(feature_label(gdf, i, what) for i in changed[:10])

@@ -71,9 +71,10 @@ def _shapefile_encoding(path: Path, notes: list[str], chosen: str | None = None)
     elif len(data) > 29 and data[29] in _CHINESE_LDIDS:
         declared, source = _CHINESE_LDIDS[data[29]], "DBF 语言标志（GBK）"
     evidence = "UTF-8" if _decodes(names + records, "utf-8") else ("GBK" if _decodes(names + records, "gb18030") else None)
+    agrees = {"UTF-8": ("UTF-8", "UTF8"), "GBK": ("GBK", "GB18030", "CP936", "GB2312")}.get(evidence, ())
     if declared is not None:
-        if _decodes(names + records, declared) and not (declared.upper() != "UTF-8" and evidence == "UTF-8"
-                                                        and not (names + records).isascii()):
+        if declared.upper() in agrees or (_decodes(names + records, declared) and not (
+                declared.upper() != "UTF-8" and evidence == "UTF-8" and not (names + records).isascii())):
             if not cpg.exists():
                 notes.append(f"{name}：没有 .cpg，按{source}读取属性")
             return declared
