@@ -62,6 +62,7 @@ _LAYER_FIELDS = {
     "interception_ditch_km": "截水沟（km）", "drawdown_zone_mu": "消落带（亩）",
     "convenience_facilities_count": "便民设施（处）", "landscape_nodes_count": "景观节点（处）",
     "location_note": "位置说明", "plan_item": "规划项目", "drawn_with": "与之共用图形的项目",
+    "city": "所属地级市", "province": "所属省",
     # the parcel layer on the map, coloured by check status (suichang_gis.parcel_layer)
     "check_status": "核查结论", "check_findings": "核查意见", "fid": "要素编号",
 }
