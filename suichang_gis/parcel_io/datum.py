@@ -61,7 +61,8 @@ def refuse_old_datum(datum: str, name: str, declared: str = "") -> ParcelImportE
     return ParcelImportError(
         f"{name}：坐标系为{said}。{datum}到 CGCS2000（2000国家大地坐标系）没有通用的精确转换"
         "（PROJ 只有误差达数米的近似转换），不能直接导入。请由测绘单位按当地七参数转换为 CGCS2000 后再导入，"
-        "或给出七参数：命令行 --towgs84 dx,dy,dz,rx,ry,rz,ppm（或在 TXT 的“转换参数=”中填写）")
+        "或给出七参数导入：suichang-gis import 文件 --towgs84 dx,dy,dz,rx,ry,rz,ppm --out 项目.gpkg"
+        "（或在 TXT 的“转换参数=”中填写），再核查项目文件")
 
 
 def with_towgs84(crs: CRS, datum: str, parameters: tuple[float, ...]) -> CRS:

@@ -89,6 +89,9 @@ def parse_survey_txt(text: str, name: str) -> tuple[dict[str, str], list[_Parcel
             if not sep:
                 key, _, value = line.partition(":")
             meta[key.strip()] = value.strip()
+        elif section == "转换参数":  # "dx,dy,dz,…" on one line, or one "DX=…" per line, in order
+            value = line.partition("=")[2] if "=" in line else line
+            meta["转换参数"] = ",".join(v for v in (meta.get("转换参数", "").strip(", "), value.strip()) if v)
         elif section == "地块坐标":
             fields = [f.strip() for f in line.split(",")]
             if line.endswith("@") or (len(fields) > 4 and fields[4] in _GEOMETRY_KINDS):

@@ -278,3 +278,14 @@ def test_comma_in_a_name_comes_back_as_a_full_width_comma_and_is_said(tmp_path):
     back = read_parcels(tmp_path / "c.txt").parcels
     assert back["name"].tolist() == ["甲，乙合并", "丙，丁"] and back["parcel_id"].tolist() == ["P1", "P2"]
     assert any("“甲,乙合并”中的逗号已写为全角" in n for n in notes)
+
+
+@pytest.mark.parametrize("section", ["[转换参数]\n15.8,-154.4,-82.3,0,0,0,0\n",
+                                     "[转换参数]\nDX=15.8\nDY=-154.4\nDZ=-82.3\nRX=0\nRY=0\nRZ=0\nM=0\n"])
+def test_xian80_with_a_parameter_section(tmp_path, section):
+    text = two_parcels_txt().replace("2000国家大地坐标系", "1980西安坐标系")
+    with_section = text.replace("[地块坐标]", section + "[地块坐标]")
+    from_section = read_parcels(write_text(tmp_path / "s.txt", with_section))
+    given = read_parcels(write_text(tmp_path / "g.txt", text), towgs84="15.8,-154.4,-82.3,0,0,0,0")
+    assert hausdorff(from_section.parcels.geometry[0], given.parcels.geometry[0]) == 0
+    assert any("文件中的转换参数" in n for n in from_section.notes)
