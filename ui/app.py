@@ -33,7 +33,23 @@ def install_chinese_translator(app: QApplication) -> bool:
     if not translator.load(QLocale(QLocale.Language.Chinese, QLocale.Country.China), "qtbase", "_", folder):
         return False
     app.installTranslator(translator)
+    app.installTranslator(MissingChineseTranslator(app))  # asked first; what it does not know falls through
     return True
+
+
+class MissingChineseTranslator(QTranslator):
+    """The few strings of Qt's own file dialog that ``qtbase_zh_CN`` leaves in English (the
+    labels with a keyboard accelerator, the file type column); everything else falls through."""
+
+    TEXTS = {("QFileDialog", "&Look in:"): "查找范围(&L)：", ("QFileDialog", "Files of &type:"): "文件类型(&T)：",
+             ("QAbstractFileIconProvider", "Folder"): "文件夹", ("QAbstractFileIconProvider", "File"): "文件",
+             ("QAbstractFileIconProvider", "Drive"): "驱动器"}
+
+    def translate(self, context, source_text, disambiguation=None, n=-1):
+        return self.TEXTS.get((context, source_text))  # None: not ours, the next translator answers
+
+    def isEmpty(self) -> bool:
+        return False
 
 
 def run(screenshot: str | None = None, project: str | None = None) -> int:

@@ -129,6 +129,8 @@ class AttributeForm(QDialog):
                 self.category_help.setWordWrap(True)
                 self.category_help.setStyleSheet("color: #555;")
                 self.category_help.setToolTip("\n".join(f"{k}：{v}" for k, v in self.definitions.items()))
+                # Room for a wrapped definition from the start: a label that grows later overlaps the next row.
+                self.category_help.setMinimumHeight(self.category_help.fontMetrics().lineSpacing() * 2 + 4)
                 form.addRow("", self.category_help)
                 self._show_definition(widget.currentText())
         self.problems_label = QLabel()
@@ -154,6 +156,11 @@ class AttributeForm(QDialog):
     def _show_definition(self, category: str) -> None:
         text = self.definitions.get(category, "")
         self.category_help.setText(text if text else "一类、二类、三类的含义见下拉项的提示" if self.definitions else "")
+        width = self.category_help.width()
+        if width > 50:  # laid out: make sure every wrapped line of this definition shows
+            needed = self.category_help.heightForWidth(width)
+            if needed > self.category_help.minimumHeight():
+                self.category_help.setMinimumHeight(needed)
 
     def fill_last_values(self) -> None:
         """Put the last parcel's values into the fields that are still empty."""

@@ -199,6 +199,7 @@ class MainWindow(QMainWindow):
             check_dock = self.findChild(QDockWidget, "dock_地块核查")
             if check_dock is not None:
                 check_dock.show()
+            self.setGeometry(self.screen().availableGeometry())  # the whole screen even without a window manager
             self.showMaximized()
         else:
             self.show()

@@ -78,8 +78,11 @@ def test_form_explains_industrial_categories_and_offers_last_values(qtbot, tmp_p
     first = actions.editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
     form = actions.edit_attributes(first)
     qtbot.addWidget(form)
+    qtbot.waitExposed(form)
     form.editors["industrial_category"].setCurrentText("三类")
     assert form.category_help.text() == definitions["三类"]
+    help_ = form.category_help
+    qtbot.waitUntil(lambda: help_.height() >= help_.heightForWidth(help_.width()))  # every wrapped line shows
     form.editors["applicant"].setText("遂昌金属制品公司")
     form.editors["industry_code"].set_code("C33")
     form.editors["name"].setText("甲项目")

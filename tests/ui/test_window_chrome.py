@@ -99,6 +99,17 @@ def test_standard_buttons_and_dialogs_are_chinese(qtbot):
                           | QMessageBox.StandardButton.No)
     qtbot.addWidget(message)
     assert message.button(QMessageBox.StandardButton.No).text().startswith("否")  # the recovery dialog's 选“否”
+    from PySide6.QtWidgets import QFileDialog, QLabel
+
+    dialog = QFileDialog()
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # Qt's own dialog, as on Linux desktops
+    qtbot.addWidget(dialog)
+    labels = [label.text() for label in dialog.findChildren(QLabel) if label.text()]
+    import re
+
+    words = [re.sub(r"\(&[A-Z]\)", "", text) for text in labels]  # the accelerator key stays Latin
+    assert words and not any(re.search("[A-Za-z]", word) for word in words)
+    assert {"查找范围(&L)：", "文件类型(&T)："} <= set(labels)
 
 
 @pytest.mark.ui
