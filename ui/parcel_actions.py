@@ -13,8 +13,19 @@ import numpy as np
 import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QEvent, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QFormLayout, QLabel, QMessageBox, QProgressDialog, QSpinBox, QTableView)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QProgressDialog,
+    QSpinBox,
+    QTableView,
+)
 
 from suichang_gis.catalog import CatalogError
 from suichang_gis.errors import unexpected_error_message
@@ -25,10 +36,18 @@ from suichang_gis.user_layers import USER_GROUP, reopen_user_layer, style_to_dic
 
 from .attribute_form import AttributeForm, offered_values
 from .background import run_in_background
-from .parcel_editor import COPY, READ_ONLY, ParcelEditor, default_project_path, open_or_create
 from .messages import failure_text, show_failure
-from .parcel_tools import (DrawPolygonTool, EditVerticesTool, MergeTool, MoveParcelTool, RectangleTool,
-                           SelectTool, Snapper, SplitTool)
+from .parcel_editor import COPY, READ_ONLY, ParcelEditor, default_project_path, open_or_create
+from .parcel_tools import (
+    DrawPolygonTool,
+    EditVerticesTool,
+    MergeTool,
+    MoveParcelTool,
+    RectangleTool,
+    SelectTool,
+    Snapper,
+    SplitTool,
+)
 from .paths import add_recent_project, open_file_name, save_file_name
 
 PROJECT_FILTER = "项目文件 (*.gpkg)"

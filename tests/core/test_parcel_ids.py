@@ -2,11 +2,10 @@
 
 import geopandas as gpd
 from shapely import box
+from test_project import crash  # what kill -9 leaves (tests/core/test_project.py)
 
 from suichang_gis.parcel import parcel_number, parcels_frame
 from suichang_gis.project import Project
-
-from test_project import crash  # what kill -9 leaves (tests/core/test_project.py)
 
 E0, N0 = 430_000.0, 3_163_000.0
 

@@ -201,8 +201,7 @@ def test_each_distance_finding_draws_its_segment_with_its_length(qtbot, tmp_path
 
     from suichang_gis.catalog import MapLayer, load_catalog
     from suichang_gis.units import format_length
-    from ui.check_panel import (DISTANCE_COLOUR, OVERLAY_DISTANCES, OVERLAY_FOCUS, is_distance_finding,
-                                measured_length)
+    from ui.check_panel import DISTANCE_COLOUR, OVERLAY_DISTANCES, OVERLAY_FOCUS, is_distance_finding, measured_length
 
     spec = next(s for s in load_catalog() if s.id == "roads")
     road = gpd.GeoDataFrame({"name": ["测试路"], "kind": ["县乡道"], "road_state": ["既有"]},
