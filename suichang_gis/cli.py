@@ -164,6 +164,8 @@ def cmd_print(args) -> int:
         return 0
     if not args.template or not args.out:
         raise UserError("请给出模板编号和 --out 输出文件（suichang-gis print --list 列出模板）")
+    if args.template == "parcel_check" and args.parcels and not args.no_check and not args.one_page:
+        return _print_atlas(args)
     parcels, result = _parcels(args.parcels, check=not args.no_check)
     try:
         layout = print_map(args.template, Path(args.out), paper=args.paper, orientation=args.orientation,
@@ -178,6 +180,27 @@ def cmd_print(args) -> int:
             print(f"注意：{note}", file=sys.stderr)
     print(f"已写出 {args.out}（{args.paper} {'横向' if args.orientation == 'landscape' else '纵向'}，"
           f"比例尺 1:{layout.scale_denominator}）")
+    return 0
+
+
+def _print_atlas(args) -> int:
+    """``print parcel_check``: the overview page and one page per parcel."""
+    from .atlas import print_atlas
+    from .check import check_parcels
+    from .layout import LayoutError
+
+    try:
+        run = check_parcels(Path(args.parcels), catalog=args.catalog)
+    except (ValueError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+    try:
+        atlas = print_atlas(run, Path(args.out), paper=args.paper, orientation=args.orientation,
+                            title=args.title, maker=args.maker, user_catalog=args.catalog, dpi=args.dpi,
+                            source=Path(args.parcels).name)
+    except LayoutError as exc:
+        raise UserError(str(exc)) from exc
+    scales = "、".join(f"{p.parcel_id} 1:{p.scale_denominator}" for p in atlas.pages)
+    print(f"已写出 {'、'.join(str(f) for f in atlas.files)}（总图 1 页 + 地块 {len(atlas.pages)} 页；{scales}）")
     return 0
 
 
@@ -363,6 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="方向：landscape 横向（默认）或 portrait 纵向")
     p.add_argument("--parcels", help="候选地块文件（地块导入支持的任何格式），按核查结论着色")
     p.add_argument("--no-check", action="store_true", help="只画地块，不做核查")
+    p.add_argument("--one-page", action="store_true",
+                   help="候选地块核查图只出一页总图（默认另为每个地块出一页：大比例尺地图与核查表）")
     p.add_argument("--title", help="图名，默认用模板的图名")
     p.add_argument("--maker", default="遂昌县规划工作台", help="制图单位")
     p.add_argument("--dpi", type=float, default=300, help="PNG 分辨率，默认 300")
@@ -373,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("webmap", help="输出离线可用的网页地图（单个 HTML 文件）")
     p.add_argument("--parcels", help="候选地块文件，按核查结论着色，弹窗列出核查结果")
     p.add_argument("--no-check", action="store_true", help="只画地块，不做核查")
+    p.add_argument("--one-page", action="store_true",
+                   help="候选地块核查图只出一页总图（默认另为每个地块出一页：大比例尺地图与核查表）")
     p.add_argument("--tiles", choices=["OpenStreetMap"], help="可选底图（需联网）")
     p.add_argument("--out", required=True, help="输出 HTML 文件")
     p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")

@@ -50,14 +50,16 @@ def finding_lines(result) -> str:
     return "\n".join(f"[{f.status_label}] {f.title}：{f.message}" for f in findings)
 
 
-SUMMARY_HEADERS = ["地块编号", "项目名称", "面积（亩）", "核查结论", "问题（不符合、警示）"]
+SUMMARY_HEADERS = ["地块编号", "项目名称", "面积（亩）", "核查结论", "问题（不符合、警示、未评估）"]
 
 
 def summary_table(check) -> tuple[list[str], list[list[str]]]:
     """The check summary as a table: one row per parcel with its conclusion and its issues."""
     rows = []
     for p in check.parcels:
-        issues = [f"{f.title}（{f.status_label}）" for f in p.findings if f.status in ("fail", "warn")]
+        # Every reason a parcel is not 通过: 不符合, 警示 and 未评估 items (a 警示 never says "无").
+        issues = [f"{f.title}（{f.status_label}）" for f in p.findings
+                  if f.status in ("fail", "warn", "not_assessed")]
         rows.append([str(p.id), p.name or "", f"{p.area_mu:.2f}", p.status_label,
                      "；".join(dict.fromkeys(issues)) or "无"])
     return SUMMARY_HEADERS, rows

@@ -3,13 +3,19 @@
 The preview is the exported page itself (``suichang_gis.layout``), rendered at screen
 resolution, so what the dialog shows is what the file holds. "当前视图" prints the canvas as
 it is: its extent and its visible layers, bottom first.
+
+A change of the settings composes the preview on a worker thread (the dialog stays responsive,
+a newer change supersedes an older one still running), and previews already made for the same
+settings are reused at once.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -45,6 +51,15 @@ from suichang_gis.parcel_layer import (
 from .messages import show_failure
 from .paths import save_file_name
 
+PREVIEW_CACHE = 12  # previews kept for reuse (settings → page)
+
+
+class _PreviewDone(QObject):
+    """Carries a finished preview from the worker thread to the GUI thread (queued signal)."""
+
+    done = Signal(int, object, object)  # generation, (layout, png) or None, error text
+
+
 CURRENT_VIEW = "current_view"
 CURRENT_VIEW_TITLE = "遂昌县规划图"
 ORIENTATIONS = {"横向": "landscape", "纵向": "portrait"}
@@ -76,6 +91,10 @@ class PrintDialog(QDialog):
         self.layout: MapLayout | None = None
         self._check = None  # (parcels frame, checked layer, CheckResult) of the last parcel print
         self.preview_png: bytes = b""
+        self._previews: OrderedDict = OrderedDict()  # settings key → (layout, png)
+        self._generation = 0
+        self._signals = _PreviewDone()
+        self._signals.done.connect(self._preview_arrived)
 
         self.template_box = QComboBox()
         for template in self.templates.values():
@@ -124,8 +143,8 @@ class PrintDialog(QDialog):
         main.addWidget(self.preview, 2)
 
         # Settings changes come in bursts (a template sets title and layers): one preview.
-        self._timer = QTimer(self, singleShot=True, interval=250)
-        self._timer.timeout.connect(self.update_preview)
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.request_preview)
         self.template_box.currentIndexChanged.connect(self._template_changed)
         for signal in (self.paper_box.currentIndexChanged, self.orientation_box.currentIndexChanged,
                        self.title_edit.editingFinished, self.maker_edit.editingFinished,
@@ -180,36 +199,102 @@ class PrintDialog(QDialog):
         _, layer, result = self._check
         return [layer], summary_notes(result), summary_table(result)
 
-    def _print(self, out: Path | None, dpi: float) -> MapLayout:
+    def _print_args(self) -> dict:
+        """``print_map`` arguments from the widgets (read on the GUI thread only)."""
         current = self.template_id == CURRENT_VIEW  # the canvas's map model: extent, opacity, style
         extra, notes, table = self._checked_parcels()
         layer_ids = [i for i in self.checked_layers() if not (extra and i == PARCEL_LAYER_ID)]
-        return print_map(self._template(), out, paper=self.paper_box.currentText(),
-                         orientation=ORIENTATIONS[self.orientation_box.currentText()],
-                         title=self.title_edit.text().strip() or None, extra_layers=extra,
-                         layer_ids=layer_ids, dpi=dpi, extra_notes=notes, table=table,
-                         maker=self.maker_edit.text().strip() or DEFAULT_MAKER,
-                         layers=None if current else self.all_layers,
-                         model=self.canvas.model if current else None)
+        return dict(template=self._template(), paper=self.paper_box.currentText(),
+                    orientation=ORIENTATIONS[self.orientation_box.currentText()],
+                    title=self.title_edit.text().strip() or None, extra_layers=extra,
+                    layer_ids=layer_ids, extra_notes=notes, table=table,
+                    maker=self.maker_edit.text().strip() or DEFAULT_MAKER,
+                    layers=None if current else self.all_layers,
+                    model=self.canvas.model if current else None)
+
+    def _print(self, out: Path | None, dpi: float) -> MapLayout:
+        return print_map(out=out, dpi=dpi, **self._print_args())
 
     # --- preview and export -------------------------------------------------------------
+    def _settings_key(self):
+        """What the page depends on; None for the current view (the canvas may have changed)."""
+        if self.template_id == CURRENT_VIEW:
+            return None
+        return (self.template_id, self.paper_box.currentText(), self.orientation_box.currentText(),
+                self.title_edit.text(), self.maker_edit.text(), tuple(self.checked_layers()),
+                tuple(id(layer) for layer in self.extra_layers))
+
+    @staticmethod
+    def _compose_preview(args: dict):
+        layout = print_map(out=None, dpi=PREVIEW_DPI, **args)
+        return layout, layout_png(layout, PREVIEW_DPI)
+
+    def request_preview(self) -> None:
+        """Show the preview for the current settings: at once when made before, else composed
+        on a worker thread and shown when it arrives (unless a newer change came meanwhile)."""
+        key = self._settings_key()
+        if key is not None and key in self._previews:
+            self._previews.move_to_end(key)
+            self._show(*self._previews[key])
+            return
+        self._generation += 1
+        generation = self._generation
+        try:
+            args = self._print_args()  # widgets and the parcel check: on this thread
+        except ValueError as exc:
+            self.layout, self.preview_png = None, b""
+            self.preview.setText(str(exc))
+            return
+        self.message.setText("正在生成预览…")
+
+        def work():
+            try:
+                result, error = self._compose_preview(args), ""
+            except ValueError as exc:  # LayoutError, or a rule/parcel error of the parcel check
+                result, error = None, str(exc)
+            self._signals.done.emit(generation, (key, result), error)
+
+        threading.Thread(target=work, name="print-preview", daemon=True).start()
+
+    def _preview_arrived(self, generation: int, payload, error: str) -> None:
+        key, result = payload
+        if result is not None and key is not None:
+            self._previews[key] = result
+            while len(self._previews) > PREVIEW_CACHE:
+                self._previews.popitem(last=False)
+        if generation != self._generation:
+            return  # a newer change is being composed
+        if result is None:
+            self.layout, self.preview_png = None, b""
+            self.preview.setText(error)
+            return
+        self._show(*result)
+
     def update_preview(self) -> None:
+        """Compose and show the preview now, on this thread (tests and a forced refresh)."""
+        self._generation += 1
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.layout = self._print(None, PREVIEW_DPI)
-            self.preview_png = layout_png(self.layout, PREVIEW_DPI)
+            result = self._compose_preview(self._print_args())
         except ValueError as exc:  # LayoutError, or a rule/parcel error of the parcel check
             self.layout, self.preview_png = None, b""
             self.preview.setText(str(exc))
             return
         finally:
             QGuiApplication.restoreOverrideCursor()
+        key = self._settings_key()
+        if key is not None:
+            self._previews[key] = result
+        self._show(*result)
+
+    def _show(self, layout: MapLayout, png: bytes) -> None:
+        self.layout, self.preview_png = layout, png
         pixmap = QPixmap()
-        pixmap.loadFromData(self.preview_png, "PNG")
+        pixmap.loadFromData(png, "PNG")
         self.preview.setPixmap(pixmap.scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation))
-        self.message.setText(f"比例尺 1:{self.layout.scale_denominator:,}；"
-                             f"图例 {len({e.layer_id for e in self.layout.legend})} 个图层")
+        self.message.setText(f"比例尺 1:{layout.scale_denominator:,}；"
+                             f"图例 {len({e.layer_id for e in layout.legend})} 个图层")
 
     def export_to(self, path: Path, dpi: float = 300) -> MapLayout:
         """Write the page as set in the dialog (PDF/PNG/SVG by extension)."""

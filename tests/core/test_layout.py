@@ -575,3 +575,74 @@ def test_zones_map_has_an_enlargement_inset_of_the_county_seat(printed_pages):
     renewal = ("城中区块", "城北区块", "城东区块", "城南区块", "城西区块")
     clusters = ("古院组团", "梅溪组团", "东峰组团", "关雎组团")
     assert sum(n in text for n in renewal) >= 3 and sum(n in text for n in clusters) >= 3  # labelled
+
+
+# --- the parcel atlas --------------------------------------------------------------------------
+
+def pdf_pages(path: Path) -> int:
+    import re
+
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))
+
+
+@pytest.fixture(scope="module")
+def atlas_run(tmp_path_factory):
+    from suichang_gis.check import check_parcels
+
+    folder = tmp_path_factory.mktemp("atlas")
+    parcels = parcels_frame([box(425200, 3162400, 425500, 3162700), box(421000, 3160500, 421300, 3160900)],
+                            name=["新材料项目", "食品加工项目"], land_use=["工业用地"] * 2)
+    source = folder / "parcels.gpkg"
+    parcels.to_file(source)
+    return source, check_parcels(source)
+
+
+def test_parcel_atlas_has_an_overview_and_a_page_per_parcel(atlas_run, tmp_path):
+    from suichang_gis.atlas import print_atlas
+
+    source, run = atlas_run
+    out = tmp_path / "atlas.pdf"
+    atlas = print_atlas(run, out)
+    assert [p.parcel_id for p in atlas.pages] == [str(p.id) for p in run.result.parcels]
+    if shutil.which("pdfinfo"):
+        assert pdf_pages(out) == 1 + len(run.result.parcels)
+    for page, parcel in zip(atlas.pages, run.result.parcels):
+        # 1:2,000–1:10,000 for a parcel of a few hundred metres.
+        assert 2_000 <= page.scale_denominator <= 10_000
+        # Every finding that is not 通过 is listed with its reason, 未评估 included, worst first.
+        expected = [f for f in parcel.findings if f.status in ("fail", "warn", "not_assessed")]
+        assert len(page.rows) == len(expected)
+        assert {r[0] for r in page.rows} == {f.rule for f in expected}
+        assert all(r[3].strip() for r in page.rows)
+        if parcel.status in ("warn", "fail"):
+            assert page.rows
+        order = {"不符合": 0, "警示": 1, "未评估": 2}
+        assert [order[r[2]] for r in page.rows] == sorted(order[r[2]] for r in page.rows)
+
+
+def test_summary_table_lists_why_a_parcel_is_not_passed(atlas_run):
+    from suichang_gis.parcel_layer import summary_table
+
+    _, run = atlas_run
+    _, rows = summary_table(run.result)
+    for row, parcel in zip(rows, run.result.parcels):
+        if parcel.status != "pass":
+            assert row[-1] != "无"
+        for f in parcel.findings:
+            if f.status == "not_assessed":
+                assert f.title in row[-1]
+
+
+def test_print_parcel_check_cli_makes_the_atlas_or_one_page(atlas_run, tmp_path):
+    source, run = atlas_run
+    atlas = tmp_path / "atlas.pdf"
+    result = run_cli("print", "parcel_check", "--parcels", str(source), "--paper", "A4", "--out", str(atlas))
+    assert result.returncode == 0, result.stderr
+    sheet = tmp_path / "sheet.pdf"
+    result = run_cli("print", "parcel_check", "--parcels", str(source), "--paper", "A4", "--one-page",
+                     "--out", str(sheet))
+    assert result.returncode == 0, result.stderr
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    assert pdf_pages(atlas) == 1 + len(run.result.parcels) and pdf_pages(sheet) == 1

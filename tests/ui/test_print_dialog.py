@@ -170,3 +170,33 @@ def test_web_map_export_from_the_window_checks_the_parcels(app, qtbot, layers, t
     html = out.read_text(encoding="utf-8")
     checked = {LABEL_COLOURS[s] for s in ("通过", "警示", "不符合")}
     assert any(c in html for c in checked) and LABEL_COLOURS[UNCHECKED] not in html
+
+
+@pytest.mark.ui
+def test_preview_is_composed_off_the_gui_thread_and_reused(app, qtbot, layers):
+    from ui.print_dialog import PrintDialog
+
+    dialog = PrintDialog(layers)
+    qtbot.addWidget(dialog)
+    dialog._timer.stop()
+    dialog.template_box.setCurrentIndex(dialog.template_box.findData("water_energy"))
+    dialog._timer.stop()
+    dialog.paper_box.setCurrentText("A4")
+    dialog._timer.stop()
+    dialog.layout = None
+    dialog.request_preview()
+    assert dialog.layout is None  # not composed on this thread: the dialog stays responsive
+    qtbot.waitUntil(lambda: dialog.layout is not None, timeout=120_000)
+    first = dialog.preview_png
+    assert first and dialog.layout.paper_mm == (297.0, 210.0)
+    dialog.orientation_box.setCurrentText("纵向")
+    dialog._timer.stop()
+    dialog.request_preview()
+    qtbot.waitUntil(lambda: dialog.layout is not None and dialog.layout.paper_mm == (210.0, 297.0),
+                    timeout=120_000)
+    # Back to settings seen before: the page made then is shown at once, no new composition.
+    dialog.orientation_box.setCurrentText("横向")
+    dialog._timer.stop()
+    generation = dialog._generation
+    dialog.request_preview()
+    assert dialog._generation == generation and dialog.preview_png == first
