@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressDialog,
     QSpinBox,
@@ -116,6 +117,11 @@ class ImportOptionsDialog(QDialog):
                                     ("GBK / GB18030（国内常用）", "GB18030"), ("Big5（繁体）", "Big5")):
                 self.encoding.addItem(label, encoding)
             form.addRow("文字编码", self.encoding)
+        self.towgs84 = QLineEdit()
+        if suffix in (".shp", ".gpkg", ".geojson", ".json", ".txt", ".dxf", ".gdb", ".zip"):
+            # 西安 1980 / 北京 1954 files are refused without a surveyor's parameters (see parcel_io.datum).
+            self.towgs84.setPlaceholderText("仅西安80/北京54坐标需要：dx,dy,dz,rx,ry,rz,ppm")
+            form.addRow("七参数", self.towgs84)
         form.addRow(QLabel("DXF 与界址点坐标 TXT 没有坐标系声明时，按坐标数值判断（EPSG:4549 或带号 40）。"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("导入")
@@ -145,6 +151,8 @@ class ImportOptionsDialog(QDialog):
         for key, combo in (("units", self.units), ("crs", self.crs), ("encoding", self.encoding)):
             if combo.count() and combo.currentData() is not None:
                 options[key] = combo.currentData()
+        if self.towgs84.text().strip():
+            options["towgs84"] = self.towgs84.text().strip()
         return options
 
 

@@ -56,3 +56,22 @@ def test_unexpected_error_is_the_command_line_message_not_a_bare_exception(qtbot
     actions.import_file(tmp_path / "a.kml")
     qtbot.waitUntil(lambda: bool(warnings), timeout=10_000)
     assert "处理文件 a.kml 时出现意外问题（IndexError" in warnings[0] and "项目未改变" in warnings[0]
+
+
+@pytest.mark.ui
+def test_import_dialog_passes_a_seven_parameter_set(qtbot, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from suichang_gis.parcel_io import read_parcels
+    from ui.parcel_actions import ImportOptionsDialog
+
+    gpd.GeoDataFrame({"名称": ["甲"]}, geometry=[box(411000, 3165000, 411100, 3165100)], crs="EPSG:2385").to_file(
+        tmp_path / "xian.shp", engine="pyogrio")
+    window, _ = make_window(qtbot, tmp_path / "p.gpkg")
+    dialog = ImportOptionsDialog(tmp_path / "xian.shp", window)
+    qtbot.addWidget(dialog)
+    dialog.towgs84.setText("15.8,-154.4,-82.3,0,0,0,0")
+    options = dialog.options()
+    assert options["towgs84"] == "15.8,-154.4,-82.3,0,0,0,0"
+    assert any("西安 1980" in n for n in read_parcels(tmp_path / "xian.shp", **options).notes)
