@@ -218,6 +218,7 @@ def cmd_webmap(args) -> int:
 
 
 def cmd_import(args) -> int:
+    """``import``: read a parcel file, print its account and notes, write a project or another format."""
     from .parcel_io import ParcelImportError, read_parcels, write_parcels
     from .project import Project, ProjectError
 
@@ -251,6 +252,7 @@ def cmd_import(args) -> int:
 
 
 def cmd_export_parcels(args) -> int:
+    """``export-parcels``: write a project's parcels in the format of the extension, with the export notes."""
     from .parcel_io import write_parcels
     from .project import Project, ProjectError
 

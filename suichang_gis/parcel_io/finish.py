@@ -15,8 +15,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 from ..catalog import repair_geometry
-from ..crs import (LONLAT_CRS, WORK_CRS, gcj02_to_wgs84, inside_zhejiang,
-                   normalise_coordinates, to_lonlat, to_work)
+from ..crs import LONLAT_CRS, WORK_CRS, gcj02_to_wgs84, inside_zhejiang, normalise_coordinates, to_lonlat, to_work
 from ..parcel import MIN_PARCEL_AREA_M2, conform_parcels, rename_parcel_columns
 from .datum import old_datum, refuse_old_datum, with_towgs84
 from .result import ImportResult, ParcelImportError, Skipped
@@ -167,7 +166,8 @@ def _inside_zhejiang(gdf: gpd.GeoDataFrame) -> bool:
 
 def _declared_to_work(gdf: gpd.GeoDataFrame, name: str, notes: list[str]) -> gpd.GeoDataFrame:
     """Declared CRS → EPSG:4549; coordinates written in the other axis order (lat/lon for
-    lon/lat, northing/easting for easting/northing) are detected by where they land and swapped."""
+    lon/lat, northing/easting for easting/northing) are detected by where they land and swapped.
+    """
     work = gdf.to_crs(WORK_CRS)
     if _inside_zhejiang(work):
         return work

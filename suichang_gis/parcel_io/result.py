@@ -43,6 +43,7 @@ class ImportResult:
 
     @property
     def imported(self) -> int:
+        """How many parcels the file gave (elements seen minus those skipped)."""
         return len(self.parcels)
 
     def account(self) -> str:
@@ -58,7 +59,8 @@ class ImportResult:
 
     def report(self, extra_notes=()) -> str:
         """A Chinese report for the user: the account, every skipped element, then the notes
-        (and ``extra_notes``, e.g. ids renamed when the parcels joined a project)."""
+        (and ``extra_notes``, e.g. ids renamed when the parcels joined a project).
+        """
         head = f"{self.source.name if self.source else '文件'}：{self.account()}"
         lines = [f"· 跳过{' ' if s.place[:1].isascii() else ''}{s.place}：{s.reason}" for s in self.skipped] + [f"· {n}" for n in (*self.notes, *extra_notes)]
         if not lines:

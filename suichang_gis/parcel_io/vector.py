@@ -50,7 +50,8 @@ def _decodes(data: bytes, encoding: str) -> bool:
 
 def _shapefile_encoding(path: Path, notes: list[str], chosen: str | None = None) -> str:
     """The DBF text encoding: the user's choice, else the .cpg or language byte if the bytes
-    agree, else what the bytes are (UTF-8 or GBK), always said in a note when not declared."""
+    agree, else what the bytes are (UTF-8 or GBK), always said in a note when not declared.
+    """
     name = path.name
     data = path.with_suffix(".dbf").read_bytes()
     header_length = int.from_bytes(data[8:10], "little") if len(data) > 10 else 0
@@ -144,7 +145,8 @@ def _geometry_only(path: Path) -> gpd.GeoDataFrame:
 def _reconcile_counts(path: Path, gdf: gpd.GeoDataFrame, shapes: int, records: int,
                       notes: list[str], skipped: list[Skipped]) -> gpd.GeoDataFrame:
     """A .shp and .dbf of different lengths: every shape imported (attributes empty where the
-    .dbf has none), and records without a shape accounted as skipped; never a silent drop."""
+    .dbf has none), and records without a shape accounted as skipped; never a silent drop.
+    """
     name = path.name
     if shapes > records:
         geometry = _geometry_only(path)
@@ -274,7 +276,8 @@ def _fit(text: str, encoding: str, limit: int) -> str:
 
 def shapefile_field_names(columns, encoding: str) -> dict[str, str]:
     """Column → DBF field name: at most 10 bytes in ``encoding``, never cut inside a character,
-    unique (DBF names are case-insensitive); parcel fields keep their fixed short names."""
+    unique (DBF names are case-insensitive); parcel fields keep their fixed short names.
+    """
     names: dict[str, str] = {}
     used: set[str] = set()
     for column in columns:

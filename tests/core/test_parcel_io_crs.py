@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyproj import CRS, Transformer
 
-from parcel_samples import E0, N0, assert_account, hausdorff, square
+from parcel_samples import assert_account, hausdorff, square
 from suichang_gis.crs import to_lonlat
 from suichang_gis.parcel_io import ParcelImportError, read_parcels
 

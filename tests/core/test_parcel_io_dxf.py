@@ -3,10 +3,20 @@
 import ezdxf
 import numpy as np
 import pytest
-from shapely.geometry import Polygon
 from hypothesis import given, settings
+from shapely.geometry import Polygon
 
-from parcel_samples import CASES, assert_account, assert_round_trip, E0, N0, hausdorff, parcel_frames, square, square_with_hole
+from parcel_samples import (
+    CASES,
+    E0,
+    N0,
+    assert_account,
+    assert_round_trip,
+    hausdorff,
+    parcel_frames,
+    square,
+    square_with_hole,
+)
 from suichang_gis.parcel_io import ParcelImportError, dxf_layers, read_parcels, write_parcels
 
 

@@ -5,7 +5,7 @@ import shutil
 import geopandas as gpd
 import pytest
 
-from parcel_samples import assert_account, hausdorff, sample_parcels, square, square_with_hole
+from parcel_samples import assert_account, hausdorff, square, square_with_hole
 from suichang_gis.catalog import CatalogError, load_catalog, load_layer
 from suichang_gis.check.inputs import apply_use_layers
 from suichang_gis.parcel_io import ParcelImportError, read_parcels

@@ -8,7 +8,18 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parcel_samples import CASES, assert_account, assert_round_trip, E0, N0, hausdorff, parcel_frames, sample_parcels, square, square_with_hole
+from parcel_samples import (
+    CASES,
+    E0,
+    N0,
+    assert_account,
+    assert_round_trip,
+    hausdorff,
+    parcel_frames,
+    sample_parcels,
+    square,
+    square_with_hole,
+)
 from suichang_gis.crs import to_lonlat, wgs84_to_gcj02
 from suichang_gis.parcel_io import ParcelImportError, read_parcels, write_parcels
 

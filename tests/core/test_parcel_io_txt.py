@@ -6,8 +6,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
-from parcel_samples import (CASES, E0, assert_account, N0, hausdorff, parcel_frames, ring_points, square, square_with_hole,
-                            survey_txt, write_text)
+from parcel_samples import (
+    CASES,
+    E0,
+    N0,
+    assert_account,
+    hausdorff,
+    parcel_frames,
+    ring_points,
+    square,
+    square_with_hole,
+    survey_txt,
+    write_text,
+)
 from suichang_gis.parcel_io import ParcelImportError, read_parcels, write_parcels
 
 

@@ -9,7 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
-from parcel_samples import CASES, assert_account, assert_round_trip, E0, N0, hausdorff, parcel_frames, sample_parcels, square
+from parcel_samples import (
+    CASES,
+    E0,
+    N0,
+    assert_account,
+    assert_round_trip,
+    hausdorff,
+    parcel_frames,
+    sample_parcels,
+    square,
+)
 from suichang_gis.crs import to_lonlat
 from suichang_gis.parcel import PARCEL_FIELDS, parcels_frame
 from suichang_gis.parcel_io import WRITERS, ParcelImportError, read_parcels, write_parcels

@@ -4,7 +4,10 @@ import pytest
 
 pytest.importorskip("PySide6")
 
-from test_parcel_actions import make_window, warnings  # noqa: E402,F401  (fixture)
+from test_parcel_actions import make_window  # noqa: E402
+from test_parcel_actions import warnings as warnings_fixture  # noqa: E402
+
+warnings = warnings_fixture  # the fixture, under the name the tests ask for
 
 KML = ('<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
        "<Placemark><name>地块</name><Polygon><outerBoundaryIs><LinearRing><coordinates>"
