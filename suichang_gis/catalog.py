@@ -16,6 +16,12 @@ The layer types of the workbench and how one becomes the next::
       └─► CheckLayer  (check.data)   its data prepared for the check: shapely array + STRtree
             │                        (``read_check_layer`` also builds one from a LayerSpec)
             └─► UsedLayer (check.model)  what a CheckResult records of a layer it used
+
+A layer's data may also be a PostGIS table: ``data = "PG:service=bureau"`` (or a
+``postgresql://`` URL, or libpq keywords) with ``source_layer = "schema.table"``; a user catalog's
+``[postgis]`` table (``dsn``, ``schema``, optional ``layers``) points every layer at the tables
+``suichang-gis publish-layers`` wrote. A password in a catalog file is refused: it comes from the
+service file, ``~/.pgpass``, ``PGPASSWORD`` or a prompt (see ``postgis``).
 """
 
 from __future__ import annotations
@@ -164,6 +170,7 @@ class LayerSpec:
     zorder: int = 0
     visible: bool = True
     description: str = ""
+    dsn: str | None = None  # a PostGIS connection (no password); then ``source_layer`` is the table
 
     @property
     def schematic(self) -> bool:
@@ -240,12 +247,14 @@ def parse_layer_toml(path: Path) -> LayerSpec:
         raise CatalogError(f"图层定义 {path} 的 [provenance] 不完整：{exc}") from exc
     if provenance.accuracy not in ACCURACIES:
         raise CatalogError(f"图层定义 {path}：accuracy 应为“权威”或“示意”，而不是“{provenance.accuracy}”")
+    dsn, data = _data_source(path, raw["data"], raw.get("source_layer"))
     return LayerSpec(
         id=raw["id"],
         title=raw["title"],
         group=raw["group"],
         geometry_type=raw["geometry_type"],
-        data=(path.parent / raw["data"]).resolve(),
+        data=data,
+        dsn=dsn,
         version=str(raw["version"]),
         provenance=provenance,
         style=_style(raw.get("style", {})),
@@ -255,6 +264,23 @@ def parse_layer_toml(path: Path) -> LayerSpec:
         visible=bool(raw.get("visible", True)),
         description=raw.get("description", ""),
     )
+
+
+def _data_source(path: Path, data: str, table: str | None) -> tuple[str | None, Path]:
+    """(dsn, data path) of a ``data`` entry: a file relative to ``path``'s folder or a database.
+
+    A database entry needs ``source_layer`` (the table) and must hold no password.
+    """
+    from .postgis import has_password, is_postgis_source, mask_dsn
+
+    if not is_postgis_source(data):
+        return None, (path.parent / data).resolve()
+    if has_password(data):
+        raise CatalogError(f"{path}：数据库连接 {mask_dsn(data)} 中写有口令。口令不得写入目录文件，"
+                           "请改用 service（pg_service.conf）、~/.pgpass 或 PGPASSWORD 环境变量")
+    if not table:
+        raise CatalogError(f"{path}：数据库图层需要 source_layer（表名，例如 public.stbhhx）")
+    return str(data).strip(), Path(table)
 
 
 def load_catalog(catalog_dir: Path | None = None, user_catalog: Path | None = None) -> list[LayerSpec]:
@@ -272,35 +298,60 @@ def load_catalog(catalog_dir: Path | None = None, user_catalog: Path | None = No
 
 def override_layer(spec: LayerSpec, path: Path, source_layer: str | None = None,
                    accuracy: str = "权威", source: str | None = None,
-                   licence: str = "用户提供") -> LayerSpec:
-    """The same layer (id, style, title) read from another file, e.g. official data."""
+                   licence: str = "用户提供", dsn: str | None = None) -> LayerSpec:
+    """The same layer (id, style, title) read from another file, e.g. official data, or from
+    the table ``source_layer`` of the PostGIS database ``dsn`` (then ``path`` is ignored)."""
+    if dsn:
+        from .postgis import mask_dsn
+
+        where = f"{mask_dsn(dsn)} 的表 {source_layer}"
+        provenance = replace(spec.provenance, source=source or f"数据库：{where}", licence=licence,
+                             accuracy=accuracy, method=f"由用户指定的数据库表替换默认图层（{where}）",
+                             attribution=None)
+        return replace(spec, data=Path(source_layer), source_layer=source_layer, dsn=dsn,
+                       provenance=provenance, version=f"postgis:{source_layer}")
     path = Path(path).resolve()
     provenance = replace(spec.provenance, source=source or f"用户数据：{path.name}",
                          licence=licence, accuracy=accuracy,
                          method=f"由用户指定的文件 {path.name} 替换默认图层", attribution=None)
     return replace(spec, data=path, source_layer=source_layer, provenance=provenance,
-                   version=f"user:{path.name}")
+                   version=f"user:{path.name}", dsn=None)
 
 
 def apply_user_catalog(specs: list[LayerSpec], user_catalog: Path) -> list[LayerSpec]:
-    """Apply ``[layers.<id>]`` tables (data, source_layer, accuracy, source, licence).
+    """Apply a ``[postgis]`` table, then ``[layers.<id>]`` tables (data, source_layer, accuracy,
+    source, licence).
 
-    Relative paths are taken from the user catalog's folder. Unknown ids are an error, so a
-    typo never silently leaves the default layer in place.
+    ``[postgis]`` (``dsn``, ``schema`` default "public", optional ``layers`` list of ids) points
+    layers at the tables named by their ids, as ``publish-layers`` writes them. Relative paths are
+    taken from the user catalog's folder. Unknown ids are an error, so a typo never silently
+    leaves the default layer in place; so is a password written in the file.
     """
     try:
         raw = tomllib.loads(user_catalog.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise CatalogError(f"用户图层目录 {user_catalog} 无法读取：{exc}") from exc
     by_id = {s.id: s for s in specs}
+    database = raw.get("postgis")
+    if database is not None:
+        if "dsn" not in database:
+            raise CatalogError(f"用户图层目录 {user_catalog}：[postgis] 缺少 dsn（例如 \"PG:service=bureau\"）")
+        for layer_id in database.get("layers", list(by_id)):
+            if layer_id not in by_id:
+                raise CatalogError(f"用户图层目录 {user_catalog}：[postgis] 中没有编号为“{layer_id}”的图层")
+            dsn, table = _data_source(user_catalog, database["dsn"], f"{database.get('schema', 'public')}.{layer_id}")
+            spec = by_id[layer_id]
+            by_id[layer_id] = override_layer(spec, table, str(table), spec.provenance.accuracy,
+                                             spec.provenance.source, spec.provenance.licence, dsn=dsn)
     for layer_id, entry in raw.get("layers", {}).items():
         if layer_id not in by_id:
             raise CatalogError(f"用户图层目录 {user_catalog}：没有编号为“{layer_id}”的图层")
         if "data" not in entry:
             raise CatalogError(f"用户图层目录 {user_catalog}：图层“{layer_id}”缺少 data")
+        dsn, data = _data_source(user_catalog, entry["data"], entry.get("source_layer"))
         by_id[layer_id] = override_layer(
-            by_id[layer_id], user_catalog.parent / entry["data"], entry.get("source_layer"),
-            entry.get("accuracy", "权威"), entry.get("source"), entry.get("licence", "用户提供"))
+            by_id[layer_id], data, entry.get("source_layer"),
+            entry.get("accuracy", "权威"), entry.get("source"), entry.get("licence", "用户提供"), dsn=dsn)
     return list(by_id.values())
 
 
@@ -314,15 +365,23 @@ def mask_secrets(text: str) -> str:
     return _SECRETS[1].sub(lambda m: f"{m.group(1)}***{m.group(3)}", text)
 
 
-def load_layer(spec: LayerSpec) -> MapLayer:
+def load_layer(spec: LayerSpec, bbox=None) -> MapLayer:
     """Read the layer's data into EPSG:4549; raise ``CatalogError`` with a Chinese message.
 
-    The data may be a file, a File Geodatabase folder (``.gdb``) or a zipped one (``.gdb.zip``);
-    a source without a geometry layer is refused, and passwords in messages are masked.
+    The data may be a file, a File Geodatabase folder (``.gdb``) or a zipped one (``.gdb.zip``),
+    or a PostGIS table (``spec.dsn``); a source without a geometry layer is refused, and passwords
+    in messages are masked. With ``bbox`` (minx, miny, maxx, maxy in EPSG:4549) only the features
+    meeting it are read: a database layer of a million polygons gives the view's features,
+    filtered by the server.
     """
     import geopandas as gpd
     import pyogrio
 
+    if spec.dsn:
+        from .postgis import load_postgis_layer
+
+        gdf = load_postgis_layer(spec, bbox)
+        return MapLayer(spec, *repair_geometry(gdf, spec.title))
     if not spec.data.exists():
         raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据文件不存在：{mask_secrets(str(spec.data))}")
     try:
@@ -331,8 +390,7 @@ def load_layer(spec: LayerSpec) -> MapLayer:
             if len(layers) != 1:
                 raise CatalogError(f"图层“{spec.title}”（{spec.id}）的数据 {spec.data.name} 含 {len(layers)} 个图层"
                                    f"（{'、'.join(layers)}），请用 source_layer 或 “路径:图层” 指定一个")
-        gdf = gpd.read_file(spec.data, layer=spec.source_layer) if spec.source_layer \
-            else gpd.read_file(spec.data)
+        gdf = gpd.read_file(spec.data, layer=spec.source_layer, bbox=_file_bbox(spec, bbox))
     except CatalogError:
         raise
     except Exception as exc:  # pyogrio raises several types for unreadable files
@@ -346,6 +404,20 @@ def load_layer(spec: LayerSpec) -> MapLayer:
     if gdf.crs.to_string() != WORK_CRS:
         gdf = gdf.to_crs(WORK_CRS)
     return MapLayer(spec, *repair_geometry(gdf, spec.title))
+
+
+def _file_bbox(spec: LayerSpec, bbox):
+    """``bbox`` (EPSG:4549) as ``read_file`` takes it: in the layer file's CRS, or None."""
+    if bbox is None:
+        return None
+    import pyogrio
+
+    from .crs import transformer
+
+    crs = pyogrio.read_info(spec.data, layer=spec.source_layer)["crs"]
+    if crs is None or crs == WORK_CRS:
+        return tuple(bbox)
+    return transformer(WORK_CRS, crs).transform_bounds(*bbox)
 
 
 def repair_geometry(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, list[str]]:

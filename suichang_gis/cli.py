@@ -323,6 +323,25 @@ def cmd_measure(args) -> int:
     return 0
 
 
+def cmd_publish_layers(args) -> int:
+    from .postgis import PostgisError, mask_dsn, publish_catalog
+
+    specs = _catalog(args)
+    if args.layer:
+        unknown = sorted(set(args.layer) - {s.id for s in specs})
+        if unknown:
+            raise UserError(f"没有编号为“{'、'.join(unknown)}”的图层")
+        specs = [s for s in specs if s.id in args.layer]
+    try:
+        written = publish_catalog(args.dsn, specs, args.schema, progress=print)
+    except PostgisError as exc:
+        raise UserError(str(exc)) from exc
+    total = sum(rows for _, rows in written)
+    print(f"已将 {len(written)} 个图层（{total} 个要素）写入数据库 {mask_dsn(args.dsn)} 的模式 {args.schema}；"
+          f"用户图层目录中写 [postgis] dsn = \"…\"、schema = \"{args.schema}\" 即可使用")
+    return 0
+
+
 def _add_check_inputs(p) -> None:
     p.add_argument("--rules", type=Path, action="append",
                    help="规则文件（TOML，可重复）；默认 resources/rules 下全部规则集")
@@ -373,6 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dem", type=Path, help="数字高程模型（GeoTIFF，投影坐标系，米），用于土地平整（坡度）核查")
     _add_check_inputs(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("publish-layers", help="把图层目录（默认图层及用户目录的替换）写入 PostGIS 数据库")
+    p.add_argument("--dsn", required=True,
+                   help="数据库连接：PG:service=名称、PG:host=… dbname=…，或 postgresql://用户@主机/库；"
+                        "口令请放在 ~/.pgpass 或 PGPASSWORD 中")
+    p.add_argument("--schema", default="public", help="写入的模式（schema），默认 public；每个图层一张表，表名即图层编号")
+    p.add_argument("--layer", action="append", help="只发布这些图层（可重复），默认全部")
+    p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")
+    p.set_defaults(func=cmd_publish_layers)
 
     p = sub.add_parser("conflicts", help="列出穿越生态保护红线或永久基本农田的规划项目（专栏18–24）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")

@@ -220,10 +220,15 @@ def read_geojson_features(path: Path, bbox=None) -> tuple[np.ndarray, dict, np.n
 
 def read_check_layer(spec: LayerSpec, boxes=None) -> CheckLayer:
     """Read a layer for the check; with ``boxes`` (n × 4 bounds, e.g. of the parcels) only the
-    features whose envelope meets one of them (a GeoJSON is filtered by their common bounds).
+    features whose envelope meets one of them (a GeoJSON is filtered by their common bounds; a
+    PostGIS table by the server).
 
     Features are not validated here: the engine repairs the ones it overlays (``ensure_valid``).
     """
+    if spec.dsn:  # PostGIS: the server picks the candidates with && on its GiST index
+        from ..postgis import read_postgis_features
+
+        return LayerData(spec, *read_postgis_features(spec, boxes))
     suffix = spec.data.suffix.lower()
     try:
         if suffix == ".gpkg" and spec.data.exists():

@@ -1,0 +1,430 @@
+"""PostGIS as a layer source: connections, masked DSNs, bounding-box reads and publishing.
+
+A connection is named the way libpq names it, never with a password kept in a file:
+
+- ``PG:service=bureau`` — a service in ``pg_service.conf`` (password in ``~/.pgpass``);
+- ``PG:host=db dbname=gis user=planner`` — libpq keywords; missing ones come from the ``PG*``
+  environment (``PGHOST``, ``PGUSER``, ``PGPASSWORD`` …);
+- ``postgresql://planner@db/gis`` — a URL.
+
+A password typed at a prompt is passed to :func:`connect` and kept in memory only. Every DSN that
+appears in a message, log or report goes through :func:`mask_dsn`. Geometry is stored in
+EPSG:4549; reads are filtered on the server with ``&&`` against the GiST index, so a layer of a
+million polygons gives only the features of the boxes asked for.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from .crs import WORK_CRS
+
+log = logging.getLogger(__name__)
+
+WORK_SRID = int(WORK_CRS.split(":")[1])
+RETRIES = 3  # attempts after a dropped connection before giving up
+_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
+_KEY_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+_URL_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&\s]*)", re.IGNORECASE)
+
+
+class PostgisError(RuntimeError):
+    """A database fault, told in Chinese with the connection's password masked."""
+
+
+def is_postgis_source(text: str | None) -> bool:
+    """Whether ``text`` names a database (``PG:...``, ``postgresql://...``, ``postgres://...``)."""
+    return bool(text) and str(text).strip().startswith(("PG:", "postgresql://", "postgres://"))
+
+
+def mask_dsn(text: str) -> str:
+    """``text`` with every password in a URL or ``password=`` keyword replaced by ``***``."""
+    text = _URL_PASSWORD.sub(r"\1***\3", str(text))
+    text = _URL_QUERY_PASSWORD.sub(r"\1***", text)
+    return _KEY_PASSWORD.sub(r"\1***", text)
+
+
+def has_password(dsn: str) -> bool:
+    """Whether the DSN itself carries a password (which must not be written into a file)."""
+    return mask_dsn(dsn) != str(dsn)
+
+
+def conninfo(dsn: str) -> str:
+    """The libpq connection string or URL of a ``PG:``/URL source."""
+    dsn = str(dsn).strip()
+    return dsn[3:].strip() if dsn.startswith("PG:") else dsn
+
+
+def connect(dsn: str, password: str | None = None, timeout: float = 10):
+    """Open a psycopg connection (autocommit off); raise ``PostgisError`` in Chinese.
+
+    ``password`` is one typed at a prompt; otherwise libpq takes it from the service file,
+    ``~/.pgpass`` or ``PGPASSWORD``.
+    """
+    import psycopg
+
+    extra = {"password": password} if password else {}
+    try:
+        return psycopg.connect(conninfo(dsn), connect_timeout=int(timeout), **extra)
+    except psycopg.Error as exc:
+        raise PostgisError(f"无法连接数据库 {mask_dsn(dsn)}：{mask_dsn(str(exc).strip())}") from exc
+
+
+def needs_password(error: BaseException) -> bool:
+    """Whether a connection failed for want of a (right) password, so a prompt should ask one."""
+    text = str(error).lower()
+    return "password" in text and ("no password" in text or "authentication failed" in text)
+
+
+def split_table(table: str) -> tuple[str, str]:
+    """``schema.table`` or ``table`` (schema ``public``) → (schema, table)."""
+    schema, _, name = str(table).rpartition(".")
+    return schema or "public", name
+
+
+def quoted(table: str):
+    """A psycopg SQL identifier for ``schema.table``."""
+    from psycopg import sql
+
+    return sql.Identifier(*split_table(table))
+
+
+class Connection:
+    """A connection that reconnects after a drop: ``run(fn)`` calls ``fn(conn)`` in one transaction.
+
+    When the server goes away mid-call (restart, network, ``pg_terminate_backend``) the
+    transaction is rolled back by the server, so ``run`` reconnects and calls ``fn`` again, up to
+    ``RETRIES`` times, telling ``on_retry`` (Chinese) each time; then it raises ``PostgisError``
+    saying nothing was written. ``fn`` must be safe to repeat after a rollback.
+    """
+
+    def __init__(self, dsn: str, password: str | None = None, on_retry=None, wait: float = 0.5):
+        self.dsn = dsn
+        self._password = password
+        self.on_retry = on_retry or (lambda message: log.warning(message))
+        self.wait = wait
+        self._conn = None
+
+    def __repr__(self) -> str:
+        return f"Connection({mask_dsn(self.dsn)!r})"
+
+    @property
+    def masked(self) -> str:
+        """The DSN as it may be shown."""
+        return mask_dsn(self.dsn)
+
+    def raw(self):
+        """The live psycopg connection (opened on first use)."""
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self.dsn, self._password)
+        return self._conn
+
+    def run(self, fn):
+        """``fn(conn)`` inside one transaction, committed; retried after a dropped connection."""
+        import psycopg
+
+        for attempt in range(RETRIES + 1):
+            try:
+                conn = self.raw()
+                with conn.transaction():
+                    return fn(conn)
+            except (psycopg.OperationalError, PostgisError) as exc:
+                if needs_password(exc.__cause__ or exc):  # a wrong password does not get better
+                    raise exc if isinstance(exc, PostgisError) else PostgisError(
+                        f"无法连接数据库 {self.masked}：{mask_dsn(str(exc).strip())}") from exc
+                if self._conn is not None and not self._conn.closed and isinstance(exc, psycopg.OperationalError) \
+                        and not _connection_lost(exc):
+                    raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_dsn(str(exc).strip())}") from exc
+                self.close()
+                if attempt == RETRIES:
+                    raise PostgisError(
+                        f"与数据库 {self.masked} 的连接中断，重试 {RETRIES} 次仍未恢复："
+                        f"{mask_dsn(str(exc).strip())}。本次操作未写入数据库；已绘制的地块仍在本地项目文件中，"
+                        "没有丢失，连接恢复后可再次保存。") from exc
+                self.on_retry(f"与数据库 {self.masked} 的连接中断，正在重试（第 {attempt + 1}/{RETRIES} 次）…")
+                time.sleep(self.wait * (attempt + 1))
+            except psycopg.Error as exc:
+                raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_dsn(str(exc).strip())}") from exc
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close the connection (a later ``run`` reconnects)."""
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # a dead socket may fail to close; it is gone either way
+                pass
+            self._conn = None
+
+
+def _connection_lost(exc) -> bool:
+    """True for the errors of a connection that is gone (as opposed to a bad statement)."""
+    conn_state = getattr(getattr(exc, "diag", None), "sqlstate", None) or ""
+    return conn_state.startswith(("08", "57P")) or "closed" in str(exc).lower() \
+        or "terminat" in str(exc).lower() or "server" in str(exc).lower()
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class TableInfo:
+    """What a PostGIS table holds, read from the catalog without reading its rows."""
+
+    table: str
+    geometry_column: str
+    srid: int
+    key: str | None  # primary key column, used as feature number
+    columns: list[str]  # attribute columns (not the geometry)
+    estimated_rows: int  # from the planner's statistics; cheap on any size
+    extent: tuple[float, float, float, float] | None  # estimated extent (statistics), if any
+
+
+def table_info(conn, table: str) -> TableInfo:
+    """The geometry column, SRID, key and columns of ``table``; ``PostgisError`` if absent."""
+    schema, name = split_table(table)
+    with conn.cursor() as cur:
+        cur.execute("SELECT f_geometry_column, srid FROM geometry_columns "
+                    "WHERE f_table_schema = %s AND f_table_name = %s", (schema, name))
+        row = cur.fetchone()
+        if row is None:
+            raise PostgisError(f"数据库中没有空间表 {schema}.{name}（或它没有几何列）")
+        geom, srid = row
+        cur.execute("SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                    "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+                    (f'"{schema}"."{name}"',))
+        keys = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT column_name FROM information_schema.columns WHERE table_schema = %s "
+                    "AND table_name = %s ORDER BY ordinal_position", (schema, name))
+        columns = [r[0] for r in cur.fetchall() if r[0] != geom]
+        cur.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", (f'"{schema}"."{name}"',))
+        estimated = max(int(cur.fetchone()[0]), 0)
+        # From the planner's statistics (NULL before the first ANALYZE): never a scan of the rows.
+        cur.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
+                    "FROM ST_EstimatedExtent(%s, %s, %s) e", (schema, name, geom))
+        row = cur.fetchone()
+        extent = tuple(map(float, row)) if row and row[0] is not None else None
+    return TableInfo(f"{schema}.{name}", geom, int(srid), keys[0] if len(keys) == 1 else None,
+                     columns, estimated, extent)
+
+
+def read_features(conn, table: str, boxes=None, columns: list[str] | None = None):
+    """(geometries, attribute columns, feature numbers) of ``table`` in EPSG:4549.
+
+    With ``boxes`` (n × 4: minx, miny, maxx, maxy in EPSG:4549) only features whose envelope
+    meets one of them are read, on the server (``&&`` on the GiST index). ``columns`` limits
+    the attributes read (default all). Geometry in another SRID is transformed by the server.
+    """
+    from psycopg import sql
+
+    info = table_info(conn, table)
+    wanted = info.columns if columns is None else [c for c in columns if c in info.columns]
+    geom = sql.Identifier(info.geometry_column)
+    geom_out = geom if info.srid == WORK_SRID else sql.SQL("ST_Transform({}, {})").format(geom, WORK_SRID)
+    select = sql.SQL(", ").join([*(sql.SQL("t.{}").format(sql.Identifier(c)) for c in wanted),
+                                 sql.SQL("ST_AsBinary(t.{})").format(geom_out)])
+    params: tuple = ()
+    where = sql.SQL("")
+    if boxes is not None:
+        boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        envelope = sql.SQL("ST_MakeEnvelope(b.x0, b.y0, b.x1, b.y1, {})").format(WORK_SRID)
+        if info.srid != WORK_SRID:
+            envelope = sql.SQL("ST_Transform({}, {})").format(envelope, info.srid)
+        # One index probe per box; EXISTS keeps a feature met by several boxes once.
+        where = sql.SQL(" WHERE EXISTS (SELECT 1 FROM unnest(%s::float8[], %s::float8[], %s::float8[], "
+                        "%s::float8[]) AS b(x0, y0, x1, y1) WHERE t.{} && {})").format(geom, envelope)
+        params = tuple(boxes[:, k].tolist() for k in range(4))
+    key = sql.SQL(" ORDER BY t.{}").format(sql.Identifier(info.key)) if info.key else sql.SQL("")
+    query = sql.SQL("SELECT {} FROM {} t").format(select, quoted(info.table)) + where + key
+    with conn.cursor() as cur:
+        cur.execute(query, params)
+        rows = cur.fetchall()
+    geoms = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in rows])
+    attrs = {c: [_plain(r[i]) for r in rows] for i, c in enumerate(wanted)}
+    fids = np.asarray(attrs[info.key] if info.key in attrs else np.arange(1, len(rows) + 1))
+    keep = ~shapely.is_missing(geoms)
+    if not keep.all():
+        geoms, fids = geoms[keep], fids[keep]
+        attrs = {c: [v for v, k in zip(vals, keep) if k] for c, vals in attrs.items()}
+    return np.asarray(geoms, dtype=object), attrs, fids
+
+
+def _plain(value):
+    """Database values as the file readers give them (Decimal → float)."""
+    from decimal import Decimal
+
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def read_frame(conn, table: str, bbox=None):
+    """A GeoDataFrame (EPSG:4549) of ``table``, or of the features meeting ``bbox`` only."""
+    import geopandas as gpd
+
+    geoms, attrs, _ = read_features(conn, table, None if bbox is None else [bbox])
+    return gpd.GeoDataFrame(attrs, geometry=list(geoms), crs=WORK_CRS)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+_PG_TYPES = {"b": "boolean", "i": "bigint", "u": "bigint", "f": "double precision"}
+
+
+def write_frame(conn, gdf, table: str, replace: bool = True) -> int:
+    """Write a GeoDataFrame (any CRS; stored in EPSG:4549) to ``table`` with a GiST index.
+
+    Columns become ``text``/``double precision``/``bigint``/``boolean``; a serial ``fid`` primary
+    key numbers the features in order. Rows go through ``COPY`` as hex EWKB. Returns the rows
+    written. With ``replace`` an existing table is dropped first (in the caller's transaction).
+    """
+    from psycopg import sql
+
+    if gdf.crs is not None and gdf.crs.to_string() != WORK_CRS:
+        gdf = gdf.to_crs(WORK_CRS)
+    schema, name = split_table(table)
+    columns = [c for c in gdf.columns if c != gdf.geometry.name and c != "fid"]
+    types = [_PG_TYPES.get(gdf[c].dtype.kind, "text") for c in columns]
+    target = sql.Identifier(schema, name)
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        if replace:
+            cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(target))
+        cur.execute(sql.SQL("CREATE TABLE {} (fid bigserial PRIMARY KEY, {}, geom geometry(Geometry, {}))").format(
+            target, sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
+                                       for c, t in zip(columns, types)), WORK_SRID)
+            if columns else sql.SQL("CREATE TABLE {} (fid bigserial PRIMARY KEY, geom geometry(Geometry, {}))")
+            .format(target, WORK_SRID))
+        wkb = shapely.to_wkb(shapely.set_srid(np.asarray(gdf.geometry.values, dtype=object), WORK_SRID),
+                             hex=True, include_srid=True)
+        values = [gdf[c].tolist() for c in columns]
+        copy = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            target, sql.SQL(", ").join(sql.Identifier(c) for c in [*columns, "geom"]))
+        with cur.copy(copy) as out:
+            for i in range(len(gdf)):
+                out.write_row([_cell(v[i]) for v in values] + [wkb[i]])
+        cur.execute(sql.SQL("CREATE INDEX ON {} USING gist (geom)").format(target))
+        cur.execute(sql.SQL("ANALYZE {}").format(target))
+    return len(gdf)
+
+
+def _cell(value):
+    """A value as COPY takes it: NaN and pandas' missing values become NULL."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar
+    if not isinstance(value, (str, int, float, bool)):
+        try:
+            import pandas as pd
+
+            if pd.isna(value):
+                return None
+        except (TypeError, ValueError):
+            pass
+        return str(value)
+    return value
+
+
+# --- catalog layers ---------------------------------------------------------------------------
+
+_connections: dict[str, Connection] = {}
+_prompt = None  # callable(masked dsn) -> password or None; set by the window
+
+
+def set_password_prompt(prompt) -> None:
+    """Let a front end ask for a password (``prompt(masked_dsn) -> str | None``), kept in memory."""
+    global _prompt
+    _prompt = prompt
+
+
+def connection_for(dsn: str) -> Connection:
+    """The shared, reconnecting connection of this process to ``dsn``.
+
+    When the server asks for a password the DSN's sources do not give, the prompt set by
+    ``set_password_prompt`` is asked once; the password stays in this process's memory only.
+    """
+    conn = _connections.get(dsn)
+    if conn is None:
+        conn = Connection(dsn)
+        try:
+            conn.raw()
+        except PostgisError as exc:
+            if _prompt is None or not needs_password(exc.__cause__ or exc):
+                raise
+            password = _prompt(mask_dsn(dsn))
+            if not password:
+                raise PostgisError(f"连接数据库 {mask_dsn(dsn)} 需要口令，已取消") from exc
+            conn = Connection(dsn, password)
+            conn.raw()
+        _connections[dsn] = conn
+    return conn
+
+
+def load_postgis_layer(spec, bbox=None):
+    """A catalog layer's table as a GeoDataFrame (EPSG:4549), or only the features meeting ``bbox``.
+
+    Raises ``CatalogError`` naming the layer, the masked connection and the table.
+    """
+    from .catalog import CatalogError
+
+    try:
+        return connection_for(spec.dsn).run(lambda conn: read_frame(conn, spec.source_layer, bbox))
+    except PostgisError as exc:
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_dsn(spec.dsn)} 的表 "
+                           f"{spec.source_layer}）：{exc}") from exc
+
+
+def read_postgis_features(spec, boxes=None):
+    """(geometries, attribute columns, fids) of a catalog layer's table; ``boxes`` as in
+    ``read_features`` (candidate features chosen by the server's GiST index)."""
+    from .catalog import CatalogError
+
+    try:
+        return connection_for(spec.dsn).run(lambda conn: read_features(conn, spec.source_layer, boxes))
+    except PostgisError as exc:
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_dsn(spec.dsn)} 的表 "
+                           f"{spec.source_layer}）：{exc}") from exc
+
+
+def publish_catalog(dsn: str, specs, schema: str = "public", password: str | None = None,
+                    progress=None) -> list[tuple[str, int]]:
+    """Write every catalog layer to ``schema.<layer id>`` (EPSG:4549, GiST index), one transaction
+    per layer; returns (table, rows). A catalog table ``schema.suichang_layers`` records each
+    layer's title, version, accuracy and source. ``progress(message)`` is told each layer.
+    """
+    from .catalog import load_layer
+
+    conn = Connection(dsn, password)
+    written = []
+    try:
+        for spec in specs:
+            layer = load_layer(spec)
+
+            def write(c, spec=spec, layer=layer):
+                from psycopg import sql
+
+                rows = write_frame(c, layer.gdf, f"{schema}.{spec.id}")
+                c.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, title text, "
+                                  "version text, accuracy text, source text, licence text, "
+                                  "published_at timestamptz DEFAULT now())")
+                          .format(sql.Identifier(schema, "suichang_layers")))
+                c.execute(sql.SQL("DELETE FROM {} WHERE id = %s").format(sql.Identifier(schema, "suichang_layers")),
+                          (spec.id,))
+                p = spec.provenance
+                c.execute(sql.SQL("INSERT INTO {} (id, title, version, accuracy, source, licence) "
+                                  "VALUES (%s, %s, %s, %s, %s, %s)").format(sql.Identifier(schema, "suichang_layers")),
+                          (spec.id, spec.title, spec.version, p.accuracy, p.source, p.licence))
+                return rows
+
+            rows = conn.run(write)
+            written.append((f"{schema}.{spec.id}", rows))
+            if progress:
+                progress(f"{spec.title}（{spec.id}）→ {schema}.{spec.id}：{rows} 个要素")
+    finally:
+        conn.close()
+    return written
