@@ -88,12 +88,34 @@ def cmd_export_layer(args) -> int:
     return 0
 
 
+def cmd_check_dask(args) -> int:
+    from .check.dask_engine import check_parcel_file_dask
+    from .rules import RuleError
+
+    out = Path(args.out)
+    if out.suffix.lower() not in ("", ".parquet"):
+        raise UserError(f"--engine dask 把结果写成 GeoParquet 分区：--out 应为文件夹（或 .parquet 文件夹），而不是“{out.name}”")
+    try:
+        with progress_bar("分布式核查") as progress:
+            summary = check_parcel_file_dask(Path(args.parcels), out, args.rules, args.use_layer or [], args.catalog,
+                                             args.dem, args.scheduler, args.workers, args.worker_memory,
+                                             args.partition_size, progress=progress)
+    except (RuleError, ValueError, OSError) as exc:
+        raise UserError(str(exc)) from exc
+    c = summary.counts
+    print(f"已核查 {summary.parcels} 个地块（{summary.partitions} 个分区）：通过 {c['pass']}，警示 {c['warn']}，"
+          f"不符合 {c['fail']}；结果已写出 {out}（parcels/、findings/ 下的 GeoParquet 分区与 summary.json）")
+    return 0
+
+
 def cmd_check(args) -> int:
     from .check import check_parcels
     from .check.chunks import STREAMED_SUFFIXES, check_file_streamed
     from .report import FORMATS, write_report
     from .rules import RuleError
 
+    if args.engine == "dask":
+        return cmd_check_dask(args)
     out = Path(args.out)
     if out.suffix.lower() not in (*FORMATS, *STREAMED_SUFFIXES):
         raise UserError(f"不支持的报告格式“{out.suffix}”：请用 {'、'.join(dict.fromkeys((*FORMATS, *STREAMED_SUFFIXES)))}")
@@ -390,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("parcels", help="地块文件（地块导入支持的任何格式，或项目文件 .gpkg）")
     p.add_argument("--out", required=True, help="报告文件，格式由扩展名决定（.json .html .pdf .docx .xlsx；结果表 .gpkg .parquet）")
     p.add_argument("--dem", type=Path, help="数字高程模型（GeoTIFF，投影坐标系，米），用于土地平整（坡度）核查")
+    p.add_argument("--engine", choices=["local", "dask"], default="local",
+                   help="local：本进程（默认）；dask：按空间分区在 Dask 集群上核查，--out 为 GeoParquet 文件夹")
+    p.add_argument("--scheduler", help="Dask 调度器地址，例如 tcp://10.0.0.5:8786；不给则在本机启动集群")
+    p.add_argument("--workers", type=int, default=2, help="本机 Dask 集群的工作进程数，默认 2")
+    p.add_argument("--worker-memory", default="2GB", help="本机 Dask 集群每个工作进程的内存上限，默认 2GB")
+    p.add_argument("--partition-size", type=int, default=10_000, help="每个分区的地块数，默认 10000")
     _add_check_inputs(p)
     p.set_defaults(func=cmd_check)
 

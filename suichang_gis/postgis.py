@@ -126,31 +126,37 @@ class Connection:
         return self._conn
 
     def run(self, fn):
-        """``fn(conn)`` inside one transaction, committed; retried after a dropped connection."""
+        """``fn(conn)`` inside one transaction, committed; retried after a dropped connection.
+
+        Errors ``fn`` raises itself (e.g. a conflict) pass through after the rollback.
+        """
         import psycopg
 
         for attempt in range(RETRIES + 1):
             try:
                 conn = self.raw()
-                with conn.transaction():
-                    return fn(conn)
-            except (psycopg.OperationalError, PostgisError) as exc:
+            except PostgisError as exc:
                 if needs_password(exc.__cause__ or exc):  # a wrong password does not get better
-                    raise exc if isinstance(exc, PostgisError) else PostgisError(
-                        f"无法连接数据库 {self.masked}：{mask_dsn(str(exc).strip())}") from exc
-                if self._conn is not None and not self._conn.closed and isinstance(exc, psycopg.OperationalError) \
-                        and not _connection_lost(exc):
+                    raise
+                error = exc
+            else:
+                try:
+                    with conn.transaction():
+                        return fn(conn)
+                except psycopg.OperationalError as exc:
+                    if not (conn.broken or conn.closed):  # a bad statement, not a lost connection
+                        raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_dsn(str(exc).strip())}") from exc
+                    error = exc
+                except psycopg.Error as exc:
                     raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_dsn(str(exc).strip())}") from exc
-                self.close()
-                if attempt == RETRIES:
-                    raise PostgisError(
-                        f"与数据库 {self.masked} 的连接中断，重试 {RETRIES} 次仍未恢复："
-                        f"{mask_dsn(str(exc).strip())}。本次操作未写入数据库；已绘制的地块仍在本地项目文件中，"
-                        "没有丢失，连接恢复后可再次保存。") from exc
-                self.on_retry(f"与数据库 {self.masked} 的连接中断，正在重试（第 {attempt + 1}/{RETRIES} 次）…")
-                time.sleep(self.wait * (attempt + 1))
-            except psycopg.Error as exc:
-                raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_dsn(str(exc).strip())}") from exc
+            self.close()
+            if attempt == RETRIES:
+                raise PostgisError(
+                    f"与数据库 {self.masked} 的连接中断，重试 {RETRIES} 次仍未恢复："
+                    f"{mask_dsn(str(error).strip())}。本次操作未写入数据库；已绘制的地块仍在本地项目文件中，"
+                    "没有丢失，连接恢复后可再次保存。") from error
+            self.on_retry(f"与数据库 {self.masked} 的连接中断，正在重试（第 {attempt + 1}/{RETRIES} 次）…")
+            time.sleep(self.wait * (attempt + 1))
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -161,13 +167,6 @@ class Connection:
             except Exception:  # a dead socket may fail to close; it is gone either way
                 pass
             self._conn = None
-
-
-def _connection_lost(exc) -> bool:
-    """True for the errors of a connection that is gone (as opposed to a bad statement)."""
-    conn_state = getattr(getattr(exc, "diag", None), "sqlstate", None) or ""
-    return conn_state.startswith(("08", "57P")) or "closed" in str(exc).lower() \
-        or "terminat" in str(exc).lower() or "server" in str(exc).lower()
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -95,6 +95,10 @@ class _Context:
     def overlaps(self, layer: CheckLayer) -> _Overlaps:
         if layer.id not in self.cache:
             pi, li = layer.tree.query(self.geoms)  # envelope candidates only
+            # By parcel, then feature number: the tree's own order depends on which features were
+            # read (a chunk, a bounding box), and feature names are listed in this order.
+            order = np.lexsort((layer.fids[li], pi))
+            pi, li = pi[order], li[order]
             layer.ensure_valid(li)  # repair before the predicate and the overlay
             hit = shapely.intersects(self.geoms[pi], layer.geoms[li])
             pi, li = pi[hit], li[hit]
