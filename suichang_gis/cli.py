@@ -89,7 +89,7 @@ def cmd_export_layer(args) -> int:
 
 
 def cmd_check_dask(args) -> int:
-    from .check.dask_engine import check_parcel_file_dask
+    from .check.dask_engine import check_parcels_dask
     from .rules import RuleError
 
     out = Path(args.out)
@@ -97,7 +97,7 @@ def cmd_check_dask(args) -> int:
         raise UserError(f"--engine dask 把结果写成 GeoParquet 分区：--out 应为文件夹（或 .parquet 文件夹），而不是“{out.name}”")
     try:
         with progress_bar("分布式核查") as progress:
-            summary = check_parcel_file_dask(Path(args.parcels), out, args.rules, args.use_layer or [], args.catalog,
+            summary = check_parcels_dask(Path(args.parcels), out, args.rules, args.use_layer or [], args.catalog,
                                              args.dem, args.scheduler, args.workers, args.worker_memory,
                                              args.partition_size, progress=progress)
     except (RuleError, ValueError, OSError) as exc:

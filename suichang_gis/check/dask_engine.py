@@ -2,9 +2,9 @@
 
 The parcels are ordered along a Hilbert curve (``dask_geopandas`` ``hilbert_distance``) and cut
 into partitions of ``partition_size``, so each partition covers a compact area. Every partition is
-one task: it reads the constraint layers itself — only the features near its parcels for the
-overlap rules (GeoPackage R-tree or PostGIS ``&&``), the whole layer once per worker for the
-distance rules — runs ``run_check`` and writes its rows as GeoParquet::
+one task running ``chunks.check_chunk``: it reads the constraint layers itself — only the features
+near its parcels for the overlap rules (GeoPackage R-tree or PostGIS ``&&``), the layers needed
+whole once per worker (``chunks.shared_layers``) — and writes its rows as GeoParquet::
 
     OUT/parcels/part.00007.parquet    one row per parcel: verdict, key figures, the full result JSON
     OUT/findings/part.00007.parquet   one row per non-pass finding, with its geometry
@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import shapely
 
 from ..crs import WORK_CRS
 
 PARTITION_SIZE = 10_000  # parcels per task: about 1 GB peak against 100,000-feature layers
-_local = threading.local()  # per worker thread: the rule set and the whole layers already read
+_local = threading.local()  # per worker thread: the rule set and the layers needed whole
 
 
 @dataclass(frozen=True)
@@ -56,49 +55,35 @@ class DaskSummary:
 
 
 def _worker_state(job: DaskJob):
+    """The rule set and the layers needed whole, read once per worker thread and job."""
     from ..rules import load_ruleset
+    from .chunks import shared_layers
 
     key = (job.rules, job.specs)
     if getattr(_local, "key", None) != key:
-        _local.key, _local.ruleset, _local.whole = key, load_ruleset(list(job.rules) or None), {}
-    return _local.ruleset, _local.whole
-
-
-def _partition_layers(job: DaskJob, ruleset, whole: dict, boxes) -> dict:
-    from .data import read_layer_data
-    from .inputs import layers_needed
-
-    by_id = {s.id: s for s in job.specs}
-    layers = {}
-    for lid, overlap_only in layers_needed(ruleset, list(job.specs)).items():
-        if overlap_only:
-            layers[lid] = read_layer_data(by_id[lid], boxes)
-        else:
-            if lid not in whole:
-                whole[lid] = read_layer_data(by_id[lid])
-            layers[lid] = whole[lid]
-    return layers
+        ruleset = load_ruleset(list(job.rules) or None)
+        _local.key, _local.ruleset, _local.shared = key, ruleset, shared_layers(ruleset, list(job.specs))
+    return _local.ruleset, _local.shared
 
 
 def check_partition(frame, number: int, job: DaskJob) -> dict:
-    """Check one partition (a parcel GeoDataFrame, EPSG:4549) and write its GeoParquet files.
+    """Check one partition (a parcel GeoDataFrame, EPSG:4549) with ``chunks.check_chunk`` — the
+    same per-chunk function as the single-process batch — and write its GeoParquet files.
 
     Returns a small summary (counts, layers used, notes) for the client to merge.
     """
+    from .chunks import check_chunk
     from .data import parcel_set_from_frame
-    from .engine import project_layer_ids, run_check
 
-    ruleset, whole = _worker_state(job)
+    ruleset, shared = _worker_state(job)
     parcels = parcel_set_from_frame(frame.reset_index(drop=True))
-    layers = _partition_layers(job, ruleset, whole, shapely.bounds(parcels.geoms))
     elevation = None
     if job.dem is not None:
         from .slope import open_dem
 
         elevation = open_dem(job.dem)
     try:
-        result = run_check(parcels, layers, ruleset, dem=elevation,
-                           project_layers=project_layer_ids(layers, ruleset))
+        result = check_chunk(parcels, ruleset, list(job.specs), shared=shared, dem=elevation)
     finally:
         if elevation is not None:
             elevation.close()
@@ -235,26 +220,29 @@ def _merge(out: Path, summaries: list[dict], n: int) -> DaskSummary:
     return DaskSummary(out, n, len(summaries), counts, summary)
 
 
-def check_parcel_file_dask(parcels: Path, out: Path, rules: list[Path] | None = None, use_layers=(),
-                           catalog: Path | None = None, dem: Path | None = None, scheduler: str | None = None,
-                           workers: int = 2, memory_limit: str = "2GB", partition_size: int = PARTITION_SIZE,
-                           progress=None) -> DaskSummary:
-    """``suichang-gis check PARCELS --engine dask``: read the parcels, check them on a local
-    cluster (``workers`` processes) or the one at ``scheduler``, write GeoParquet under ``out``.
+def check_parcels_dask(parcels, out: Path, rules: list[Path] | None = None, use_layers=(),
+                       catalog: Path | None = None, dem: Path | None = None, scheduler: str | None = None,
+                       workers: int = 2, memory_limit: str = "2GB", partition_size: int = PARTITION_SIZE,
+                       progress=None, client=None) -> DaskSummary:
+    """``suichang-gis check PARCELS --engine dask``: read the parcels (any source
+    ``check_parcels`` takes), check them on ``client``, or on a new local cluster (``workers``
+    processes of ``memory_limit``) or the one at ``scheduler`` (closed afterwards), and write
+    GeoParquet under ``out``.
 
-    Raises ValueError (Chinese) for a missing or empty parcel file.
+    Raises ValueError (Chinese) for a missing or empty parcel file or a bad ``--use-layer``.
     """
     import geopandas as gpd
 
     from ..catalog import load_catalog
-    from .inputs import apply_use_layers, read_parcel_set
+    from .batch import as_parcel_set
+    from .inputs import apply_use_layers
 
     specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
-    parcel_set = read_parcel_set(Path(parcels))
-    if not len(parcel_set):
-        raise ValueError(f"地块文件 {Path(parcels).name} 中没有地块")
+    parcel_set = as_parcel_set(parcels)
     frame = gpd.GeoDataFrame(parcel_set.attrs, geometry=list(parcel_set.geoms), crs=WORK_CRS)
     frame["parcel_id"] = parcel_set.ids
+    if client is not None:
+        return check_frame_dask(frame, out, specs, rules or (), dem, client, partition_size, progress)
     client = open_client(scheduler, workers, memory_limit)
     try:
         return check_frame_dask(frame, out, specs, rules or (), dem, client, partition_size, progress)

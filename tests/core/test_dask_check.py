@@ -14,7 +14,7 @@ import pytest
 import shapely
 
 from suichang_gis.catalog import load_catalog, load_layer
-from suichang_gis.check.batch import check_parcel_file
+from suichang_gis.check import check_parcels
 from suichang_gis.check.dask_engine import check_frame_dask, open_client
 from suichang_gis.check.inputs import read_parcel_set
 from suichang_gis.cli import main
@@ -60,7 +60,7 @@ def _sites(n: int, seed: int):
 
 
 def _single_process(path):
-    result, _ = check_parcel_file(path)
+    result = check_parcels(path).result
     return {p.id: p.to_dict() for p in result.parcels}, result
 
 

@@ -12,7 +12,7 @@ import shapely
 
 from suichang_gis import postgis
 from suichang_gis.catalog import CatalogError, load_catalog, load_layer
-from suichang_gis.check.batch import check_parcel_file
+from suichang_gis.check import check_parcels
 from suichang_gis.check.data import read_layer_data
 from suichang_gis.cli import main
 from suichang_gis.parcel import parcels_frame
@@ -94,8 +94,9 @@ def test_postgis_check_from_database_equals_check_from_files(tmp_path, pg_dsn, c
     _published(capsys, pg_dsn, *ids)
     sites = tmp_path / "sites.geojson"
     _sites().to_file(sites, driver="GeoJSON")
-    from_files, _ = check_parcel_file(sites)
-    from_db, layers = check_parcel_file(sites, catalog=_user_catalog(tmp_path, pg_dsn, ids))
+    from_files = check_parcels(sites).result
+    run = check_parcels(sites, catalog=_user_catalog(tmp_path, pg_dsn, ids))
+    from_db, layers = run.result, run.layers
     assert [p.to_dict() for p in from_db.parcels] == [p.to_dict() for p in from_files.parcels]
     assert any(f.overlap_m2 for p in from_db.parcels for f in p.findings)  # the sites do overlap
     used = {u.id: u for u in from_db.layers}
