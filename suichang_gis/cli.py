@@ -364,6 +364,39 @@ def cmd_publish_layers(args) -> int:
     return 0
 
 
+def cmd_parcels_pull(args) -> int:
+    from .parcel_store_postgis import PostgisParcelStore, pull_project
+    from .postgis import PostgisError
+    from .project import ProjectError
+
+    store = PostgisParcelStore(args.dsn, args.table, on_retry=lambda m: print(m, file=sys.stderr))
+    try:
+        n = pull_project(store, Path(args.out))
+    except (PostgisError, ProjectError) as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        store.close()
+    print(f"已从数据库 {store.connection.masked} 的表 {store.table} 取出 {n} 个地块到 {args.out}")
+    return 0
+
+
+def cmd_parcels_push(args) -> int:
+    from .parcel_store_postgis import PostgisParcelStore, push_project
+    from .postgis import PostgisError
+    from .project import ProjectError
+
+    store = PostgisParcelStore(args.dsn, args.table, user=args.user, on_retry=lambda m: print(m, file=sys.stderr))
+    try:
+        store.create()
+        saved = push_project(store, Path(args.project))
+    except (PostgisError, ProjectError, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        store.close()
+    print(f"已保存到数据库 {store.connection.masked} 的表 {store.table}：共 {len(saved.versions)} 个地块")
+    return 0
+
+
 def _add_check_inputs(p) -> None:
     p.add_argument("--rules", type=Path, action="append",
                    help="规则文件（TOML，可重复）；默认 resources/rules 下全部规则集")
@@ -429,6 +462,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layer", action="append", help="只发布这些图层（可重复），默认全部")
     p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")
     p.set_defaults(func=cmd_publish_layers)
+
+    dsn_help = "数据库连接：PG:service=名称 或 postgresql://用户@主机/库（口令放在 ~/.pgpass 或 PGPASSWORD 中）"
+    p = sub.add_parser("parcels-pull", help="从 PostGIS 共享地块表取出地块，建立本地项目文件（记住各地块版本）")
+    p.add_argument("--dsn", required=True, help=dsn_help)
+    p.add_argument("--table", default="public.parcels", help="地块表，默认 public.parcels")
+    p.add_argument("--out", required=True, help="新建的项目文件（.gpkg）")
+    p.set_defaults(func=cmd_parcels_pull)
+
+    p = sub.add_parser("parcels-push", help="把项目中改动过的地块保存到 PostGIS 共享地块表（他人同时改过则报冲突，不覆盖）")
+    p.add_argument("project", help="项目文件（.gpkg）")
+    p.add_argument("--dsn", required=True, help=dsn_help)
+    p.add_argument("--table", default="public.parcels", help="地块表，默认 public.parcels")
+    p.add_argument("--user", help="记录为修改人的名字，默认为登录名")
+    p.set_defaults(func=cmd_parcels_push)
 
     p = sub.add_parser("conflicts", help="列出穿越生态保护红线或永久基本农田的规划项目（专栏18–24）")
     p.add_argument("--json", action="store_true", help="以 JSON 输出")

@@ -9,6 +9,10 @@ whom and when, in Chinese — never a silent overwrite. The local project file k
 edits meanwhile. A dropped connection is retried (``postgis.Connection``); a save repeated after a
 commit whose acknowledgement was lost recognises its own rows by ``save_id``.
 
+``pull_project``/``push_project`` (``suichang-gis parcels-pull``/``parcels-push``) use a project
+file as the planner's working copy: the versions pulled are kept beside it in
+``<project>.gpkg.postgis.json`` (no connection detail, no password).
+
 Table layout (EPSG:4549): the ``PARCEL_FIELDS`` columns (``parcel_id`` the primary key), ``geom``
 MultiPolygon, ``version`` integer, ``edited_by``, ``edited_at``, ``save_id``.
 """
@@ -19,6 +23,7 @@ import getpass
 import hashlib
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -222,3 +227,65 @@ def _conflict_text(pid: str, mine: int | None, theirs) -> str:
     if mine is None:
         return f"地块 {pid} 已由 {who or '他人'} 于 {at} 以同一编号新建"
     return f"地块 {pid} 已被 {who or '他人'} 于 {at} 修改（数据库中为第 {version} 版，您编辑的是第 {mine} 版）"
+
+
+# --- a local project file as a planner's working copy -------------------------------------------
+
+
+def base_path(project_path: Path) -> Path:
+    """The file beside a project that remembers the versions pulled (``项目.gpkg.postgis.json``)."""
+    return Path(project_path).with_name(Path(project_path).name + ".postgis.json")
+
+
+def pull_project(store: PostgisParcelStore, project_path: Path) -> int:
+    """Copy the store's parcels into a new project file and remember their versions beside it.
+
+    Returns the number of parcels. Raises ``ProjectError`` if the project exists. No connection
+    detail is written (the DSN is given again when pushing).
+    """
+    from .project import Project
+
+    stored = store.load()
+    Project.create(project_path, stored.frame)
+    _write_base(project_path, store.table, stored)
+    return len(stored.frame)
+
+
+def push_project(store: PostgisParcelStore, project_path: Path) -> StoredParcels:
+    """Save a project's parcels to the store: only those changed since the pull (or last push).
+
+    Raises ``ParcelConflict`` (nothing written) when another planner changed the same parcels,
+    ``PostgisError`` when the database cannot be reached (the project file is untouched).
+    """
+    from .project import Project
+
+    project = Project.open(project_path)
+    try:
+        base = _read_base(project_path, store.table)
+        saved = store.save(project.parcels.reset_index(drop=True), base)
+    finally:
+        project.close()
+    _write_base(project_path, store.table, saved)
+    return saved
+
+
+def _write_base(project_path: Path, table: str, stored: StoredParcels) -> None:
+    import json
+
+    base_path(project_path).write_text(json.dumps(
+        {"table": table, "versions": stored.versions, "digests": stored.digests}, ensure_ascii=False, indent=1),
+        encoding="utf-8")
+
+
+def _read_base(project_path: Path, table: str) -> StoredParcels:
+    import json
+
+    from .parcel import parcels_frame
+
+    path = base_path(project_path)
+    if not path.exists():
+        return StoredParcels(parcels_frame())  # never pulled: every parcel is new to the store
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if raw.get("table") != table:
+        raise ValueError(f"{Path(project_path).name} 是从表 {raw.get('table')} 取出的，不能保存到表 {table}")
+    return StoredParcels(parcels_frame(), {k: int(v) for k, v in raw["versions"].items()}, raw["digests"])

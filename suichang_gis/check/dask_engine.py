@@ -147,7 +147,8 @@ def spatial_partitions(parcels, partition_size: int = PARTITION_SIZE):
 
     n = max(1, math.ceil(len(parcels) / partition_size))
     frame = parcels.reset_index(drop=True)
-    distance = dask_geopandas.from_geopandas(frame, npartitions=max(1, min(n, 8))).hilbert_distance().compute()
+    # Computed here (synchronous scheduler): shipping the frame to the workers for it costs more.
+    distance = dask_geopandas.from_geopandas(frame, npartitions=1).hilbert_distance().compute(scheduler="sync")
     ordered = frame.iloc[np.argsort(distance.to_numpy(), kind="stable")]
     return dask_geopandas.from_geopandas(ordered, npartitions=n, sort=False)
 

@@ -129,3 +129,39 @@ def _empty_base():
     from suichang_gis.parcel_store_postgis import StoredParcels
 
     return StoredParcels(parcels_frame())
+
+
+def test_postgis_parcels_pull_and_push_from_the_command_line(pg_dsn, tmp_path, capsys):
+    from suichang_gis.cli import main
+
+    dsn = f"PG:{pg_dsn}"
+    seed = tmp_path / "seed.gpkg"
+    Project.create(seed, _sites()).close()
+    assert main(["parcels-push", str(seed), "--dsn", dsn, "--table", "planning.parcels", "--user", "王五"]) == 0
+    assert "共 3 个地块" in capsys.readouterr().out
+    a, b = tmp_path / "张三.gpkg", tmp_path / "李四.gpkg"
+    for path in (a, b):
+        assert main(["parcels-pull", "--dsn", dsn, "--table", "planning.parcels", "--out", str(path)]) == 0
+    assert "取出 3 个地块" in capsys.readouterr().out
+
+    def edit(path, pid, **values):
+        project = Project.open(path)
+        fid = project.parcels.index[project.parcels["parcel_id"] == pid][0]
+        project.update_parcel(fid, **values)
+        project.save()
+        project.close()
+
+    edit(a, "P001", name="甲（张三）")
+    edit(b, "P002", name="乙（李四）")
+    assert main(["parcels-push", str(a), "--dsn", dsn, "--table", "planning.parcels", "--user", "张三"]) == 0
+    assert main(["parcels-push", str(b), "--dsn", dsn, "--table", "planning.parcels", "--user", "李四"]) == 0
+    capsys.readouterr()
+    names = {r.parcel_id: r.name for r in PostgisParcelStore(dsn, "planning.parcels").load().frame.itertuples()}
+    assert names == {"P001": "甲（张三）", "P002": "乙（李四）", "P003": "丙"}
+    # 李四 now edits P001 without pulling 张三's change: refused, named, nothing written.
+    edit(b, "P001", name="甲（李四）")
+    assert main(["parcels-push", str(b), "--dsn", dsn, "--table", "planning.parcels", "--user", "李四"]) == 2
+    err = capsys.readouterr().err
+    assert "地块 P001 已被 张三" in err and "没有写入任何地块" in err
+    assert PostgisParcelStore(dsn, "planning.parcels").load().frame.set_index("parcel_id").loc["P001", "name"] \
+        == "甲（张三）"
