@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 
@@ -331,7 +332,7 @@ def _cell(value):
 
 # --- catalog layers ---------------------------------------------------------------------------
 
-_connections: dict[str, Connection] = {}
+_connections: dict[tuple[str, int], Connection] = {}
 _prompt = None  # callable(masked dsn) -> password or None; set by the window
 
 
@@ -342,12 +343,13 @@ def set_password_prompt(prompt) -> None:
 
 
 def connection_for(dsn: str) -> Connection:
-    """The shared, reconnecting connection of this process to ``dsn``.
+    """The shared, reconnecting connection of this thread to ``dsn``.
 
     When the server asks for a password the DSN's sources do not give, the prompt set by
     ``set_password_prompt`` is asked once; the password stays in this process's memory only.
     """
-    conn = _connections.get(dsn)
+    key = (dsn, threading.get_ident())  # a transaction is not shared between threads
+    conn = _connections.get(key)
     if conn is None:
         conn = Connection(dsn)
         try:
@@ -360,7 +362,7 @@ def connection_for(dsn: str) -> Connection:
                 raise PostgisError(f"连接数据库 {mask_dsn(dsn)} 需要口令，已取消") from exc
             conn = Connection(dsn, password)
             conn.raw()
-        _connections[dsn] = conn
+        _connections[key] = conn
     return conn
 
 

@@ -147,3 +147,22 @@ def test_postgis_connection_from_environment_and_prompt(pg_server, pg_dsn, pg_pa
     assert asked == [dsn]
     postgis.connection_for(dsn).close()
     assert pg_password not in json.dumps(repr(postgis.connection_for(dsn)))
+
+
+def test_postgis_dask_workers_read_the_layers_from_the_database(tmp_path, pg_dsn, capsys):
+    import geopandas as gpd
+
+    from suichang_gis.check.dask_engine import check_parcels_dask
+
+    ids = ("ecological_redline", "permanent_basic_farmland", "env_control_units", "townships")
+    _published(capsys, pg_dsn, *ids)
+    sites = tmp_path / "sites.geojson"
+    _sites().to_file(sites, driver="GeoJSON")
+    catalog = _user_catalog(tmp_path, pg_dsn, ids)
+    expected = {p.id: p.to_dict() for p in check_parcels(sites).result.parcels}
+    summary = check_parcels_dask(sites, tmp_path / "out", catalog=catalog, workers=1, partition_size=2)
+    assert summary.partitions == 2
+    rows = gpd.read_parquet(tmp_path / "out" / "parcels")
+    assert {r.parcel_id: json.loads(r.result) for r in rows.itertuples()} == expected
+    layers = {u["id"]: u for u in summary.summary["layers"]}
+    assert layers["ecological_redline"]["file"] == "bureau.ecological_redline"
