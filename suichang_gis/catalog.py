@@ -271,12 +271,12 @@ def _data_source(path: Path, data: str, table: str | None) -> tuple[str | None, 
 
     A database entry needs ``source_layer`` (the table) and must hold no password.
     """
-    from .postgis import has_password, is_postgis_source, mask_dsn
+    from .postgis import has_password, is_postgis_source
 
     if not is_postgis_source(data):
         return None, (path.parent / data).resolve()
     if has_password(data):
-        raise CatalogError(f"{path}：数据库连接 {mask_dsn(data)} 中写有口令。口令不得写入目录文件，"
+        raise CatalogError(f"{path}：数据库连接 {mask_secrets(data)} 中写有口令。口令不得写入目录文件，"
                            "请改用 service（pg_service.conf）、~/.pgpass 或 PGPASSWORD 环境变量")
     if not table:
         raise CatalogError(f"{path}：数据库图层需要 source_layer（表名，例如 public.stbhhx）")
@@ -302,9 +302,7 @@ def override_layer(spec: LayerSpec, path: Path, source_layer: str | None = None,
     """The same layer (id, style, title) read from another file, e.g. official data, or from
     the table ``source_layer`` of the PostGIS database ``dsn`` (then ``path`` is ignored)."""
     if dsn:
-        from .postgis import mask_dsn
-
-        where = f"{mask_dsn(dsn)} 的表 {source_layer}"
+        where = f"{mask_secrets(dsn)} 的表 {source_layer}"
         provenance = replace(spec.provenance, source=source or f"数据库：{where}", licence=licence,
                              accuracy=accuracy, method=f"由用户指定的数据库表替换默认图层（{where}）",
                              attribution=None)

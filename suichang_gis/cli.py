@@ -346,7 +346,7 @@ def cmd_measure(args) -> int:
 
 
 def cmd_publish_layers(args) -> int:
-    from .postgis import PostgisError, mask_dsn, publish_catalog
+    from .postgis import PostgisError, publish_catalog
 
     specs = _catalog(args)
     if args.layer:
@@ -359,7 +359,7 @@ def cmd_publish_layers(args) -> int:
     except PostgisError as exc:
         raise UserError(str(exc)) from exc
     total = sum(rows for _, rows in written)
-    print(f"已将 {len(written)} 个图层（{total} 个要素）写入数据库 {mask_dsn(args.dsn)} 的模式 {args.schema}；"
+    print(f"已将 {len(written)} 个图层（{total} 个要素）写入数据库 {mask_secrets(args.dsn)} 的模式 {args.schema}；"
           f"用户图层目录中写 [postgis] dsn = \"…\"、schema = \"{args.schema}\" 即可使用")
     return 0
 

@@ -30,7 +30,8 @@ import shapely
 
 from .crs import WORK_CRS
 from .parcel import PARCEL_FIELDS
-from .postgis import WORK_SRID, Connection, PostgisError, mask_dsn, quoted, split_table
+from .catalog import mask_secrets
+from .postgis import WORK_SRID, Connection, PostgisError, quoted, split_table
 
 
 class ParcelConflict(PostgisError):
@@ -208,7 +209,7 @@ class PostgisParcelStore:
                         conflicted.append(pid)
             if conflicts:
                 raise ParcelConflict(
-                    f"保存到数据库 {mask_dsn(self.connection.dsn)}（表 {self.table}）时发现冲突：" + "；".join(conflicts)
+                    f"保存到数据库 {mask_secrets(self.connection.dsn)}（表 {self.table}）时发现冲突：" + "；".join(conflicts)
                     + "。为避免覆盖他人的修改，本次保存没有写入任何地块；您的修改仍在本地项目中，"
                       "请重新载入这些地块、核对后再保存。",
                     conflicted)
@@ -246,20 +247,21 @@ def pull_project(store: PostgisParcelStore, project_path: Path) -> int:
     from .project import Project
 
     stored = store.load()
-    Project.create(project_path, stored.frame)
+    Project.create(project_path, stored.frame).close()
     _write_base(project_path, store.table, stored)
     return len(stored.frame)
 
 
 def push_project(store: PostgisParcelStore, project_path: Path) -> StoredParcels:
-    """Save a project's parcels to the store: only those changed since the pull (or last push).
+    """Save a project's parcels, as last saved to its file, to the store: only those changed
+    since the pull (or last push).
 
     Raises ``ParcelConflict`` (nothing written) when another planner changed the same parcels,
     ``PostgisError`` when the database cannot be reached (the project file is untouched).
     """
     from .project import Project
 
-    project = Project.open(project_path)
+    project = Project.open(project_path, read_only=True)  # the saved file; the window may hold the lock
     try:
         base = _read_base(project_path, store.table)
         saved = store.save(project.parcels.reset_index(drop=True), base)

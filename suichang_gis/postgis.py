@@ -8,7 +8,7 @@ A connection is named the way libpq names it, never with a password kept in a fi
 - ``postgresql://planner@db/gis`` — a URL.
 
 A password typed at a prompt is passed to :func:`connect` and kept in memory only. Every DSN that
-appears in a message, log or report goes through :func:`mask_dsn`. Geometry is stored in
+appears in a message, log or report goes through :func:`catalog.mask_secrets`. Geometry is stored in
 EPSG:4549; reads are filtered on the server with ``&&`` against the GiST index, so a layer of a
 million polygons gives only the features of the boxes asked for.
 """
@@ -16,7 +16,6 @@ million polygons gives only the features of the boxes asked for.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -24,15 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from .catalog import mask_secrets
 from .crs import WORK_CRS
 
 log = logging.getLogger(__name__)
 
 WORK_SRID = int(WORK_CRS.split(":")[1])
 RETRIES = 3  # attempts after a dropped connection before giving up
-_URL_PASSWORD = re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)")
-_KEY_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
-_URL_QUERY_PASSWORD = re.compile(r"([?&]password=)([^&\s]*)", re.IGNORECASE)
 
 
 class PostgisError(RuntimeError):
@@ -44,16 +41,9 @@ def is_postgis_source(text: str | None) -> bool:
     return bool(text) and str(text).strip().startswith(("PG:", "postgresql://", "postgres://"))
 
 
-def mask_dsn(text: str) -> str:
-    """``text`` with every password in a URL or ``password=`` keyword replaced by ``***``."""
-    text = _URL_PASSWORD.sub(r"\1***\3", str(text))
-    text = _URL_QUERY_PASSWORD.sub(r"\1***", text)
-    return _KEY_PASSWORD.sub(r"\1***", text)
-
-
 def has_password(dsn: str) -> bool:
     """Whether the DSN itself carries a password (which must not be written into a file)."""
-    return mask_dsn(dsn) != str(dsn)
+    return mask_secrets(dsn) != str(dsn)
 
 
 def conninfo(dsn: str) -> str:
@@ -74,7 +64,7 @@ def connect(dsn: str, password: str | None = None, timeout: float = 10):
     try:
         return psycopg.connect(conninfo(dsn), connect_timeout=int(timeout), **extra)
     except psycopg.Error as exc:
-        raise PostgisError(f"无法连接数据库 {mask_dsn(dsn)}：{mask_dsn(str(exc).strip())}") from exc
+        raise PostgisError(f"无法连接数据库 {mask_secrets(dsn)}：{mask_secrets(str(exc).strip())}") from exc
 
 
 def needs_password(error: BaseException) -> bool:
@@ -113,12 +103,12 @@ class Connection:
         self._conn = None
 
     def __repr__(self) -> str:
-        return f"Connection({mask_dsn(self.dsn)!r})"
+        return f"Connection({mask_secrets(self.dsn)!r})"
 
     @property
     def masked(self) -> str:
         """The DSN as it may be shown."""
-        return mask_dsn(self.dsn)
+        return mask_secrets(self.dsn)
 
     def raw(self):
         """The live psycopg connection (opened on first use)."""
@@ -146,15 +136,15 @@ class Connection:
                         return fn(conn)
                 except psycopg.OperationalError as exc:
                     if not (conn.broken or conn.closed):  # a bad statement, not a lost connection
-                        raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_dsn(str(exc).strip())}") from exc
+                        raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_secrets(str(exc).strip())}") from exc
                     error = exc
                 except psycopg.Error as exc:
-                    raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_dsn(str(exc).strip())}") from exc
+                    raise PostgisError(f"数据库 {self.masked} 操作失败：{mask_secrets(str(exc).strip())}") from exc
             self.close()
             if attempt == RETRIES:
                 raise PostgisError(
                     f"与数据库 {self.masked} 的连接中断，重试 {RETRIES} 次仍未恢复："
-                    f"{mask_dsn(str(error).strip())}。本次操作未写入数据库；已绘制的地块仍在本地项目文件中，"
+                    f"{mask_secrets(str(error).strip())}。本次操作未写入数据库；已绘制的地块仍在本地项目文件中，"
                     "没有丢失，连接恢复后可再次保存。") from error
             self.on_retry(f"与数据库 {self.masked} 的连接中断，正在重试（第 {attempt + 1}/{RETRIES} 次）…")
             time.sleep(self.wait * (attempt + 1))
@@ -357,9 +347,9 @@ def connection_for(dsn: str) -> Connection:
         except PostgisError as exc:
             if _prompt is None or not needs_password(exc.__cause__ or exc):
                 raise
-            password = _prompt(mask_dsn(dsn))
+            password = _prompt(mask_secrets(dsn))
             if not password:
-                raise PostgisError(f"连接数据库 {mask_dsn(dsn)} 需要口令，已取消") from exc
+                raise PostgisError(f"连接数据库 {mask_secrets(dsn)} 需要口令，已取消") from exc
             conn = Connection(dsn, password)
             conn.raw()
         _connections[key] = conn
@@ -376,7 +366,7 @@ def load_postgis_layer(spec, bbox=None):
     try:
         return connection_for(spec.dsn).run(lambda conn: read_frame(conn, spec.source_layer, bbox))
     except PostgisError as exc:
-        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_dsn(spec.dsn)} 的表 "
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_secrets(spec.dsn)} 的表 "
                            f"{spec.source_layer}）：{exc}") from exc
 
 
@@ -388,7 +378,7 @@ def read_postgis_features(spec, boxes=None):
     try:
         return connection_for(spec.dsn).run(lambda conn: read_features(conn, spec.source_layer, boxes))
     except PostgisError as exc:
-        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_dsn(spec.dsn)} 的表 "
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_secrets(spec.dsn)} 的表 "
                            f"{spec.source_layer}）：{exc}") from exc
 
 

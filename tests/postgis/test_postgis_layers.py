@@ -11,7 +11,7 @@ import pytest
 import shapely
 
 from suichang_gis import postgis
-from suichang_gis.catalog import CatalogError, load_catalog, load_layer
+from suichang_gis.catalog import CatalogError, load_catalog, load_layer, mask_secrets
 from suichang_gis.check import check_parcels
 from suichang_gis.check.data import read_layer_data
 from suichang_gis.cli import main
@@ -19,11 +19,11 @@ from suichang_gis.parcel import parcels_frame
 
 
 def test_postgis_mask_dsn_hides_every_password_form():
-    assert postgis.mask_dsn("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
-    assert postgis.mask_dsn("PG:host=h password='a b' dbname=x") == "PG:host=h password=*** dbname=x"
-    assert postgis.mask_dsn("PG:host=h PASSWORD=abc") == "PG:host=h PASSWORD=***"
-    assert postgis.mask_dsn("postgresql://h/db?user=u&password=xyz") == "postgresql://h/db?user=u&password=***"
-    assert postgis.mask_dsn("PG:service=bureau") == "PG:service=bureau"
+    assert mask_secrets("postgresql://u:p%40ss@h:5432/db") == "postgresql://u:***@h:5432/db"
+    assert mask_secrets("PG:host=h password='a b' dbname=x") == "PG:host=h password=*** dbname=x"
+    assert mask_secrets("PG:host=h PASSWORD=abc") == "PG:host=h PASSWORD=***"
+    assert mask_secrets("postgresql://h/db?user=u&password=xyz") == "postgresql://h/db?user=u&password=***"
+    assert mask_secrets("PG:service=bureau") == "PG:service=bureau"
     assert not postgis.has_password("postgresql://u@h/db") and postgis.has_password("postgres://u:x@h/db")
 
 

@@ -122,7 +122,8 @@ def test_postgis_unreachable_database_loses_nothing_drawn(pg_server, tmp_path):
     assert "topsecret" not in message and "连接中断" in message and "没有丢失" in message
     assert "新画的" in set(project.parcels["name"])  # still in the project (and its autosave journal)
     project.save()
-    assert "新画的" in set(Project.open(tmp_path / "项目.gpkg").parcels["name"])
+    project.close()
+    assert "新画的" in set(Project.open(tmp_path / "项目.gpkg", read_only=True).parcels["name"])
 
 
 def _empty_base():
