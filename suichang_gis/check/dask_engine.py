@@ -1,8 +1,9 @@
 """The site check on a Dask cluster: the same ``run_check`` per spatial partition of the parcels.
 
 The parcels are ordered along a Hilbert curve (``dask_geopandas`` ``hilbert_distance``) and cut
-into partitions of ``partition_size``, so each partition covers a compact area. Every partition is
-one task running ``chunks.check_chunk``: it reads the constraint layers itself — only the features
+into partitions of ``partition_size``, so each partition covers a compact area; the parcels of
+other partitions whose envelopes meet a partition's go with it, so candidate parcels overlapping
+each other are found across partitions. Every partition is one task running ``chunks.check_chunk``: it reads the constraint layers itself — only the features
 near its parcels for the overlap rules (GeoPackage R-tree or PostGIS ``&&``), the layers needed
 whole once per worker (``chunks.shared_layers``) — and writes its rows as GeoParquet::
 
@@ -66,10 +67,12 @@ def _worker_state(job: DaskJob):
     return _local.ruleset, _local.shared
 
 
-def check_partition(frame, number: int, job: DaskJob) -> dict:
+def check_partition(frame, number: int, job: DaskJob, others=None) -> dict:
     """Check one partition (a parcel GeoDataFrame, EPSG:4549) with ``chunks.check_chunk`` — the
     same per-chunk function as the single-process batch — and write its GeoParquet files.
 
+    ``others`` (a GeoDataFrame or None) are the parcels of other partitions whose envelopes meet
+    this one's parcels: compared for candidate parcels overlapping each other, not checked.
     Returns a small summary (counts, layers used, notes) for the client to merge.
     """
     from .chunks import check_chunk
@@ -83,7 +86,8 @@ def check_partition(frame, number: int, job: DaskJob) -> dict:
 
         elevation = open_dem(job.dem)
     try:
-        result = check_chunk(parcels, ruleset, list(job.specs), shared=shared, dem=elevation)
+        near = parcel_set_from_frame(others.reset_index(drop=True)) if others is not None and len(others) else None
+        result = check_chunk(parcels, ruleset, list(job.specs), shared=shared, dem=elevation, others=near)
     finally:
         if elevation is not None:
             elevation.close()
@@ -140,17 +144,27 @@ def result_frames(result):
             gpd.GeoDataFrame(findings, columns=finding_cols, geometry="geometry", crs=WORK_CRS))
 
 
-def spatial_partitions(parcels, partition_size: int = PARTITION_SIZE):
-    """A parcel GeoDataFrame cut into Hilbert-ordered partitions of at most ``partition_size``:
-    a ``dask_geopandas.GeoDataFrame`` whose partitions each cover a compact area."""
+def spatial_partitions(parcels, partition_size: int = PARTITION_SIZE) -> list[np.ndarray]:
+    """Row positions of ``parcels`` (a GeoDataFrame) in partitions of at most ``partition_size``,
+    in the order of the Hilbert distance of their centres (``dask_geopandas``), so each partition
+    covers a compact area."""
     import dask_geopandas
 
-    n = max(1, math.ceil(len(parcels) / partition_size))
-    frame = parcels.reset_index(drop=True)
     # Computed here (synchronous scheduler): shipping the frame to the workers for it costs more.
-    distance = dask_geopandas.from_geopandas(frame, npartitions=1).hilbert_distance().compute(scheduler="sync")
-    ordered = frame.iloc[np.argsort(distance.to_numpy(), kind="stable")]
-    return dask_geopandas.from_geopandas(ordered, npartitions=n, sort=False)
+    distance = dask_geopandas.from_geopandas(parcels.reset_index(drop=True), npartitions=1) \
+        .hilbert_distance().compute(scheduler="sync")
+    order = np.argsort(distance.to_numpy(), kind="stable")
+    return [order[k:k + partition_size] for k in range(0, len(order), partition_size)]
+
+
+def neighbours(parcels, partitions: list[np.ndarray]) -> list[np.ndarray]:
+    """Per partition, the row positions of parcels of other partitions whose envelope meets one
+    of its parcels' envelopes: the candidates of the overlap between candidate parcels."""
+    import shapely
+
+    geoms = np.asarray(parcels.geometry.values, dtype=object)
+    tree = shapely.STRtree(geoms)
+    return [np.setdiff1d(np.unique(tree.query(geoms[index])[1]), index) for index in partitions]
 
 
 def open_client(scheduler: str | None = None, workers: int = 2, memory_limit: str = "2GB"):
@@ -182,8 +196,11 @@ def check_frame_dask(parcels, out: Path, job_specs, rules=(), dem: Path | None =
             old.unlink()  # a previous run's partitions would mix with this one's
     job = DaskJob(tuple(job_specs), tuple(Path(r).resolve() for r in (rules or ())), out.resolve(),
                   Path(dem).resolve() if dem else None)
-    parts = spatial_partitions(parcels, partition_size).to_delayed()
-    tasks = [delayed(check_partition, pure=False)(part, i, job) for i, part in enumerate(parts)]
+    parcels = parcels.reset_index(drop=True)
+    partitions = spatial_partitions(parcels, partition_size)
+    tasks = [delayed(check_partition, pure=False)(parcels.iloc[index], i, job,
+                                                  parcels.iloc[near] if len(near) else None)
+             for i, (index, near) in enumerate(zip(partitions, neighbours(parcels, partitions)))]
     futures = client.compute(tasks)
     summaries = []
     for done, future in enumerate(as_completed(futures), 1):
