@@ -228,7 +228,7 @@ def read_check_layer(spec: LayerSpec, boxes=None) -> CheckLayer:
     if spec.dsn:  # PostGIS: the server picks the candidates with && on its GiST index
         from ..postgis import read_postgis_features
 
-        return LayerData(spec, *read_postgis_features(spec, boxes))
+        return CheckLayer(spec, *read_postgis_features(spec, boxes))
     suffix = spec.data.suffix.lower()
     try:
         if suffix == ".gpkg" and spec.data.exists():

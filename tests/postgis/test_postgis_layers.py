@@ -13,7 +13,7 @@ import shapely
 from suichang_gis import postgis
 from suichang_gis.catalog import CatalogError, load_catalog, load_layer, mask_secrets
 from suichang_gis.check import check_parcels
-from suichang_gis.check.data import read_layer_data
+from suichang_gis.check.data import read_check_layer
 from suichang_gis.cli import main
 from suichang_gis.parcel import parcels_frame
 
@@ -128,7 +128,7 @@ def test_postgis_million_polygon_layer_opens_by_view(tmp_path, pg_dsn):
     layer = load_layer(spec, bbox=view)
     assert len(layer.gdf) == 10 * 5 and set(layer.gdf["code"]) == {
         f"c{i * 1000 + j}" for i in range(500, 510) for j in range(500, 505)}
-    data = read_layer_data(spec, boxes=np.array([view, (300_000, 3_000_000, 300_050, 3_000_050)]))
+    data = read_check_layer(spec, boxes=np.array([view, (300_000, 3_000_000, 300_050, 3_000_050)]))
     assert len(data) == 51 and sorted(data.fids)[0] == 0
 
 
