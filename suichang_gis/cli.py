@@ -89,6 +89,7 @@ def cmd_export_layer(args) -> int:
 
 
 def cmd_check_dask(args) -> int:
+    """``check PARCELS --engine dask``: the check on a Dask cluster, GeoParquet partitions in --out."""
     from .check.dask_engine import check_parcels_dask
     from .rules import RuleError
 
@@ -346,6 +347,7 @@ def cmd_measure(args) -> int:
 
 
 def cmd_publish_layers(args) -> int:
+    """``publish-layers --dsn``: the catalog's layers into PostGIS tables named by layer id."""
     from .postgis import PostgisError, publish_catalog
 
     specs = _catalog(args)
@@ -365,6 +367,7 @@ def cmd_publish_layers(args) -> int:
 
 
 def cmd_parcels_pull(args) -> int:
+    """``parcels-pull``: the shared PostGIS parcel table into a new project file."""
     from .parcel_store_postgis import PostgisParcelStore, pull_project
     from .postgis import PostgisError
     from .project import ProjectError
@@ -381,6 +384,7 @@ def cmd_parcels_pull(args) -> int:
 
 
 def cmd_parcels_push(args) -> int:
+    """``parcels-push``: a project's changed parcels into the shared table; conflicts refused."""
     from .parcel_store_postgis import PostgisParcelStore, push_project
     from .postgis import PostgisError
     from .project import ProjectError

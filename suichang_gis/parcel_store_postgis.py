@@ -28,9 +28,9 @@ from pathlib import Path
 import numpy as np
 import shapely
 
+from .catalog import mask_secrets
 from .crs import WORK_CRS
 from .parcel import PARCEL_FIELDS
-from .catalog import mask_secrets
 from .postgis import WORK_SRID, Connection, PostgisError, quoted, split_table
 
 
@@ -45,7 +45,8 @@ class ParcelConflict(PostgisError):
 @dataclass
 class StoredParcels:
     """Parcels as read from the store: the frame (EPSG:4549, ``conform_parcels`` columns) and, per
-    parcel id, the version and digest read — the base a later ``save`` compares against."""
+    parcel id, the version and digest read — the base a later ``save`` compares against.
+    """
 
     frame: object  # GeoDataFrame
     versions: dict[str, int] = field(default_factory=dict)

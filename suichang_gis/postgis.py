@@ -372,7 +372,8 @@ def load_postgis_layer(spec, bbox=None):
 
 def read_postgis_features(spec, boxes=None):
     """(geometries, attribute columns, fids) of a catalog layer's table; ``boxes`` as in
-    ``read_features`` (candidate features chosen by the server's GiST index)."""
+    ``read_features`` (candidate features chosen by the server's GiST index).
+    """
     from .catalog import CatalogError
 
     try:

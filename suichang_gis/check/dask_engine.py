@@ -19,7 +19,6 @@ Workers must read the layer files at the same paths (a shared folder) or from Po
 from __future__ import annotations
 
 import json
-import math
 import os
 import threading
 import uuid
@@ -147,7 +146,8 @@ def result_frames(result):
 def spatial_partitions(parcels, partition_size: int = PARTITION_SIZE) -> list[np.ndarray]:
     """Row positions of ``parcels`` (a GeoDataFrame) in partitions of at most ``partition_size``,
     in the order of the Hilbert distance of their centres (``dask_geopandas``), so each partition
-    covers a compact area."""
+    covers a compact area.
+    """
     import dask_geopandas
 
     # Computed here (synchronous scheduler): shipping the frame to the workers for it costs more.
@@ -159,7 +159,8 @@ def spatial_partitions(parcels, partition_size: int = PARTITION_SIZE) -> list[np
 
 def neighbours(parcels, partitions: list[np.ndarray]) -> list[np.ndarray]:
     """Per partition, the row positions of parcels of other partitions whose envelope meets one
-    of its parcels' envelopes: the candidates of the overlap between candidate parcels."""
+    of its parcels' envelopes: the candidates of the overlap between candidate parcels.
+    """
     import shapely
 
     geoms = np.asarray(parcels.geometry.values, dtype=object)
@@ -169,7 +170,8 @@ def neighbours(parcels, partitions: list[np.ndarray]) -> list[np.ndarray]:
 
 def open_client(scheduler: str | None = None, workers: int = 2, memory_limit: str = "2GB"):
     """A ``distributed.Client``: to the cluster at ``scheduler`` (e.g. ``tcp://host:8786``) or to a
-    new local cluster of ``workers`` processes (one thread each, ``memory_limit`` each)."""
+    new local cluster of ``workers`` processes (one thread each, ``memory_limit`` each).
+    """
     from distributed import Client, LocalCluster
 
     if scheduler:
