@@ -132,6 +132,12 @@ def test_a_project_held_by_another_process_opens_read_only_or_as_a_copy(qtbot, t
             assert not actions.tool_actions["绘制地块"].isEnabled() and not actions.save_action.isEnabled()
             assert actions.tool_actions["选择地块"].isEnabled()
             assert "已以只读方式打开" in actions.last_message
+            assert actions.save_as(tmp_path / "另存.gpkg")  # 另存为 makes an editable project of one's own
+            assert not actions.editor.project.read_only and actions.tool_actions["绘制地块"].isEnabled()
+            assert "（只读）" not in window.windowTitle()
+            draw(actions, 300, "另存后画的")
+            assert actions.save()
+            assert sorted(n for _, n, _ in on_disk(tmp_path / "另存.gpkg").values()) == ["另存后画的", "已有地块"]
         else:
             assert project.path != path and "副本" in project.path.name and not project.read_only
             draw(actions, 300, "副本里画的")
