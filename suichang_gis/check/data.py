@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import orjson
 import shapely
 from shapely import STRtree
 
@@ -201,12 +202,16 @@ def read_gpkg_features(path: Path, source_layer: str | None, boxes=None) -> tupl
 
 def read_geojson_features(path: Path, bbox=None) -> tuple[np.ndarray, dict, np.ndarray]:
     """(geometries, attribute columns, feature numbers) of a GeoJSON that declares EPSG:4549."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    data = Path(path).read_bytes()
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError:  # NaN literals and the like: the standard parser accepts them
+        raw = json.loads(data.decode("utf-8"))
     crs = str(raw.get("crs", {}).get("properties", {}).get("name", ""))
     if not crs.endswith(("4549", "EPSG:4549")):
         raise NotLean  # lon/lat GeoJSON: let geopandas/pyproj transform it
     features = [f for f in raw.get("features", []) if f.get("geometry")]
-    geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in features]) if features \
+    geoms = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in features]) if features \
         else np.empty(0, dtype=object)
     names = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))
     attrs = {n: [(f.get("properties") or {}).get(n) for f in features] for n in names}

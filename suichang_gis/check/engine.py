@@ -317,7 +317,15 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
 def _parcel_value(ctx: _Context, i: int, name: str) -> float | None:
     if name in SPECIAL_VALUES:
         return SPECIAL_VALUES[name](float(ctx.areas[i]))
-    return _number(ctx.parcels.attrs[i].get(name))
+    return _numbers(ctx, name)[i]
+
+
+def _numbers(ctx: _Context, name: str) -> list[float | None]:
+    """A parcel attribute as numbers (None where empty or not a number), parsed once per check."""
+    key = ("numbers", name)
+    if key not in ctx.cache:
+        ctx.cache[key] = [_number(attrs.get(name)) for attrs in ctx.parcels.attrs]
+    return ctx.cache[key]
 
 
 def _item_data(item: dict) -> str:
@@ -449,9 +457,10 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
     unit = p.get("unit", "")
     example = "（示例阈值）" if rule.example else ""
     thresholds: dict[tuple, str] = {}
+    columns = [_numbers(ctx, name) for name in p["numerator"]]
     for i, r in enumerate(ctx.results):
         attrs = ctx.parcels.attrs[i]
-        values = [_number(attrs.get(name)) for name in p["numerator"]]
+        values = [column[i] for column in columns]
         if None in values:
             missing = "、".join(_field_label(n) for n, v in zip(p["numerator"], values) if v is None)
             r.findings.append(_finding(rule, "not_assessed", f"地块未填写“{missing}”，{rule.title}未评估"))
