@@ -137,6 +137,7 @@ class AttributeForm(QDialog):
             if f.name == "industrial_category":
                 self.category_help = QLabel(self)
                 self.category_help.setWordWrap(True)
+                self.category_help.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
                 self.category_help.setStyleSheet("color: #555;")
                 self.category_help.setToolTip("\n".join(f"{k}：{v}" for k, v in self.definitions.items()))
                 # Room for a wrapped definition from the start: a label that grows later overlaps the next row.
@@ -167,7 +168,7 @@ class AttributeForm(QDialog):
         text = self.definitions.get(category, "")
         self.category_help.setText(text if text else "一类、二类、三类的含义见下拉项的提示" if self.definitions else "")
         width = self.category_help.width()
-        if width > 50:  # laid out: make sure every wrapped line of this definition shows
+        if self.category_help.isVisible():  # laid out: make sure every wrapped line of this definition shows
             needed = self.category_help.heightForWidth(width)
             if needed > self.category_help.minimumHeight():
                 self.category_help.setMinimumHeight(needed)
