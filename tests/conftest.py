@@ -43,13 +43,19 @@ _APP_NAME_PARTS = ("遂昌", "suichang")
 
 
 def _real_app_files() -> dict[str, tuple[int, int]]:
-    """Size and mtime of every file of the workbench under the real user's HOME."""
+    """Size and mtime of every file of the workbench under the real user's HOME.
+
+    Qt puts them at the first or second level of the XDG folders (``遂昌 GIS 规划工作台/`` for app
+    data, ``Unknown Organization/遂昌 GIS 规划工作台.conf`` for settings).
+    """
     found = {}
     for parent in _APP_FOLDER_PARENTS:
         base = REAL_HOME / parent
         if not base.is_dir():
             continue
-        for entry in base.iterdir():
+        candidates = [*base.iterdir(), *(child for entry in base.iterdir() if entry.is_dir()
+                                         for child in entry.iterdir())]
+        for entry in candidates:
             if not any(part in entry.name.lower() for part in _APP_NAME_PARTS):
                 continue
             for path in [entry, *entry.rglob("*")] if entry.is_dir() else [entry]:
