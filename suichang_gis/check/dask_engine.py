@@ -240,6 +240,15 @@ def _merge(out: Path, summaries: list[dict], n: int) -> DaskSummary:
     return DaskSummary(out, n, len(summaries), counts, summary)
 
 
+def _parcel_frame(parcel_set):
+    """A ParcelSet as a GeoDataFrame (EPSG:4549) with its parcel ids, to be partitioned."""
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(parcel_set.attrs, geometry=list(parcel_set.geoms), crs=WORK_CRS)
+    frame["parcel_id"] = parcel_set.ids
+    return frame
+
+
 def check_parcels_dask(parcels, out: Path, rules: list[Path] | None = None, use_layers=(),
                        catalog: Path | None = None, dem: Path | None = None, scheduler: str | None = None,
                        workers: int = 2, memory_limit: str = "2GB", partition_size: int = PARTITION_SIZE,
@@ -251,16 +260,12 @@ def check_parcels_dask(parcels, out: Path, rules: list[Path] | None = None, use_
 
     Raises ValueError (Chinese) for a missing or empty parcel file or a bad ``--use-layer``.
     """
-    import geopandas as gpd
-
     from ..catalog import load_catalog
     from .batch import as_parcel_set
     from .inputs import apply_use_layers
 
     specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
-    parcel_set = as_parcel_set(parcels)
-    frame = gpd.GeoDataFrame(parcel_set.attrs, geometry=list(parcel_set.geoms), crs=WORK_CRS)
-    frame["parcel_id"] = parcel_set.ids
+    frame = _parcel_frame(as_parcel_set(parcels))  # the ParcelSet's per-parcel dicts are freed here
     if client is not None:
         return check_frame_dask(frame, out, specs, rules or (), dem, client, partition_size, progress)
     client = open_client(scheduler, workers, memory_limit)
