@@ -55,6 +55,7 @@ DEFAULT_MAKER = "遂昌县规划工作台"
 INSET_LAYER = "lishui_counties"
 SCHEMATIC_TITLE = "（示意）"
 UNPLACED_HEADING = "未上图项目（位置未定）："
+NUMBERED_HEADING = "图上编号："
 COUNTY_LAYER = "county_boundary"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 CRS_NOTE = "坐标系：2000国家大地坐标系（CGCS2000），3°带高斯-克吕格投影，中央经线120°E（EPSG:4549）"
@@ -373,7 +374,8 @@ def _compose(template, layers, paper, orientation, title, extra_layers, extent, 
         inset_at = _map_inset_rect(frame, k, "upper-left", schematic)
     if inset_at:
         avoid.append(_axes_box(inset_at, frame, 8 * k))
-    drawn = draw_layers(ax, map_layers, view, avoid=avoid, scale=symbol_scale(k))
+    numbered: list[str] = []  # names with no room on the map, shown by a number
+    drawn = draw_layers(ax, map_layers, view, avoid=avoid, scale=symbol_scale(k), numbered=numbered)
     for spine in ax.spines.values():
         spine.set_linewidth(0.8 * k)
     draw_graticule_ticks(ax, view, 6.5 * k)
@@ -401,6 +403,7 @@ def _compose(template, layers, paper, orientation, title, extra_layers, extent, 
     date = date or dt.date.today()
     notes = [f"比例尺 1:{denominator:,}".replace(",", " "), CRS_NOTE, f"制图单位：{maker}",
              f"制图日期：{date.year}年{date.month}月{date.day}日", *(extra_notes or []),
+             *([NUMBERED_HEADING + "；".join(numbered)] if numbered else []),
              *source_notes(drawn)]
     warning = schematic_note(drawn)
     if warning:

@@ -243,10 +243,12 @@ _POINT_POSITIONS = [(1, 0, "left", "center"), (-1, 0, "right", "center"), (0, 1,
                     (1, -1, "left", "top"), (-1, -1, "right", "top")]
 
 
-def place_labels(ax, labels: list[_Label], avoid=(), obstacles=()) -> list:
+def place_labels(ax, labels: list[_Label], avoid=(), obstacles=(), numbered: list | None = None) -> list:
     """Draw labels in priority order, each at the first candidate position whose box overlaps
     no label placed before, no map furniture and no point symbol (a greedy candidate-position
-    placer); a label with no free position is left out.
+    placer). A point or area label with no free position is replaced, where ``numbered`` is a
+    list, by a number at the first free position and "n 名称" is appended to ``numbered`` (for
+    a note on the page); otherwise it is left out.
 
     Points try eight positions around the symbol; lines try positions along the line, areas
     their representative point and centroid. ``avoid`` holds (x0, y0, x1, y1) boxes in axes
@@ -270,22 +272,37 @@ def place_labels(ax, labels: list[_Label], avoid=(), obstacles=()) -> list:
         text = ax.annotate(lab.text, (lab.x, lab.y), xytext=(0, 0), textcoords="offset points",
                            fontsize=lab.style.label_size * lab.scale, color=lab.style.label_color,
                            path_effects=halo, zorder=1000, annotation_clip=False, linespacing=1.0)
-        for x, y, dx, dy, ha, va in candidates:
-            text.xy = (x, y)
-            text.set_position((dx, dy))
-            text.set_ha(ha)
-            text.set_va(va)
-            bbox = text.get_window_extent(renderer)
-            inside = (bbox.x0 >= frame.x0 and bbox.x1 <= frame.x1
-                      and bbox.y0 >= frame.y0 and bbox.y1 <= frame.y1)
-            if inside and not _overlaps(bbox, blocked):
-                blocked.append(bbox.expanded(1.05, 1.1))
+        tries = [lab.text]
+        if numbered is not None and (lab.is_point or not lab.along):
+            tries.append(str(len(numbered) + 1))
+        for label_text in tries:
+            text.set_text(label_text)
+            if _first_free(text, candidates, frame, blocked, renderer):
                 placed.append(text)
                 names.add(lab.text)
+                if label_text != lab.text:
+                    numbered.append(f"{label_text} {lab.text.replace(chr(10), '')}")
                 break
         else:
             text.remove()
     return placed
+
+
+def _first_free(text, candidates, frame, blocked, renderer) -> bool:
+    """Move ``text`` to the first candidate position inside the frame and clear of ``blocked``;
+    block its box and say whether one was found."""
+    for x, y, dx, dy, ha, va in candidates:
+        text.xy = (x, y)
+        text.set_position((dx, dy))
+        text.set_ha(ha)
+        text.set_va(va)
+        bbox = text.get_window_extent(renderer)
+        inside = (bbox.x0 >= frame.x0 and bbox.x1 <= frame.x1
+                  and bbox.y0 >= frame.y0 and bbox.y1 <= frame.y1)
+        if inside and not _overlaps(bbox, blocked):
+            blocked.append(bbox.expanded(1.05, 1.1))
+            return True
+    return False
 
 
 def _symbol_boxes(ax, layers_points: list[tuple[np.ndarray, float]]) -> list:
@@ -304,7 +321,8 @@ def _symbol_boxes(ax, layers_points: list[tuple[np.ndarray, float]]) -> list:
 # --- the renderer ----------------------------------------------------------------------------
 
 def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, float],
-                labels: bool = True, avoid=(), scale: float = 1.0) -> list[DrawnLayer]:
+                labels: bool = True, avoid=(), scale: float = 1.0,
+                numbered: list | None = None) -> list[DrawnLayer]:
     """Draw ``layers`` (bottom first) onto ``ax`` in EPSG:4549 and set its limits to ``extent``.
 
     Parameters
@@ -322,6 +340,9 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
         Boxes in axes fractions where no label goes (map furniture drawn on top).
     scale : float
         Multiplies line widths, dashes, markers and label sizes (wall maps on A1/A0).
+    numbered : list, optional
+        Receives "n 名称" for each point or area whose name had no room and is shown by its
+        number n instead (see ``place_labels``).
 
     Returns
     -------
@@ -376,5 +397,5 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
                                          style.marker_size if is_point else 0.0,
                                          tuple((a.x, a.y) for a in anchors[1:])))
     if candidates:
-        place_labels(ax, candidates, avoid, _symbol_boxes(ax, symbols))
+        place_labels(ax, candidates, avoid, _symbol_boxes(ax, symbols), numbered)
     return drawn

@@ -646,3 +646,21 @@ def test_print_parcel_check_cli_makes_the_atlas_or_one_page(atlas_run, tmp_path)
     if shutil.which("pdfinfo") is None:
         pytest.skip("pdfinfo (poppler-utils) is not installed")
     assert pdf_pages(atlas) == 1 + len(run.result.parcels) and pdf_pages(sheet) == 1
+
+
+def test_a_name_without_room_is_numbered_and_named_in_the_notes():
+    """Crowded points keep a name: a number beside the symbol, the name in the notes."""
+    style = Style(fill="#000000", marker_size=6.0, label_field="name", label_size=9.0)
+    names = [f"第{i}号规划水库扩容工程" for i in range(14)]
+    points = make_layer("p", "Point", [Point(500 + i, 500) for i in range(14)], style, accuracy="权威",
+                        name=names)
+    ax = axes()
+    numbered = []
+    draw_layers(ax, [points], (0, 0, 1000, 1000), numbered=numbered)
+    texts = [t.get_text() for t in ax.texts]
+    assert numbered, "every name fitted: the test needs a crowded map"
+    for entry in numbered:
+        number, name = entry.split(" ", 1)
+        assert number in texts and name in names and name not in texts
+    shown = [t for t in texts if t in names] + [e.split(" ", 1)[1] for e in numbered]
+    assert len(shown) == len(set(shown))
