@@ -60,6 +60,8 @@ class AtlasPage:
 
 @dataclass
 class Atlas:
+    """The overview page, the parcel pages and the files written."""
+
     overview: MapLayout
     pages: list[AtlasPage] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)

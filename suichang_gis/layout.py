@@ -32,11 +32,11 @@ from .map_furniture import (
     draw_north_arrow,
     draw_scale_bar,
     draw_stamp,
-    stamp_size_mm,
     draw_table,
     fit_text,
     furniture_boxes,
     heading_font,
+    stamp_size_mm,
     table_height_mm,
     table_rows,
     with_print_fonts,
@@ -70,6 +70,10 @@ class LayoutError(ValueError):
 
 @dataclass(frozen=True)
 class Template:
+    """A print template of ``resources/print_templates.toml``: title, layers (bottom first),
+    extent, subtitle and the layers an enlargement inset shows.
+    """
+
     id: str
     title: str
     layers: tuple[str, ...]
@@ -80,6 +84,7 @@ class Template:
 
 
 def templates_path() -> Path:
+    """The shipped template file, ``resources/print_templates.toml``."""
     from resources import RESOURCES_DIR
 
     return RESOURCES_DIR / "print_templates.toml"
@@ -115,6 +120,7 @@ class MapLayout:
 # --- page geometry ---------------------------------------------------------------------------
 
 def paper_size_mm(paper: str, orientation: str) -> tuple[float, float]:
+    """(width, height) of the page in mm; ``LayoutError`` for an unknown paper or orientation."""
     if paper not in PAPER_MM:
         raise LayoutError(f"不支持的纸张“{paper}”：可用 {'、'.join(PAPER_MM)}")
     if orientation not in ORIENTATIONS:
@@ -211,7 +217,8 @@ def _abbreviate_plan(lines: list[str]) -> list[str]:
 
 def short_sources(notes: list[str]) -> list[str]:
     """The notes with each source line ("· 图层：来源") abbreviated to its first clause (no
-    text is cut mid-word); a last line says where the full sources are."""
+    text is cut mid-word); a last line says where the full sources are.
+    """
     out, shortened = [], False
     for line in notes:
         if line.startswith("· ") and "：" in line:
@@ -229,6 +236,7 @@ SOURCES_IN_FULL = "（来源只列首项；各图层完整来源、许可与精�
 
 
 def schematic_note(drawn: list[DrawnLayer]) -> str | None:
+    """The notice explaining the （示意） mark, when a drawn layer is schematic."""
     if not any(d.spec.schematic for d in drawn):
         return None
     return ("注：图例中标“（示意）”的图层为示意数据（据规划文本或推算绘制），"
@@ -250,7 +258,8 @@ def zhuanlan_numbers(text: str) -> set[int]:
 
 def unplaced_items(template: Template, layers: dict[str, MapLayer]) -> list[str]:
     """Items of the 专栏 the template's subtitle names that its layers hold without geometry
-    ("name（专栏N）"), once each; an item drawn by another feature (``drawn_with``) is drawn."""
+    ("name（专栏N）"), once each; an item drawn by another feature (``drawn_with``) is drawn.
+    """
     wanted = zhuanlan_numbers(template.subtitle)
     if not wanted:
         return []
@@ -451,7 +460,8 @@ def _axes_box(rect, frame, caption_mm: float) -> tuple[float, float, float, floa
 
 def _draw_detail(fig, ax, map_layers, extent, rect, title: str, k: float, page) -> None:
     """The enlargement inset: the same layers at a larger round scale, labelled, with its
-    area outlined on the main map."""
+    area outlined on the main map.
+    """
     page_w, page_h = page
     view, denominator = fit_extent(extent, (rect[2], rect[3]))
     detail_ax = fig.add_axes([rect[0] / page_w, rect[1] / page_h, rect[2] / page_w, rect[3] / page_h])
@@ -519,7 +529,8 @@ def _draw_notes(fig, x, y, box_xy, notes_text, box_text, size, page) -> None:
 
 def _map_inset_rect(frame, k: float, where: str, stamp: bool = False) -> tuple[float, float, float, float]:
     """The 区位图 inside the map frame (mm on the page): "lower-right" corner, or "upper-left"
-    under the 示意 stamp."""
+    under the 示意 stamp.
+    """
     side = 0.6 * MIN_INSET_MM * k
     if where == "lower-right":
         return (frame[0] + frame[2] - side - 2 * k, frame[1] + 2 * k, side, side)
@@ -577,7 +588,8 @@ def _draw_panel(fig, panel, frame, drawn, notes, unplaced, inset, view, k, orien
 
 def legend_columns(entries: list[LegendEntry], ncol: int) -> list[LegendEntry | None]:
     """Entries in column-major order with blank rows (None), so a status heading and its
-    lines stay in one column where they fit."""
+    lines stay in one column where they fit.
+    """
     if ncol == 1:
         return list(entries)
     blocks: list[list[LegendEntry]] = []

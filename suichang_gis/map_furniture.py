@@ -34,6 +34,7 @@ PRINT_FAMILY = "SimHei"
 
 
 def simhei_path() -> Path:
+    """The 黑体 (SimHei) TrueType file that mplfonts ships."""
     import mplfonts
 
     return Path(mplfonts.__file__).parent / "fonts" / "SimHei.ttf"
@@ -178,7 +179,8 @@ def stamp_size_mm(k: float) -> tuple[float, float]:
 
 def draw_stamp(ax, frame_mm, k: float) -> None:
     """The 示意 stamp in the map's top-left corner: red text on a white frame (in-frame, so a
-    cropped or copied map keeps it)."""
+    cropped or copied map keeps it).
+    """
     pad = 2.5 * k
     ax.text(pad / frame_mm[0], 1 - pad / frame_mm[1], STAMP_TEXT, transform=ax.transAxes, ha="left", va="top",
             fontsize=STAMP_PT * k, color=STAMP_COLOUR, fontproperties=heading_font(), zorder=2100,
@@ -203,7 +205,8 @@ def draw_north_arrow(ax, frame_mm, k: float) -> None:
 
 def draw_scale_bar(ax, extent, denominator: int, frame_mm, k: float):
     """Alternating black/white bar of a round km length near a fifth of the frame width,
-    bottom-left; return its ends (metres)."""
+    bottom-left; return its ends (metres).
+    """
     length_km = scale_bar_length(frame_mm[0] / 5 * denominator / 1e6)
     metres_per_mm = denominator / 1000
     x0 = extent[0] + 8 * k * metres_per_mm
@@ -267,6 +270,7 @@ def draw_inset(fig, rect, inset: MapLayer | None, extent, k: float, detail: bool
 
 
 def table_rows(rows: list[list[str]]) -> list[list[str]]:
+    """At most TABLE_ROWS rows; the last says how many more parcels the report lists."""
     if len(rows) <= TABLE_ROWS:
         return rows
     more = [f"另有 {len(rows) - TABLE_ROWS + 1} 个地块，见核查报告"] + [""] * (len(rows[0]) - 1)
@@ -276,7 +280,8 @@ def table_rows(rows: list[list[str]]) -> list[list[str]]:
 def table_layout(headers: list[str], rows: list[list[str]], size_pt: float,
                  width_pt: float) -> tuple[list[float], list[list[str]], list[int]]:
     """Column widths (em), the cells with the last column wrapped to its width, and the number
-    of lines of each row (header first): nothing is cut."""
+    of lines of each row (header first): nothing is cut.
+    """
     widths = [max(text_em(h), *(text_em(r[i]) for r in rows)) + 1.5 for i, h in enumerate(headers[:-1])]
     last_em = max(width_pt / size_pt - sum(widths), 8)
     cells = [[*r[:-1], "\n".join(wrap_text(str(r[-1]), last_em - 1.5))] for r in rows]
@@ -293,7 +298,8 @@ def table_height_mm(headers, rows, size_pt: float, width_pt: float) -> float:
 def draw_table(fig, rect, headers: list[str], rows: list[list[str]], size_pt: float,
                width_pt: float) -> None:
     """A plain ruled table filling ``rect``; the last column gets the room the others leave
-    and wraps (rows grow) instead of cutting its text."""
+    and wraps (rows grow) instead of cutting its text.
+    """
     ax = fig.add_axes(rect)
     ax.axis("off")
     column_em, cells, lines = table_layout(headers, rows, size_pt, width_pt)

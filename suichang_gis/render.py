@@ -219,7 +219,8 @@ def _label_priority(spec: LayerSpec, geom) -> float:
 
 def _label_anchors(geom) -> list:
     """Where a label may go: the point; the middle of a line's longest part, then its thirds;
-    an area's representative point, then its centroid where that lies inside."""
+    an area's representative point, then its centroid where that lies inside.
+    """
     if geom.geom_type in ("Point", "MultiPoint"):
         return [geom.centroid if geom.geom_type == "MultiPoint" else geom]
     if geom.geom_type in ("LineString", "MultiLineString"):
@@ -290,7 +291,8 @@ def place_labels(ax, labels: list[_Label], avoid=(), obstacles=(), numbered: lis
 
 def _first_free(text, candidates, frame, blocked, renderer) -> bool:
     """Move ``text`` to the first candidate position inside the frame and clear of ``blocked``;
-    block its box and say whether one was found."""
+    block its box and say whether one was found.
+    """
     for x, y, dx, dy, ha, va in candidates:
         text.xy = (x, y)
         text.set_position((dx, dy))

@@ -22,6 +22,8 @@ CONSTRAINT_LAYERS = ("ecological_redline", "permanent_basic_farmland")
 
 @dataclass
 class Conflict:
+    """One plan item crossing one constraint layer (length for lines, area for polygons)."""
+
     project_layer: str
     project_layer_title: str
     project: str
@@ -34,6 +36,7 @@ class Conflict:
 
     @property
     def measure(self) -> str:
+        """The crossing in Chinese: 穿越长度, 重叠面积 or 项目点位位于其内."""
         if self.length_m is not None:
             return f"穿越长度 {format_length(self.length_m)}"
         if self.area_m2 is not None:
@@ -41,6 +44,7 @@ class Conflict:
         return "项目点位位于其内"
 
     def to_dict(self) -> dict:
+        """A JSON-ready dict (lengths and areas rounded to cm / cm²) with a Chinese message."""
         return {"project_layer": self.project_layer, "project": self.project,
                 "constraint_layer": self.constraint_layer, "constraints": self.constraints,
                 "length_m": None if self.length_m is None else round(self.length_m, 2),
@@ -62,7 +66,8 @@ def _item(layer: CheckLayer, i: int) -> str:
 
 def find_conflicts(projects: list[CheckLayer], constraints: list[CheckLayer]) -> list[Conflict]:
     """Every plan item crossing a constraint layer, once per item and constraint layer,
-    largest crossing first per layer pair."""
+    largest crossing first per layer pair.
+    """
     out: list[Conflict] = []
     seen: set[tuple[str, str]] = set()
     for plan in projects:

@@ -34,8 +34,8 @@ from suichang_gis.layout import (
     nice_scale,
     print_map,
 )
-from suichang_gis.parcel import parcels_frame
 from suichang_gis.palette import LABEL_COLOURS
+from suichang_gis.parcel import parcels_frame
 from suichang_gis.parcel_layer import parcel_layer
 from suichang_gis.render import draw_layers, fit_label, legend_entries
 
@@ -335,7 +335,7 @@ def test_print_list_gives_each_template_id_and_its_chinese_title():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert [line.split("\t") for line in lines] == [[t.id, t.title] for t in TEMPLATES.values()]
-    assert {"zones", "transport", "water_energy", "ecology", "parcel_check"} <= {l.split("\t")[0] for l in lines}
+    assert {"zones", "transport", "water_energy", "ecology", "parcel_check"} <= {line.split("\t")[0] for line in lines}
 
 
 def test_print_cli_writes_the_requested_page(tmp_path):
@@ -505,7 +505,8 @@ def test_schematic_stamp_and_title_whenever_a_schematic_layer_is_drawn(printed_p
 def test_no_two_text_boxes_overlap(printed_pages):
     """Labels, legend, notes and furniture: no word box overlaps another (lines of one text
     block touch by their leading, so a vertical overlap under a quarter of a line is allowed)."""
-    from shapely import STRtree, box as shp_box
+    from shapely import STRtree
+    from shapely import box as shp_box
 
     for (template_id, paper, orientation), (layout, words) in printed_pages.items():
         boxes = [shp_box(x0, y0, x1, y1) for _, x0, y0, x1, y1 in words]

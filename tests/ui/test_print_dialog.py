@@ -156,8 +156,8 @@ def test_parcel_template_checks_the_windows_parcels(app, qtbot, layers):
 def test_web_map_export_from_the_window_checks_the_parcels(app, qtbot, layers, tmp_path, monkeypatch):
     from shapely import box
 
-    from suichang_gis.parcel import parcels_frame
     from suichang_gis.palette import LABEL_COLOURS, UNCHECKED
+    from suichang_gis.parcel import parcels_frame
     from suichang_gis.parcel_layer import parcel_layer
     from ui.main_window import MainWindow
 
