@@ -113,6 +113,7 @@ def cmd_check(args) -> int:
     from .check import check_parcels
     from .check.chunks import STREAMED_SUFFIXES, check_file_streamed
     from .report import FORMATS, write_report
+    from .report.settings import load_report_settings
     from .rules import RuleError
 
     if args.engine == "dask":
@@ -130,7 +131,8 @@ def cmd_check(args) -> int:
             else:
                 run = check_parcels(Path(args.parcels), args.rules, use_layers=args.use_layer or [],
                                     catalog=args.catalog, dem=args.dem, progress=progress)
-                write_report(run.result, out, run.layers)
+                settings = load_report_settings(args.report_settings) if args.report_settings else None
+                write_report(run.result, out, run.layers, settings)
                 counts, indicative = run.result.counts(), run.result.indicative
     except (RuleError, ValueError, OSError) as exc:
         raise UserError(str(exc)) from exc
@@ -455,6 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="本机 Dask 集群的工作进程数，默认 2")
     p.add_argument("--worker-memory", default="2GB", help="本机 Dask 集群每个工作进程的内存上限，默认 2GB")
     p.add_argument("--partition-size", type=int, default=10_000, help="每个分区的地块数，默认 10000")
+    p.add_argument("--report-settings", type=Path,
+                   help="报告抬头设置（TOML：报告编号格式、核查单位、制表人/核查人/审核人）；默认 resources/report_settings.toml")
     _add_check_inputs(p)
     p.set_defaults(func=cmd_check)
 

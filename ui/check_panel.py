@@ -33,6 +33,7 @@ from suichang_gis.check import CheckResult, check_parcels
 from suichang_gis.check.data import CheckLayer, check_layer_from_map_layer
 from suichang_gis.palette import STATUS_COLOURS
 from suichang_gis.report import write_report
+from suichang_gis.report.settings import history_numbers
 from suichang_gis.rules import RuleError, load_ruleset
 from suichang_gis.units import format_length
 
@@ -85,6 +86,7 @@ class CheckPanel(QWidget):
         self.canvas = canvas
         self.cache = LayerCache(layers_source)
         self.parcels_source = parcels_source  # callable → parcel GeoDataFrame of the project
+        self.history_source = None  # callable → the project's check history (report numbers)
         self.ruleset = ruleset or load_ruleset()
         self.result: CheckResult | None = None
         self.verdict = QLabel("未选择地块：绘制或选中一个地块后自动核查")
@@ -208,7 +210,8 @@ class CheckPanel(QWidget):
         result = self.check_frame(parcels) if parcels is not None and len(parcels) else self.result
         if result is None:
             raise ValueError("没有可导出的地块")
-        written = write_report(result, path, self.cache.layers())
+        history = history_numbers(self.history_source()) if self.history_source else []
+        written = write_report(result, path, self.cache.layers(), history=history)
         self.exported.emit(result)
         return written
 
@@ -288,10 +291,12 @@ class StatusColouring:
         return [self._results[key] for key in keys if key in self._results]
 
 
-def record_check(project, results, ruleset_infos) -> dict[str, int]:
-    """Keep a check run in the project's history: rule sets, parcels and verdict counts."""
+def record_check(project, results, ruleset_infos, report_number: str = "") -> dict[str, int]:
+    """Keep a check run in the project's history: rule sets, parcels, verdict counts and the
+    报告编号 of the report written from it."""
     counts = {s: sum(r.status == s for r in results) for s in ("pass", "warn", "fail")}
-    project.record_check(counts, rule_set="、".join(info.tag for info in ruleset_infos),
+    summary = counts | ({"report_number": report_number} if report_number else {})
+    project.record_check(summary, rule_set="、".join(info.tag for info in ruleset_infos),
                          parcel_ids=[r.id for r in results])
     return counts
 
@@ -320,7 +325,9 @@ def install_check_panel(window, editor) -> CheckPanel:
     """Add the check dock to ``window``, re-check the selected parcel on every edit and colour
     the parcel layer by check status."""
     panel = CheckPanel(window.canvas, lambda: window.layers, lambda: editor.project.parcels.reset_index())
-    panel.exported.connect(lambda result: record_check(editor.project, result.parcels, result.rulesets))
+    panel.history_source = lambda: editor.project.check_history
+    panel.exported.connect(lambda result: record_check(editor.project, result.parcels, result.rulesets,
+                                                       result.report_number))
     colouring = StatusColouring(panel)
     editor.status_source = colouring.results
     editor.refresh()

@@ -273,10 +273,13 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
         rows = [k for k in groups[i] if ov.areas[k] > tol]
         slivers = [k for k in groups[i] if ov.areas[k] <= tol]
         if slivers:  # not judged, but counted: unit pieces + slivers add up to the parcel
-            a = float(ov.areas[slivers].sum())
+            a, judged = float(ov.areas[slivers].sum()), float(ov.areas[rows].sum())
+            rest = float(ctx.areas[i]) - a - judged
             r.findings.append(_finding(
                 rule, "info", f"与 {len(slivers)} 个{layer.spec.title}的细碎重叠共 {a:.2f} m²（每处不超过容差 "
-                f"{tol:g} m²，多为边界数字化误差），不作判定", layer, overlap_m2=a,
+                f"{tol:g} m²，多为边界数字化误差），不作判定；面积核算：各单元内 {judged:,.2f} m² + 细碎重叠 "
+                f"{a:.2f} m²{f' + 未落入任何单元 {rest:,.2f} m²' if abs(rest) >= 0.005 else ''}"
+                f" = 地块面积 {float(ctx.areas[i]):,.2f} m²", layer, overlap_m2=a,
                 overlap_ratio=a / float(ctx.areas[i]),
                 unit_code="、".join(str(layer.value(p.get("code_field", "unit_code"), int(ov.li[k])))
                                     for k in slivers)))

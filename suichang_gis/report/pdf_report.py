@@ -1,128 +1,237 @@
-"""The check report as an A4 PDF (matplotlib ``PdfPages``; the CJK font embedded as a subset).
+"""The check report as an A4 PDF built with reportlab's platypus.
 
-Text flows down the page and onto new pages; tables wrap their cells by display width (a CJK
-character counts twice a Latin one).
+Page templates carry the header (title and report number) and the footer "第 X 页 共 Y 页";
+tables split across pages and repeat their header row; Paragraphs wrap with ``wordWrap='CJK'``
+after ``linebreak.break_lines`` has chosen the breaks by the Chinese line-breaking rules (禁则): no line
+starts with closing punctuation, none ends with opening punctuation, and a number or identifier
+(``1,234.5``, ``EPSG:4549``, ``ZH33112720001``) is never split.
+
+The font is the Noto Sans CJK SC that mplfonts ships. Its outlines are CFF (PostScript), which
+reportlab's TrueType embedding cannot read, so the glyphs the report uses are cut out with
+fontTools' subsetter and converted to TrueType outlines (cu2qu) — a few kB, embedded as a subset.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+from functools import lru_cache
+from html import escape
 from pathlib import Path
 
-import matplotlib
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (BaseDocTemplate, Frame, Image, KeepTogether, PageBreak, PageTemplate,
+                                Paragraph, Spacer, Table, TableStyle)
 
 from ..check.model import CheckResult
-from ..fonts import register_matplotlib_font
-from ..text import wrap_text
 from . import content
-from .map_extract import draw_parcel_map
+from .linebreak import break_lines
+from .map_extract import parcel_map_png
+from .settings import ReportSettings
 
-A4 = (8.27, 11.69)  # inches
-MARGIN = 0.07  # figure fraction, left/right
-TOP, BOTTOM = 0.95, 0.06
-PAGE_PT = A4[0] * 72 * (1 - 2 * MARGIN)
-
-
-class _Pages:
-    def __init__(self, pdf: PdfPages, footer: str):
-        self.pdf, self.footer, self.page = pdf, footer, 0
-        self.fig: Figure | None = None
-        self.y = TOP
-
-    def _line_height(self, size: float) -> float:
-        return size * 1.45 / (A4[1] * 72)
-
-    def new_page(self) -> None:
-        self.finish()
-        self.page += 1
-        self.fig = Figure(figsize=A4)
-        self.y = TOP
-        self.fig.text(0.5, 0.025, f"{self.footer}　第 {self.page} 页", ha="center", fontsize=7, color="#555555")
-
-    def need(self, height: float) -> None:
-        if self.fig is None or self.y - height < BOTTOM:
-            self.new_page()
-
-    def text(self, s: str, size: float = 9.0, color: str = "black", gap: float = 0.2) -> None:
-        units = int(PAGE_PT / (size / 2) * 0.97)
-        for line in wrap_text(str(s), units / 2):
-            h = self._line_height(size)
-            self.need(h)
-            # The CJK font has no bold face: emphasis is by size and colour.
-            self.fig.text(MARGIN, self.y - h * 0.8, line, fontsize=size, color=color, va="baseline")
-            self.y -= h
-        self.y -= self._line_height(size) * gap
-
-    def table(self, header: list[str], rows: list[list[str]], widths: list[float], size: float = 7.0) -> None:
-        total = sum(widths)
-        fracs = [w / total * (1 - 2 * MARGIN) for w in widths]
-        lh = self._line_height(size)
-
-        def cells(row):
-            return [wrap_text(str(c), max(int(f * A4[0] * 72 / (size / 2) * 0.92), 4) / 2) for c, f in zip(row, fracs)]
-
-        def draw(row_cells, shade):
-            height = max(len(c) for c in row_cells) * lh + lh * 0.4
-            self.need(height)
-            if shade:
-                self.fig.patches.append(matplotlib.patches.Rectangle(
-                    (MARGIN, self.y - height), 1 - 2 * MARGIN, height, transform=self.fig.transFigure,
-                    facecolor=shade, edgecolor="none", zorder=0))
-            x = MARGIN
-            for lines, f in zip(row_cells, fracs):
-                for k, line in enumerate(lines):
-                    self.fig.text(x + 0.004, self.y - lh * (k + 0.95), line, fontsize=size, va="baseline")
-                x += f
-            self.y -= height
-            self.fig.add_artist(matplotlib.lines.Line2D([MARGIN, 1 - MARGIN], [self.y, self.y], linewidth=0.3,
-                                                        color="#999999", transform=self.fig.transFigure))
-
-        draw(cells(header), "#e8e8e8")
-        for row in rows:
-            if self.fig is None or self.y - lh * 2 < BOTTOM:
-                self.new_page()
-                draw(cells(header), "#e8e8e8")
-            draw(cells(row), None)
-        self.y -= lh * 0.6
-
-    def map(self, parcel, layers, height: float = 0.42) -> None:
-        self.need(height)
-        draw_parcel_map(self.fig, parcel, layers, rect=(MARGIN, self.y - height, 1 - 2 * MARGIN, height))
-        self.y -= height + 0.01
-
-    def finish(self) -> None:
-        if self.fig is not None:
-            self.pdf.savefig(self.fig)
-            self.fig = None
+# GB/T 9704-2012 page: 天头 37 mm, 订口 28 mm, 版心 156 × 225 mm (as the DOCX).
+LEFT, RIGHT, TOP, BOTTOM = 28 * mm, 26 * mm, 37 * mm, 35 * mm
+FRAME_WIDTH = A4[0] - LEFT - RIGHT
+CELL_PAD = 3.0  # points, left and right in table cells
+RED = colors.HexColor("#b2182b")
 
 
-def write_pdf(result: CheckResult, out: Path, layers: dict | None = None) -> None:
-    register_matplotlib_font()
-    footer = content.TITLE + ("（示意，仅供参考）" if result.indicative else "")
-    with matplotlib.rc_context({"pdf.fonttype": 3}), PdfPages(out, metadata={"Title": content.TITLE}) as pdf:
-        pages = _Pages(pdf, footer)
-        pages.text(content.TITLE, size=16, gap=0.6)
-        pages.text(content.summary_line(result), size=9)
-        for line in content.ruleset_lines(result):
-            pages.text(f"规则集：{line}", size=8.5, gap=0.1)
-        pages.text("", size=4)
-        for notice in result.notices():
-            colour = "#b2182b" if ("示意" in notice or "示例" in notice) else "black"
-            pages.text(f"■ {notice}", size=8.5, color=colour, gap=0.3)
-        pages.text("核查汇总", size=12)
-        pages.table(content.SUMMARY_HEADER, content.summary_rows(result), [8, 14, 8, 10, 12, 7, 6, 5, 6, 5])
-        for parcel in result.parcels:
-            pages.new_page()
-            pages.text(content.parcel_heading(parcel), size=13, gap=0.4)
-            for line in content.parcel_facts(parcel):
-                red = line.startswith("注意")
-                pages.text(line, size=8.5, color="#b2182b" if red else "black", gap=0.1)
-            pages.map(parcel, layers)
-            pages.table(content.FINDING_HEADER, content.finding_rows(parcel), [6, 12, 7, 45, 30])
-        pages.new_page()
-        pages.text("数据来源与版本", size=12)
-        pages.table(content.LAYER_HEADER, content.layer_rows(result), [12, 14, 10, 5, 30, 16, 10, 6])
-        for line in content.repair_lines(result):
-            pages.text(f"几何修复/导入说明：{line}", size=8)
-        pages.finish()
+# --- font --------------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _truetype_subset(chars: str) -> bytes:
+    """The shipped Noto Sans CJK SC cut down to ``chars``, with TrueType (quadratic) outlines."""
+    from fontTools import subset
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTFont, newTable
+
+    from ..fonts import cjk_font_path
+
+    options = subset.Options()
+    options.layout_features, options.hinting = [], False
+    options.name_IDs = ["*"]
+    font = TTFont(str(cjk_font_path()), lazy=True)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    order, glyph_set = font.getGlyphOrder(), font.getGlyphSet()
+    glyphs = {}
+    for name in order:
+        pen = TTGlyphPen(glyph_set)
+        glyph_set[name].draw(Cu2QuPen(pen, max_err=1.0, reverse_direction=True))
+        glyphs[name] = pen.glyph()
+    glyf = newTable("glyf")
+    glyf.glyphOrder, glyf.glyphs = order, glyphs
+    font["loca"], font["glyf"] = newTable("loca"), glyf
+    del font["CFF "]
+    if "VORG" in font:
+        del font["VORG"]
+    glyf.compile(font)
+    hmtx = font["hmtx"]
+    for name, glyph in glyphs.items():
+        hmtx[name] = (hmtx[name][0], getattr(glyph, "xMin", 0))
+    maxp = newTable("maxp")
+    maxp.tableVersion = 0x00010000
+    for attr in ("maxZones", "maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                 "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):
+        setattr(maxp, attr, 1 if attr == "maxZones" else 0)
+    font["maxp"] = maxp
+    font["post"].formatType = 3.0
+    font.sfntVersion = "\x00\x01\x00\x00"
+    buffer = io.BytesIO()
+    font.save(buffer)
+    return buffer.getvalue()
+
+
+def register_cjk_font(text: str) -> str:
+    """Register a font holding the characters of ``text``; return its reportlab name."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    chars = "".join(sorted(set(text) | set("0123456789 第页共—")))
+    name = "NotoSansCJKsc-" + hashlib.sha1(chars.encode("utf-8")).hexdigest()[:10]
+    if name not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont(name, io.BytesIO(_truetype_subset(chars))))
+    return name
+
+
+# --- document ----------------------------------------------------------------------------------
+class _Styles:
+    def __init__(self, font: str):
+        self.font = font
+        self.title = ParagraphStyle("title", fontName=font, fontSize=18, leading=26, alignment=1, spaceAfter=8,
+                                    wordWrap="CJK")
+        self.h1 = ParagraphStyle("h1", fontName=font, fontSize=13, leading=19, spaceBefore=6, spaceAfter=4,
+                                 wordWrap="CJK")
+        self.body = ParagraphStyle("body", fontName=font, fontSize=9.5, leading=14, spaceAfter=2, wordWrap="CJK")
+        self.notice = ParagraphStyle("notice", parent=self.body, textColor=RED)
+        self.cell = ParagraphStyle("cell", fontName=font, fontSize=7.5, leading=10, wordWrap="CJK")
+        self.head_cell = ParagraphStyle("head_cell", parent=self.cell, textColor=colors.black)
+        self.seal = ParagraphStyle("seal", parent=self.body, alignment=2)
+
+
+def _para(text: str, style: ParagraphStyle, width: float = FRAME_WIDTH, colour: str | None = None) -> Paragraph:
+    font, size = style.fontName, style.fontSize
+    lines = break_lines(text, width - 1.0, lambda s: pdfmetrics.stringWidth(s, font, size))
+    markup = "<br/>".join(escape(line) for line in lines)
+    if colour:
+        markup = f'<font color="{colour}">{markup}</font>'
+    return Paragraph(markup, style)
+
+
+def _table(header: list[str], rows: list[list[str]], widths_mm: list[float], st: _Styles,
+           status_column: int | None = None) -> Table:
+    widths = [w / sum(widths_mm) * FRAME_WIDTH for w in widths_mm]
+
+    def cells(row, head=False):
+        out = []
+        for k, (text, w) in enumerate(zip(row, widths)):
+            colour = None
+            if not head and k == status_column:
+                colour = {"不符合": "#d7191c", "警示": "#e66101", "未评估": "#6f6f6f"}.get(text)
+            out.append(_para(str(text), st.head_cell if head else st.cell, w - 2 * CELL_PAD, colour))
+        return out
+
+    table = Table([cells(header, True), *(cells(r) for r in rows)], colWidths=widths, repeatRows=1,
+                  splitByRow=1)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+        ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return table
+
+
+def _numbered_canvas(head: str, font: str):
+    """A canvas that draws the running head and "第 X 页 共 Y 页" once the page count is known."""
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages = []
+
+        def showPage(self):  # noqa: N802 (reportlab's name)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self.setFont(font, 8)
+                self.setFillColor(colors.HexColor("#444444"))
+                self.drawCentredString(A4[0] / 2, A4[1] - TOP + 14 * mm, head)
+                self.setStrokeColor(colors.HexColor("#999999"))
+                self.setLineWidth(0.5)
+                self.line(LEFT, A4[1] - TOP + 11 * mm, A4[0] - RIGHT, A4[1] - TOP + 11 * mm)
+                self.drawCentredString(A4[0] / 2, BOTTOM - 14 * mm, f"第 {self._pageNumber} 页 共 {total} 页")
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def _report_text(result: CheckResult, settings: ReportSettings) -> str:
+    """Every character the PDF shows (for the font subset)."""
+    parts = [content.TITLE, content.running_head(result), content.summary_line(result), content.SEAL_TEXT,
+             "项目内容核查汇总数据来源与版本几何修复/导入说明：日期年月日＿",
+             *(f"{k}{v}" for k, v in content.header_fields(result, settings)),
+             *(f"{k}{v}" for k, v in settings.signatures()), *result.notices(),
+             *(h for h, _ in content.SUMMARY_COLUMNS + content.FINDING_COLUMNS + content.LAYER_COLUMNS),
+             *(str(c) for row in content.text_rows(content.SUMMARY_COLUMNS, content.summary_values(result))
+               for c in row),
+             *(str(c) for row in content.text_rows(content.LAYER_COLUMNS, content.layer_values(result))
+               for c in row), *content.repair_lines(result)]
+    for p in result.parcels:
+        parts += [content.parcel_heading(p), *content.parcel_facts(p)]
+        parts += [c for row in content.finding_rows(p, result) for c in row]
+    return "".join(parts)
+
+
+def write_pdf(result: CheckResult, out: Path, layers: dict | None, settings: ReportSettings) -> None:
+    font = register_cjk_font(_report_text(result, settings))
+    st = _Styles(font)
+    story = [_para(content.TITLE, st.title)]
+    header = [(label, value or "＿" * 16) for label, value in content.header_fields(result, settings)]
+    story.append(_table(["项目", "内容"], [list(r) for r in header], [30, 126], st))
+    story += [Spacer(1, 4), _para(content.summary_line(result), st.body)]
+    for notice in result.notices():
+        story.append(_para(notice, st.notice if ("示意" in notice or "示例" in notice) else st.body))
+    story.append(_para("核查汇总", st.h1))
+    story.append(_table([h for h, _ in content.SUMMARY_COLUMNS],
+                        content.text_rows(content.SUMMARY_COLUMNS, content.summary_values(result)),
+                        [14, 20, 14, 18, 16, 12, 52, 10], st, status_column=5))
+    blank = "＿" * 8
+    signatures = "　　".join(f"{label}：{name or blank}" for label, name in settings.signatures())
+    block = [Spacer(1, 10), _para(signatures, st.body), _para(f"日期：{'＿' * 4}年{'＿' * 2}月{'＿' * 2}日", st.body)]
+    if settings.seal:
+        block += [Spacer(1, 30), _para(content.SEAL_TEXT, st.seal)]
+    story.append(KeepTogether(block))
+    for p in result.parcels:
+        story += [PageBreak(), _para(content.parcel_heading(p), st.h1)]
+        for line in content.parcel_facts(p):
+            story.append(_para(line, st.notice if line.startswith("注意") else st.body))
+        png = parcel_map_png(p, layers, size=(7.0, 4.2), dpi=170)
+        story += [Spacer(1, 3), Image(io.BytesIO(png), width=FRAME_WIDTH, height=FRAME_WIDTH * 4.2 / 7.0),
+                  Spacer(1, 4)]
+        story.append(_table([h for h, _ in content.FINDING_COLUMNS], content.finding_rows(p, result),
+                            [13, 14, 10, 62, 27, 30], st, status_column=2))
+    story += [PageBreak(), _para("数据来源与版本", st.h1),
+              _table([h for h, _ in content.LAYER_COLUMNS],
+                     content.text_rows(content.LAYER_COLUMNS, content.layer_values(result)),
+                     [20, 18, 18, 9, 40, 24, 14, 12], st)]
+    for line in content.repair_lines(result):
+        story.append(_para(f"几何修复/导入说明：{line}", st.body))
+    doc = BaseDocTemplate(str(out), pagesize=A4, leftMargin=LEFT, rightMargin=RIGHT, topMargin=TOP,
+                          bottomMargin=BOTTOM, title=f"{content.TITLE} {result.report_number}",
+                          author=settings.unit or "", subject=content.summary_line(result))
+    frame = Frame(LEFT, BOTTOM, FRAME_WIDTH, A4[1] - TOP - BOTTOM, id="body", leftPadding=0, rightPadding=0,
+                  topPadding=0, bottomPadding=0)
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    doc.build(story, canvasmaker=_numbered_canvas(content.running_head(result), font))

@@ -1,4 +1,10 @@
-"""The check report as a workbook (openpyxl): 汇总, one row per finding, data sources, notices."""
+"""The check report as a workbook (openpyxl), one sheet per table.
+
+报告信息 (header, signature lines, notices), 汇总 (one row per parcel), 核查结果 (one row per
+finding), 数据来源 (layers with versions). Numbers are stored as numbers with number formats
+(亩 to 2 decimals, m² and m to 1, ratios as per cent); the header row of every table is frozen
+and columns are fitted to their content.
+"""
 
 from __future__ import annotations
 
@@ -6,59 +12,79 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from ..check.model import CheckResult
 from ..spreadsheet import keep_as_text
 from . import content
+from .settings import ReportSettings
 
 HEADER_FILL = PatternFill("solid", fgColor="E8E8E8")
-STATUS_FILL = {"fail": "F4B6B6", "warn": "FCE0B8", "not_assessed": "E0E0E0"}
+STATUS_FILL = {"不符合": "F4B6B6", "警示": "FCE0B8", "未评估": "E0E0E0"}
+NUMBER_FORMATS = {"mu": "#,##0.00", "m2": "#,##0.0", "m": "#,##0.0", "ratio": "0.00%", "number": "#,##0.00##",
+                  "int": "#,##0"}
+MAX_WIDTH = 60  # characters; longer text wraps
 
 
-def _sheet(wb, title, header, rows, widths):
+def _width(value, kind: str) -> float:
+    """Display width in Excel character units (a CJK character counts two)."""
+    text = content.cell_text(value, kind) if not isinstance(value, str) else value
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
+
+
+def _sheet(wb, title: str, columns, rows, status_column: int | None = None):
+    """A sheet with a bold, frozen header row, typed cells and fitted column widths."""
     ws = wb.create_sheet(title)
-    ws.append(header)
+    ws.append([h for h, _ in columns])
     for cell in ws[1]:
         cell.font, cell.fill = Font(bold=True), HEADER_FILL
-    for row in rows:
-        ws.append(row)
-    for i, w in enumerate(widths):
-        ws.column_dimensions[chr(ord("A") + i)].width = w
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    widths = [_width(h, "text") for h, _ in columns]
+    for values in rows:
+        ws.append([_value(v, kind) for v, (_, kind) in zip(values, columns)])
+        for k, (v, (_, kind)) in enumerate(zip(values, columns)):
+            widths[k] = max(widths[k], _width(v, kind) if v is not None else 0)
     for row in ws.iter_rows(min_row=2):
         keep_as_text(row)  # a parcel name like "=HYPERLINK(…)" stays text
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for cell, (_, kind) in zip(row, columns):
+            if kind in NUMBER_FORMATS:
+                cell.number_format = NUMBER_FORMATS[kind]
+            cell.alignment = Alignment(wrap_text=kind == "text", vertical="top")
+        if status_column is not None and row[status_column].value in STATUS_FILL:
+            row[status_column].fill = PatternFill("solid", fgColor=STATUS_FILL[row[status_column].value])
+    for k, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(k)].width = min(max(w + 2, 6), MAX_WIDTH)
     ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     return ws
 
 
-def write_xlsx(result: CheckResult, out: Path) -> None:
+def _value(v, kind: str):
+    """Numbers stay numbers; text is written as text."""
+    if v is None:
+        return None
+    if kind == "text":
+        return str(v)
+    return float(v) if kind != "int" else int(v)
+
+
+def write_xlsx(result: CheckResult, out: Path, settings: ReportSettings) -> None:
     wb = Workbook()
     wb.remove(wb.active)
-    summary = _sheet(wb, "汇总", content.SUMMARY_HEADER, content.summary_rows(result),
-                     [12, 20, 12, 14, 16, 10, 8, 8, 8, 8])
-    finding_rows, fills = [], []
-    for p in result.parcels:
-        for f, row in zip(p.findings, content.finding_rows(p)):
-            finding_rows.append([p.id, p.name or "", *row[:3],
-                                 None if f.overlap_m2 is None else round(f.overlap_m2, 2),
-                                 None if f.overlap_mu is None else round(f.overlap_mu, 4),
-                                 None if f.overlap_ratio is None else round(f.overlap_ratio, 6),
-                                 None if f.distance_m is None else round(f.distance_m, 2),
-                                 None if f.value is None else round(f.value, 4), f.threshold or "",
-                                 f.layer or "", "是" if f.indicative else "", *row[3:]])
-            fills.append(STATUS_FILL.get(f.status))
-    ws = _sheet(wb, "核查结果", ["地块编号", "名称", "规则", "事项", "结论", "重叠面积（m²）", "重叠面积（亩）",
-                             "占地块比例", "距离（m）", "指标值", "控制值", "图层", "示意", "说明", "依据"],
-                finding_rows, [10, 16, 8, 16, 8, 12, 12, 10, 10, 10, 16, 22, 6, 60, 40])
-    for row, fill in zip(ws.iter_rows(min_row=2), fills):
-        if fill:
-            row[4].fill = PatternFill("solid", fgColor=fill)
-    _sheet(wb, "数据来源", content.LAYER_HEADER, content.layer_rows(result), [20, 24, 18, 6, 50, 30, 18, 10])
-    notes = [[line] for line in (content.summary_line(result), *content.ruleset_lines(result),
-                                 *result.notices(), *content.repair_lines(result))]
-    _sheet(wb, "说明", ["说明"], notes, [120])
-    summary.insert_rows(1, 2)
-    summary["A1"] = content.TITLE + ("（示意，仅供参考）" if result.indicative else "")
-    summary["A1"].font = Font(bold=True, size=14, color="B2182B" if result.indicative else "000000")
+    info = [[label, value] for label, value in content.header_fields(result, settings)]
+    info += [[label, name] for label, name in settings.signatures()]
+    info += [["盖章", content.SEAL_TEXT if settings.seal else ""], ["核查结论", content.summary_line(result)]]
+    info += [["说明", notice] for notice in result.notices()]
+    info += [["几何修复/导入说明", line] for line in content.repair_lines(result)]
+    ws = _sheet(wb, "报告信息", [("项目", "text"), (content.TITLE, "text")], info)
+    ws.column_dimensions["B"].width = 100
+    _sheet(wb, "汇总", content.SUMMARY_COLUMNS, content.summary_values(result), status_column=5)
+    _sheet(wb, "核查结果", content.FINDING_TABLE_COLUMNS, content.finding_table_values(result), status_column=4)
+    _sheet(wb, "数据来源", content.LAYER_COLUMNS, content.layer_values(result))
     wb.save(str(out))

@@ -1,0 +1,72 @@
+"""Chinese line breaking (禁则) shared by the PDF report and the map extract's legend.
+
+No line starts with closing punctuation (。，、；：？！）》」 …), none ends with opening punctuation
+(（《「“ …), and a number or identifier (``1,234.5``, ``EPSG:4549``, ``ZH33112720001``, ``m²``)
+is never split: ``units`` cuts text into the pieces a line may break between, ``break_lines``
+fills lines greedily with them under any width measure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+CLOSING = set("。，、；：？！）》」』】〕〉”’…%‰℃°．,.;:!?)]}·")
+OPENING = set("（《「『【〔〈“‘([{")
+_TOKEN = re.compile(r"[A-Za-z0-9_\-.,:/%²³+×#@~=°′″]+|[ \t\r\n]+|.", re.S)
+# A number and its unit stay on one line ("2,138 m", "15.00 亩"): the space becomes a glue.
+_NUMBER_UNIT = re.compile(r"(\d) (?=(km²|km|m²|m|亩|公顷|万元|吨|°)(?![A-Za-z]))")
+_GLUE = "\u00a0"
+
+
+def units(text: str) -> list[str]:
+    """Unbreakable pieces: a Latin/number run, one CJK character, closing punctuation glued to the
+    piece before it and opening punctuation to the piece after it; whitespace is its own piece."""
+    out: list[str] = []
+    glue_next = False
+    for token in _TOKEN.findall(_NUMBER_UNIT.sub(r"\1" + _GLUE, text)):
+        space = token.isspace() and token != _GLUE
+        if out and not space and (token[0] in CLOSING or token == _GLUE or glue_next):
+            out[-1] += token
+        else:
+            out.append(token)
+        glue_next = not space and (token[-1] in OPENING or token == _GLUE)
+    return [u.replace(_GLUE, " ") for u in out]
+
+
+def display_width(text: str) -> float:
+    """Width in Latin character cells: a CJK character counts two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def break_lines(text: str, width: float, measure: Callable[[str], float] = display_width) -> list[str]:
+    """Lines of ``text`` no wider than ``width`` (in ``measure``'s unit), broken by the 禁则 rules.
+    A piece longer than a whole line is cut by characters, never before closing punctuation."""
+    lines: list[str] = []
+    for paragraph in str(text).split("\n"):
+        line = ""
+        for unit in units(paragraph):
+            if unit.isspace():
+                line += unit if line else ""
+                continue
+            if measure(line + unit) <= width:
+                line += unit
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line = unit
+            if measure(unit) > width:
+                *full, line = _hard_split(unit, width, measure)
+                lines.extend(full)
+        lines.append(line.rstrip())
+    return lines
+
+
+def _hard_split(unit: str, width: float, measure) -> list[str]:
+    pieces, line = [], ""
+    for ch in unit:
+        if line and measure(line + ch) > width and ch not in CLOSING:
+            pieces.append(line)
+            line = ""
+        line += ch
+    return [*pieces, line]
