@@ -117,8 +117,21 @@ class CheckPanel(QWidget):
 
     # --- checking ---------------------------------------------------------------------------
     def check_frame(self, parcels) -> CheckResult:
-        """Check a parcel GeoDataFrame (EPSG:4549) against the window's layers."""
-        return check_parcels(parcels, self.ruleset, layers=self.cache.layers()).result
+        """Check a parcel GeoDataFrame (EPSG:4549) against the window's layers and, for candidate
+        overlaps, the project's other parcels near them."""
+        return check_parcels(parcels, self.ruleset, layers=self.cache.layers(), others=self._neighbours(parcels)).result
+
+    def _neighbours(self, parcels):
+        """The project's other parcels whose bounds meet those of ``parcels`` (None when none)."""
+        project = self.parcels_source() if self.parcels_source else None
+        if project is None or not len(project) or not len(parcels):
+            return None
+        x0, y0, x1, y1 = parcels.total_bounds
+        b = project.geometry.bounds
+        near = project[(b.minx <= x1) & (b.maxx >= x0) & (b.miny <= y1) & (b.maxy >= y0)]
+        if "fid" in near.columns and "fid" in parcels.columns:
+            near = near[~near["fid"].isin(parcels["fid"])]  # the checked parcels themselves
+        return near if len(near) else None
 
     def show_parcels(self, parcels) -> CheckResult | None:
         """Check the parcel(s) given and show the first; an empty frame clears the panel."""

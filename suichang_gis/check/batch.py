@@ -66,7 +66,7 @@ def as_parcel_set(parcels) -> ParcelSet:
 
 def check_parcels(parcels, rules: RuleSet | list[Path] | None = None, *, catalog: Path | None = None,
                   use_layers: list[str] = (), layers: dict | None = None, dem: Path | None = None,
-                  progress=None) -> CheckRun:
+                  progress=None, others=None) -> CheckRun:
     """Check parcels against the 三线一单 / 标准地 rule sets: the one entry of every caller.
 
     Parameters
@@ -85,6 +85,9 @@ def check_parcels(parcels, rules: RuleSet | list[Path] | None = None, *, catalog
         An elevation raster for 土地平整 (``check.slope``); without it that rule is 未评估.
     progress
         ``progress(step, done, total)`` after reading the parcels, the layers and each rule.
+    others
+        Other candidate parcels of the project (any form ``parcels`` takes): compared with the
+        checked ones for overlaps (rule kind ``parcel_overlap``), not checked themselves.
 
     Returns
     -------
@@ -126,7 +129,8 @@ def check_parcels(parcels, rules: RuleSet | list[Path] | None = None, *, catalog
         elevation = open_dem(Path(dem))
     try:
         result = run_check(parcel_set, data, ruleset, dem=elevation,
-                           project_layers=project_layer_ids(data, ruleset), progress=step)
+                           project_layers=project_layer_ids(data, ruleset), progress=step,
+                           others=None if others is None else as_parcel_set(others))
     finally:
         if elevation is not None:
             elevation.close()

@@ -82,7 +82,7 @@ class _Context:
     results: list[ParcelResult]
     industrial: list[bool | None]
     dem: object = None
-    others: ParcelSet | None = None  # the project's other candidate parcels (compared, not checked)
+    others: ParcelSet | None = None  # other candidate parcels of the project (compared, not checked)
     used: set[str] = field(default_factory=set)
     cache: dict = field(default_factory=dict)
 
@@ -613,8 +613,7 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
         pool = np.concatenate([pool, shapely.make_valid(np.asarray(others.geoms, dtype=object))])
         ids, names = ids + list(others.ids), names + list(others.names)
     a, b = shapely.STRtree(pool).query(ctx.geoms, predicate="intersects")
-    n = len(ctx.geoms)  # skip the parcel itself, and its saved copy among the others (same id)
-    keep = np.array([j != i if j < n else ids[j] != ids[i] for i, j in zip(a.tolist(), b.tolist())], dtype=bool)
+    keep = a != b  # not the parcel itself
     a, b = a[keep], b[keep]
     inter = shapely.intersection(ctx.geoms[a], pool[b])
     areas = shapely.area(inter)
@@ -728,8 +727,8 @@ def run_check(parcels: ParcelSet, layers: dict[str, CheckLayer], ruleset: RuleSe
     ``dem`` is an optional elevation raster (see ``check.slope``); without it 土地平整 is 未评估.
     ``project_layers`` defaults to the layers whose 专栏 the rule set's context names.
     ``progress(rule_id)`` is called after each rule (all parcels at once, vectorised).
-    ``others`` are the project's other candidate parcels: compared for overlaps (``parcel_overlap``)
-    but not checked; a parcel of ``others`` with the id of a checked parcel is that parcel.
+    ``others`` are the project's other candidate parcels (not among ``parcels``): compared for
+    overlaps (``parcel_overlap``) but not checked.
     """
     geoms = parcels.geoms.copy()
     results = [ParcelResult(id=pid, name=name, area_m2=0.0) for pid, name in zip(parcels.ids, parcels.names)]

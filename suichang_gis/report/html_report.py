@@ -46,6 +46,7 @@ img.map { width: 100%; max-width: 1000px; border: 1px solid #ccc; display: block
   main { max-width: none; padding: 0; }
   table { font-size: 8pt; }
   img.map { max-width: 100%; }
+  table { width: calc(100% - 1px); }
 }
 """
 # Numbers, identifiers and codes that must not break across lines.

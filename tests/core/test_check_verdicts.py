@@ -174,7 +174,7 @@ def test_two_overlapping_candidates_get_the_overlap_area(ruleset):
 
 def test_project_parcels_are_compared_but_not_checked(ruleset):
     drawn = parcel_set([sq(0, 0, 100, 100)], ids=["NEW"])
-    project = parcel_set([sq(90, 0, 190, 100), sq(0, 0, 100, 100)], ids=["P1", "NEW"])  # NEW: its saved copy
+    project = parcel_set([sq(90, 0, 190, 100), sq(500, 0, 600, 100)], ids=["P1", "P2"])
     result = run_check(drawn, {}, ruleset, others=project)
     assert len(result.parcels) == 1
     f = findings(result, "SX-09")[0]

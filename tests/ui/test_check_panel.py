@@ -110,3 +110,19 @@ def test_check_all_and_export_are_kept_in_the_project_history(qtbot, tmp_path):
     assert '"fail": 1' in history["summary"].iloc[0]
     panel.export(tmp_path / "report.json")
     assert len(editor.project.check_history) == 2
+
+
+@pytest.mark.ui
+def test_drawn_parcel_overlapping_another_project_parcel_is_flagged(qtbot, tmp_path):
+    from suichang_gis.report.settings import history_numbers
+
+    window, editor, panel = make_window(qtbot, tmp_path)
+    editor.add_polygon(box(X0 - 400, Y0, X0 - 300, Y0 + 100))
+    editor.add_polygon(box(X0 - 330, Y0 + 40, X0 - 230, Y0 + 140))  # 30 × 60 m over the first
+    overlap = next(f for f in panel.result.parcels[0].findings if f.rule == "SX-09")
+    assert overlap.status == "warn" and overlap.overlap_m2 == pytest.approx(1800.0, abs=0.01)
+    # the report's number is kept in the project's check history, and the next one differs
+    panel.export(tmp_path / "a.json")
+    panel.export(tmp_path / "b.json")
+    numbers = history_numbers(editor.project.check_history)
+    assert len(numbers) == 2 and numbers[0] != numbers[1]
