@@ -65,8 +65,12 @@ def break_lines(text: str, width: float, measure: Callable[[str], float] = displ
 def _hard_split(unit: str, width: float, measure) -> list[str]:
     pieces, line = [], ""
     for ch in unit:
-        if line and measure(line + ch) > width and ch not in CLOSING:
-            pieces.append(line)
-            line = ""
+        if line and measure(line + ch) > width:
+            if ch in CLOSING and len(line) > 1:  # take the last character down with it
+                pieces.append(line[:-1])
+                line = line[-1]
+            elif ch not in CLOSING:
+                pieces.append(line)
+                line = ""
         line += ch
     return [*pieces, line]

@@ -93,12 +93,13 @@ class _Labels:
                              fontsize=6.5, color="black", zorder=30,
                              bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": colour,
                                    "alpha": 0.92})
-        for step in range(12):
-            box = t.get_window_extent(self.renderer).expanded(1.05, 1.1)
+        for step in range(16):  # below, above, further below, further above …
+            box = t.get_window_extent(self.renderer).expanded(1.08, 1.7)  # with the bbox pad
             if not any(box.overlaps(b) for b in self.boxes):
                 break
-            t.set_position((0, -(step + 1) * box.height * 72 / self.ax.figure.dpi))
-        self.boxes.append(t.get_window_extent(self.renderer))
+            shift = (step // 2 + 1) * box.height * 72 / self.ax.figure.dpi
+            t.set_position((0, -shift if step % 2 == 0 else shift))
+        self.boxes.append(t.get_window_extent(self.renderer).expanded(1.08, 1.7))
 
 
 def _north_arrow(ax) -> None:
@@ -143,6 +144,10 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
     else:
         ex_h = ex_w / frame_ratio
     extent = (cx - ex_w / 2, cy - ex_h / 2, cx + ex_w / 2, cy + ex_h / 2)
+    ax.set_xlim(extent[0], extent[2])
+    ax.set_ylim(extent[1], extent[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.apply_aspect()  # final data → pixel transform before labels are placed
     window = shapely.box(*extent)
     handles: list = []
     schematic = []
@@ -168,10 +173,10 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
                 schematic.append(layer.spec.title)
     labels = _Labels(ax)
     seen: set[str] = set()
-    # warnings first, failures last: the failing overlap is on top
+    # warnings first, failures last, overlaps after other parts: the failing overlap is on top
     order = {"not_assessed": 0, "warn": 1, "fail": 2}
     for f in sorted((f for f in parcel.findings if f.geometry is not None and not f.geometry.is_empty),
-                    key=lambda f: order.get(f.status, -1)):
+                    key=lambda f: ("重叠" in f.geometry_role, order.get(f.status, -1))):
         line = f.geometry.geom_type in ("LineString", "MultiLineString")
         if line:  # a distance line (nearest facility, protected area within the buffer)
             colour = DISTANCE_COLOUR
@@ -184,12 +189,15 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
             key = f"{f.rules_label} {f.title}：{f.geometry_role} {length:,.0f} m"
         elif f.status in _DRAWN:
             colour = FINDING_COLOURS[f.status]
-            z = 10 + order[f.status] * 2
-            handle = _draw(ax, f.geometry, fill=colour, stroke=colour, width=1.0, alpha=0.55 if f.status == "fail"
-                           else 0.35, hatch="////" if f.status == "fail" else None, zorder=z)
             key = f"{f.rules_label} {f.title}：{f.geometry_role}（{f.status_label}）"
             area = shapely.area(f.geometry)
-            if area > 0 and f.geometry.geom_type in ("Polygon", "MultiPolygon", "GeometryCollection"):
+            if "重叠" in f.geometry_role:  # an overlap: filled, failures over warnings, on top
+                handle = _draw(ax, f.geometry, fill=colour, stroke=colour, width=1.0,
+                               alpha=0.6 if f.status == "fail" else 0.4,
+                               hatch="////" if f.status == "fail" else None, zorder=14 + order[f.status])
+            else:  # a part outside a boundary, a part in a unit: outlined so the overlap stays visible
+                handle = _draw(ax, f.geometry, stroke=colour, width=1.3, dash="--", zorder=10 + order[f.status])
+            if area > 0 and f.status == "fail" or "重叠" in f.geometry_role and area > 0:
                 p = shapely.point_on_surface(f.geometry)
                 labels.add(p.x, p.y, f"{f.rules_label} {_area_label(area)}", colour)
         else:
@@ -201,7 +209,6 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
     handles.append((parcel_handle, f"地块 {parcel.id}（{_area_label(parcel.area_m2)}）"))
     ax.set_xlim(extent[0], extent[2])
     ax.set_ylim(extent[1], extent[3])
-    ax.set_aspect("equal", adjustable="box")
     ax.set_xticks([]), ax.set_yticks([])
     _scale_bar(ax, extent)
     _north_arrow(ax)

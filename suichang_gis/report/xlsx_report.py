@@ -8,6 +8,7 @@ and columns are fitted to their content.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -52,8 +53,10 @@ def _sheet(wb, title: str, columns, rows, status_column: int | None = None):
             cell.alignment = Alignment(wrap_text=kind == "text", vertical="top")
         if status_column is not None and row[status_column].value in STATUS_FILL:
             row[status_column].fill = PatternFill("solid", fgColor=STATUS_FILL[row[status_column].value])
-    for k, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(k)].width = min(max(w + 2, 6), MAX_WIDTH)
+    fitted = [min(max(w + 2, 6), MAX_WIDTH) for w in widths]
+    for k, w in enumerate(fitted, start=1):
+        ws.column_dimensions[get_column_letter(k)].width = w
+    fit_rows(ws, fitted)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
     ws.print_title_rows = "1:1"
@@ -63,6 +66,16 @@ def _sheet(wb, title: str, columns, rows, status_column: int | None = None):
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     return ws
+
+
+def fit_rows(ws, widths: list[float]) -> None:
+    """Row heights for wrapped text (spreadsheet programs do not always compute them on opening):
+    15 pt per line, lines estimated from the display width of each cell and its column."""
+    for row in ws.iter_rows():
+        lines = max((math.ceil(_width(c.value, "text") / max(widths[c.column - 1] - 1, 1))
+                     for c in row if isinstance(c.value, str)), default=1)
+        if lines > 1:
+            ws.row_dimensions[row[0].row].height = 15 * lines
 
 
 def _value(v, kind: str):
@@ -84,6 +97,7 @@ def write_xlsx(result: CheckResult, out: Path, settings: ReportSettings) -> None
     info += [["几何修复/导入说明", line] for line in content.repair_lines(result)]
     ws = _sheet(wb, "报告信息", [("项目", "text"), (content.TITLE, "text")], info)
     ws.column_dimensions["B"].width = 100
+    fit_rows(ws, [ws.column_dimensions["A"].width, 100])
     _sheet(wb, "汇总", content.SUMMARY_COLUMNS, content.summary_values(result), status_column=5)
     _sheet(wb, "核查结果", content.FINDING_TABLE_COLUMNS, content.finding_table_values(result), status_column=4)
     _sheet(wb, "数据来源", content.LAYER_COLUMNS, content.layer_values(result))
