@@ -615,6 +615,8 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
     a, b = shapely.STRtree(pool).query(ctx.geoms, predicate="intersects")
     keep = a != b  # not the parcel itself
     a, b = a[keep], b[keep]
+    inner = shapely.relate_pattern(ctx.geoms[a], pool[b], "T********")  # interiors meet: not touching
+    a, b = a[inner], b[inner]
     inter = shapely.intersection(ctx.geoms[a], pool[b])
     areas = shapely.area(inter)
     tol = rule.sliver_tolerance_m2
@@ -627,8 +629,11 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
             continue
         parts = [f"{ids[b[k]]}{'（' + names[b[k]] + '）' if names[b[k]] else ''} {format_area(float(areas[k]))}"
                  for k in hits[i]]
-        total = shapely.union_all(inter[hits[i]])
-        area = float(shapely.area(total))
+        if len(hits[i]) == 1:
+            total, area = inter[hits[i][0]], float(areas[hits[i][0]])
+        else:  # other parcels may overlap each other too: their union, counted once
+            total = shapely.union_all(inter[hits[i]])
+            area = float(shapely.area(total))
         r.findings.append(_finding(
             rule, rule.severity, f"与候选地块重叠：{'；'.join(parts)}；合计 {format_area(area)}，占本地块 "
             f"{_pct(area / ctx.areas[i])}，重叠部分的面积与指标被重复计算", overlap_m2=area,
