@@ -27,8 +27,6 @@ FINDING_TABLE_COLUMNS = [("地块编号", "text"), ("名称", "text"), ("规则"
                          ("示意", "text"), ("说明", "text"), ("依据", "text")]
 LAYER_COLUMNS = [("图层", "text"), ("编号", "text"), ("版本", "text"), ("精度", "text"), ("来源", "text"),
                  ("许可", "text"), ("文件", "text"), ("读取要素数", "int")]
-STATUS_COLOURS = {"pass": "#1a9641", "warn": "#e66101", "fail": "#d7191c", "not_assessed": "#6f6f6f",
-                  "info": "#2b83ba"}
 
 
 def cell_text(value, kind: str) -> str:

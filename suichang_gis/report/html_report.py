@@ -14,6 +14,7 @@ from html import escape
 from pathlib import Path
 
 from ..check.model import CheckResult
+from ..palette import STATUS_COLOURS
 from . import content
 from .map_extract import parcel_map_png
 from .settings import ReportSettings
@@ -32,8 +33,6 @@ tr { break-inside: avoid; }
 .nb { white-space: nowrap; }
 .num { text-align: right; }
 .notice { color: #b2182b; font-weight: bold; }
-.status-fail { color: #d7191c; font-weight: bold; } .status-warn { color: #e66101; font-weight: bold; }
-.status-not_assessed { color: #6f6f6f; } .status-pass { color: #1a7a3a; }
 .header td:first-child { width: 7em; background: #fafafa; }
 .signatures { margin: 24px 0 8px; display: flex; gap: 48px; flex-wrap: wrap; }
 .blank { display: inline-block; min-width: 8em; border-bottom: 1px solid #333; }
@@ -51,6 +50,11 @@ img.map { width: 100%; max-width: 1000px; border: 1px solid #ccc; display: block
 """
 # Numbers, identifiers and codes that must not break across lines.
 _KEEP = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.,:/%²³+×#=°]*[A-Za-z0-9²%)]|\d")
+
+
+# Verdict colours from the one status palette.
+STATUS_CSS = "".join(f".status-{code} {{ color: {colour};{' font-weight: bold;' if code in ('fail', 'warn') else ''} }}"
+                     for code, colour in STATUS_COLOURS.items())
 
 
 def _text(value) -> str:
@@ -120,5 +124,5 @@ def write_html(result: CheckResult, out: Path, layers: dict | None, settings: Re
     title = escape(f"{content.TITLE} {result.report_number}")
     head = (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
-            f"<style>{CSS}{font}</style></head><body><main>")
+            f"<style>{CSS}{STATUS_CSS}{font}</style></head><body><main>")
     Path(out).write_text(head + body + "</main></body></html>", encoding="utf-8")

@@ -66,11 +66,13 @@ def _hard_split(unit: str, width: float, measure) -> list[str]:
     pieces, line = [], ""
     for ch in unit:
         if line and measure(line + ch) > width:
-            if ch in CLOSING and len(line) > 1:  # take the last character down with it
-                pieces.append(line[:-1])
-                line = line[-1]
-            elif ch not in CLOSING:
+            if ch not in CLOSING:
                 pieces.append(line)
                 line = ""
+            else:  # take the last character that may start a line down with the punctuation
+                j = max((k for k, c in enumerate(line) if c not in CLOSING), default=0)
+                if j > 0:
+                    pieces.append(line[:j])
+                    line = line[j:]
         line += ch
     return [*pieces, line]

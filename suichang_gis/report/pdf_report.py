@@ -29,6 +29,7 @@ from reportlab.platypus import (BaseDocTemplate, Frame, Image, KeepTogether, Pag
                                 Paragraph, Spacer, Table, TableStyle)
 
 from ..check.model import CheckResult
+from ..palette import LABEL_COLOURS
 from . import content
 from .linebreak import break_lines
 from .map_extract import parcel_map_png
@@ -132,7 +133,7 @@ def _table(header: list[str], rows: list[list[str]], widths_mm: list[float], st:
         for k, (text, w) in enumerate(zip(row, widths)):
             colour = None
             if not head and k == status_column:
-                colour = {"不符合": "#d7191c", "警示": "#e66101", "未评估": "#6f6f6f"}.get(text)
+                colour = LABEL_COLOURS.get(text) if text != "通过" else None
             out.append(_para(str(text), st.head_cell if head else st.cell, w - 2 * CELL_PAD, colour))
         return out
 
