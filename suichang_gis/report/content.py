@@ -47,6 +47,7 @@ def cell_text(value, kind: str) -> str:
 
 
 def text_rows(columns, rows) -> list[list[str]]:
+    """Rows of raw values as report text, column by column (``cell_text``)."""
     return [[cell_text(v, kind) for v, (_, kind) in zip(row, columns)] for row in rows]
 
 
@@ -70,17 +71,20 @@ def running_head(result: CheckResult) -> str:
 
 
 def summary_line(result: CheckResult) -> str:
+    """The one-sentence verdict count of the run."""
     c = result.counts()
     return f"共核查 {len(result.parcels)} 个地块：通过 {c['pass']}，警示 {c['warn']}，不符合 {c['fail']}。"
 
 
 def ruleset_lines(result: CheckResult) -> list[str]:
+    """Each rule set with its id, version and whether its thresholds are official or examples."""
     return [f"{r.title}（{r.id}，版本 {r.version}，{'正式阈值' if r.official else '示例阈值'}）"
             for r in result.rulesets]
 
 
 # --- summary -----------------------------------------------------------------------------------
 def summary_values(result: CheckResult) -> list[list]:
+    """One row per parcel (``SUMMARY_COLUMNS``): areas as numbers, verdict and its reasons."""
     return [[p.id, p.name or "", p.area_mu, p.area_m2, "、".join(p.townships) or "—", p.status_label,
              "；".join(p.reasons()) if p.status != "pass" else "", "示意" if p.indicative else ""]
             for p in result.parcels]
@@ -123,6 +127,7 @@ def _label(status: str) -> str:
 
 
 def finding_rows(p: ParcelResult, result: CheckResult) -> list[list[str]]:
+    """One text row per finding of ``p`` (``FINDING_COLUMNS``): rule(s), verdict, text, data, basis."""
     return [[f.rules_label, f.title, f.status_label, _message(f), dataset_text(f, result), basis_text(f)]
             for f in p.findings]
 
@@ -140,11 +145,13 @@ def finding_table_values(result: CheckResult) -> list[list]:
 
 
 def parcel_heading(p: ParcelResult) -> str:
+    """"地块 id 名称：结论"."""
     name = f" {p.name}" if p.name else ""
     return f"地块 {p.id}{name}：{p.status_label}"
 
 
 def parcel_facts(p: ParcelResult) -> list[str]:
+    """The lines under a parcel's heading: area, township, zones, reasons, nearby projects, repairs."""
     lines = [f"面积：{p.area_mu:,.2f} 亩（{p.area_m2:,.1f} m²，{p.area_m2 / 10000:,.2f} 公顷，EPSG:4549 平面面积）",
              f"所在乡镇：{'、'.join(p.townships) or '—'}",
              f"所在“一城五区”分区及区块：{'、'.join(p.zones) or '—'}"]
@@ -165,9 +172,11 @@ def parcel_facts(p: ParcelResult) -> list[str]:
 
 # --- data sources ------------------------------------------------------------------------------
 def layer_values(result: CheckResult) -> list[list]:
+    """One row per data layer used (``LAYER_COLUMNS``), with version, accuracy and source."""
     return [[u.title, u.id, u.version, u.accuracy, u.source, u.licence, u.file, u.features_read]
             for u in result.layers]
 
 
 def repair_lines(result: CheckResult) -> list[str]:
+    """Geometry repairs of the layers and the import notes of the parcels."""
     return [note for u in result.layers for note in u.repairs] + list(result.notes)

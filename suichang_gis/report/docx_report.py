@@ -192,6 +192,7 @@ def _signature_block(document, settings: ReportSettings) -> None:
 
 
 def write_docx(result: CheckResult, out: Path, layers: dict | None, settings: ReportSettings) -> None:
+    """Write the Word report: header, summary and signatures, a page per parcel with its map, data sources."""
     document = Document()
     _set_default_fonts(document)
     _page_setup(document, result)

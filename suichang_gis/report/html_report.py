@@ -88,6 +88,7 @@ def _table(columns, rows, widths=None, classes=None, status_column=None) -> str:
 
 
 def write_html(result: CheckResult, out: Path, layers: dict | None, settings: ReportSettings) -> None:
+    """Write the self-contained HTML report (the same content as the PDF and DOCX)."""
     fields = "".join(f"<tr><td>{escape(k)}</td><td>{_text(v) if v else '<span class=blank></span>'}</td></tr>"
                      for k, v in content.header_fields(result, settings))
     parts = [f"<h1>{escape(content.TITLE)}</h1>", f'<table class="header"><tbody>{fields}</tbody></table>',

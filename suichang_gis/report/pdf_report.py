@@ -196,6 +196,7 @@ def _report_text(result: CheckResult, settings: ReportSettings) -> str:
 
 
 def write_pdf(result: CheckResult, out: Path, layers: dict | None, settings: ReportSettings) -> None:
+    """Write the A4 PDF: header, summary and signatures, a page per parcel with its map, data sources."""
     font = register_cjk_font(_report_text(result, settings))
     st = _Styles(font)
     story = [_para(content.TITLE, st.title)]

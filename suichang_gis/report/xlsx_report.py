@@ -88,6 +88,7 @@ def _value(v, kind: str):
 
 
 def write_xlsx(result: CheckResult, out: Path, settings: ReportSettings) -> None:
+    """Write the workbook: 报告信息, 汇总, 核查结果 and 数据来源 sheets."""
     wb = Workbook()
     wb.remove(wb.active)
     info = [[label, value] for label, value in content.header_fields(result, settings)]
