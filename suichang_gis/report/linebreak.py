@@ -1,4 +1,6 @@
-"""Chinese line breaking (禁则) shared by the PDF report and the map extract's legend.
+"""Chinese line breaking (禁则) that also keeps numbers and identifiers whole: the PDF report and
+the map extract's legend, where a split "1,234.5" or "ZH33112720001" would misread a finding
+(``text.wrap_text``, which breaks between any two characters, serves map labels and notes).
 
 No line starts with closing punctuation (。，、；：？！）》」 …), none ends with opening punctuation
 (（《「“ …), and a number or identifier (``1,234.5``, ``EPSG:4549``, ``ZH33112720001``, ``m²``)
@@ -11,8 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-CLOSING = set("。，、；：？！）》」』】〕〉”’…%‰℃°．,.;:!?)]}·")
-OPENING = set("（《「『【〔〈“‘([{")
+from ..text import NO_LINE_START, text_em
+
+CLOSING = NO_LINE_START | set("°·")  # the 行首禁则 of the shared text helper
+OPENING = frozenset("（《「『【〔〈〖〘“‘([{«")  # 行尾禁则: may not end a line
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.,:/%²³+×#@~=°′″]+|[ \t\r\n]+|.", re.S)
 # A number and its unit stay on one line ("2,138 m", "15.00 亩"): the space becomes a glue.
 _NUMBER_UNIT = re.compile(r"(\d) (?=(km²|km|m²|m|亩|公顷|万元|吨|°)(?![A-Za-z]))")
@@ -34,13 +38,9 @@ def units(text: str) -> list[str]:
     return [u.replace(_GLUE, " ") for u in out]
 
 
-def display_width(text: str) -> float:
-    """Width in Latin character cells: a CJK character counts two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def break_lines(text: str, width: float, measure: Callable[[str], float] = display_width) -> list[str]:
-    """Lines of ``text`` no wider than ``width`` (in ``measure``'s unit), broken by the 禁则 rules.
+def break_lines(text: str, width: float, measure: Callable[[str], float] = text_em) -> list[str]:
+    """Lines of ``text`` no wider than ``width`` (in ``measure``'s unit; default em, ``text.text_em``),
+    broken by the 禁则 rules.
     A piece longer than a whole line is cut by characters, never before closing punctuation."""
     lines: list[str] = []
     for paragraph in str(text).split("\n"):

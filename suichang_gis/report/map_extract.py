@@ -18,12 +18,12 @@ import shapely
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, PathPatch, Rectangle
-from matplotlib.path import Path as MplPath
 
 from ..check.model import ParcelResult
 from ..fonts import register_matplotlib_font
 from ..mapview import format_bar_length, scale_bar_length
 from ..palette import STATUS_COLOURS
+from ..render import polygon_path
 from ..units import M2_PER_MU
 from .linebreak import break_lines
 
@@ -45,7 +45,7 @@ def _draw(ax, geom, *, fill=None, stroke="#333333", width=0.8, alpha=1.0, hatch=
     kind = geom.geom_type
     if kind in ("Polygon", "MultiPolygon", "GeometryCollection"):
         path = polygon_path(geom)
-        if path is not None:
+        if len(path.vertices):
             handle = PathPatch(path, facecolor=fill or "none", edgecolor=stroke, linewidth=width, alpha=alpha,
                                hatch=hatch, linestyle=dash or "-", zorder=zorder)
             ax.add_patch(handle)
@@ -110,8 +110,7 @@ def _north_arrow(ax) -> None:
 
 def _scale_bar(ax, extent) -> None:
     width = extent[2] - extent[0]
-    nice = [10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000]
-    length = max((n for n in nice if n <= width / 4), default=10)
+    length = scale_bar_length(max(width / 4, 10.0))
     x0 = extent[0] + width * 0.05
     y0 = extent[1] + (extent[3] - extent[1]) * 0.05
     h = (extent[3] - extent[1]) * 0.012
@@ -120,7 +119,7 @@ def _scale_bar(ax, extent) -> None:
     for k in range(2):
         ax.add_patch(Rectangle((x0 + k * length / 2, y0), length / 2, h, facecolor="black" if k == 0 else "white",
                                edgecolor="black", linewidth=0.6, zorder=39))
-    text = f"{length} m" if length < 1000 else f"{length // 1000} km"
+    text = format_bar_length(length)
     ax.text(x0 + length / 2, y0 + h * 1.6, text, ha="center", va="bottom", fontsize=6.5, zorder=40)
 
 
@@ -226,8 +225,8 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
                    alignment="left")
 
 
-def _wrap(text: str, width: int = 34) -> str:
-    """A legend entry in lines of ``width`` cells, broken by the 禁则 rules (numbers kept whole)."""
+def _wrap(text: str, width: float = 18) -> str:
+    """A legend entry in lines of ``width`` em, broken by the 禁则 rules (numbers kept whole)."""
     return "\n".join(break_lines(text, width))
 
 

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from ..check.model import CheckResult
 from ..spreadsheet import keep_as_text
+from ..text import text_em
 from . import content
 from .settings import ReportSettings
 
@@ -30,7 +31,7 @@ MAX_WIDTH = 60  # characters; longer text wraps
 def _width(value, kind: str) -> float:
     """Display width in Excel character units (a CJK character counts two)."""
     text = content.cell_text(value, kind) if not isinstance(value, str) else value
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(text))
+    return 2 * text_em(text)  # an Excel character unit is about half an em
 
 
 def _sheet(wb, title: str, columns, rows, status_column: int | None = None):
