@@ -214,7 +214,7 @@ def write_docx(result: CheckResult, out: Path, layers: dict | None, settings: Re
             _para(document, line, red=line.startswith("注意"), size=9)
         document.add_picture(io.BytesIO(parcel_map_png(p, layers)), width=Mm(156))
         _table(document, [h for h, _ in content.FINDING_COLUMNS], content.finding_rows(p, result),
-               [14, 16, 11, 62, 25, 28], size=7.5, status_column=2)
+               [13, 15, 13, 61, 25, 29], size=7.5, status_column=2)
     document.add_page_break()
     document.add_heading("数据来源与版本", level=1)
     _table(document, [h for h, _ in content.LAYER_COLUMNS],

@@ -223,7 +223,7 @@ def write_pdf(result: CheckResult, out: Path, layers: dict | None, settings: Rep
         story += [Spacer(1, 3), Image(io.BytesIO(png), width=FRAME_WIDTH, height=FRAME_WIDTH * 4.2 / 7.0),
                   Spacer(1, 4)]
         story.append(_table([h for h, _ in content.FINDING_COLUMNS], content.finding_rows(p, result),
-                            [13, 14, 10, 62, 27, 30], st, status_column=2))
+                            [13, 14, 12, 60, 27, 30], st, status_column=2))
     story += [PageBreak(), _para("数据来源与版本", st.h1),
               _table([h for h, _ in content.LAYER_COLUMNS],
                      content.text_rows(content.LAYER_COLUMNS, content.layer_values(result)),
