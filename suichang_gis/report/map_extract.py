@@ -23,7 +23,7 @@ from ..check.model import ParcelResult
 from ..fonts import register_matplotlib_font
 from ..mapview import format_bar_length, scale_bar_length
 from ..palette import STATUS_COLOURS
-from ..render import polygon_path
+from ..render import MARKERS, polygon_path
 from ..units import M2_PER_MU
 from .linebreak import break_lines
 
@@ -155,7 +155,8 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
         if layer is None or not len(layer):
             continue
         idx = layer.tree.query(window)
-        style, drawn = layer.spec.style, None
+        style, drawn = layer.spec.drawn_style, None  # with the schematic treatment of a 示意 layer
+        dash = (0, style.dash) if style.dash else None
         for i in idx:
             g = shapely.clip_by_rect(layer.geoms[i], *extent)
             if g.is_empty:
@@ -164,8 +165,8 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
             fill = style.fill_for(layer.value(style.fill_field, i)) if style.fill_field else style.fill
             # overlays as outlines only: nothing hides the parcel or the failing overlap
             drawn = _draw(ax, g, fill=fill if g.geom_type.endswith("Point") else None, stroke=stroke,
-                          width=max(style.stroke_width, 0.8), zorder=2,
-                          marker={"square": "s", "triangle": "^", "diamond": "D"}.get(style.marker, "o")) or drawn
+                          width=max(style.stroke_width, 0.8), zorder=2, dash=dash,
+                          marker=MARKERS.get(style.marker, "o")) or drawn
         if drawn is not None:
             handles.append((drawn, layer.spec.display_title))
             if layer.spec.schematic:
