@@ -103,6 +103,9 @@ class _Labels:
 
 
 def _north_arrow(ax) -> None:
+    """A north arrow (grid north, EPSG:4549) on a white ground in the top-right corner."""
+    ax.add_patch(Rectangle((0.895, 0.70), 0.07, 0.235, transform=ax.transAxes, facecolor="white",
+                           edgecolor="none", alpha=0.85, zorder=39))
     ax.add_patch(FancyArrow(0.93, 0.80, 0, 0.12, width=0.012, head_width=0.045, head_length=0.06,
                             length_includes_head=True, transform=ax.transAxes, color="black", zorder=40))
     ax.text(0.93, 0.77, "北", transform=ax.transAxes, ha="center", va="top", fontsize=8, zorder=40)
