@@ -338,7 +338,8 @@ def _item_data(item: dict) -> str:
 
 def _capacity_unit_side(layer: CheckLayer, li: int, item: dict) -> tuple[tuple | None, tuple]:
     """(verdict, unit values) for one item: the verdict is set, independent of the parcel, when
-    the unit's data is missing."""
+    the unit's data is missing.
+    """
     label = item.get("label", "")
     if "target_field" in item:
         target = layer.value(item["target_field"], li)
@@ -381,7 +382,8 @@ def _item_columns(item: dict) -> list[str]:
 
 def _unit_capacity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     """环境质量底线 / 资源利用上线 per unit. Units without any of the data the items need are named
-    together in one 未评估 finding per parcel; units with data get one finding each."""
+    together in one 未评估 finding per parcel; units with data get one finding each.
+    """
     ov = ctx.overlaps(layer)
     groups = ov.by_parcel(len(ctx.geoms))
     order = {"pass": 0, "not_assessed": 1, "warn": 2}
@@ -489,7 +491,8 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
 
 def _qualifying(layer: CheckLayer, rule: Rule) -> np.ndarray:
     """Features that can satisfy an infrastructure rule: 现状 (by the rule's state field and
-    ``existing_states``) in a layer that is not 示意. A feature with no state is not 现状."""
+    ``existing_states``) in a layer that is not 示意. A feature with no state is not 现状.
+    """
     if layer.spec.schematic:
         return np.zeros(len(layer), dtype=bool)
     column = rule.params.get("state_fields", {}).get(layer.id, rule.params.get("state_field", "status"))
@@ -504,7 +507,8 @@ def _qualifying(layer: CheckLayer, rule: Rule) -> np.ndarray:
 
 def _nearest_among(ctx: _Context, layers: list[CheckLayer], masks: list[np.ndarray]):
     """Per parcel: (distance, layer index, feature index) of the nearest feature where ``masks``
-    is True; distance is inf where no such feature exists."""
+    is True; distance is inf where no such feature exists.
+    """
     n = len(ctx.geoms)
     best, best_layer, best_li = np.full(n, np.inf), np.zeros(n, dtype=int), np.zeros(n, dtype=int)
     for k, (layer, mask) in enumerate(zip(layers, masks)):
@@ -529,7 +533,8 @@ def _facility_label(rule: Rule, layer: CheckLayer, li: int) -> str:
 def _nearest(ctx: _Context, rule: Rule) -> None:
     """通路/通电/通水: only a 现状 feature of authoritative data passes. A 规划 or 示意 feature
     within the control distance gives at best 警示 (待核实). ``distance_m`` is to the nearest
-    qualifying feature (None when the layers hold none), and that line is the finding's geometry."""
+    qualifying feature (None when the layers hold none), and that line is the finding's geometry.
+    """
     layers = [layer for lid in rule.params["layers"] if (layer := ctx.layer(lid)) is not None and len(layer)]
     max_m = float(rule.params["max_m"])
     if not layers:
@@ -642,7 +647,8 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
 
 def _merge_same_conditions(ctx: _Context) -> None:
     """One fact, one verdict: a rule declaring ``same_condition`` and the rule it names give one
-    finding per parcel — the stricter one (the named rule on a tie), citing the other's basis."""
+    finding per parcel — the stricter one (the named rule on a tie), citing the other's basis.
+    """
     pairs = [(r.id, r.same_condition) for r in ctx.ruleset.rules if r.same_condition]
     if not pairs:
         return

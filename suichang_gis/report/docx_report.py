@@ -117,7 +117,8 @@ def _page_setup(document, result: CheckResult) -> None:
 
 def _add_text(paragraph, text: str):
     """Add ``text`` as one run; the hyphen of a rule id (SX-01, BZD-13) is Word's non-breaking
-    hyphen, so an identifier is never split across lines."""
+    hyphen, so an identifier is never split across lines.
+    """
     run = paragraph.add_run()
     pieces = _RULE_HYPHEN.split(text)
     for k, piece in enumerate(pieces):

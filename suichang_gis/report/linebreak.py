@@ -25,7 +25,8 @@ _GLUE = "\u00a0"
 
 def units(text: str) -> list[str]:
     """Unbreakable pieces: a Latin/number run, one CJK character, closing punctuation glued to the
-    piece before it and opening punctuation to the piece after it; whitespace is its own piece."""
+    piece before it and opening punctuation to the piece after it; whitespace is its own piece.
+    """
     out: list[str] = []
     glue_next = False
     for token in _TOKEN.findall(_NUMBER_UNIT.sub(r"\1" + _GLUE, text)):
@@ -41,7 +42,8 @@ def units(text: str) -> list[str]:
 def break_lines(text: str, width: float, measure: Callable[[str], float] = text_em) -> list[str]:
     """Lines of ``text`` no wider than ``width`` (in ``measure``'s unit; default em, ``text.text_em``),
     broken by the 禁则 rules.
-    A piece longer than a whole line is cut by characters, never before closing punctuation."""
+    A piece longer than a whole line is cut by characters, never before closing punctuation.
+    """
     lines: list[str] = []
     for paragraph in str(text).split("\n"):
         line = ""

@@ -130,7 +130,8 @@ def draw_parcel_map(fig: Figure, parcel: ParcelResult, layers: dict | None = Non
                     rect=(0.02, 0.02, 0.96, 0.96), legend: bool = True) -> None:
     """Draw the extract of ``parcel`` (EPSG:4549 geometry and findings) into ``fig`` at ``rect``
     (figure fraction). With ``legend`` the map frame takes the left part of ``rect`` and the legend
-    the right ``LEGEND_SHARE``; ``layers`` (id → CheckLayer) adds the constraint layers as outlines."""
+    the right ``LEGEND_SHARE``; ``layers`` (id → CheckLayer) adds the constraint layers as outlines.
+    """
     register_matplotlib_font()
     x, y, w, h = rect
     map_w = w * (1 - LEGEND_SHARE) if legend else w

@@ -33,6 +33,7 @@ class ReportSettings:
 
 
 def default_settings_path() -> Path:
+    """The shipped ``resources/report_settings.toml``."""
     from resources import RESOURCES_DIR
 
     return RESOURCES_DIR / "report_settings.toml"
@@ -84,7 +85,8 @@ def report_number(settings: ReportSettings, generated: str, history: list[str] =
 
 def history_numbers(history) -> list[str]:
     """The report numbers kept in a project's check history (``Project.check_history``: the
-    ``summary`` JSON of each run carries its ``report_number``)."""
+    ``summary`` JSON of each run carries its ``report_number``).
+    """
     import json
 
     if history is None or "summary" not in getattr(history, "columns", ()):

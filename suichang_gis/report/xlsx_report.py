@@ -71,7 +71,8 @@ def _sheet(wb, title: str, columns, rows, status_column: int | None = None):
 
 def fit_rows(ws, widths: list[float]) -> None:
     """Row heights for wrapped text (spreadsheet programs do not always compute them on opening):
-    15 pt per line, lines estimated from the display width of each cell and its column."""
+    15 pt per line, lines estimated from the display width of each cell and its column.
+    """
     for row in ws.iter_rows():
         lines = max((math.ceil(_width(c.value, "text") / max(widths[c.column - 1] - 1, 1))
                      for c in row if isinstance(c.value, str)), default=1)

@@ -8,8 +8,8 @@ import shapely
 from suichang_gis.catalog import load_catalog
 from suichang_gis.check import parcel_set
 from suichang_gis.check.chunks import check_in_chunks, merge_results, spatial_chunks
-from suichang_gis.check.inputs import apply_use_layers, load_check_layers
 from suichang_gis.check.engine import run_check
+from suichang_gis.check.inputs import apply_use_layers, load_check_layers
 from suichang_gis.rules import load_ruleset
 
 X0, Y0 = 430_000.0, 3_163_000.0

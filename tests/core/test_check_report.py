@@ -8,13 +8,13 @@ import subprocess
 from datetime import datetime, timedelta
 
 import pytest
+from check_samples import OVERLAP_E_F_M2, X0, Y0, mixed_check
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
 from openpyxl import load_workbook
 from shapely.geometry import box
 
-from check_samples import OVERLAP_E_F_M2, X0, Y0, mixed_check
 from suichang_gis.check import parcel_set, run_check
 from suichang_gis.report import write_report
 from suichang_gis.report.linebreak import break_lines
