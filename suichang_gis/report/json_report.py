@@ -8,7 +8,8 @@ chunk, so a 100,000-parcel result is never held whole:
 - ``rules``: per rule id, the fields every finding of that rule shares (title, rule set,
   basis, layer, indicative, example_threshold), given once; a finding that differs keeps them.
 - ``finding_fields``: the names of a finding row; each finding is a list in that order, its
-  trailing nulls left out.
+  trailing nulls left out. Its first field, ``kind``, is the index of its [rule, status] pair
+  in ``kinds``.
 - A message is a string, or a list of strings and integers: an integer is the index of a shared
   text in ``texts`` (the 准入清单 explanations and 未评估 sentences repeat on every parcel).
 - ``reasons`` of a parcel are indices into ``texts``.
@@ -35,14 +36,14 @@ FORMAT = "compact-1"
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 SHARED_FIELDS = ("title", "ruleset", "basis", "layer", "threshold", "indicative", "example_threshold")
 # A row ends at its last non-null field: the fields most findings leave empty come last.
-ROW_FIELDS = ("rule", "status", "message", "overlap_m2", "overlap_mu", "overlap_ratio", "unit_code",
+ROW_FIELDS = ("kind", "message", "overlap_m2", "overlap_mu", "overlap_ratio", "unit_code",
               "distance_m", "value")
 # Message pieces end after these. A piece without digits is shared text, kept once in ``texts``;
 # one with digits is shared from its second occurrence on (remembered up to _SEEN_MAX pieces).
 _PIECES = re.compile(r"[^；。：，]*[；。：，]|[^；。：，]+")
 _DIGIT = re.compile(r"[0-9]")
 _SEEN_MAX = 200_000
-_KNOWN = frozenset(ROW_FIELDS) | frozenset(SHARED_FIELDS)
+_KNOWN = frozenset(ROW_FIELDS[1:]) | frozenset(SHARED_FIELDS) | {"rule", "status"}
 _KNOWN_COUNT = len(_KNOWN)
 
 
@@ -65,7 +66,8 @@ class CompactWriter:
         self.rules: dict[str, dict] = {}
         self.texts: dict[str, int] = {}
         self.seen: set[str] = set()
-        self.messages: dict[str, object] = {}  # whole messages seen before → their form
+        self.messages: dict[str, object] = {}
+        self.kinds: dict[tuple[str, str], int] = {}  # (rule, status) → index  # whole messages seen before → their form
         self.counts = {"pass": 0, "warn": 0, "fail": 0}
         self.indicative: ParcelResult | None = None  # the first parcel that used a 示意 layer
         self.first = True
@@ -102,12 +104,15 @@ class CompactWriter:
 
     def _parcel(self, parcel: ParcelResult) -> dict:
         d = parcel.to_dict()
-        rows, extras, rules, message = [], {}, self.rules, self._message
+        rows, extras, rules, message, kinds = [], {}, self.rules, self._message, self.kinds
         for k, f in enumerate(d.pop("findings")):
             shared = rules.get(f["rule"])
             if shared is None:
                 shared = rules[f["rule"]] = {key: f[key] for key in SHARED_FIELDS}
-            row = [f["rule"], f["status"], message(f["message"]), f["overlap_m2"], f["overlap_mu"],
+            kind = kinds.get((f["rule"], f["status"]))
+            if kind is None:
+                kind = kinds[f["rule"], f["status"]] = len(kinds)
+            row = [kind, message(f["message"]), f["overlap_m2"], f["overlap_mu"],
                    f["overlap_ratio"], f["unit_code"], f["distance_m"], f["value"]]
             while row[-1] is None:
                 row.pop()
@@ -143,6 +148,7 @@ class CompactWriter:
         sample = [self.indicative] if self.indicative is not None else []
         head = replace(result, parcels=sample).to_dict(include_parcels=False)
         head.update(summary=self.counts, rules=self.rules, finding_fields=list(ROW_FIELDS),
+                    kinds=[list(k) for k in self.kinds],
                     texts=list(self.texts))
         self.file.write(b"]," + _dumps(head)[1:] + b"\n")
         self.file.close()
@@ -170,12 +176,14 @@ def write_json(result: CheckResult, out: Path) -> None:
         raise
 
 
-def _expand_finding(row: list, extra: dict | None, rules: dict, texts: list) -> dict:
+def _expand_finding(row: list, extra: dict | None, doc: dict) -> dict:
     f = dict.fromkeys(ROW_FIELDS) | dict(zip(ROW_FIELDS, row))
+    rule, status = doc["kinds"][f.pop("kind")]
     message = f["message"]
     if not isinstance(message, str):
+        texts = doc["texts"]
         f["message"] = "".join(texts[p] if isinstance(p, int) else p for p in message)
-    out = {"rule": f["rule"], **rules[f["rule"]], **f}
+    out = {"rule": rule, **doc["rules"][rule], "status": status, **f}
     if extra:
         out.update(extra)
     return out
@@ -185,16 +193,17 @@ def expand(doc: dict) -> dict:
     """The plain contract (``CheckResult.to_dict()``) of a compact document; plain ones as they are."""
     if doc.get("format") != FORMAT:
         return doc
-    rules, texts = doc["rules"], doc["texts"]
+    texts = doc["texts"]
     parcels = []
     for p in doc["parcels"]:
         extras = p.get("finding_extras", {})
-        findings = [_expand_finding(row, extras.get(str(k)), rules, texts) for k, row in enumerate(p["findings"])]
+        findings = [_expand_finding(row, extras.get(str(k)), doc) for k, row in enumerate(p["findings"])]
         parcel = {key: v for key, v in p.items() if key != "finding_extras"} | {"findings": findings}
         if parcel.get("reasons"):
             parcel["reasons"] = [texts[r] for r in parcel["reasons"]]
         parcels.append(parcel)
-    head = {k: v for k, v in doc.items() if k not in ("format", "rules", "finding_fields", "texts", "parcels")}
+    head = {k: v for k, v in doc.items()
+            if k not in ("format", "rules", "finding_fields", "kinds", "texts", "parcels")}
     return {**head, "parcels": parcels}
 
 
@@ -202,11 +211,10 @@ def read_findings(path: Path):
     """(parcel id, finding dict) for every finding of a JSON report written by ``write_json``."""
     doc = orjson.loads(Path(path).read_bytes())
     if doc.get("format") == FORMAT:
-        rules, texts = doc["rules"], doc["texts"]
         for parcel in doc["parcels"]:
             extras = parcel.get("finding_extras", {})
             for k, row in enumerate(parcel["findings"]):
-                yield parcel["id"], _expand_finding(row, extras.get(str(k)), rules, texts)
+                yield parcel["id"], _expand_finding(row, extras.get(str(k)), doc)
         return
     for parcel in doc["parcels"]:
         for finding in parcel["findings"]:
