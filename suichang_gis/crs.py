@@ -41,7 +41,7 @@ def to_work(x, y, src: str = LONLAT_CRS):
 
 
 def to_lonlat(easting, northing):
-    """Transform EPSG:4549 easting/northing into CGCS2000 lon/lat."""
+    """Transform EPSG:4549 easting/northing (metres, scalars or arrays) into CGCS2000 lon/lat (degrees)."""
     return transformer(WORK_CRS, LONLAT_CRS).transform(easting, northing)
 
 
@@ -76,14 +76,24 @@ def _delta(lon, lat):
 
 
 def wgs84_to_gcj02(lon, lat):
-    """WGS84 lon/lat to GCJ-02 lon/lat (scalars or arrays)."""
+    """WGS84 lon/lat (degrees, scalars or arrays) to GCJ-02 lon/lat (degrees).
+
+    The forward formula as published by the open implementations (eviltransform,
+    coordtransform; Krasovsky constants ``_A``, ``_EE``); it reproduces their test vectors to
+    1e-9° (``tests/core/test_crs.py``). Points outside China's rectangle are returned unchanged.
+    The shift is about 600 m over 遂昌.
+    """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     dlon, dlat = _delta(lon, lat)
     return lon + dlon, lat + dlat
 
 
 def gcj02_to_wgs84(lon, lat, iterations: int = 6):
-    """GCJ-02 lon/lat to WGS84 lon/lat, inverting the forward formula by iteration."""
+    """GCJ-02 lon/lat (degrees, scalars or arrays) to WGS84 lon/lat, inverting the forward formula.
+
+    Fixed-point iteration: each step subtracts the forward shift's error. Over 遂昌 one step (what
+    many libraries do) leaves about 0.5 m, two steps under a millimetre; six are used.
+    """
     glon, glat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     wlon, wlat = glon.copy(), glat.copy()
     for _ in range(iterations):
