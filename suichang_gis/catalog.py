@@ -180,7 +180,8 @@ class LayerSpec:
     @cached_property
     def drawn_style(self) -> Style:
         """The style every renderer draws with: the catalog style, or for a 示意 layer its
-        schematic treatment (``schematic_style``); a layer replaced by 权威 data gets the plain one."""
+        schematic treatment (``schematic_style``); a layer replaced by 权威 data gets the plain one.
+        """
         return schematic_style(self.style, self.geometry_type) if self.schematic else self.style
 
     @property
@@ -300,7 +301,8 @@ def override_layer(spec: LayerSpec, path: Path, source_layer: str | None = None,
                    accuracy: str = "权威", source: str | None = None,
                    licence: str = "用户提供", dsn: str | None = None) -> LayerSpec:
     """The same layer (id, style, title) read from another file, e.g. official data, or from
-    the table ``source_layer`` of the PostGIS database ``dsn`` (then ``path`` is ignored)."""
+    the table ``source_layer`` of the PostGIS database ``dsn`` (then ``path`` is ignored).
+    """
     if dsn:
         where = f"{mask_secrets(dsn)} 的表 {source_layer}"
         provenance = replace(spec.provenance, source=source or f"数据库：{where}", licence=licence,

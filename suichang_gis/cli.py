@@ -41,6 +41,7 @@ def _catalog(args):
 
 
 def cmd_layers(args) -> int:
+    """``suichang-gis layers``: list the catalog with accuracy (权威/示意); 0 on success."""
     rows = []
     for spec in _catalog(args):
         layer = load_layer(spec)
@@ -83,6 +84,7 @@ def export_layer(layer_id: str, out: Path, crs: str | None = None, user_catalog:
 
 
 def cmd_export_layer(args) -> int:
+    """``suichang-gis export-layer``: write a catalog layer to a file; 0 on success."""
     out = export_layer(args.id, Path(args.out), args.crs, args.catalog)
     print(f"已写出 {out}")
     return 0
@@ -110,6 +112,9 @@ def cmd_check_dask(args) -> int:
 
 
 def cmd_check(args) -> int:
+    """``suichang-gis check``: check a parcel file through ``check.check_parcels`` and write the
+    report; 0 on success, ``UserError`` (Chinese) for a bad file, rule or layer.
+    """
     from .check import check_parcels
     from .check.chunks import STREAMED_SUFFIXES, check_file_streamed
     from .report import FORMATS, write_report
@@ -146,6 +151,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_conflicts(args) -> int:
+    """``suichang-gis conflicts``: plan projects crossing 生态保护红线 or 永久基本农田; 0 on success."""
     from .check.batch import list_conflicts
     from .rules import RuleError
 
@@ -179,6 +185,7 @@ def _parcels(path, check: bool):
 
 
 def cmd_print(args) -> int:
+    """``suichang-gis print``: a meeting map from a template (PDF/PNG/SVG); 0 on success."""
     from .layout import LayoutError, load_templates, print_map
     from .parcel_layer import summary_notes, summary_table
 
@@ -230,6 +237,7 @@ def _print_atlas(args) -> int:
 
 
 def cmd_webmap(args) -> int:
+    """``suichang-gis webmap``: the offline web map, parcels coloured by check status; 0 on success."""
     from .webmap import WebMapError, write_webmap
 
     parcels, _ = _parcels(args.parcels, check=not args.no_check)
@@ -317,6 +325,7 @@ def _points(texts: list[str], lonlat: bool) -> list[tuple[float, float]]:
 
 
 def cmd_identify(args) -> int:
+    """``suichang-gis identify``: every feature at a point (EPSG:4549 or lon/lat); 0 on success."""
     from .identify import identify
 
     (x, y), = _points([args.point], args.lonlat)
@@ -338,6 +347,7 @@ def cmd_identify(args) -> int:
 
 
 def cmd_measure(args) -> int:
+    """``suichang-gis measure``: planar distance or area (亩, m², 公顷) in EPSG:4549; 0 on success."""
     from .measure import measure_area, measure_distance
 
     points = _points(args.points, args.lonlat)
@@ -412,6 +422,7 @@ def _add_check_inputs(p) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``suichang-gis`` argument parser with one sub-command per ``cmd_…`` function."""
     parser = argparse.ArgumentParser(prog="suichang-gis", description="遂昌 GIS 规划工作台（命令行）")
     parser.add_argument("--debug", action="store_true", help="出错时打印完整的 Python 调用栈（供开发者排查）")
     sub = parser.add_subparsers(dest="command", required=True)

@@ -29,7 +29,8 @@ ZHEJIANG_WORK_BOUNDS = (301_000.0, 2_987_000.0, 818_000.0, 3_491_000.0)
 @cache
 def transformer(src: str, dst: str):
     """Cached always-xy ``pyproj.Transformer`` from ``src`` to ``dst`` (CRS strings such as
-    "EPSG:4549"); pyproj is imported here, so commands that never transform start faster."""
+    "EPSG:4549"); pyproj is imported here, so commands that never transform start faster.
+    """
     from pyproj import CRS, Transformer
 
     return Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)

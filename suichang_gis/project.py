@@ -42,8 +42,7 @@ import shapely
 
 from .crs import WORK_CRS
 from .parcel import PARCEL_FIELDS, conform_parcels, format_parcel_id, parcel_number, parcels_frame
-from .project_journal import (Journal, JournalFault, Recovery, check_journal, journal_path, now, other_row,
-                              upsert_rows)
+from .project_journal import Journal, JournalFault, Recovery, check_journal, journal_path, now, other_row, upsert_rows
 from .project_lock import ProjectLock, ProjectLockedError, is_stale, read_holder
 from .project_store import ParcelStore
 from .write_errors import describe_write_error
@@ -99,6 +98,7 @@ class Conflict:
     theirs: gpd.GeoDataFrame | None
 
     def message(self) -> str:
+        """The conflict in one Chinese line: the parcel and what each side did."""
         mine = "已删除" if self.mine is None else "已修改"
         theirs = "已删除" if self.theirs is None else "已修改"
         return f"地块 {self.parcel_id}：本窗口{mine}，其他程序{theirs}"
@@ -123,6 +123,7 @@ class SaveReport:
     resolved: dict[int, str] = field(default_factory=dict)
 
     def message(self) -> str:
+        """What the save took from other programs, in Chinese (empty when nothing)."""
         parts = []
         if self.loaded:
             parts.append(f"载入其他程序新增或修改的 {len(self.loaded)} 个地块")
@@ -324,14 +325,17 @@ class Project:
         return self._parcels.copy(deep=not _COPY_ON_WRITE)
 
     def parcel(self, fid: int) -> pd.Series:
+        """One parcel (a copy) by its fid; raises KeyError for an unknown fid."""
         return self._parcels.loc[fid].copy()
 
     @property
     def check_history(self) -> pd.DataFrame:
+        """The check runs kept in the project (a copy): time, rule set, parcels, summary JSON."""
         return self._history.copy()
 
     @property
     def journal_path(self) -> Path:
+        """The autosave journal beside the project file (``项目.gpkg.autosave``)."""
         return self._journal.path
 
     @property
@@ -435,6 +439,7 @@ class Project:
         return list(rows.index)
 
     def add_parcel(self, geometry, **attributes) -> int:
+        """Add one parcel (geometry in EPSG:4549, attributes by field name); returns its fid."""
         return self.add_parcels(parcels_frame([geometry], **{k: [v] for k, v in attributes.items()}))[0]
 
     def update_parcel(self, fid: int, geometry=None, **attributes) -> None:
@@ -449,6 +454,7 @@ class Project:
         self.apply(upsert=row)
 
     def delete_parcels(self, fids) -> None:
+        """Delete the parcels ``fids`` (one edit; unknown fids are ignored)."""
         self.apply(delete=list(fids))
 
     def replace_parcels(self, removed, added: gpd.GeoDataFrame) -> list[int]:

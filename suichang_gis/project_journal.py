@@ -41,14 +41,17 @@ class Recovery:
     last_edit_at: str
 
     def message(self) -> str:
+        """The question the window asks, in Chinese: how many edits and when the last one was made."""
         return f"发现上次未保存的 {self.edits} 步编辑（最后一步：{self.last_edit_at}），是否恢复？"
 
 
 def now() -> str:
+    """The local time as ISO text to the second."""
     return _dt.datetime.now().isoformat(timespec="seconds")
 
 
 def journal_path(project: Path) -> Path:
+    """The autosave journal of ``project``: the project file name plus ``.autosave``."""
     return project.with_name(project.name + JOURNAL_SUFFIX)
 
 
@@ -139,6 +142,9 @@ class Journal:
         self._next_edit = 1
 
     def close(self, delete: bool = False) -> None:
+        """Close the journal; with ``delete`` also remove its file (errors ignored: a stale journal is
+        ignored at the next open).
+        """
         if self._db is not None:
             self._db.close()
             self._db = None

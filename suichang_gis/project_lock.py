@@ -38,6 +38,7 @@ class LockHolder:
 
     @classmethod
     def me(cls) -> LockHolder:
+        """The holder this process would write: user, computer, process id, time and a fresh token."""
         try:
             user = getpass.getuser()
         except Exception:  # no login name (some containers): the uid says as much
@@ -56,6 +57,7 @@ class ProjectLockedError(Exception):
 
 
 def lock_path(project: Path) -> Path:
+    """The lock file of ``project``: the project file name plus the lock suffix."""
     return project.with_name(project.name + LOCK_SUFFIX)
 
 
@@ -129,10 +131,12 @@ class ProjectLock:
         raise ProjectLockedError(project, read_holder(project) or me)
 
     def still_ours(self) -> bool:
+        """Whether the lock file still names this lock's holder (token compared)."""
         holder = read_holder(self.project)
         return holder is not None and holder.token == self.holder.token
 
     def release(self) -> None:
+        """Remove the lock file if it is still ours; a vanished drive is ignored."""
         try:
             if self.still_ours():
                 lock_path(self.project).unlink(missing_ok=True)

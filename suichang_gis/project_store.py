@@ -86,6 +86,7 @@ def plain_columns(frame: pd.DataFrame, names: list[str]) -> list[list]:
 
 
 def quote(name: str) -> str:
+    """``name`` as an SQLite identifier in double quotes (embedded quotes doubled)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -129,6 +130,7 @@ class ParcelStore:
             return False  # vanished: the save itself reports it
 
     def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes when another connection committed."""
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
     # --- reading ------------------------------------------------------------------------------
@@ -167,6 +169,7 @@ class ParcelStore:
         return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index), crs=WORK_CRS), digests
 
     def max_fid(self) -> int:
+        """The largest fid the parcel table has used (its rows or its AUTOINCREMENT sequence; 0 when none)."""
         fid = self.db.execute(f"SELECT MAX({quote(self.fid_column)}) FROM {quote(self.table)}").fetchone()[0]
         try:
             seq = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (self.table,)).fetchone()
@@ -222,6 +225,7 @@ class ParcelStore:
                             self._values(frame, names))
 
     def delete(self, fids) -> None:
+        """Delete the rows of ``fids`` from the parcel table (in the open transaction)."""
         self.db.executemany(f"DELETE FROM {quote(self.table)} WHERE {quote(self.fid_column)} = ?",
                             [(int(f),) for f in fids])
 
@@ -250,4 +254,5 @@ class ParcelStore:
         self.db.executemany(f"INSERT INTO {quote(table)} ({cols}) VALUES ({','.join('?' * len(columns))})", rows)
 
     def close(self) -> None:
+        """Close the database connection."""
         self.db.close()

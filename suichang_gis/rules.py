@@ -47,6 +47,7 @@ class Basis:
     note: str = ""
 
     def to_dict(self) -> dict:
+        """The basis as a new JSON-ready dict (a copy of ``as_dict``)."""
         return dict(self.as_dict)
 
     @cached_property
@@ -67,6 +68,10 @@ class Basis:
 
 @dataclass(frozen=True)
 class RuleSetInfo:
+    """What a rule file says about itself: id, title, version, whether its thresholds are
+    official, the notice reports show, its file and to what land it applies.
+    """
+
     id: str
     title: str
     version: str
@@ -77,9 +82,11 @@ class RuleSetInfo:
 
     @cached_property
     def tag(self) -> str:
+        """"id@version", as findings cite their rule set."""
         return f"{self.id}@{self.version}"
 
     def to_dict(self) -> dict:
+        """The rule-set header as JSON-ready values."""
         return {"id": self.id, "title": self.title, "version": self.version,
                 "official": self.official, "notice": self.notice, "file": self.path.name,
                 "applies_to": self.applies_to}
@@ -87,6 +94,10 @@ class RuleSetInfo:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of a rule file: id, title, kind (which check it runs), its basis and parameters
+    (layer ids, thresholds, attribute names) as written in the TOML.
+    """
+
     id: str
     title: str
     kind: str
@@ -100,6 +111,7 @@ class Rule:
     line: int = 0
 
     def get(self, key: str, default=None):
+        """The parameter ``key`` of the rule, or ``default``."""
         return self.params.get(key, default)
 
     @property
@@ -109,6 +121,7 @@ class Rule:
 
     @property
     def layer_ids(self) -> tuple[str, ...]:
+        """The catalog layer ids the rule reads (``layer`` or ``layers`` parameters)."""
         if "layers" in self.params:
             return tuple(self.params["layers"])
         return (self.params["layer"],) if "layer" in self.params else ()
@@ -125,10 +138,12 @@ class RuleSet:
 
     @property
     def official(self) -> bool:
+        """Whether every merged rule file has official thresholds."""
         return all(i.official for i in self.infos)
 
     @property
     def layer_ids(self) -> set[str]:
+        """Every layer id the rules and the context (乡镇, zones) read."""
         ids = {lid for r in self.rules for lid in r.layer_ids}
         ids.add(self.context.get("township_layer", "townships"))
         ids.update(self.context.get("zone_layers", ()))
@@ -136,6 +151,7 @@ class RuleSet:
 
 
 def default_rule_files() -> list[Path]:
+    """The shipped rule files (``resources/rules/*.toml``), 三线一单 first."""
     from resources import RESOURCES_DIR
 
     return sorted((RESOURCES_DIR / "rules").glob("*.toml"), key=lambda p: (p.stem != "sanxian_yidan", p.stem))

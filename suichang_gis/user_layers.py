@@ -73,7 +73,8 @@ def style_from_dict(values: dict) -> Style:
 
 def user_layer_entry(layer: MapLayer) -> dict:
     """What a project keeps of a user layer so it can reopen it: file, layer in the file, title
-    and style (JSON values; visibility and opacity are kept beside it by the caller)."""
+    and style (JSON values; visibility and opacity are kept beside it by the caller).
+    """
     spec = layer.spec
     return {"source": str(spec.data), "source_layer": spec.source_layer, "title": spec.title,
             "style": style_to_dict(spec.style)}
@@ -81,7 +82,8 @@ def user_layer_entry(layer: MapLayer) -> dict:
 
 def reopen_user_layer(entry: dict) -> MapLayer:
     """Open a user layer again from a ``user_layer_entry``; ``CatalogError`` (Chinese, naming
-    the file) when the file is gone or unreadable."""
+    the file) when the file is gone or unreadable.
+    """
     path = Path(entry["source"])
     if not path.exists():
         raise CatalogError(f"项目中的用户图层“{entry.get('title') or path.stem}”的文件 {path} 已不存在，未能加载")

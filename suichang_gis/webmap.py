@@ -102,7 +102,8 @@ def _format(value) -> str:
 
 def popup_html(spec: LayerSpec, row: dict) -> str:
     """An escaped HTML table: the feature's attributes under their Chinese labels, then the
-    layer's provenance."""
+    layer's provenance.
+    """
     esc = html.escape
     parcel = spec.id == PARCEL_LAYER_ID
     cells = [f"<tr><th>{esc(field_label(k, parcel))}</th><td>{esc(_format(v)).replace(chr(10), '<br>')}</td></tr>"
@@ -117,7 +118,8 @@ def popup_html(spec: LayerSpec, row: dict) -> str:
 
 def _symbol(spec: LayerSpec, value) -> dict:
     """Leaflet path options from the drawn style (a 示意 layer's schematic treatment: lighter,
-    dashed outline; Leaflet has no hatching, so areas get a lighter fill instead)."""
+    dashed outline; Leaflet has no hatching, so areas get a lighter fill instead).
+    """
     style = spec.drawn_style
     fill = style.fill_for(value)
     dash = style.dash_for(value)

@@ -22,8 +22,7 @@ from suichang_gis.parcel_geometry import merge_parcels, repair_drawn, split_parc
 from suichang_gis.parcel_layer import PARCEL_LAYER_ID, parcel_layer
 from suichang_gis.project import Project, ProjectLocked
 
-from .parcel_commands import (AddParcelsCommand, DeleteParcelsCommand, EditParcelCommand,
-                              ReplaceParcelsCommand)
+from .parcel_commands import AddParcelsCommand, DeleteParcelsCommand, EditParcelCommand, ReplaceParcelsCommand
 
 SELECTION_STYLE = Style(fill="#00bfff30", stroke="#0077cc", stroke_width=2.4, marker="square", marker_size=7)
 DEFAULT_PROJECT_NAME = "我的地块.gpkg"

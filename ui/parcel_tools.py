@@ -22,8 +22,16 @@ from PySide6.QtCore import QObject, Qt, Signal
 from shapely.geometry import LineString, Polygon
 
 from suichang_gis.catalog import Style
-from suichang_gis.parcel_geometry import (cut_hole, delete_vertex, insert_vertex, move_vertex,
-                                          nearest_edge, nearest_vertex, snap_point, translate)
+from suichang_gis.parcel_geometry import (
+    cut_hole,
+    delete_vertex,
+    insert_vertex,
+    move_vertex,
+    nearest_edge,
+    nearest_vertex,
+    snap_point,
+    translate,
+)
 
 from .map_tools import MapTool
 

@@ -53,10 +53,12 @@ class CheckLayer:
 
     @property
     def id(self) -> str:
+        """The catalog layer id."""
         return self.spec.id
 
     @property
     def tree(self) -> STRtree:
+        """The STRtree over ``geoms`` (built on first use, then cached)."""
         if self._tree is None:
             self._tree = STRtree(self.geoms)
         return self._tree
@@ -110,6 +112,7 @@ class CheckLayer:
         return v
 
     def use(self) -> UsedLayer:
+        """What a ``CheckResult`` records of this layer (``UsedLayer``): source, features read, repairs."""
         p = self.spec.provenance
         return UsedLayer(id=self.spec.id, title=self.spec.title, version=self.spec.version,
                         accuracy=p.accuracy, source=p.source, licence=p.licence,
@@ -262,6 +265,7 @@ class ParcelSet:
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
+        """The bounds (xmin, ymin, xmax, ymax) of all parcels, EPSG:4549 metres."""
         return tuple(shapely.total_bounds(self.geoms))
 
 

@@ -1,5 +1,6 @@
 """Reading what a check needs: the rule set's layers (only features near the parcels where an
-overlap is all that matters) and the parcels themselves."""
+overlap is all that matters) and the parcels themselves.
+"""
 
 from __future__ import annotations
 
@@ -15,9 +16,9 @@ from .data import (
     NotLean,
     ParcelSet,
     parcel_set_from_frame,
+    read_check_layer,
     read_geojson_features,
     read_gpkg_features,
-    read_check_layer,
 )
 
 # Rule kinds that only need features overlapping the parcels (read through the spatial index).
@@ -69,7 +70,8 @@ def layers_needed(ruleset: RuleSet, specs: list[LayerSpec]) -> dict[str, bool]:
 
 def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], boxes=None) -> dict[str, CheckLayer]:
     """Read every layer the rule set and the context use; ``boxes`` (n × 4 parcel bounds) limit
-    the layers that only matter where they overlap a parcel."""
+    the layers that only matter where they overlap a parcel.
+    """
     by_id = {s.id: s for s in specs}
     return {lid: read_check_layer(by_id[lid], boxes if only else None)
             for lid, only in layers_needed(ruleset, specs).items()}
@@ -78,7 +80,8 @@ def load_check_layers(ruleset: RuleSet, specs: list[LayerSpec], boxes=None) -> d
 def _read_parcels_direct(path: Path) -> ParcelSet:
     """Parcels from a GeoJSON/GeoPackage in EPSG:4549 whose parcel fields carry their own names
     (``PARCEL_FIELDS``; other columns are kept as they are) without pandas or pyproj; anything
-    else raises ``NotLean`` for the full import."""
+    else raises ``NotLean`` for the full import.
+    """
     from ..crs import ZHEJIANG_WORK_BOUNDS
     from ..parcel import FIELD_BY_NAME, MIN_PARCEL_AREA_M2, PARCEL_FIELDS, parcel_field_for
 

@@ -47,6 +47,7 @@ class AlsoJudged:
     basis: Basis | None
 
     def to_dict(self) -> dict:
+        """The entry as JSON-ready values."""
         return {"rule": self.rule, "ruleset": self.ruleset, "status": self.status,
                 "basis": self.basis.as_dict if self.basis else None}
 
@@ -58,6 +59,11 @@ def _round(value: float | None, scale: float = 100) -> float | None:
 
 @dataclass(slots=True)
 class Finding:
+    """One rule's verdict on one parcel: status (pass/warn/fail/info/not_assessed), a Chinese
+    message, the rule's basis and the measured values (m², share 0–1, m), with the overlap or
+    nearest-line geometry (EPSG:4549) for maps.
+    """
+
     rule: str
     title: str
     status: str  # pass | warn | fail | info | not_assessed
@@ -79,13 +85,16 @@ class Finding:
 
     @property
     def overlap_mu(self) -> float | None:
+        """The overlap in 亩 (1 亩 = 10000/15 m²), or None."""
         return None if self.overlap_m2 is None else self.overlap_m2 / M2_PER_MU
 
     @property
     def status_label(self) -> str:
+        """The status in Chinese (通过/警示/不符合/信息/未评估)."""
         return STATUS_LABELS[self.status]
 
     def to_dict(self) -> dict:
+        """The finding as JSON-ready values, rounded half up (m² to 0.01, 亩 to 0.0001, share to 1e-6)."""
         m2, ratio, dist, value = self.overlap_m2, self.overlap_ratio, self.distance_m, self.value
         floor = math.floor  # rounding half up by hand: builtin round() is slow at this volume
         return {
@@ -110,6 +119,10 @@ class Finding:
 
 @dataclass
 class ParcelResult:
+    """The check of one parcel: its area (m², EPSG:4549 planar) and findings; the worst finding
+    gives its status.
+    """
+
     id: str
     name: str | None
     area_m2: float
@@ -122,19 +135,23 @@ class ParcelResult:
 
     @property
     def area_mu(self) -> float:
+        """The parcel area in 亩 (1 亩 = 10000/15 m²)."""
         return self.area_m2 / M2_PER_MU
 
     @property
     def status(self) -> str:
+        """The verdict: "fail" if any finding fails, else "warn" if any warns or is not assessed, else "pass"."""
         worst = max((_RANK[f.status] for f in self.findings), default=0)
         return ("pass", "warn", "fail")[worst]
 
     @property
     def status_label(self) -> str:
+        """The verdict in Chinese (通过/警示/不符合)."""
         return STATUS_LABELS[self.status]
 
     @property
     def indicative(self) -> bool:
+        """Whether any finding rests on a 示意 layer."""
         return any(f.indicative for f in self.findings)
 
     def reasons(self) -> list[str]:
@@ -144,6 +161,7 @@ class ParcelResult:
         return [f"{f.rules_label} {f.title}：{f.status_label}" for f in found]
 
     def to_dict(self) -> dict:
+        """The parcel's result as JSON-ready values (the JSON contract of ``suichang-gis check``)."""
         findings = [f.to_dict() for f in self.findings]
         return {
             "id": self.id, "name": self.name, "area_m2": _round(self.area_m2),
@@ -172,9 +190,11 @@ class UsedLayer:
 
     @property
     def schematic(self) -> bool:
+        """Whether the layer is 示意 (schematic) data."""
         return self.accuracy == "示意"
 
     def to_dict(self) -> dict:
+        """The layer record as JSON-ready values."""
         return {"id": self.id, "title": self.title, "version": self.version,
                 "accuracy": self.accuracy, "source": self.source, "licence": self.licence,
                 "file": self.file, "features_read": self.features_read, "repairs": self.repairs}
@@ -182,6 +202,10 @@ class UsedLayer:
 
 @dataclass
 class CheckResult:
+    """One check run: the rule sets and layers used, one ``ParcelResult`` per parcel, the time and
+    the notes a report must carry; ``to_dict()`` is the JSON contract.
+    """
+
     rulesets: list[RuleSetInfo]
     layers: list[UsedLayer]
     parcels: list[ParcelResult]
@@ -192,13 +216,16 @@ class CheckResult:
 
     @property
     def indicative(self) -> bool:
+        """Whether any parcel's verdict rests on a 示意 layer."""
         return any(p.indicative for p in self.parcels)
 
     @property
     def example_thresholds(self) -> bool:
+        """Whether any rule set used has example (non-official) thresholds."""
         return any(not r.official for r in self.rulesets)
 
     def counts(self) -> dict[str, int]:
+        """Number of parcels per verdict: {"pass": n, "warn": n, "fail": n}."""
         counts = {"pass": 0, "warn": 0, "fail": 0}
         for p in self.parcels:
             counts[p.status] += 1
@@ -214,6 +241,7 @@ class CheckResult:
         return out
 
     def to_dict(self, include_parcels: bool = True) -> dict:
+        """The result as JSON-ready values; without the parcels when ``include_parcels`` is False."""
         d = {
             "generated": self.generated,
             "report_number": self.report_number,

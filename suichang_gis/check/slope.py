@@ -19,11 +19,14 @@ from ..crs import WORK_CRS, transformer
 
 @dataclass
 class Dem:
+    """An elevation raster opened for the 土地平整 (slope) rule: its path and open rasterio dataset."""
+
     path: Path
     dataset: object  # rasterio DatasetReader, kept open while checking
     crs: str
 
     def close(self) -> None:
+        """Close the raster file."""
         self.dataset.close()
 
 

@@ -139,11 +139,13 @@ class CompactWriter:
         return d
 
     def add(self, parcels: list[ParcelResult]) -> None:
+        """Write ``parcels`` (their JSON) to the temporary file as they come."""
         for parcel in parcels:
             self.file.write((b"" if self.first else b",") + _dumps(self._parcel(parcel)) + b"\n")
             self.first = False
 
     def close(self, result: CheckResult) -> None:
+        """Write the header of ``result`` after the parcels and move the file into place."""
         # Header and notices of the result as if it held the parcels added (one decides 示意).
         sample = [self.indicative] if self.indicative is not None else []
         head = replace(result, parcels=sample).to_dict(include_parcels=False)
@@ -155,6 +157,7 @@ class CompactWriter:
         self.tmp.replace(self.out)  # never leave a half-written report behind
 
     def abort(self) -> None:
+        """Close and delete the temporary file: no half-written report is left."""
         self.file.close()
         self.tmp.unlink(missing_ok=True)
 

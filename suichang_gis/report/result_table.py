@@ -81,6 +81,7 @@ class TableWriter:
         self.layers_written: set[str] = set()
 
     def add(self, parcels: list[ParcelResult]) -> None:
+        """Append the rows of ``parcels`` (one per finding) to the table being written."""
         cols, geoms = rows(parcels)
         geoms = np.asarray(geoms, dtype=object)
         if self.suffix == ".parquet":
@@ -131,6 +132,7 @@ class TableWriter:
         self.parquet.write_table(table)
 
     def close(self, result: CheckResult | None = None) -> None:
+        """Finish the table file and move it into place."""
         if self.parquet is not None:
             self.parquet.close()
         if self.suffix == ".gpkg" and "parcels" not in self.layers_written:
@@ -138,6 +140,7 @@ class TableWriter:
         self.tmp.replace(self.out)
 
     def abort(self) -> None:
+        """Close and delete the temporary file: no half-written table is left."""
         if self.parquet is not None:
             self.parquet.close()
         self.tmp.unlink(missing_ok=True)

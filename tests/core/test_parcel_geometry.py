@@ -3,9 +3,21 @@
 import pytest
 from shapely.geometry import LineString, Point, Polygon, box
 
-from suichang_gis.parcel_geometry import (VertexKey, cut_hole, delete_vertex, insert_vertex, merge_parcels,
-                                          move_vertex, nearest_edge, nearest_vertex, repair_drawn,
-                                          snap_point, split_parcel, translate, vertices)
+from suichang_gis.parcel_geometry import (
+    VertexKey,
+    cut_hole,
+    delete_vertex,
+    insert_vertex,
+    merge_parcels,
+    move_vertex,
+    nearest_edge,
+    nearest_vertex,
+    repair_drawn,
+    snap_point,
+    split_parcel,
+    translate,
+    vertices,
+)
 
 SQUARE = box(0, 0, 100, 100)
 

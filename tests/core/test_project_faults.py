@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pyogrio
 import pytest
-from parcel_samples import sample_parcels, square
 from shapely.geometry import MultiPolygon
 
+from parcel_samples import sample_parcels, square
 from suichang_gis.parcel import parcels_frame
 from suichang_gis.project import (
     KEEP_BOTH,

@@ -20,8 +20,8 @@ from suichang_gis.catalog import (
     load_layer,
 )
 from suichang_gis.crs import WORK_CRS
-from suichang_gis.parcel import parcels_frame
 from suichang_gis.palette import LABEL_COLOURS
+from suichang_gis.parcel import parcels_frame
 from suichang_gis.parcel_layer import parcel_layer
 from suichang_gis.webmap import (
     build_webmap,

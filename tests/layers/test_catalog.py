@@ -4,8 +4,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import box
 
-from suichang_gis.catalog import (ACCURACIES, GROUPS, CatalogError, load_catalog, load_layer,
-                                  parse_layer_toml)
+from suichang_gis.catalog import ACCURACIES, GROUPS, CatalogError, load_catalog, load_layer, parse_layer_toml
 from suichang_gis.crs import WORK_CRS
 
 SPECS = load_catalog()
