@@ -85,25 +85,51 @@ class LayerGeometry:
     value of ``Style.fill_field``; :meth:`rings` can select one key.
     """
 
-    def __init__(self, geometries, feature_keys=None):
-        geoms = np.asarray(geometries, dtype=object)
+    def __init__(self, geometries, feature_keys=None, previous: LayerGeometry | None = None):
+        """``previous``: the layer's geometry before an edit; features whose geometry is the
+        very same object as there are taken over converted, so an edit of a few features of a
+        large layer converts those few (``prepared`` counts the features converted here)."""
+        geoms = self._geoms = np.asarray(geometries, dtype=object)
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        feature_index = np.nonzero(present)[0]
         self.kind = geometry_kind(geoms[present])
-        parts, part_of = shapely.get_parts(geoms[present], return_index=True)
+        old_of_new = np.full(len(geoms), -1, dtype=np.int64)
+        if previous is not None and previous.kind == self.kind:
+            old_of_new[present] = _same_objects(geoms[present], previous._geoms)
+        feature_index = np.nonzero(present & (old_of_new < 0))[0]
+        self.prepared = len(feature_index)
+        parts, part_of = shapely.get_parts(geoms[feature_index], return_index=True)
         self.part_feature = feature_index[part_of]
         if self.kind == POLYGON:
             # Exterior counter-clockwise, holes clockwise: with the winding fill rule holes
             # stay empty while overlapping features of one layer do not cancel out.
             parts = shapely.orient_polygons(parts)
+        self._full = self._build_rings(parts)
+        if self.prepared < int(present.sum()):
+            parts = self._take_over(previous, old_of_new, parts)
         self.parts = parts
         self.tree = shapely.STRtree(parts)
         self.bounds = (tuple(shapely.total_bounds(parts)) if len(parts)
                        else (0.0, 0.0, 0.0, 0.0))
         keys = np.asarray(feature_keys, dtype=object) if feature_keys is not None else None
         self.part_key = keys[self.part_feature] if keys is not None else None
-        self._full = self._build_rings(parts)
         self._bands: dict[int, Rings] = {}
+
+    def _take_over(self, previous: LayerGeometry, old_of_new: np.ndarray, parts) -> np.ndarray:
+        """Put the converted parts and rings of ``previous``'s unchanged features before the
+        newly converted ones; returns all parts."""
+        new_of_old = np.full(len(previous._geoms), -1, dtype=np.int64)
+        kept = np.nonzero(old_of_new >= 0)[0]
+        new_of_old[old_of_new[kept]] = kept
+        part_kept = new_of_old[previous.part_feature] >= 0
+        kept_rings = _select(previous._full, part_kept[previous._full.part])
+        renumber = np.cumsum(part_kept) - 1  # old part index -> index among the kept parts
+        n_kept = int(part_kept.sum())
+        fresh = self._full
+        self._full = Rings(np.concatenate((kept_rings.coords, fresh.coords)),
+                           np.concatenate((kept_rings.offsets, fresh.offsets[1:] + len(kept_rings.coords))),
+                           np.concatenate((renumber[kept_rings.part], fresh.part + n_kept)))
+        self.part_feature = np.concatenate((new_of_old[previous.part_feature[part_kept]], self.part_feature))
+        return np.concatenate((previous.parts[part_kept], parts))
 
     def __len__(self) -> int:
         return len(self.parts)
@@ -163,6 +189,24 @@ class LayerGeometry:
             return [None]
         seen = dict.fromkeys(self.part_key.tolist())
         return list(seen)
+
+
+def _same_objects(geoms: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """For each of ``geoms``, the index in ``old`` of the very same object (shapely geometries
+    are immutable, so the same object is the same geometry), else -1; each old index once."""
+    if len(old) == 0 or len(geoms) == 0:
+        return np.full(len(geoms), -1, dtype=np.int64)
+    old_ids = np.fromiter(map(id, old), dtype=np.int64, count=len(old))
+    new_ids = np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms))
+    order = np.argsort(old_ids)
+    pos = np.minimum(np.searchsorted(old_ids[order], new_ids), len(old) - 1)
+    found = np.where(old_ids[order][pos] == new_ids, order[pos], -1)
+    hits = np.nonzero(found >= 0)[0]
+    _, first = np.unique(found[hits], return_index=True)
+    repeated = np.ones(len(hits), dtype=bool)
+    repeated[first] = False
+    found[hits[repeated]] = -1  # one object twice in the layer: the second is converted anew
+    return found
 
 
 def snap_rings(rings: Rings, resolution: float) -> Rings:

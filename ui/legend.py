@@ -51,6 +51,20 @@ def _centre(w: int, h: int) -> np.ndarray:
     return np.array([[w / 2, h / 2]])
 
 
+def _present(gdf, field: str | None) -> set[str]:
+    """The distinct values of ``field`` as text (none when the layer has no such column)."""
+    if not field or field not in gdf.columns:
+        return set()
+    return {str(v) for v in gdf[field].dropna().unique()}
+
+
+def _signature(canvas_layer) -> tuple:
+    """What the legend rows of a layer depend on: its title, style and present categories."""
+    style, gdf = canvas_layer.style, canvas_layer.layer.gdf
+    return (canvas_layer.id, canvas_layer.spec.display_title, canvas_layer.spec.schematic, style,
+            *(frozenset(_present(gdf, f)) for f in (style.fill_field, style.dash_field, style.stroke_field)))
+
+
 def legend_entries(canvas_layer) -> list[tuple[str, QPixmap, bool]]:
     """(text, symbol, is_layer_title) rows for one layer."""
     spec, style = canvas_layer.spec, canvas_layer.style
@@ -58,17 +72,17 @@ def legend_entries(canvas_layer) -> list[tuple[str, QPixmap, bool]]:
     gdf = canvas_layer.layer.gdf
     rows = [(spec.display_title, swatch(kind, style, style.fill, style.dash), True)]
     if style.fill_field and style.fill_by and style.fill_field in gdf.columns:
-        present = set(gdf[style.fill_field].dropna().astype(str))
+        present = _present(gdf, style.fill_field)
         for value, colour in style.fill_by.items():
             if value in present:
                 rows.append((value, swatch(kind, style, colour, style.dash), False))
     if style.dash_field and style.dash_by and style.dash_field in gdf.columns:
-        present = set(gdf[style.dash_field].dropna().astype(str))
+        present = _present(gdf, style.dash_field)
         for value, dash in style.dash_by.items():
             if value in present:
                 rows.append((value, swatch(kind, style, style.fill, dash), False))
     if style.stroke_field and style.stroke_by and style.stroke_field in gdf.columns:
-        present = set(gdf[style.stroke_field].dropna().astype(str))
+        present = _present(gdf, style.stroke_field)
         for value, colour in style.stroke_by.items():
             if value in present:
                 rows.append((value, swatch(kind, style, style.fill, style.dash, colour), False))
@@ -86,14 +100,20 @@ class LegendWidget(QListWidget):
         self.setIconSize(SWATCH)
         self.setSelectionMode(QListWidget.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._signature: list[tuple] | None = None
         canvas.layers_changed.connect(self.rebuild)
         self.rebuild()
 
     def rebuild(self) -> None:
+        """List the visible layers again, unless no title, style or category changed (an edit
+        of one parcel leaves the legend as it is)."""
+        shown = [layer for layer in reversed(self.canvas.canvas_layers()) if layer.visible]
+        signature = [_signature(layer) for layer in shown]
+        if signature == self._signature:
+            return
+        self._signature = signature
         self.clear()
-        for layer in reversed(self.canvas.canvas_layers()):
-            if not layer.visible:
-                continue
+        for layer in shown:
             for text, pixmap, is_title in legend_entries(layer):
                 item = QListWidgetItem(QIcon(pixmap) if not pixmap.isNull() else QIcon(),
                                        text if is_title else f"    {text}")

@@ -142,7 +142,7 @@ class MapCanvasWidget(QWidget):
             drawn = self._drawn.get(state.id)
             if drawn is None or drawn.layer is not state.layer or drawn.state is not state \
                     or drawn.style is not drawn.built_style:
-                drawn = CanvasLayer(state.layer, state)
+                drawn = CanvasLayer(state.layer, state, previous=drawn)
                 self._drawn[state.id] = drawn
             layers.append(drawn)
         return layers

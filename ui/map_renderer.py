@@ -105,6 +105,20 @@ def markers_path(screen_xy: np.ndarray, template: np.ndarray) -> QPainterPath:
     return rings_to_path(coords, offsets)
 
 
+def _value_codes(gdf, fields) -> tuple[np.ndarray, list[int]]:
+    """Per row, a code of its values in ``fields`` (missing columns count as None), codes in
+    first-seen order, and the first row of each code: the styling of each distinct value
+    triple is worked out once, not once per feature (50,000 parcels carry a handful)."""
+    combined = np.zeros(len(gdf), dtype=np.int64)
+    for field in fields:
+        if field and field in gdf.columns:
+            values, uniques = pd.factorize(gdf[field])  # missing values get -1
+            combined = combined * (len(uniques) + 1) + (values + 1)
+    codes, _ = pd.factorize(combined)
+    firsts = np.unique(codes, return_index=True)[1]  # codes run 0, 1, … in first-seen order
+    return codes, firsts.tolist()
+
+
 @dataclass(frozen=True)
 class StyleKey:
     fill: str | None
@@ -120,26 +134,27 @@ class CanvasLayer:
     style changes, while visibility and opacity are read from the state at each paint.
     """
 
-    def __init__(self, layer: MapLayer, state: LayerState | None = None):
+    def __init__(self, layer: MapLayer, state: LayerState | None = None,
+                 previous: CanvasLayer | None = None):
+        """``previous``: this layer as drawn before its data changed; the geometry of features
+        left as they were is taken over from it (see ``LayerGeometry``)."""
         self.layer = layer
         self.state = state if state is not None else LayerState(layer, layer.spec.visible)
         self._treated: tuple[Style, Style] | None = None  # (chosen style, its schematic treatment)
         style = self.built_style = self.style
         gdf = layer.gdf
-        fill_values = (gdf[style.fill_field] if style.fill_field in gdf.columns
-                       else [None] * len(gdf))
-        dash_values = (gdf[style.dash_field] if style.dash_field in gdf.columns
-                       else [None] * len(gdf))
-        stroke_values = (gdf[style.stroke_field] if style.stroke_field in gdf.columns
-                         else [None] * len(gdf))
-        self.style_keys: list[StyleKey] = []
-        codes = {}
-        feature_codes = np.empty(len(gdf), dtype=np.int64)
-        for i, (fv, dv, sv) in enumerate(zip(fill_values, dash_values, stroke_values)):
+        codes, firsts = _value_codes(gdf, (style.fill_field, style.dash_field, style.stroke_field))
+        keys: dict[StyleKey, int] = {}
+        key_of_code = np.empty(len(firsts), dtype=np.int64)
+        for code, i in enumerate(firsts):  # distinct value triples, in first-seen order
+            fv, dv, sv = (gdf[f].iloc[i] if f in gdf.columns else None
+                          for f in (style.fill_field, style.dash_field, style.stroke_field))
             key = StyleKey(style.fill_for(fv), style.dash_for(dv), style.stroke_for(sv))
-            feature_codes[i] = codes.setdefault(key, len(codes))
-        self.style_keys = list(codes)
-        self.geometry = LayerGeometry(gdf.geometry.to_numpy(), feature_codes)
+            key_of_code[code] = keys.setdefault(key, len(keys))
+        feature_codes = key_of_code[codes]
+        self.style_keys: list[StyleKey] = list(keys)
+        self.geometry = LayerGeometry(gdf.geometry.to_numpy(), feature_codes,
+                                      previous.geometry if previous is not None else None)
         self._labels = None
         self._feature_tree = None
         self._paths: dict[tuple[int, int], QPainterPath] = {}

@@ -66,3 +66,37 @@ def test_a_close_up_view_simplifies_just_its_parts_the_same_way_as_the_whole_ban
     assert 2 not in fresh._bands  # the whole layer was not simplified for two circles
     assert sorted(map(tuple, a.coords)) == sorted(map(tuple, b.coords))
     assert a.count == b.count == 2 and len(a.coords) < 2 * 65
+
+
+def _rings_by_feature(geometry):
+    """feature index -> its rings' coordinates (as tuples), in ring order, from the full rings."""
+    full = geometry.band_rings(0.0, 0) if geometry.kind == "point" else geometry._full
+    out = {}
+    for ring in range(full.count):
+        feature = int(geometry.part_feature[full.part[ring]])
+        coords = full.coords[full.offsets[ring]:full.offsets[ring + 1]]
+        out.setdefault(feature, []).append(tuple(map(tuple, coords.round(6))))
+    return out
+
+
+def test_an_edit_converts_only_the_features_whose_geometry_changed():
+    holed = shapely.Polygon([(20, 0), (30, 0), (30, 10), (20, 10)], [[(22, 2), (22, 4), (24, 4), (24, 2)]])
+    geoms = [box(0, 0, 1, 1), None, MultiPolygon([box(5, 5, 6, 6), box(8, 8, 9, 9)]), holed,
+             box(40, 40, 41, 41)]
+    before = LayerGeometry(geoms, ["a", None, "b", "a", "b"])
+    assert before.prepared == 4
+    # Delete feature 0, change feature 4's shape, add one at the end: the others are kept as objects.
+    edited = [geoms[1], geoms[2], geoms[3], box(40, 40, 45, 42), box(50, 50, 52, 51)]
+    keys = [None, "b", "a", "a", "b"]
+    after = LayerGeometry(edited, keys, previous=before)
+    assert after.prepared == 2
+    scratch = LayerGeometry(edited, keys)
+    assert _rings_by_feature(after) == _rings_by_feature(scratch)
+    assert sorted(after.part_feature.tolist()) == sorted(scratch.part_feature.tolist())
+    assert after.bounds == scratch.bounds
+    for extent in [(4, 4, 10, 10), (19, -1, 26, 6), (45, 45, 60, 60)]:
+        assert sorted(after.part_feature[after.query(extent)].tolist()) == \
+            sorted(scratch.part_feature[scratch.query(extent)].tolist())
+    for key in ["a", "b"]:
+        mine, theirs = after.rings(1e-6, -20, key=key), scratch.rings(1e-6, -20, key=key)
+        assert sorted(after.part_feature[mine.part].tolist()) == sorted(scratch.part_feature[theirs.part].tolist())

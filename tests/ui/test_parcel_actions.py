@@ -229,3 +229,39 @@ def test_killed_window_process_recovers_on_next_start(qtbot, tmp_path):
     names = actions.editor.project.parcels["name"].tolist()
     assert len(asked) == 1 and len(names) >= done
     assert names[:done] == [f"第{i}块" for i in range(1, done + 1)]
+
+
+def test_one_edit_on_a_large_project_converts_only_that_parcel_for_the_map(qtbot, tmp_path, monkeypatch):
+    import ui.legend
+    from suichang_gis.parcel import parcels_frame
+    from ui.check_panel import install_check_panel
+    from ui.parcel_commands import AddParcelsCommand
+
+    window, actions = make_window(qtbot, tmp_path / "项目.gpkg")
+    editor = actions.editor
+    install_check_panel(window, editor)
+    squares = [box(E0 + 30 * (i % 40), N0 + 30 * (i // 40), E0 + 30 * (i % 40) + 20, N0 + 30 * (i // 40) + 20)
+               for i in range(1500)]
+    editor.push(AddParcelsCommand(editor, parcels_frame(squares), "导入"))
+    assert len(window.canvas.canvas_layer("parcels").geometry) == 1500
+    legend_built = []
+    entries = ui.legend.legend_entries
+    monkeypatch.setattr(ui.legend, "legend_entries", lambda layer: legend_built.append(layer.id) or entries(layer))
+
+    fid = editor.add_polygon(box(E0 - 500, N0 - 500, E0 - 420, N0 - 440))
+    drawn = window.canvas.canvas_layer("parcels")
+    assert drawn.geometry.prepared == 1  # the drawn parcel, not the 1500 before it
+    assert len(drawn.geometry) == 1501
+    assert drawn.geometry.bounds[:2] == (E0 - 500, N0 - 500)
+
+    legend_built.clear()
+    editor.set_values(fid, {"name": "新厂区"})  # an attribute: no geometry to convert, no legend change
+    drawn = window.canvas.canvas_layer("parcels")
+    assert drawn.geometry.prepared == 0 and len(drawn.geometry) == 1501
+    assert legend_built == []
+
+    editor.undo_stack.undo()
+    editor.undo_stack.undo()  # the drawn parcel is gone again, the others stay converted
+    drawn = window.canvas.canvas_layer("parcels")
+    assert drawn.geometry.prepared == 0 and len(drawn.geometry) == 1500
+    assert drawn.geometry.bounds[:2] == (E0, N0)
