@@ -88,7 +88,8 @@ class LayerGeometry:
     def __init__(self, geometries, feature_keys=None, previous: LayerGeometry | None = None):
         """``previous``: the layer's geometry before an edit; features whose geometry is the
         very same object as there are taken over converted, so an edit of a few features of a
-        large layer converts those few (``prepared`` counts the features converted here)."""
+        large layer converts those few (``prepared`` counts the features converted here).
+        """
         geoms = self._geoms = np.asarray(geometries, dtype=object)
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         self.kind = geometry_kind(geoms[present])
@@ -116,7 +117,8 @@ class LayerGeometry:
 
     def _take_over(self, previous: LayerGeometry, old_of_new: np.ndarray, parts) -> np.ndarray:
         """Put the converted parts and rings of ``previous``'s unchanged features before the
-        newly converted ones; returns all parts."""
+        newly converted ones; returns all parts.
+        """
         new_of_old = np.full(len(previous._geoms), -1, dtype=np.int64)
         kept = np.nonzero(old_of_new >= 0)[0]
         new_of_old[old_of_new[kept]] = kept
@@ -193,7 +195,8 @@ class LayerGeometry:
 
 def _same_objects(geoms: np.ndarray, old: np.ndarray) -> np.ndarray:
     """For each of ``geoms``, the index in ``old`` of the very same object (shapely geometries
-    are immutable, so the same object is the same geometry), else -1; each old index once."""
+    are immutable, so the same object is the same geometry), else -1; each old index once.
+    """
     if len(old) == 0 or len(geoms) == 0:
         return np.full(len(geoms), -1, dtype=np.int64)
     old_ids = np.fromiter(map(id, old), dtype=np.int64, count=len(old))

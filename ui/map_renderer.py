@@ -110,9 +110,9 @@ def _value_codes(gdf, fields) -> tuple[np.ndarray, list[int]]:
     first-seen order, and the first row of each code: the styling of each distinct value
     triple is worked out once, not once per feature (50,000 parcels carry a handful)."""
     combined = np.zeros(len(gdf), dtype=np.int64)
-    for field in fields:
-        if field and field in gdf.columns:
-            values, uniques = pd.factorize(gdf[field])  # missing values get -1
+    for name in fields:
+        if name and name in gdf.columns:
+            values, uniques = pd.factorize(gdf[name])  # missing values get -1
             combined = combined * (len(uniques) + 1) + (values + 1)
     codes, _ = pd.factorize(combined)
     firsts = np.unique(codes, return_index=True)[1]  # codes run 0, 1, … in first-seen order
