@@ -572,7 +572,7 @@ class ParcelActions(QObject):
             self._tell("打开项目", "\n\n".join(important))
         mode = "（只读）" if project.read_only else ""
         brief = [n for n in notes if n not in important]  # 已恢复/已放弃 …; the others are in the notice
-        text = "；".join([f"已打开项目 {project.path.name}{mode}", *brief] + (["详见提示窗口"] if important else []))
+        text = "；".join([f"已打开项目 {self.project_name}{mode}", *brief] + (["详见提示窗口"] if important else []))
         self.window.statusBar().showMessage(text, 10000)
 
     def new_project_dialog(self) -> None:

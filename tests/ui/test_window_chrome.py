@@ -120,6 +120,8 @@ def test_untitled_project_first_save_asks_where_and_suggests_documents(qtbot, mo
 
     window, actions = full_window(qtbot)  # a fresh start: no project given, none remembered
     assert actions.untitled and window.windowTitle().startswith("未命名项目")
+    # The app-data file behind an untitled project is never named to the user.
+    assert window.statusBar().currentMessage().startswith("已打开项目 未命名项目")
     actions.editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
     assert window.windowTitle().startswith("*未命名项目")
     chosen = private_user_folders / "新文件夹" / "遂昌项目.gpkg"
