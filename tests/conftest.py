@@ -123,3 +123,15 @@ def plan_text_raw() -> str:
         pytest.skip("needs the plan text at ../shared/plan/suichang-14th-five-year-plan.txt "
                     "beside the checkout")
     return PLAN_FILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def session_home() -> Path:
+    """The temporary HOME every test and subprocess of this session runs in."""
+    return TEST_HOME
+
+
+@pytest.fixture(scope="session")
+def real_home() -> Path:
+    """The HOME of the user who started the tests (never written to)."""
+    return REAL_HOME
