@@ -3,17 +3,17 @@ rows, a read-only folder, a full disk, a damaged journal — what is on disk aft
 parcel, and what the user was told."""
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import textwrap
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from shapely.geometry import box
+
+from filesystems import fill, tmpfs
 
 pytest.importorskip("PySide6")
 pyogrio = pytest.importorskip("pyogrio")
@@ -77,31 +77,6 @@ def new_project(path) -> None:
     Project.create(path, parcels_frame([box(E0, N0, E0 + 100, N0 + 100)], name=["已有地块"])).close()
 
 
-@contextmanager
-def tmpfs(path: Path, size: str = "2m"):
-    path.mkdir()
-    if shutil.which("mount") is None or os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root and mount(8); this run has neither")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                          capture_output=True, text=True)
-    if done.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield path
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
-
-
-def fill(folder: Path) -> Path:
-    filler = folder / "filler.bin"
-    with open(filler, "wb", buffering=0) as handle:
-        for size in (1 << 16, 4096, 512, 1):
-            try:
-                while True:
-                    handle.write(b"\0" * size)
-            except OSError:
-                pass
-    return filler
 
 
 HOLDER = textwrap.dedent("""
