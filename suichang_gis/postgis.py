@@ -323,20 +323,36 @@ def _cell(value):
 # --- catalog layers ---------------------------------------------------------------------------
 
 _connections: dict[tuple[str, int], Connection] = {}
-_prompt = None  # callable(masked dsn) -> password or None; set by the window
+_prompt = None  # callable(masked dsn, error or None) -> password or None; set by the window
 
 
 def set_password_prompt(prompt) -> None:
-    """Let a front end ask for a password (``prompt(masked_dsn) -> str | None``), kept in memory."""
+    """Let a front end ask for a password: ``prompt(masked_dsn, error) -> str | None``.
+
+    ``error`` is None on the first question and a Chinese sentence after a refused password;
+    None (or "") from the prompt means the user cancelled. It may be called from any thread.
+    The password is kept in this process's memory only.
+    """
     global _prompt
     _prompt = prompt
+
+
+def login_user(dsn: str) -> str | None:
+    """The user name a DSN or URL gives (``user=`` or ``postgresql://user@…``), else None."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        return conninfo_to_dict(conninfo(dsn)).get("user")
+    except Exception:  # a malformed DSN is reported when connecting
+        return None
 
 
 def connection_for(dsn: str) -> Connection:
     """The shared, reconnecting connection of this thread to ``dsn``.
 
     When the server asks for a password the DSN's sources do not give, the prompt set by
-    ``set_password_prompt`` is asked once; the password stays in this process's memory only.
+    ``set_password_prompt`` is asked, again after each refused password, until a password works
+    or the user cancels (``PostgisError`` …已取消). The password stays in memory only.
     """
     key = (dsn, threading.get_ident())  # a transaction is not shared between threads
     conn = _connections.get(key)
@@ -347,13 +363,28 @@ def connection_for(dsn: str) -> Connection:
         except PostgisError as exc:
             if _prompt is None or not needs_password(exc.__cause__ or exc):
                 raise
-            password = _prompt(mask_secrets(dsn))
-            if not password:
-                raise PostgisError(f"连接数据库 {mask_secrets(dsn)} 需要口令，已取消") from exc
-            conn = Connection(dsn, password)
-            conn.raw()
+            conn = _ask_password(dsn, exc)
         _connections[key] = conn
     return conn
+
+
+def _ask_password(dsn: str, first: PostgisError) -> Connection:
+    """Ask the prompt until the server takes a password; ``PostgisError`` when cancelled."""
+    masked, error, cause = mask_secrets(dsn), None, first
+    while True:
+        password = _prompt(masked, error)
+        if not password:
+            raise PostgisError(f"连接数据库 {masked} 需要口令，已取消") from cause
+        conn = Connection(dsn, password)
+        try:
+            conn.raw()
+            return conn
+        except PostgisError as exc:
+            if not needs_password(exc.__cause__ or exc):
+                raise
+            user = login_user(dsn)
+            error = f"口令错误：数据库拒绝了{f'用户 {user} 的' if user else '这个'}口令，请重新输入。"
+            cause = exc
 
 
 def load_postgis_layer(spec, bbox=None):

@@ -52,12 +52,15 @@ class MissingChineseTranslator(QTranslator):
         return False
 
 
-def run(screenshot: str | None = None, project: str | None = None) -> int:
-    """Show the workbench on ``project`` (a .gpkg path; else the last one), or save a screenshot."""
+def run(screenshot: str | None = None, project: str | None = None, catalog: str | None = None) -> int:
+    """Show the workbench on ``project`` (a .gpkg path; else the last one), or save a screenshot.
+
+    ``catalog`` is a user catalog (TOML) replacing layers' data, e.g. by shared PostGIS tables.
+    """
     app = create_application()
     from .main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(user_catalog=catalog)
     from .parcel_actions import install_parcel_editing
 
     # A screenshot run must not wait on a question: it recovers (and keeps) unsaved edits, and

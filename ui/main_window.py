@@ -60,6 +60,7 @@ from .legend import LegendWidget
 from .map_canvas import MapCanvasWidget
 from .map_tools import IdentifyTool, MeasureTool, ZoomBoxTool
 from .messages import show_failure
+from .password_prompt import install_password_prompt
 from .paths import open_file_name, recent_projects, save_file_name
 from .status_bar import MapStatusBar
 
@@ -69,10 +70,18 @@ MENU_TITLES = ("文件", "编辑", "视图", "工具", "核查", "打印")
 STATE_VERSION = 1  # bump when docks or toolbars change so an old saved layout is not applied
 
 
-def load_default_layers(catalog_dir=None) -> tuple[list[MapLayer], list[str]]:
-    """Catalog layers bottom first (by zorder), and Chinese messages for layers that failed."""
+def load_default_layers(catalog_dir=None, user_catalog=None) -> tuple[list[MapLayer], list[str]]:
+    """Catalog layers bottom first (by zorder), and Chinese messages for layers that failed.
+
+    ``user_catalog`` (a TOML file) replaces layers' data, e.g. by PostGIS tables; a database that
+    wants a password asks it through the window's prompt (``ui.password_prompt``).
+    """
     layers, errors = [], []
-    for spec in load_catalog(catalog_dir):
+    try:
+        specs = load_catalog(catalog_dir, user_catalog)
+    except CatalogError as exc:  # a broken user catalog: the default layers, and why
+        specs, errors = load_catalog(catalog_dir), [str(exc)]
+    for spec in specs:
         try:
             layers.append(load_layer(spec))
         except CatalogError as exc:
@@ -86,13 +95,14 @@ class MainWindow(QMainWindow):
 
     project_open_requested = Signal(str)
 
-    def __init__(self, layers: list[MapLayer] | None = None, catalog_dir=None):
+    def __init__(self, layers: list[MapLayer] | None = None, catalog_dir=None, user_catalog=None):
         super().__init__()
         self.setWindowTitle(WINDOW_TITLE)
         self.undo_stack = QUndoStack(self)
         self.load_errors: list[str] = []
+        install_password_prompt()  # a PostGIS layer may ask its password, even from a worker thread
         if layers is None:
-            layers, self.load_errors = load_default_layers(catalog_dir)
+            layers, self.load_errors = load_default_layers(catalog_dir, user_catalog)
         self.canvas = MapCanvasWidget(self)
         self.setCentralWidget(self.canvas)
         self.canvas.set_layers(layers)

@@ -140,7 +140,7 @@ def test_postgis_connection_from_environment_and_prompt(pg_server, pg_dsn, pg_pa
     assert conn.run(lambda c: c.execute("SELECT PostGIS_Version()").fetchone()[0])
     conn.close()
     asked = []
-    monkeypatch.setattr(postgis, "_prompt", lambda masked: asked.append(masked) or pg_password)
+    monkeypatch.setattr(postgis, "_prompt", lambda masked, error: asked.append(masked) or pg_password)
     monkeypatch.setattr(postgis, "_connections", {})
     dsn = f"PG:host=127.0.0.1 port={pg_server['port']} dbname={dbname} user=planner"
     assert postgis.connection_for(dsn).run(lambda c: c.execute("SELECT current_user").fetchone()[0]) == "planner"
