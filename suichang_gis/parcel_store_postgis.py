@@ -92,14 +92,15 @@ class PostgisParcelStore:
     """The parcels table ``table`` (``schema.name``) of the database ``dsn``.
 
     ``user`` is recorded as ``edited_by`` (default: the login name); ``on_retry(message)`` is told
-    about reconnections. Raises ``PostgisError`` (masked DSN) for database faults.
+    about reconnections; ``connection`` is an open ``postgis.Connection`` to use instead (e.g. one
+    whose password was asked at a prompt). Raises ``PostgisError`` (masked DSN) for database faults.
     """
 
     def __init__(self, dsn: str, table: str = "public.parcels", user: str | None = None,
-                 password: str | None = None, on_retry=None):
+                 password: str | None = None, on_retry=None, connection: Connection | None = None):
         self.table = "{}.{}".format(*split_table(table))
         self.user = user or getpass.getuser()
-        self.connection = Connection(dsn, password, on_retry=on_retry)
+        self.connection = connection or Connection(dsn, password, on_retry=on_retry)
 
     def __repr__(self) -> str:
         return f"PostgisParcelStore({self.connection.masked!r}, {self.table!r})"

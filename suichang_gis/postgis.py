@@ -348,34 +348,36 @@ def login_user(dsn: str) -> str | None:
 
 
 def connection_for(dsn: str) -> Connection:
-    """The shared, reconnecting connection of this thread to ``dsn``.
+    """The shared, reconnecting connection of this thread to ``dsn`` (see :func:`open_connection`)."""
+    key = (dsn, threading.get_ident())  # a transaction is not shared between threads
+    conn = _connections.get(key)
+    if conn is None:
+        conn = _connections[key] = open_connection(dsn)
+    return conn
+
+
+def open_connection(dsn: str, on_retry=None) -> Connection:
+    """A new reconnecting connection to ``dsn``, connected; ``on_retry`` as in ``Connection``.
 
     When the server asks for a password the DSN's sources do not give, the prompt set by
     ``set_password_prompt`` is asked, again after each refused password, until a password works
     or the user cancels (``PostgisError`` …已取消). The password stays in memory only.
+    Raises ``PostgisError`` (masked, Chinese) when the server cannot be reached.
     """
-    key = (dsn, threading.get_ident())  # a transaction is not shared between threads
-    conn = _connections.get(key)
-    if conn is None:
-        conn = Connection(dsn)
-        try:
-            conn.raw()
-        except PostgisError as exc:
-            if _prompt is None or not needs_password(exc.__cause__ or exc):
-                raise
-            conn = _ask_password(dsn, exc)
-        _connections[key] = conn
-    return conn
-
-
-def _ask_password(dsn: str, first: PostgisError) -> Connection:
-    """Ask the prompt until the server takes a password; ``PostgisError`` when cancelled."""
+    conn = Connection(dsn, on_retry=on_retry)
+    try:
+        conn.raw()
+        return conn
+    except PostgisError as exc:
+        if _prompt is None or not needs_password(exc.__cause__ or exc):
+            raise
+        first = exc
     masked, error, cause = mask_secrets(dsn), None, first
     while True:
         password = _prompt(masked, error)
         if not password:
             raise PostgisError(f"连接数据库 {masked} 需要口令，已取消") from cause
-        conn = Connection(dsn, password)
+        conn = Connection(dsn, password, on_retry=on_retry)
         try:
             conn.raw()
             return conn

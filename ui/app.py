@@ -72,6 +72,9 @@ def run(screenshot: str | None = None, project: str | None = None, catalog: str 
     from .check_panel import install_check_panel
 
     install_check_panel(window, parcel_actions.editor)
+    from .shared_parcels import install_shared_parcels
+
+    install_shared_parcels(window, parcel_actions)
     if screenshot:
         window.resize(1600, 1000)
         window.show()

@@ -149,3 +149,88 @@ def test_postgis_password_dialog_masks_what_it_is_given(qtbot):
     assert dialog.password.echoMode() == dialog.password.EchoMode.Password
     assert "记住本次会话" in dialog.remember.text() and not dialog.remember.isChecked()
     assert dialog.result() == QDialog.DialogCode.Rejected
+
+
+def _count(dsn) -> int:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT count(*) FROM public.parcels").fetchone()[0]
+
+
+def _connections_allowed(pg_server, dsn, allowed: bool) -> None:
+    """Let the test database take connections or not; when not, end the ones it has (the server
+    going away while the planner works, and staying away)."""
+    dbname = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    with psycopg.connect(**pg_server, autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{dbname}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if not allowed:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (dbname,))
+
+
+def _terminate_backends(pg_server, dsn) -> int:
+    dbname = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+    with psycopg.connect(**pg_server, autocommit=True) as conn:
+        return len(conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                                "AND pid <> pg_backend_pid()", (dbname,)).fetchall())
+
+
+def test_postgis_dropped_connection_while_a_planner_works_loses_nothing(qtbot, tmp_path, pg_server, pg_dsn):
+    from shapely.geometry import box
+
+    from suichang_gis.project import Project
+    from ui.parcel_actions import install_parcel_editing
+    from ui.shared_parcels import install_shared_parcels
+
+    window = MainWindow(layers=[])
+    qtbot.addWidget(window)
+    actions = install_parcel_editing(window, project_path=tmp_path / "项目.gpkg")
+    shared = install_shared_parcels(window, actions)
+    asked: list[str] = []
+    shared.ask_retry = lambda text: asked.append(text) or False  # replaced per case below
+    told: list[str] = []
+    shared.retrying.connect(told.append)
+    editor, dsn = actions.editor, f"PG:{pg_dsn}"
+    x, y = 470_000, 3_160_000
+
+    def draw(k):
+        editor.add_polygon(box(x + 200 * k, y, x + 200 * k + 100, y + 100))
+
+    draw(0), draw(1)
+    assert shared.save(dsn) and _count(pg_dsn) == 2
+
+    # The server ends the session (restart, idle timeout): the next save reconnects by itself.
+    draw(2)
+    assert _terminate_backends(pg_server, pg_dsn) >= 1
+    assert shared.save(dsn) and _count(pg_dsn) == 3
+    qtbot.waitUntil(lambda: bool(told))
+    assert "连接中断，正在重试" in told[0] and "password" not in told[0]
+
+    # The server goes away and stays away: a message with 重试; the planner retries once it is back.
+    draw(3)
+    _connections_allowed(pg_server, pg_dsn, False)
+
+    def retry_when_back(text):
+        asked.append(text)
+        _connections_allowed(pg_server, pg_dsn, True)
+        return True
+
+    shared.ask_retry = retry_when_back
+    assert shared.save(dsn)
+    assert len(asked) == 1 and "连接中断" in asked[0] and "没有丢失" in asked[0] and "项目.gpkg" in asked[0]
+    assert _count(pg_dsn) == 4
+
+    # 取消: nothing written to the database, everything drawn still in the local project file.
+    draw(4)
+    _connections_allowed(pg_server, pg_dsn, False)
+    shared.ask_retry = lambda text: asked.append(text) and False
+    assert not shared.save(dsn)
+    assert len(asked) == 2 and "编辑仍在本地项目文件中" in shared.last_message
+    _connections_allowed(pg_server, pg_dsn, True)
+    assert _count(pg_dsn) == 4
+    kept = Project.open(tmp_path / "项目.gpkg", read_only=True)
+    try:
+        assert sorted(kept.parcels["parcel_id"]) == sorted(editor.project.parcels["parcel_id"])
+        assert len(kept.parcels) == 5
+    finally:
+        kept.close()
+    assert shared.save(dsn) and _count(pg_dsn) == 5  # saved once the connection is back
+    shared.close()
