@@ -37,7 +37,7 @@ def parcel_layer(parcels: gpd.GeoDataFrame, check=None, source: str = "候选地
     """
     gdf = parcels.copy()
     by_id = {str(p.id): p for p in (check.parcels if check is not None else results)}
-    results = [by_id.get(str(pid)) for pid in gdf["parcel_id"]]
+    results = [by_id.get(pid) for pid in gdf["parcel_id"].astype(str).tolist()] if by_id else [None] * len(gdf)
     gdf[STATUS_FIELD] = [r.status_label if r else UNCHECKED for r in results]
     gdf[FINDINGS_FIELD] = [finding_lines(r) if r else "" for r in results]
     return MapLayer(parcel_spec(source), gdf)

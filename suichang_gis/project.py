@@ -184,6 +184,9 @@ class Project:
         self._base = digests  # fid → digest of the row on disk when last read or saved
         self._data_version = store.data_version() if store else 0
         self._touched: set[int] = set()  # fids this window changed since the last save
+        self.version = 0  # counts changes of the parcels in memory (see changed_since)
+        self._changed_at: dict[int, int] = {}  # fid → the version that last changed it
+        self._whole_change = 0  # the last version that may have changed any parcel
         self._settings_changed = False
         self._saved_history = len(history)
         self._lock = lock
@@ -328,6 +331,24 @@ class Project:
         """One parcel (a copy) by its fid; raises KeyError for an unknown fid."""
         return self._parcels.loc[fid].copy()
 
+    def changed_since(self, version: int) -> set[int] | None:
+        """The fids added, changed or deleted in memory after ``version`` (a past value of
+        ``version``), so a view of the parcels redoes only those; None when any parcel may have
+        changed since (rows another program wrote taken in at a save, recovered edits).
+        """
+        if version < self._whole_change:
+            return None
+        return {fid for fid, at in self._changed_at.items() if at > version}
+
+    def _changed(self, fids=None) -> None:
+        """Count a change of the parcels in memory: of ``fids``, or of any parcel when None."""
+        self.version += 1
+        if fids is None:
+            self._whole_change = self.version
+            self._changed_at.clear()
+        else:
+            self._changed_at.update(dict.fromkeys(map(int, fids), self.version))
+
     @property
     def check_history(self) -> pd.DataFrame:
         """The check runs kept in the project (a copy): time, rule set, parcels, summary JSON."""
@@ -366,7 +387,7 @@ class Project:
         missing = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy().copy()
         new = conform_parcels(gdf).reset_index(drop=True)
         replaced = self._parcels.loc[[f for f in replacing if f in self._parcels.index], "parcel_id"]
-        taken = set(self._parcels["parcel_id"]) - set(replaced)
+        taken = set(self._parcels["parcel_id"].tolist()) - set(replaced)
         replaced_numbers = {parcel_number(v) for v in replaced}
         seen: set[str] = set()
         for i, value in enumerate(new["parcel_id"]):
@@ -413,6 +434,7 @@ class Project:
             kept = gpd.GeoDataFrame(kept, geometry=geometry_name, crs=WORK_CRS).sort_index()
         kept.index.name = "fid"
         self._parcels = kept
+        self._changed([*delete, *([] if rows is None else rows.index)])
         self._touched.update(int(f) for f in delete)
         if rows is not None:
             self._touched.update(int(f) for f in rows.index)
@@ -511,6 +533,8 @@ class Project:
             raise
         except Exception as exc:  # sqlite3, OSError, anything: the transaction rolled back
             raise ProjectError(f"无法保存项目 {self.path.name}：{describe_write_error(exc)}。{STILL_IN_WINDOW}") from exc
+        if report.loaded or report.removed:  # rows of other programs taken in or dropped
+            self._changed()
         self._parcels = merged
         self._count_parcel_ids(merged["parcel_id"])  # ids other programs gave count too
         self._base = digests
@@ -685,6 +709,7 @@ class Project:
             kept = gpd.GeoDataFrame(pd.concat([kept, rows]), geometry=geometry_name, crs=WORK_CRS).sort_index()
         kept.index.name = "fid"
         self._parcels = _conformed(kept)
+        self._changed()
         edits, self.recovery = self.recovery.edits, None
         self.dirty = True
         return edits

@@ -32,6 +32,7 @@ from suichang_gis.catalog import Style
 from suichang_gis.check import CheckResult, check_parcels
 from suichang_gis.check.data import CheckLayer, check_layer_from_map_layer
 from suichang_gis.palette import STATUS_COLOURS
+from suichang_gis.parcel_layer import PARCEL_LAYER_ID
 from suichang_gis.report import write_report
 from suichang_gis.report.settings import history_numbers
 from suichang_gis.rules import RuleError, load_ruleset
@@ -57,7 +58,11 @@ CHECK_CHUNK = 100  # parcels per run_check call of 核查全部地块, between p
 
 
 class LayerCache:
-    """CheckLayer for the window's layers, rebuilt only when a layer's data object changes."""
+    """CheckLayer for the window's layers, rebuilt only when a layer's data object changes.
+
+    The candidate-parcel layer is left out: ``check_parcels`` never checks parcels against it
+    (their overlaps come from ``others``), and it changes at every edit.
+    """
 
     def __init__(self, layers_source):
         self._source = layers_source  # callable → dict id → MapLayer
@@ -66,6 +71,8 @@ class LayerCache:
     def layers(self) -> dict[str, CheckLayer]:
         out = {}
         for layer_id, layer in self._source().items():
+            if layer_id == PARCEL_LAYER_ID:
+                continue
             key = id(layer.gdf)
             cached = self._cache.get(layer_id)
             if cached is None or cached[0] != key:
@@ -270,14 +277,16 @@ class StatusColouring:
     """Check results that colour the parcel layer, re-checking only parcels that changed.
 
     A result is kept per parcel content (id, attributes, geometry), so an edit re-checks one
-    parcel. More than ``limit`` unchecked parcels at once (a large import) stay 未核查 until
-    核查全部地块 checks them with a progress dialog.
+    parcel, and the content key of a parcel is worked out again only when an edit changed it
+    (``changed``). More than ``limit`` unchecked parcels at once (a large import) stay 未核查
+    until 核查全部地块 checks them with a progress dialog.
     """
 
     def __init__(self, panel: CheckPanel, limit: int = AUTO_CHECK_LIMIT):
         self.panel = panel
         self.limit = limit
         self._results: dict[tuple, object] = {}
+        self._key_of: dict[int, tuple] = {}  # fid → content key, as of the last call
 
     @staticmethod
     def _keys(parcels) -> list[tuple]:
@@ -287,12 +296,36 @@ class StatusColouring:
                    for c in parcels.columns if c != "fid"]
         return list(zip(*columns))
 
-    def results(self, parcels, limit: int | None = None, progress=None) -> list:
+    def keys(self, parcels, changed=None) -> list[tuple]:
+        """The content key of each parcel (a frame with a ``fid`` column, as the project's
+        ``parcels.reset_index()``).
+
+        ``changed``: the fids edited (added, changed or deleted) since the previous call; the
+        keys of the other parcels are taken from that call. None: every key is worked out.
+        """
+        if "fid" not in parcels.columns:
+            return self._keys(parcels)
+        fids = parcels["fid"].tolist()
+        if changed is None:
+            keys = self._keys(parcels)
+            self._key_of = dict(zip(fids, keys))
+            return keys
+        changed = set(changed)
+        for fid in changed:
+            self._key_of.pop(fid, None)
+        stale = [i for i, fid in enumerate(fids) if fid not in self._key_of]
+        if stale:
+            rows = parcels if len(stale) == len(fids) else parcels.iloc[stale]
+            self._key_of.update(zip((fids[i] for i in stale), self._keys(rows)))
+        return [self._key_of[fid] for fid in fids]
+
+    def results(self, parcels, limit: int | None = None, progress=None, changed=None) -> list:
         """ParcelResults for ``parcels``; checks the unchecked ones in chunks when at most ``limit``.
 
         ``progress(done, total) -> bool`` is called between chunks; False stops the run.
+        ``changed``: the fids edited since the previous call (see :meth:`keys`).
         """
-        keys = self._keys(parcels)
+        keys = self.keys(parcels, changed)
         todo = [i for i, key in enumerate(keys) if key not in self._results]
         if todo and len(todo) <= (self.limit if limit is None else limit):
             for start in range(0, len(todo), CHECK_CHUNK):

@@ -96,8 +96,10 @@ class ParcelEditor(QObject):
         self.selected: int | None = None
         # run(text, fn) -> fn(): the window runs large edits off the GUI thread behind a progress dialog
         self.run = lambda text, fn: fn()
-        # parcels frame -> ParcelResults that colour the layer by check status (set by the check panel)
+        # (parcels frame, changed=fids edited since the last call or None) -> ParcelResults that
+        # colour the layer by check status (set by the check panel)
         self.status_source = None
+        self._shown = (None, 0)  # (project, its version) the parcel layer shows
         self.refresh()
 
     # --- project --------------------------------------------------------------------------
@@ -137,14 +139,20 @@ class ParcelEditor(QObject):
         self.undo_stack.push(command)
 
     def refresh(self) -> None:
+        """Redraw the parcel layer (its check colours worked out again for the parcels changed
+        since the last refresh only)."""
+        project = self.project
+        changed = project.changed_since(self._shown[1]) if self._shown[0] is project else None
+
         def build():
             parcels = self.project.parcels
             frame = gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name, crs=parcels.crs)
-            results = self.status_source(frame) if self.status_source else ()
+            results = self.status_source(frame, changed=changed) if self.status_source else ()
             return parcel_layer(frame, results=results)
 
         large = len(self.project.parcels) > BACKGROUND_ROWS
         layer = self.run(f"正在更新 {len(self.project.parcels)} 个地块的显示 …", build) if large else build()
+        self._shown = (project, project.version)
         self.canvas.add_layer(layer)
         self._show_selection()
         self.parcels_changed.emit()

@@ -83,6 +83,25 @@ def test_edits_are_journaled_and_recovered_after_an_unclean_exit(project):
     assert again.layer_settings["rivers"] == {"visible": True}
 
 
+def test_changed_since_names_the_parcels_each_edit_touched(project):
+    start = project.version
+    assert project.changed_since(start) == set()
+    first, second = project.parcels.index
+    fid = project.add_parcel(square(3000), name="新画的")
+    after_add = project.version
+    project.update_parcel(second, investment_wan=88.0)
+    project.delete_parcels([first])
+    assert project.changed_since(start) == {fid, second, first}
+    assert project.changed_since(after_add) == {second, first}
+    assert project.changed_since(project.version) == set()
+    # Recovered edits may have changed any parcel: no list of fids then.
+    crash(project)
+    again = Project.open(project.path)
+    before = again.version
+    again.recover()
+    assert again.changed_since(before) is None and again.changed_since(again.version) == set()
+
+
 def test_discarding_recovery_keeps_the_saved_state(project):
     project.add_parcel(square(3000), name="不要了")
     crash(project)

@@ -78,10 +78,12 @@ def test_outside_changes_are_taken_in_without_a_question(tmp_path):
     db.execute("DELETE FROM parcels WHERE fid = 2")
     db.commit()
     db.close()
+    version = project.version
     report = project.save()
     expected = {1: ("P001", "其他程序改名", 10_000.0), 3: ("P003", "窗口里画的", 10_000.0)}
     assert on_disk(project.path) == expected == in_window(project)
     assert report.loaded == [1] and report.removed == [2]
+    assert project.changed_since(version) is None  # a view of the parcels redraws them all
     project.close()
 
 

@@ -126,3 +126,29 @@ def test_drawn_parcel_overlapping_another_project_parcel_is_flagged(qtbot, tmp_p
     panel.export(tmp_path / "b.json")
     numbers = history_numbers(editor.project.check_history)
     assert len(numbers) == 2 and numbers[0] != numbers[1]
+
+
+@pytest.mark.ui
+def test_an_edit_recomputes_the_colouring_of_the_changed_parcels_only(qtbot, tmp_path):
+    from ui import check_panel
+
+    window, editor, panel = make_window(qtbot, tmp_path)
+    colouring = editor.status_source.__self__
+    fids = [editor.add_polygon(box(X0 + dx, Y0, X0 + dx + 100, Y0 + 100)) for dx in (-900, -600, -300, 0)]
+    before = dict(colouring._key_of)
+    moved, deleted = fids[1], fids[2]
+    editor.set_geometry(moved, box(X0 + 100, Y0, X0 + 200, Y0 + 100))  # into the red line
+    editor.delete([deleted])
+    renamed = fids[3]
+    editor.set_values(renamed, {"name": "改名地块"})
+    keys = colouring._key_of
+    assert set(keys) == set(fids) - {deleted}
+    assert keys[fids[0]] is before[fids[0]]  # untouched: its key taken over, not worked out again
+    assert keys[moved] != before[moved] and keys[renamed] != before[renamed]
+    # The colours equal those of a check of every parcel from scratch.
+    frame = editor.project.parcels.reset_index()
+    full = {r.id: r.status_label for r in check_panel.StatusColouring(panel).results(frame)}
+    assert parcel_statuses(window) == full
+    assert full[editor.project.parcels.loc[moved, "parcel_id"]] == "不符合"
+    # The candidate-parcel layer is not converted for the check (check_parcels never uses it).
+    assert "parcels" in window.layers and "parcels" not in panel.cache.layers()
