@@ -21,7 +21,7 @@ import shapely
 from ..rules import Rule, RuleSet
 from ..units import M2_PER_MU, format_area, format_length
 from .data import CheckLayer, ParcelSet
-from .model import AlsoJudged, CheckResult, Finding, ParcelResult, beijing_now, stricter
+from .model import AlsoJudged, CheckResult, FindingColumns, FindingStore, ParcelResult, beijing_now, stricter
 
 CATEGORY_FIELD = "industrial_category"
 INDUSTRY_CODE_FIELD = "industry_code"
@@ -81,6 +81,7 @@ class _Context:
     ruleset: RuleSet
     results: list[ParcelResult]
     industrial: list[bool | None]
+    store: FindingStore
     dem: object = None
     others: ParcelSet | None = None  # other candidate parcels of the project (compared, not checked)
     used: set[str] = field(default_factory=set)
@@ -117,8 +118,9 @@ class _Context:
             self.cache[layer.id] = _Overlaps(pi[keep], li[keep], inter[keep], areas[keep])
         return self.cache[layer.id]
 
-    def union_overlap(self, layer: CheckLayer) -> tuple[np.ndarray, list, list[np.ndarray]]:
-        """Per parcel: area of the union of its overlaps with the layer, that geometry, pair rows.
+    def union_overlap(self, layer: CheckLayer) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Per parcel: area of the union of its overlaps with the layer, that geometry (None where
+        none; an object array), pair rows.
 
         Features of one layer may overlap each other. Pieces of one parcel whose interiors meet
         (one vectorised relate over the pairs with touching envelopes) are unioned; for the rest,
@@ -153,20 +155,34 @@ class _Context:
                 for i in to_union.tolist():
                     geoms[i] = shapely.union_all(ov.geoms[groups[i]])
                     areas[i] = shapely.area(geoms[i])
-            self.cache[key] = (areas, list(geoms), groups)
+            self.cache[key] = (areas, geoms, groups)
         return self.cache[key]
 
 
-def _finding(rule: Rule, status: str, message: str, layer: CheckLayer | None = None, **kw) -> Finding:
-    return Finding(rule.id, rule.title, status, message, rule.basis, rule.ruleset.tag,
-                   layer.id if layer is not None else kw.pop("layer_id", None),
-                   indicative=layer is not None and layer.spec.schematic, example_threshold=rule.example, **kw)
+def _emit(ctx: _Context, rule: Rule, parcel, status, message, layer: CheckLayer | None = None, *,
+          layer_id=None, indicative=None, **columns) -> None:
+    """Add a rule's findings to the run as columns (``FindingColumns``): row k on parcel
+    ``parcel[k]``; a scalar column holds for every row. The layer gives the layer id and 示意 flag
+    unless ``layer_id``/``indicative`` are given (per row where the rows use several layers).
+    """
+    ctx.store.add(FindingColumns(
+        rule.id, rule.title, rule.ruleset.tag, rule.basis, rule.example, np.asarray(parcel, dtype=np.intp),
+        status, message, layer=layer.id if layer is not None else layer_id,
+        indicative=(layer is not None and layer.spec.schematic) if indicative is None else indicative,
+        **columns))
+
+
+def _every(ctx: _Context) -> np.ndarray:
+    return np.arange(len(ctx.geoms))
+
+
+def _shares(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """part / whole, 0 where whole is 0."""
+    return np.divide(part, whole, out=np.zeros(len(whole)), where=whole != 0)
 
 
 def _missing_layer(ctx: _Context, rule: Rule, layer_id: str) -> None:
-    for r in ctx.results:
-        r.findings.append(_finding(rule, "not_assessed",
-                                   f"未加载图层“{layer_id}”，{rule.title}未评估", layer_id=layer_id))
+    _emit(ctx, rule, _every(ctx), "not_assessed", f"未加载图层“{layer_id}”，{rule.title}未评估", layer_id=layer_id)
 
 
 def _names(layer: CheckLayer, rows, column: str | None) -> str:
@@ -178,68 +194,104 @@ def _names(layer: CheckLayer, rows, column: str | None) -> str:
     return "、".join(dict.fromkeys(names))
 
 
-def _where(geom) -> str:
-    c = shapely.centroid(geom)
-    return f"重叠部分中心位于 X={c.x:.1f}，Y={c.y:.1f}（EPSG:4549）"
+class _Rows:
+    """A rule's findings collected row by row (rules with any number of rows per parcel), handed
+    to ``_emit`` by ``emit``; figures are NaN where a row has none.
+    """
+
+    def __init__(self):
+        self.parcel, self.status, self.message = [], [], []
+        self.overlap_m2, self.overlap_ratio, self.distance_m, self.value = [], [], [], []
+        self.threshold, self.unit_code, self.geometry, self.geometry_role = [], [], [], []
+
+    def add(self, i: int, status: str, message: str, *, overlap_m2=math.nan, overlap_ratio=math.nan,
+            distance_m=math.nan, value=math.nan, threshold=None, unit_code=None, geometry=None,
+            geometry_role: str = "") -> None:
+        """One finding on parcel ``i`` (parcels in ascending order)."""
+        self.parcel.append(i)
+        self.status.append(status)
+        self.message.append(message)
+        self.overlap_m2.append(overlap_m2)
+        self.overlap_ratio.append(overlap_ratio)
+        self.distance_m.append(distance_m)
+        self.value.append(value)
+        self.threshold.append(threshold)
+        self.unit_code.append(unit_code)
+        self.geometry.append(geometry)
+        self.geometry_role.append(geometry_role)
+
+    def emit(self, ctx: _Context, rule: Rule, layer: CheckLayer | None = None, **kw) -> None:
+        """Add the rows to the run."""
+        geometry = np.empty(len(self.geometry), dtype=object)
+        geometry[:] = self.geometry
+        _emit(ctx, rule, self.parcel, self.status, self.message, layer, overlap_m2=self.overlap_m2,
+              overlap_ratio=self.overlap_ratio, distance_m=self.distance_m, value=self.value,
+              threshold=self.threshold, unit_code=self.unit_code, geometry=geometry,
+              geometry_role=self.geometry_role, **kw)
 
 
 # --- rule kinds ------------------------------------------------------------------------------
 def _overlap_forbidden(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     areas, geoms, groups = ctx.union_overlap(layer)
     ov = ctx.overlaps(layer)
-    tol = rule.sliver_tolerance_m2
-    for i, r in enumerate(ctx.results):
-        a, ratio = float(areas[i]), float(areas[i] / ctx.areas[i]) if ctx.areas[i] else 0.0
-        if a > tol:
-            names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
-            msg = (f"与{layer.spec.title}重叠 {format_area(a)}，占地块面积 {_pct(ratio)}；"
-                   f"涉及：{names}；{_where(geoms[i])}")
-            status = rule.severity
-        elif a > 0:
-            msg = (f"与{layer.spec.title}仅有 {a:.2f} m² 的细碎重叠，不超过容差 {tol:g} m²，"
-                   "视为不重叠（多为边界数字化误差）")
-            status = "pass"
-        else:
-            msg, status = f"与{layer.spec.title}无重叠", "pass"
-        r.findings.append(_finding(rule, status, msg, layer, overlap_m2=a, overlap_ratio=ratio,
-                                   geometry=geoms[i] if a > 0 else None, geometry_role="重叠部分"))
+    tol, title, n = rule.sliver_tolerance_m2, layer.spec.title, len(ctx.geoms)
+    ratios = _shares(areas, ctx.areas)
+    status, message = ["pass"] * n, [f"与{title}无重叠"] * n
+    hits = np.flatnonzero(areas > tol)
+    centres = shapely.centroid(geoms[hits])
+    for i, x, y in zip(hits.tolist(), shapely.get_x(centres).tolist(), shapely.get_y(centres).tolist()):
+        names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
+        status[i] = rule.severity
+        message[i] = (f"与{title}重叠 {format_area(float(areas[i]))}，占地块面积 {_pct(float(ratios[i]))}；"
+                      f"涉及：{names}；重叠部分中心位于 X={x:.1f}，Y={y:.1f}（EPSG:4549）")
+    for i in np.flatnonzero((areas > 0) & (areas <= tol)).tolist():
+        message[i] = (f"与{title}仅有 {float(areas[i]):.2f} m² 的细碎重叠，不超过容差 {tol:g} m²，"
+                      "视为不重叠（多为边界数字化误差）")
+    _emit(ctx, rule, _every(ctx), status, message, layer, overlap_m2=areas, overlap_ratio=ratios,
+          geometry=np.where(areas > 0, geoms, None), geometry_role="重叠部分")
 
 
 def _inside(ctx: _Context, rule: Rule, layer: CheckLayer, industrial_aware: bool) -> None:
     areas, geoms, groups = ctx.union_overlap(layer)
     ov = ctx.overlaps(layer)
-    tol = rule.sliver_tolerance_m2
-    for i, r in enumerate(ctx.results):
-        inside = float(areas[i])
-        outside = max(float(ctx.areas[i]) - inside, 0.0)
-        ratio = inside / ctx.areas[i] if ctx.areas[i] else 0.0
+    tol, title, n = rule.sliver_tolerance_m2, layer.spec.title, len(ctx.geoms)
+    outside = np.maximum(ctx.areas - areas, 0.0)
+    status, message = ["pass"] * n, [""] * n
+    labels = {"fail": "不符合", "warn": "警示", "info": "信息"}
+    for i in range(n):
         where = _names(layer, ov.li[groups[i]], rule.get("name_field")) if len(groups[i]) else ""
-        if outside <= tol:
-            msg = f"位于{layer.spec.title}内（{where}）" if where else f"位于{layer.spec.title}内"
-            if outside > 0:
-                msg += f"；边界外仅 {outside:.2f} m²，不超过容差 {tol:g} m²"
-            status, outside_geom = "pass", None
-        else:
-            status = rule.severity
-            note = ""
-            if industrial_aware and "severity_industrial" in rule.params:
-                use = ctx.industrial[i]
-                if use:
-                    status, note = rule.params["severity_industrial"], "（工业用途）"
-                elif use is None:
-                    note = (f"（未填写用地性质，按非工业用途判定；若为工业用途则为"
-                            f"“{ {'fail': '不符合', 'warn': '警示', 'info': '信息'}[rule.params['severity_industrial']]}”）")
-            part = "完全位于" if inside <= 0 else "部分位于"
-            msg = (f"{part}{layer.spec.title}外：边界外 {format_area(outside)}，占地块面积 "
-                   f"{_pct(outside / ctx.areas[i])}{note}")
-            if where:
-                msg += f"；边界内部分属于：{where}"
-            inside_geom = geoms[i]
-            if inside_geom is not None and not inside_geom.is_valid:  # pieces sharing an edge
-                inside_geom = shapely.union_all(shapely.get_parts(inside_geom))
-            outside_geom = ctx.geoms[i] if inside_geom is None else shapely.difference(ctx.geoms[i], inside_geom)
-        r.findings.append(_finding(rule, status, msg, layer, overlap_m2=inside, overlap_ratio=ratio,
-                                   geometry=outside_geom, geometry_role="边界外部分"))
+        out = float(outside[i])
+        if out <= tol:
+            msg = f"位于{title}内（{where}）" if where else f"位于{title}内"
+            if out > 0:
+                msg += f"；边界外仅 {out:.2f} m²，不超过容差 {tol:g} m²"
+            message[i] = msg
+            continue
+        status[i] = rule.severity
+        note = ""
+        if industrial_aware and "severity_industrial" in rule.params:
+            use = ctx.industrial[i]
+            if use:
+                status[i], note = rule.params["severity_industrial"], "（工业用途）"
+            elif use is None:
+                note = (f"（未填写用地性质，按非工业用途判定；若为工业用途则为"
+                        f"“{labels[rule.params['severity_industrial']]}”）")
+        part = "完全位于" if areas[i] <= 0 else "部分位于"
+        msg = (f"{part}{title}外：边界外 {format_area(out)}，占地块面积 "
+               f"{_pct(out / ctx.areas[i])}{note}")
+        message[i] = msg + f"；边界内部分属于：{where}" if where else msg
+    # The part outside, for the map: the parcel less the inside (pieces sharing an edge unioned).
+    geometry = np.full(n, None, dtype=object)
+    failed = np.flatnonzero(outside > tol)
+    whole = failed[shapely.is_missing(geoms[failed])]
+    geometry[whole] = ctx.geoms[whole]
+    cut = failed[~shapely.is_missing(geoms[failed])]
+    inside = geoms[cut].copy()
+    for j in np.flatnonzero(~shapely.is_valid(inside)).tolist():
+        inside[j] = shapely.union_all(shapely.get_parts(inside[j]))
+    geometry[cut] = shapely.difference(ctx.geoms[cut], inside)
+    _emit(ctx, rule, _every(ctx), status, message, layer, overlap_m2=areas, overlap_ratio=_shares(areas, ctx.areas),
+          geometry=geometry, geometry_role="边界外部分")
 
 
 def _admission_entry(rule: Rule, key) -> dict | None:
@@ -267,7 +319,8 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     p = rule.params
     units: dict[int, tuple] = {}  # li → (code, name, message head, 准入清单 entry, key)
     verdicts: dict[tuple, tuple[str, str]] = {}  # (key, category, code, industrial) → (status, text)
-    for i, r in enumerate(ctx.results):
+    out = _Rows()
+    for i in range(len(ctx.geoms)):
         attrs = ctx.parcels.attrs[i]
         category, code = attrs.get(CATEGORY_FIELD), attrs.get(INDUSTRY_CODE_FIELD)
         rows = [k for k in groups[i] if ov.areas[k] > tol]
@@ -275,17 +328,16 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
         if slivers:  # not judged, but counted: unit pieces + slivers add up to the parcel
             a, judged = float(ov.areas[slivers].sum()), float(ov.areas[rows].sum())
             rest = float(ctx.areas[i]) - a - judged
-            r.findings.append(_finding(
-                rule, "info", f"与 {len(slivers)} 个{layer.spec.title}的细碎重叠共 {a:.2f} m²（每处不超过容差 "
+            out.add(
+                i, "info", f"与 {len(slivers)} 个{layer.spec.title}的细碎重叠共 {a:.2f} m²（每处不超过容差 "
                 f"{tol:g} m²，多为边界数字化误差），不作判定；面积核算：各单元内 {judged:,.2f} m² + 细碎重叠 "
                 f"{a:.2f} m²{f' + 未落入任何单元 {rest:,.2f} m²' if abs(rest) >= 0.005 else ''}"
-                f" = 地块面积 {float(ctx.areas[i]):,.2f} m²", layer, overlap_m2=a,
+                f" = 地块面积 {float(ctx.areas[i]):,.2f} m²", overlap_m2=a,
                 overlap_ratio=a / float(ctx.areas[i]),
                 unit_code="、".join(str(layer.value(p.get("code_field", "unit_code"), int(ov.li[k])))
-                                    for k in slivers)))
+                                    for k in slivers))
         if not rows:
-            r.findings.append(_finding(rule, "not_assessed",
-                                       f"地块未落入任何{layer.spec.title}（数据可能不完整），准入清单未评估", layer))
+            out.add(i, "not_assessed", f"地块未落入任何{layer.spec.title}（数据可能不完整），准入清单未评估")
             continue
         for k in sorted(rows, key=lambda k: -ov.areas[k]):
             li = int(ov.li[k])
@@ -312,9 +364,10 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
                     verdicts[vkey] = (status, text)
             status, tail = verdicts[vkey]
             a, ratio = float(ov.areas[k]), float(ov.areas[k] / ctx.areas[i])
-            r.findings.append(_finding(rule, status, f"{head}内 {format_area(a)}，占地块 {_pct(ratio)}；{tail}",
-                                       layer, overlap_m2=a, overlap_ratio=ratio, unit_code=unit_code,
-                                       geometry=ov.geoms[k], geometry_role=f"位于{unit_name}的部分"))
+            out.add(i, status, f"{head}内 {format_area(a)}，占地块 {_pct(ratio)}；{tail}", overlap_m2=a,
+                    overlap_ratio=ratio, unit_code=unit_code, geometry=ov.geoms[k],
+                    geometry_role=f"位于{unit_name}的部分")
+    out.emit(ctx, rule, layer)
 
 
 def _parcel_value(ctx: _Context, i: int, name: str) -> float | None:
@@ -392,11 +445,11 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     no_data = all(set(_item_columns(item)) & empty_columns for item in items)  # true for every unit
     missing_text = f"缺少{'、'.join(_item_data(item) for item in items)}数据，{rule.title}未评估"
     units: dict[int, tuple] = {}  # li → (name, code, unit side per item or None when it has no data)
-    for i, r in enumerate(ctx.results):
+    out = _Rows()
+    for i in range(len(ctx.geoms)):
         rows = [k for k in groups[i] if ov.areas[k] > rule.sliver_tolerance_m2]
         if not rows:
-            r.findings.append(_finding(rule, "not_assessed",
-                                       f"地块未落入任何{layer.spec.title}，{rule.title}未评估", layer))
+            out.add(i, "not_assessed", f"地块未落入任何{layer.spec.title}，{rule.title}未评估")
             continue
         without: list[int] = []
         for k in sorted(rows, key=lambda k: -ov.areas[k]):
@@ -415,15 +468,15 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
                         for item, (verdict, values) in zip(items, sides)]
             worst = max((s for s, _ in verdicts), key=order.get)
             status = rule.severity if worst == "warn" else worst
-            r.findings.append(_finding(rule, status, f"{unit_name}：" + "；".join(m for _, m in verdicts), layer,
-                                       overlap_m2=float(ov.areas[k]), overlap_ratio=float(ov.areas[k] / ctx.areas[i]),
-                                       unit_code=unit_code))
+            out.add(i, status, f"{unit_name}：" + "；".join(m for _, m in verdicts), overlap_m2=float(ov.areas[k]),
+                    overlap_ratio=float(ov.areas[k] / ctx.areas[i]), unit_code=unit_code)
         if without:
             names = "、".join(units[int(ov.li[k])][0] for k in without)
             a = float(ov.areas[without].sum())
-            r.findings.append(_finding(rule, "not_assessed", f"{names}：单元{missing_text}", layer,
-                                       overlap_m2=a, overlap_ratio=a / float(ctx.areas[i]),
-                                       unit_code="、".join(str(units[int(ov.li[k])][1]) for k in without)))
+            out.add(i, "not_assessed", f"{names}：单元{missing_text}", overlap_m2=a,
+                    overlap_ratio=a / float(ctx.areas[i]),
+                    unit_code="、".join(str(units[int(ov.li[k])][1]) for k in without))
+    out.emit(ctx, rule, layer)
 
 
 def _proximity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
@@ -433,28 +486,30 @@ def _proximity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     pi, li = layer.tree.query(ctx.geoms, predicate="dwithin", distance=buffer_m)
     layer.ensure_valid(li)
     dist = shapely.distance(ctx.geoms[pi], layer.geoms[li])
-    for i, r in enumerate(ctx.results):
+    # Each parcel's nearest feature within the distance (the first pair on a tie).
+    order = np.lexsort((dist, pi))
+    first = order[np.r_[True, pi[order][1:] != pi[order][:-1]]] if len(order) else order
+    near_d, near_li = np.full(len(ctx.geoms), np.nan), np.zeros(len(ctx.geoms), dtype=np.intp)
+    near_d[pi[first]], near_li[pi[first]] = dist[first], li[first]
+    lines = np.full(len(ctx.geoms), None, dtype=object)
+    close = np.flatnonzero(~np.isnan(near_d) & ~(areas > rule.sliver_tolerance_m2))
+    lines[close] = shapely.shortest_line(ctx.geoms[close], layer.geoms[near_li[close]])
+    out = _Rows()
+    for i in range(len(ctx.geoms)):
         if areas[i] > rule.sliver_tolerance_m2:
             names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
-            r.findings.append(_finding(
-                rule, rule.get("inside_severity", rule.severity),
-                f"位于{layer.spec.title}内：重叠 {format_area(areas[i])}，占地块 {_pct(areas[i] / ctx.areas[i])}；"
-                f"涉及：{names}", layer, overlap_m2=float(areas[i]),
-                overlap_ratio=float(areas[i] / ctx.areas[i]), distance_m=0.0, geometry=geoms[i],
-                geometry_role="重叠部分"))
-            continue
-        mine = pi == i
-        if mine.any():
-            j = int(np.argmin(np.where(mine, dist, np.inf)))
-            d, feature = float(dist[j]), int(li[j])
-            name = _names(layer, [feature], rule.get("name_field"))
-            r.findings.append(_finding(
-                rule, rule.severity, f"距{name} {format_length(d)}，在 {format_length(buffer_m)} 控制距离内",
-                layer, distance_m=d, geometry=shapely.shortest_line(ctx.geoms[i], layer.geoms[feature]),
-                geometry_role="最近距离"))
+            out.add(i, rule.get("inside_severity", rule.severity),
+                    f"位于{layer.spec.title}内：重叠 {format_area(areas[i])}，占地块 {_pct(areas[i] / ctx.areas[i])}；"
+                    f"涉及：{names}", overlap_m2=float(areas[i]), overlap_ratio=float(areas[i] / ctx.areas[i]),
+                    distance_m=0.0, geometry=geoms[i], geometry_role="重叠部分")
+        elif not np.isnan(near_d[i]):
+            d = float(near_d[i])
+            name = _names(layer, [int(near_li[i])], rule.get("name_field"))
+            out.add(i, rule.severity, f"距{name} {format_length(d)}，在 {format_length(buffer_m)} 控制距离内",
+                    distance_m=d, geometry=lines[i], geometry_role="最近距离")
         else:
-            r.findings.append(_finding(rule, "pass", f"{format_length(buffer_m)} 范围内无{layer.spec.title}",
-                                       layer, distance_m=None))
+            out.add(i, "pass", f"{format_length(buffer_m)} 范围内无{layer.spec.title}")
+    out.emit(ctx, rule, layer)
 
 
 def _indicator(ctx: _Context, rule: Rule) -> None:
@@ -463,12 +518,13 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
     example = "（示例阈值）" if rule.example else ""
     thresholds: dict[tuple, str] = {}
     columns = [_numbers(ctx, name) for name in p["numerator"]]
-    for i, r in enumerate(ctx.results):
+    out = _Rows()
+    for i in range(len(ctx.geoms)):
         attrs = ctx.parcels.attrs[i]
         values = [column[i] for column in columns]
         if None in values:
             missing = "、".join(_field_label(n) for n, v in zip(p["numerator"], values) if v is None)
-            r.findings.append(_finding(rule, "not_assessed", f"地块未填写“{missing}”，{rule.title}未评估"))
+            out.add(i, "not_assessed", f"地块未填写“{missing}”，{rule.title}未评估")
             continue
         value = sum(values)
         if "denominator" in p:
@@ -484,9 +540,10 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
             thresholds[lo, hi] = "，".join(bounds) + example
         threshold = thresholds[lo, hi]
         ok = (lo is None or value >= lo) and (hi is None or value <= hi)
-        r.findings.append(_finding(rule, "pass" if ok else rule.severity,
-                                   f"{rule.title} {value:,.2f}{unit}，{'满足' if ok else '不满足'}控制值 {threshold}",
-                                   value=value, threshold=threshold))
+        out.add(i, "pass" if ok else rule.severity,
+                f"{rule.title} {value:,.2f}{unit}，{'满足' if ok else '不满足'}控制值 {threshold}",
+                value=value, threshold=threshold)
+    out.emit(ctx, rule)
 
 
 def _qualifying(layer: CheckLayer, rule: Rule) -> np.ndarray:
@@ -538,9 +595,7 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
     layers = [layer for lid in rule.params["layers"] if (layer := ctx.layer(lid)) is not None and len(layer)]
     max_m = float(rule.params["max_m"])
     if not layers:
-        for r in ctx.results:
-            r.findings.append(_finding(rule, "not_assessed",
-                                       f"未加载{'、'.join(rule.params['layers'])}图层，{rule.title}未评估"))
+        _emit(ctx, rule, _every(ctx), "not_assessed", f"未加载{'、'.join(rule.params['layers'])}图层，{rule.title}未评估")
         return
     ok_masks = [_qualifying(layer, rule) for layer in layers]
     real = _nearest_among(ctx, layers, ok_masks)
@@ -562,7 +617,8 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
     for k, layer in enumerate(layers):
         mine = np.flatnonzero((has_real_all | np.isfinite(other[0])) & (target_k == k))
         lines[mine] = shapely.shortest_line(ctx.geoms[mine], layer.geoms[target_li[mine]])
-    for i, r in enumerate(ctx.results):
+    out, used = _Rows(), []  # used: the layer each row cites
+    for i in range(len(ctx.geoms)):
         d, k, li = float(real[0][i]), int(real[1][i]), int(real[2][i])
         d2, k2, li2 = float(other[0][i]), int(other[1][i]), int(other[2][i])
         has_real = math.isfinite(d)
@@ -585,29 +641,31 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
             geom, role, layer = lines[i], "至最近规划/示意设施（待核实）", layers[k2]
         else:
             geom, role, layer = None, "", layers[0]
-        r.findings.append(_finding(rule, status, msg, layer, distance_m=d if has_real else None,
-                                   threshold=threshold, geometry=geom, geometry_role=role))
+        out.add(i, status, msg, distance_m=d if has_real else math.nan, threshold=threshold, geometry=geom,
+                geometry_role=role)
+        used.append(layer)
+    out.emit(ctx, rule, layer_id=[layer.id for layer in used], indicative=[layer.spec.schematic for layer in used])
 
 
 def _slope(ctx: _Context, rule: Rule) -> None:
     if ctx.dem is None:
-        for r in ctx.results:
-            r.findings.append(_finding(rule, "not_assessed", "未加载数字高程模型（DEM），土地平整未评估"))
+        _emit(ctx, rule, _every(ctx), "not_assessed", "未加载数字高程模型（DEM），土地平整未评估")
         return
     from .slope import parcel_slopes
 
     stats = parcel_slopes(ctx.dem, ctx.geoms)
     max_mean, max_max = rule.get("max_mean_deg"), rule.get("max_max_deg")
-    for r, (mean, top) in zip(ctx.results, stats):
+    out = _Rows()
+    for i, (mean, top) in enumerate(stats):
         if mean is None:
-            r.findings.append(_finding(rule, "not_assessed", "地块不在 DEM 范围内，土地平整未评估"))
+            out.add(i, "not_assessed", "地块不在 DEM 范围内，土地平整未评估")
             continue
         ok = (max_mean is None or mean <= max_mean) and (max_max is None or top <= max_max)
-        r.findings.append(_finding(
-            rule, "pass" if ok else rule.severity,
-            f"平均坡度 {mean:.1f}°，最大坡度 {top:.1f}°，{'满足' if ok else '超出'}控制值（平均 ≤ {max_mean:g}°，"
-            f"最大 ≤ {max_max:g}°{'，示例阈值' if rule.example else ''}）", value=mean,
-            threshold=f"平均 ≤ {max_mean:g}°，最大 ≤ {max_max:g}°"))
+        out.add(i, "pass" if ok else rule.severity,
+                f"平均坡度 {mean:.1f}°，最大坡度 {top:.1f}°，{'满足' if ok else '超出'}控制值（平均 ≤ {max_mean:g}°，"
+                f"最大 ≤ {max_max:g}°{'，示例阈值' if rule.example else ''}）", value=mean,
+                threshold=f"平均 ≤ {max_mean:g}°，最大 ≤ {max_max:g}°")
+    out.emit(ctx, rule)
 
 
 def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
@@ -625,12 +683,13 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
     inter = shapely.intersection(ctx.geoms[a], pool[b])
     areas = shapely.area(inter)
     tol = rule.sliver_tolerance_m2
-    hits: list[list[int]] = [[] for _ in ctx.results]
+    hits: list[list[int]] = [[] for _ in range(len(ctx.geoms))]
     for k in np.flatnonzero(areas > tol):
         hits[int(a[k])].append(int(k))
-    for i, r in enumerate(ctx.results):
+    out = _Rows()
+    for i in range(len(ctx.geoms)):
         if not hits[i]:
-            r.findings.append(_finding(rule, "pass", "与其他候选地块无重叠", layer_id=None))
+            out.add(i, "pass", "与其他候选地块无重叠")
             continue
         parts = [f"{ids[b[k]]}{'（' + names[b[k]] + '）' if names[b[k]] else ''} {format_area(float(areas[k]))}"
                  for k in hits[i]]
@@ -639,28 +698,40 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
         else:  # other parcels may overlap each other too: their union, counted once
             total = shapely.union_all(inter[hits[i]])
             area = float(shapely.area(total))
-        r.findings.append(_finding(
-            rule, rule.severity, f"与候选地块重叠：{'；'.join(parts)}；合计 {format_area(area)}，占本地块 "
-            f"{_pct(area / ctx.areas[i])}，重叠部分的面积与指标被重复计算", overlap_m2=area,
-            overlap_ratio=area / float(ctx.areas[i]), geometry=total, geometry_role="与其他候选地块重叠部分"))
+        out.add(i, rule.severity, f"与候选地块重叠：{'；'.join(parts)}；合计 {format_area(area)}，占本地块 "
+                f"{_pct(area / ctx.areas[i])}，重叠部分的面积与指标被重复计算", overlap_m2=area,
+                overlap_ratio=area / float(ctx.areas[i]), geometry=total, geometry_role="与其他候选地块重叠部分")
+    out.emit(ctx, rule)
+
+
+def _single_rows(store: FindingStore, rule_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per parcel (block, row) of its one finding of ``rule_id``; block -1 where it has none or several."""
+    count = np.zeros(store.n, dtype=np.intp)
+    block, row = np.full(store.n, -1, dtype=np.intp), np.zeros(store.n, dtype=np.intp)
+    for b, columns in enumerate(store.blocks):
+        if columns.rule != rule_id:
+            continue
+        rows = np.flatnonzero(store.alive[b])
+        count += np.bincount(columns.parcel[rows], minlength=store.n)
+        block[columns.parcel[rows]], row[columns.parcel[rows]] = b, rows
+    block[count != 1] = -1
+    return block, row
 
 
 def _merge_same_conditions(ctx: _Context) -> None:
     """One fact, one verdict: a rule declaring ``same_condition`` and the rule it names give one
     finding per parcel — the stricter one (the named rule on a tie), citing the other's basis.
     """
-    pairs = [(r.id, r.same_condition) for r in ctx.ruleset.rules if r.same_condition]
-    if not pairs:
-        return
-    for r in ctx.results:
-        for dup_id, main_id in pairs:
-            main = [f for f in r.findings if f.rule == main_id]
-            dup = [f for f in r.findings if f.rule == dup_id]
-            if len(main) != 1 or len(dup) != 1:
-                continue  # one side not applicable (e.g. 标准地 on non-industrial land)
-            keep, drop = (dup[0], main[0]) if stricter(dup[0].status, main[0].status) else (main[0], dup[0])
-            keep.also = (*keep.also, AlsoJudged(drop.rule, drop.ruleset, drop.status, drop.basis))
-            r.findings = [f for f in r.findings if f is not drop]
+    store = ctx.store
+    for dup_id, main_id in [(r.id, r.same_condition) for r in ctx.ruleset.rules if r.same_condition]:
+        main, dup = _single_rows(store, main_id), _single_rows(store, dup_id)
+        for i in np.flatnonzero((main[0] >= 0) & (dup[0] >= 0)).tolist():
+            m, d = (int(main[0][i]), int(main[1][i])), (int(dup[0][i]), int(dup[1][i]))
+            keep, drop = (d, m) if stricter(store.blocks[d[0]].status[d[1]], store.blocks[m[0]].status[m[1]]) else (m, d)
+            gone = store.blocks[drop[0]]
+            store.also[keep] = (*store.also.get(keep, ()),
+                                AlsoJudged(gone.rule, gone.ruleset, gone.status[drop[1]], gone.basis))
+            store.drop(drop[0], drop[1])
 
 
 _LAYER_KINDS = {
@@ -742,7 +813,9 @@ def run_check(parcels: ParcelSet, layers: dict[str, CheckLayer], ruleset: RuleSe
     overlaps (``parcel_overlap``) but not checked.
     """
     geoms = parcels.geoms.copy()
-    results = [ParcelResult(id=pid, name=name, area_m2=0.0) for pid, name in zip(parcels.ids, parcels.names)]
+    store = FindingStore(len(geoms))
+    results = [ParcelResult(id=pid, name=name, area_m2=0.0, store=store, index=i)
+               for i, (pid, name) in enumerate(zip(parcels.ids, parcels.names))]
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
     if len(invalid):
         geoms[invalid] = shapely.make_valid(geoms[invalid])
@@ -757,7 +830,7 @@ def run_check(parcels: ParcelSet, layers: dict[str, CheckLayer], ruleset: RuleSe
     for r, g, a in zip(results, geoms, areas):
         r.area_m2, r.geometry = float(a), g
     industrial = [_is_industrial(a, ruleset.industrial_land_uses) for a in parcels.attrs]
-    ctx = _Context(parcels, geoms, areas, layers, ruleset, results, industrial, dem, others)
+    ctx = _Context(parcels, geoms, areas, layers, ruleset, results, industrial, store, dem, others)
     for rule in ruleset.rules:
         if rule.kind in _LAYER_KINDS:
             layer = ctx.layer(rule.params["layer"])
@@ -779,12 +852,16 @@ def run_check(parcels: ParcelSet, layers: dict[str, CheckLayer], ruleset: RuleSe
 
 def _not_applicable(ctx: _Context) -> None:
     """Replace the findings of industrial-only rule sets by one note on non-industrial parcels."""
+    store = ctx.store
+    other = np.array([use is False for use in ctx.industrial], dtype=bool)
+    if not other.any():
+        return
     for info in ctx.ruleset.infos:
         if info.applies_to != "industrial":
             continue
         tag = f"{info.id}@{info.version}"
-        for r, industrial in zip(ctx.results, ctx.industrial):
-            if industrial is False:
-                r.findings = [f for f in r.findings if f.ruleset != tag]
-                r.findings.append(Finding(rule=info.id, title=info.title, status="info", ruleset=tag,
-                                          message=f"拟用地性质不是工业用地，{info.title}不适用"))
+        for b, columns in enumerate(store.blocks):
+            if columns.ruleset == tag:
+                store.drop(b, np.flatnonzero(other[columns.parcel]))
+        store.add(FindingColumns(info.id, info.title, tag, None, False, np.flatnonzero(other), "info",
+                                 f"拟用地性质不是工业用地，{info.title}不适用"))

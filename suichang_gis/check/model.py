@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import numpy as np
+
 from ..palette import STATUS_LABELS
 from ..rules import Basis, RuleSetInfo
 from ..units import M2_PER_MU
@@ -117,21 +119,189 @@ class Finding:
         return "/".join([self.rule, *(a.rule for a in self.also)])
 
 
+def _at(column, k: int):
+    """Row ``k`` of a float column (None where NaN or where the column is None)."""
+    if column is None:
+        return None
+    v = column[k]
+    return None if v != v else float(v)
+
+
+@dataclass(eq=False)
+class FindingColumns:
+    """One rule's findings over the parcels of a run, column by column: row ``k`` is a finding on
+    parcel ``parcel[k]`` (rows grouped by parcel, ascending). A pass costs no Python object; a
+    ``Finding`` is made only when someone reads ``ParcelResult.findings`` (``row()``).
+
+    Per-row columns are lists (or, for the figures, float arrays with NaN for none, or None when
+    no row has one); a scalar given for a per-row column holds for every row. Figures as in
+    ``Finding``: m², share 0–1, m; geometry in EPSG:4549.
+    """
+
+    rule: str
+    title: str
+    ruleset: str
+    basis: Basis | None
+    example_threshold: bool
+    parcel: np.ndarray  # int, ascending
+    status: Any  # list of str, or one str
+    message: Any  # list of str, or one str
+    layer: Any = None
+    indicative: Any = False
+    overlap_m2: np.ndarray | None = None
+    overlap_ratio: np.ndarray | None = None
+    distance_m: np.ndarray | None = None
+    value: np.ndarray | None = None
+    threshold: Any = None
+    unit_code: Any = None
+    geometry: Any = None  # object array, or None when no row has one
+    geometry_role: Any = ""
+
+    def __post_init__(self):
+        n = len(self.parcel)
+        for name in ("status", "message", "layer", "indicative", "threshold", "unit_code", "geometry_role"):
+            v = getattr(self, name)
+            if not isinstance(v, (list, np.ndarray)):
+                setattr(self, name, [v] * n)
+        for name in ("overlap_m2", "overlap_ratio", "distance_m", "value"):
+            v = getattr(self, name)
+            if v is not None:
+                setattr(self, name, np.asarray(v, dtype=float))
+
+    def __len__(self) -> int:
+        return len(self.parcel)
+
+    def json_figures(self) -> dict[str, list]:
+        """The figures of every row as ``Finding.to_dict`` gives them (rounded half up; None where
+        a row has none): overlap_m2, overlap_mu, overlap_ratio, distance_m, value; and ``present``,
+        a 6 × rows bool array of which of m2, mu, ratio, (unit code: False), distance, value a row has.
+        """
+        def rounded(values, scale):
+            if values is None:
+                return [None] * len(self)
+            out = (np.floor(values * scale + 0.5) / scale).astype(object)
+            out[np.isnan(values)] = None
+            return out.tolist()
+
+        m2 = self.overlap_m2
+        present = np.zeros((6, len(self)), dtype=bool)
+        for j, values in ((0, m2), (1, m2), (2, self.overlap_ratio), (4, self.distance_m), (5, self.value)):
+            if values is not None:
+                present[j] = ~np.isnan(values)
+        return {"present": present, "overlap_m2": rounded(m2, 100), "overlap_mu": rounded(None if m2 is None else m2 / M2_PER_MU, 1e4),
+                "overlap_ratio": rounded(self.overlap_ratio, 1e6), "distance_m": rounded(self.distance_m, 100),
+                "value": rounded(self.value, 1e4)}
+
+    def row(self, k: int, also: tuple = ()) -> Finding:
+        """Row ``k`` as a ``Finding``."""
+        return Finding(self.rule, self.title, self.status[k], self.message[k], self.basis, self.ruleset,
+                       self.layer[k], _at(self.overlap_m2, k), _at(self.overlap_ratio, k),
+                       _at(self.distance_m, k), _at(self.value, k), self.threshold[k], self.unit_code[k],
+                       bool(self.indicative[k]), self.example_threshold,
+                       None if self.geometry is None else self.geometry[k], self.geometry_role[k], also)
+
+
+class FindingStore:
+    """The findings of one run (``run_check``) over ``n`` parcels: one ``FindingColumns`` block per
+    rule, in rule order, with which rows are still in (``alive``: a rule not applicable or judged
+    by another rule drops rows) and the ``also`` of rows another rule's verdict was merged into.
+
+    A parcel's findings are its rows of every block in block order, as the rules made them.
+    """
+
+    def __init__(self, n: int):
+        self.n = n
+        self.blocks: list[FindingColumns] = []
+        self.alive: list[np.ndarray] = []
+        self.also: dict[tuple[int, int], tuple[AlsoJudged, ...]] = {}  # (block, row) → also
+        self._bounds: dict[int, list[int]] = {}
+        self._worst: np.ndarray | None = None
+        self._indicative: np.ndarray | None = None
+
+    def add(self, block: FindingColumns) -> None:
+        """Append one rule's rows."""
+        self.blocks.append(block)
+        self.alive.append(np.ones(len(block), dtype=bool))
+        self._worst = self._indicative = None
+
+    def drop(self, b: int, rows: np.ndarray) -> None:
+        """Take rows of block ``b`` out."""
+        self.alive[b][rows] = False
+        self._worst = self._indicative = None
+
+    def bounds(self, b: int) -> list[int]:
+        """Row bounds of each parcel in block ``b``: parcel i has rows bounds[i]:bounds[i + 1]."""
+        if b not in self._bounds:
+            self._bounds[b] = np.searchsorted(self.blocks[b].parcel, np.arange(self.n + 1)).tolist()
+        return self._bounds[b]
+
+    def findings(self, i: int) -> list[Finding]:
+        """Parcel ``i``'s findings as ``Finding`` objects."""
+        out = []
+        for b, block in enumerate(self.blocks):
+            bounds, alive = self.bounds(b), self.alive[b]
+            for k in range(bounds[i], bounds[i + 1]):
+                if alive[k]:
+                    out.append(block.row(k, self.also.get((b, k), ())))
+        return out
+
+    def worst(self) -> np.ndarray:
+        """Per parcel the rank of its worst finding (0 pass/info, 1 警示/未评估, 2 不符合)."""
+        if self._worst is None:
+            worst = np.zeros(self.n, dtype=np.int8)
+            for block, alive in zip(self.blocks, self.alive):
+                ranks = np.array([_RANK[s] for s in block.status], dtype=np.int8)
+                np.maximum.at(worst, block.parcel[alive], ranks[alive])
+            self._worst = worst
+        return self._worst
+
+    def indicative(self) -> np.ndarray:
+        """Per parcel whether any of its findings rests on a 示意 layer."""
+        if self._indicative is None:
+            out = np.zeros(self.n, dtype=bool)
+            for block, alive in zip(self.blocks, self.alive):
+                flags = np.asarray(block.indicative, dtype=bool) & alive
+                out[block.parcel[flags]] = True
+            self._indicative = out
+        return self._indicative
+
+
 @dataclass
 class ParcelResult:
     """The check of one parcel: its area (m², EPSG:4549 planar) and findings; the worst finding
     gives its status.
+
+    The findings of a run stay in the run's ``FindingStore`` (``store`` and this parcel's
+    ``index`` in it) until ``findings`` is read; setting ``findings`` replaces them.
     """
 
     id: str
     name: str | None
     area_m2: float
-    findings: list[Finding] = field(default_factory=list)
     townships: list[str] = field(default_factory=list)
     zones: list[str] = field(default_factory=list)
     projects: list[dict] = field(default_factory=list)  # {"layer", "name", "distance_m"}
     repairs: list[str] = field(default_factory=list)
     geometry: Any = field(default=None, repr=False, compare=False)
+    store: FindingStore | None = field(default=None, repr=False, compare=False)
+    index: int = field(default=0, repr=False, compare=False)
+    _findings: list[Finding] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding on the parcel, in rule order."""
+        if self._findings is None:
+            self._findings = self.store.findings(self.index) if self.store is not None else []
+        return self._findings
+
+    @findings.setter
+    def findings(self, value: list[Finding]) -> None:
+        self._findings = list(value)
+
+    @property
+    def in_store(self) -> bool:
+        """Whether the findings are still only the store's columns (not read or replaced)."""
+        return self._findings is None and self.store is not None
 
     @property
     def area_mu(self) -> float:
@@ -141,7 +311,10 @@ class ParcelResult:
     @property
     def status(self) -> str:
         """The verdict: "fail" if any finding fails, else "warn" if any warns or is not assessed, else "pass"."""
-        worst = max((_RANK[f.status] for f in self.findings), default=0)
+        if self.in_store:
+            worst = int(self.store.worst()[self.index])
+        else:
+            worst = max((_RANK[f.status] for f in self.findings), default=0)
         return ("pass", "warn", "fail")[worst]
 
     @property
@@ -152,6 +325,8 @@ class ParcelResult:
     @property
     def indicative(self) -> bool:
         """Whether any finding rests on a 示意 layer."""
+        if self.in_store:
+            return bool(self.store.indicative()[self.index])
         return any(f.indicative for f in self.findings)
 
     def reasons(self) -> list[str]:

@@ -26,9 +26,10 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import orjson
 
-from ..check.model import CheckResult, ParcelResult
+from ..check.model import REASON_STATUSES, STATUS_LABELS, CheckResult, FindingStore, ParcelResult, _round
 
 # Results a person reads are indented and plain; large ones are compact.
 INDENT_UP_TO_PARCELS = 50
@@ -40,11 +41,16 @@ ROW_FIELDS = ("kind", "message", "overlap_m2", "overlap_mu", "overlap_ratio", "u
               "distance_m", "value")
 # Message pieces end after these. A piece without digits is shared text, kept once in ``texts``;
 # one with digits is shared from its second occurrence on (remembered up to _SEEN_MAX pieces).
-_PIECES = re.compile(r"[^；。：，]*[；。：，]|[^；。：，]+")
-_DIGIT = re.compile(r"[0-9]")
+# Each match is (piece without digits, "") or ("", piece with digits).
+_SPLIT = re.compile(r"([^；。：，0-9]*[；。：，]|[^；。：，0-9]+\Z)|([^；。：，]*[；。：，]|[^；。：，]+)")
 _SEEN_MAX = 200_000
 _KNOWN = frozenset(ROW_FIELDS[1:]) | frozenset(SHARED_FIELDS) | {"rule", "status"}
 _KNOWN_COUNT = len(_KNOWN)
+_REASON_ORDER = {s: k for k, s in enumerate(REASON_STATUSES)}
+
+
+def _first(pair: tuple):
+    return pair[0]
 
 
 def _dumps(value, indent: bool = False) -> bytes:
@@ -78,10 +84,14 @@ class CompactWriter:
             return whole
         parts: list = []
         texts, seen = self.texts, self.seen
-        for piece in _PIECES.findall(message):
+        figures = False
+        for plain, numbered in _SPLIT.findall(message):
+            piece = plain or numbered
             shared = texts.get(piece)
+            if numbered:
+                figures = True
             if shared is None and len(piece) >= 6:
-                if piece in seen or not _DIGIT.search(piece):
+                if plain or piece in seen:
                     shared = texts[piece] = len(texts)
                 elif len(seen) < _SEEN_MAX:
                     seen.add(piece)
@@ -92,7 +102,7 @@ class CompactWriter:
             else:
                 parts.append(piece)
         result = parts[0] if len(parts) == 1 and parts[0].__class__ is str else parts
-        if len(self.messages) < _SEEN_MAX and not _DIGIT.search(message):
+        if len(self.messages) < _SEEN_MAX and not figures:
             self.messages[message] = result  # sentences without figures repeat whole (未评估, pass)
         return result
 
@@ -138,11 +148,115 @@ class CompactWriter:
             self.indicative = parcel
         return d
 
+    def _store_rows(self, store: FindingStore) -> tuple[list, list, list, np.ndarray]:
+        """Every finding row of a run's store, read from its columns: (rows, extras, reasons, parcel)
+        in block order — the compact row, its extra fields or None, (rank, reason text) or None.
+        """
+        rows, extras, reasons, owner = [], [], [], []
+        also_of: dict[int, list] = {}
+        for (b, k), also in sorted(store.also.items()):
+            also_of.setdefault(b, []).append((k, also))
+        for b, block in enumerate(store.blocks):
+            live = np.flatnonzero(store.alive[b])
+            if not len(live):
+                continue
+            owner.append(block.parcel[live])
+            owner_rows, live = live, live.tolist()
+            basis = block.basis.as_dict if block.basis else None
+            fixed = {"title": block.title, "ruleset": block.ruleset, "basis": basis,
+                     "example_threshold": block.example_threshold}
+            columns = {"layer": block.layer, "threshold": block.threshold,
+                       "indicative": [bool(v) for v in block.indicative]}
+            shared = self.rules.get(block.rule)
+            if shared is None:
+                shared = self.rules[block.rule] = {
+                    key: fixed[key] if key in fixed else columns[key][live[0]] for key in SHARED_FIELDS}
+            # Fields that differ from the rule's shared ones go to the row's extras.
+            differ = {key: v for key, v in fixed.items() if v is not shared[key] and v != shared[key]}
+            odd = [key for key, values in columns.items() if any(v != shared[key] for v in values)]
+            status = [block.status[k] for k in live]
+            kind = {}
+            for s in set(status):
+                kind[s] = self.kinds.get((block.rule, s))
+                if kind[s] is None:
+                    kind[s] = self.kinds[block.rule, s] = len(self.kinds)
+            message = self._message
+            figures = block.json_figures()
+            present = [figures.pop("present")[:, live]]
+            table = [[kind[s] for s in status], [message(block.message[k]) for k in live],
+                     *([figures[name][k] for k in live] for name in ("overlap_m2", "overlap_mu", "overlap_ratio")),
+                     [block.unit_code[k] for k in live],
+                     *([figures[name][k] for k in live] for name in ("distance_m", "value"))]
+            # A row ends at its last field that is not None.
+            filled = present[0]
+            filled[3] = [v is not None for v in table[5]]  # unit_code
+            ends = (2 + len(filled) - np.argmax(filled[::-1], axis=0)) * filled.any(axis=0)
+            ends = np.maximum(ends, 2).tolist()
+            rows.extend([row[:end] for row, end in zip(zip(*table), ends)])  # orjson writes tuples as arrays
+            first = len(extras)
+            extras.extend([differ or None] * len(live))
+            for n, k in enumerate(live) if odd else ():
+                extra = {**differ, **{key: v for key in odd
+                                      if (v := columns[key][k]) is not shared[key] and v != shared[key]}}
+                extras[first + n] = extra or None
+            labels = {s: (_REASON_ORDER[s], f"{block.rule} {block.title}：{STATUS_LABELS[s]}")
+                      for s in kind if s in _REASON_ORDER}
+            reasons.extend([labels.get(s) for s in status])
+            merged = also_of.get(b, [])  # rows another rule's verdict was merged into
+            at = np.searchsorted(owner_rows, [k for k, _ in merged]).tolist()
+            for (k, also), n in zip(merged, at):
+                n += first
+                extras[n] = {**(extras[n] or {}), "also": [a.to_dict() for a in also]}
+                if reasons[n] is not None:
+                    rules = "/".join([block.rule, *(a.rule for a in also)])
+                    reasons[n] = (reasons[n][0], f"{rules} {block.title}：{STATUS_LABELS[block.status[k]]}")
+        return rows, extras, reasons, np.concatenate(owner) if owner else np.zeros(0, dtype=np.intp)
+
+    def _add_from_store(self, parcels: list[ParcelResult]) -> None:
+        """Write parcels whose findings are still their run's columns (one store) without making
+        ``Finding`` objects: the same JSON as ``ParcelResult.to_dict`` gives, compacted.
+        """
+        store = parcels[0].store
+        rows, extras, reasons, owner = self._store_rows(store)
+        order = np.argsort(owner, kind="stable")  # by parcel; within it, block (rule) order
+        bounds = np.searchsorted(owner[order], np.arange(store.n + 1)).tolist()
+        order = order.tolist()
+        worst, flagged = store.worst().tolist(), store.indicative().tolist()
+        for parcel in parcels:
+            i = parcel.index
+            mine = order[bounds[i]:bounds[i + 1]]
+            status = ("pass", "warn", "fail")[worst[i]]
+            found = []
+            if status != "pass":  # strictest first, in rule order within a status
+                found = [self._text(label) for _, label in
+                         sorted((reasons[j] for j in mine if reasons[j] is not None), key=_first)]
+            d = {"id": parcel.id, "name": parcel.name, "area_m2": _round(parcel.area_m2),
+                 "area_mu": _round(parcel.area_mu, 1e4), "townships": parcel.townships, "zones": parcel.zones,
+                 "status": status, "indicative": flagged[i], "reasons": found,
+                 "projects_nearby": [{**p, "distance_m": _round(p["distance_m"])} for p in parcel.projects],
+                 "repairs": parcel.repairs, "findings": [rows[j] for j in mine]}
+            finding_extras = {str(n): extras[j] for n, j in enumerate(mine) if extras[j] is not None}
+            if finding_extras:
+                d["finding_extras"] = finding_extras
+            self.counts[status] += 1
+            if flagged[i] and self.indicative is None:
+                self.indicative = parcel
+            self.file.write((b"" if self.first else b",") + _dumps(d) + b"\n")
+            self.first = False
+
     def add(self, parcels: list[ParcelResult]) -> None:
         """Write ``parcels`` (their JSON) to the temporary file as they come."""
-        for parcel in parcels:
-            self.file.write((b"" if self.first else b",") + _dumps(self._parcel(parcel)) + b"\n")
-            self.first = False
+        k = 0
+        while k < len(parcels):
+            store, j = parcels[k].store, k + 1
+            if parcels[k].in_store:  # the run's parcels with untouched findings: from the columns
+                while j < len(parcels) and parcels[j].in_store and parcels[j].store is store:
+                    j += 1
+                self._add_from_store(parcels[k:j])
+            else:
+                self.file.write((b"" if self.first else b",") + _dumps(self._parcel(parcels[k])) + b"\n")
+                self.first = False
+            k = j
 
     def close(self, result: CheckResult) -> None:
         """Write the header of ``result`` after the parcels and move the file into place."""
