@@ -2,7 +2,14 @@
 
 A renderer asks for the rings (polygon rings or line strings) of the parts inside a view,
 simplified to the pixel size of the view's zoom band. Everything is vectorised numpy/shapely:
-no Python loop per feature or vertex, so 100,000 polygons stay interactive.
+no Python loop per feature or vertex, so a million polygons stay interactive.
+
+Level of detail follows QGIS's "simplify on the fly" (``QgsMapToPixelSimplifier``): vertices
+closer than a pixel are merged, and a part whose envelope is smaller than a pixel in both
+directions is not drawn as a ring at all — QGIS replaces it by its bounding box, here it is one
+dot at the envelope's centre (:meth:`LayerGeometry.dots`), which is what either looks like on
+screen. A layer can be built from coordinate arrays without a shapely object per feature
+(:meth:`LayerGeometry.from_rings`, :func:`read_layer_geometry`).
 """
 
 from __future__ import annotations
@@ -82,7 +89,10 @@ class LayerGeometry:
     """Geometry of one layer converted once for drawing, identify and culling.
 
     ``feature_keys`` (optional, one per feature) groups features that share a style, e.g. the
-    value of ``Style.fill_field``; :meth:`rings` can select one key.
+    value of ``Style.fill_field``; :meth:`rings` can select one key. Parts are found in a view
+    by a vectorised test of their envelopes (``part_bounds``, (parts, 4) xmin, ymin, xmax, ymax
+    in EPSG:4549 metres): one pass over a million boxes takes milliseconds, without a shapely
+    object per part.
     """
 
     def __init__(self, geometries, feature_keys=None, previous: LayerGeometry | None = None):
@@ -94,7 +104,7 @@ class LayerGeometry:
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         self.kind = geometry_kind(geoms[present])
         old_of_new = np.full(len(geoms), -1, dtype=np.int64)
-        if previous is not None and previous.kind == self.kind:
+        if previous is not None and previous.kind == self.kind and previous._geoms is not None:
             old_of_new[present] = _same_objects(geoms[present], previous._geoms)
         feature_index = np.nonzero(present & (old_of_new < 0))[0]
         self.prepared = len(feature_index)
@@ -104,13 +114,35 @@ class LayerGeometry:
             # Exterior counter-clockwise, holes clockwise: with the winding fill rule holes
             # stay empty while overlapping features of one layer do not cancel out.
             parts = shapely.orient_polygons(parts)
-        self._full = self._build_rings(parts)
+        self._full = build_rings(self.kind, parts)
         if self.prepared < int(present.sum()):
             parts = self._take_over(previous, old_of_new, parts)
         self.parts = parts
-        self.tree = shapely.STRtree(parts)
-        self.bounds = (tuple(shapely.total_bounds(parts)) if len(parts)
-                       else (0.0, 0.0, 0.0, 0.0))
+        self._index(feature_keys)
+
+    @classmethod
+    def from_rings(cls, kind: str | None, rings: Rings, part_feature: np.ndarray,
+                   feature_keys=None) -> LayerGeometry:
+        """A layer from coordinate arrays alone (e.g. read by :func:`read_layer_geometry`):
+        ``rings`` in part order (polygon exteriors counter-clockwise, holes clockwise),
+        ``part_feature`` the feature of each part. No shapely object is kept, so an edit
+        cannot take parts over from it (``parts`` is None).
+        """
+        self = cls.__new__(cls)
+        self._geoms = None
+        self.parts = None
+        self.kind = kind
+        self._full = rings
+        self.part_feature = np.asarray(part_feature, dtype=np.int64)
+        self.prepared = len(np.unique(self.part_feature))
+        self._index(feature_keys)
+        return self
+
+    def _index(self, feature_keys) -> None:
+        self.part_bounds = _part_bounds(self._full, len(self.part_feature))
+        b = self.part_bounds
+        self.bounds = ((float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
+                       if len(b) else (0.0, 0.0, 0.0, 0.0))
         keys = np.asarray(feature_keys, dtype=object) if feature_keys is not None else None
         self.part_key = keys[self.part_feature] if keys is not None else None
         self._bands: dict[int, Rings] = {}
@@ -134,21 +166,7 @@ class LayerGeometry:
         return np.concatenate((previous.parts[part_kept], parts))
 
     def __len__(self) -> int:
-        return len(self.parts)
-
-    def _build_rings(self, parts) -> Rings:
-        if self.kind == POINT or len(parts) == 0:
-            coords = shapely.get_coordinates(parts)
-            n = len(coords)
-            return Rings(coords, np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64))
-        if self.kind == POLYGON:
-            rings, ring_part = shapely.get_rings(parts, return_index=True)
-        else:
-            rings, ring_part = parts, np.arange(len(parts))
-        coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
-        counts = np.bincount(coord_ring, minlength=len(rings))
-        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        return Rings(coords, offsets, np.asarray(ring_part, dtype=np.int64))
+        return len(self.part_feature)
 
     def band_rings(self, resolution: float, band: int) -> Rings:
         """All rings simplified to the band's pixel size (see :func:`snap_rings`), cached."""
@@ -160,30 +178,60 @@ class LayerGeometry:
 
     def query(self, extent) -> np.ndarray:
         """Sorted indices of the parts whose bounding box meets ``extent``."""
-        if len(self.parts) == 0:
-            return np.zeros(0, dtype=np.int64)
-        return np.sort(self.tree.query(shapely.box(*extent)))
+        xmin, ymin, xmax, ymax = extent
+        b = self.part_bounds
+        return np.nonzero((b[:, 0] <= xmax) & (b[:, 2] >= xmin) & (b[:, 1] <= ymax) & (b[:, 3] >= ymin))[0]
+
+    def smaller_than(self, size: float) -> np.ndarray:
+        """Per part, whether its envelope is narrower and lower than ``size`` metres."""
+        b = self.part_bounds
+        return (b[:, 2] - b[:, 0] < size) & (b[:, 3] - b[:, 1] < size)
 
     def rings(self, resolution: float, band: int, parts: np.ndarray | None = None,
-              key=None) -> Rings:
-        """The band's rings of the given parts (all when None), optionally of one style key.
+              key=None, min_size: float = 0.0) -> Rings:
+        """The band's rings of the given parts (all when None), optionally of one style key,
+        leaving out parts whose envelope is smaller than ``min_size`` (metres; see :meth:`dots`).
 
         A few parts in a band not simplified yet (a first close-up view) are simplified on
         their own rather than simplifying, and caching, the whole layer first.
         """
-        few = parts is not None and len(parts) < len(self.parts) // 4
+        few = parts is not None and len(parts) < len(self) // 4
         rings = self._full if few and band not in self._bands else self.band_rings(resolution, band)
-        if parts is None and key is None:
+        selected = self._selection(parts, key)
+        if min_size > 0 and self.kind != POINT:
+            small = self.smaller_than(min_size)
+            selected = ~small if selected is None else selected & ~small
+        if selected is None:
             return rings
-        selected = np.zeros(len(self.parts), dtype=bool)
+        picked = _select(rings, selected[rings.part])
+        return snap_rings(picked, resolution) if rings is self._full and self.kind != POINT else picked
+
+    def dots(self, min_size: float, parts: np.ndarray | None = None, key=None) -> np.ndarray:
+        """(k, 2) envelope centres of the parts (of ``parts``, of style ``key``) whose envelope
+        is smaller than ``min_size`` metres both ways: what :meth:`rings` left out, drawn as one
+        dot each. The dot lies within ``min_size`` × √2 / 2 of every point of its part.
+        """
+        if self.kind in (None, POINT) or min_size <= 0:
+            return np.zeros((0, 2))
+        mask = self.smaller_than(min_size)
+        selected = self._selection(parts, key)
+        if selected is not None:
+            mask &= selected
+        b = self.part_bounds[mask]
+        return np.column_stack(((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2))
+
+    def _selection(self, parts, key) -> np.ndarray | None:
+        """Per part, whether it is among ``parts`` and of style ``key``; None for all parts."""
+        if parts is None and key is None:
+            return None
+        selected = np.zeros(len(self), dtype=bool)
         if parts is None:
             selected[:] = True
         else:
             selected[parts] = True
         if key is not None:
             selected &= self.part_key == key
-        picked = _select(rings, selected[rings.part])
-        return snap_rings(picked, resolution) if rings is self._full and self.kind != POINT else picked
+        return selected
 
     def keys(self) -> list:
         """Distinct style keys, in first-seen order."""
@@ -191,6 +239,44 @@ class LayerGeometry:
             return [None]
         seen = dict.fromkeys(self.part_key.tolist())
         return list(seen)
+
+
+def build_rings(kind: str | None, parts) -> Rings:
+    """The rings (polygon rings in part order, or lines, or one point each) of shapely parts."""
+    if kind == POINT or len(parts) == 0:
+        coords = shapely.get_coordinates(parts)
+        n = len(coords)
+        return Rings(coords, np.arange(n + 1, dtype=np.int64), np.arange(n, dtype=np.int64))
+    if kind == POLYGON:
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+    else:
+        rings, ring_part = parts, np.arange(len(parts))
+    coords, coord_ring = shapely.get_coordinates(rings, return_index=True)
+    counts = np.bincount(coord_ring, minlength=len(rings))
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    return Rings(coords, offsets, np.asarray(ring_part, dtype=np.int64))
+
+
+def _part_bounds(rings: Rings, n_parts: int) -> np.ndarray:
+    """(n_parts, 4) envelope of each part's rings; a part without coordinates gets an empty
+    (inverted, infinite) box that meets no extent.
+    """
+    out = np.empty((n_parts, 4))
+    out[:, :2], out[:, 2:] = np.inf, -np.inf
+    sizes = np.diff(rings.offsets)
+    filled = sizes > 0
+    if not filled.any():
+        return out
+    starts, part = rings.offsets[:-1][filled], rings.part[filled]
+    low = np.minimum.reduceat(rings.coords, starts, axis=0)
+    high = np.maximum.reduceat(rings.coords, starts, axis=0)
+    # Rings come in part order: the rings of one part are consecutive.
+    first = np.ones(len(part), dtype=bool)
+    first[1:] = part[1:] != part[:-1]
+    at = np.nonzero(first)[0]
+    out[part[at], :2] = np.minimum.reduceat(low, at, axis=0)
+    out[part[at], 2:] = np.maximum.reduceat(high, at, axis=0)
+    return out
 
 
 def _same_objects(geoms: np.ndarray, old: np.ndarray) -> np.ndarray:

@@ -4,6 +4,11 @@ Geometry reaches Qt as one QPainterPath per layer and style, built from numpy ar
 single call: the arrays are written in QPainterPath's binary form and read by QDataStream
 (pyqtgraph's arrayToQPath technique, DESIGN.md section 7). Paths stay in map coordinates and
 are cached per zoom band, so a re-render at a band drawn before only paints.
+
+Parts smaller than a pixel (their envelope, as QGIS's map-to-pixel simplifier tests it) are not
+rings but one dot each, all drawn by one ``drawPoints`` from a numpy-built QPolygonF; at county
+zoom that is most of a 三调 layer's million patches. The schematic hatching of a large layer is
+composed once over its painted fill instead of being filled path by path.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
+    QImage,
     QPainter,
     QPainterPath,
     QPen,
+    QPolygonF,
     QTransform,
 )
 
@@ -41,6 +48,7 @@ PX_PER_PT = SCREEN_DPI / 72.0
 FULL_PATH_SHARE = 0.5  # above this share of a layer in view, paint the cached whole-layer path
 MAX_LABELS_PER_LAYER = 400
 RINGS_PER_PATH = 200  # antialiased filling is far faster on many small paths than on one
+HATCH_OVER_IMAGE = 8  # from this many paths, hatch once over the painted fill (see _fill_hatched)
 LABEL_FAMILY = "Noto Sans CJK SC"
 
 _PATH_RECORD = np.dtype([("type", ">i4"), ("x", ">f8"), ("y", ">f8")])
@@ -66,6 +74,19 @@ def rings_to_path(coords: np.ndarray, offsets: np.ndarray) -> QPainterPath:
     stream = QDataStream(data)
     stream >> path
     return path
+
+
+def points_polygon(coords: np.ndarray) -> QPolygonF:
+    """A QPolygonF of (n, 2) points built in one call from its binary form (uint32 count, then
+    big-endian float64 x, y per point — what ``operator>>(QDataStream, QPolygonF)`` reads)."""
+    polygon = QPolygonF()
+    if len(coords) == 0:
+        return polygon
+    blob = np.array([len(coords)], ">u4").tobytes() + np.ascontiguousarray(coords, dtype=">f8").tobytes()
+    data = QByteArray(blob)  # must stay referenced while the stream reads it
+    stream = QDataStream(data)
+    stream >> polygon
+    return polygon
 
 
 def qcolor(value: str) -> QColor:
@@ -135,9 +156,11 @@ class CanvasLayer:
     """
 
     def __init__(self, layer: MapLayer, state: LayerState | None = None,
-                 previous: CanvasLayer | None = None):
+                 previous: CanvasLayer | None = None, geometry: LayerGeometry | None = None):
         """``previous``: this layer as drawn before its data changed; the geometry of features
-        left as they were is taken over from it (see ``LayerGeometry``)."""
+        left as they were is taken over from it (see ``LayerGeometry``). ``geometry``: the
+        layer's drawing geometry already read into arrays (``layer_arrays``), one feature per
+        row of ``layer.gdf``, used instead of converting ``layer.gdf``'s geometry."""
         self.layer = layer
         self.state = state if state is not None else LayerState(layer, layer.spec.visible)
         self._treated: tuple[Style, Style] | None = None  # (chosen style, its schematic treatment)
@@ -153,11 +176,16 @@ class CanvasLayer:
             key_of_code[code] = keys.setdefault(key, len(keys))
         feature_codes = key_of_code[codes]
         self.style_keys: list[StyleKey] = list(keys)
-        self.geometry = LayerGeometry(gdf.geometry.to_numpy(), feature_codes,
-                                      previous.geometry if previous is not None else None)
+        if geometry is not None:
+            geometry.part_key = feature_codes[geometry.part_feature]
+            self.geometry = geometry
+        else:
+            self.geometry = LayerGeometry(gdf.geometry.to_numpy(), feature_codes,
+                                          previous.geometry if previous is not None else None)
         self._labels = None
         self._feature_tree = None
-        self._paths: dict[tuple[int, int], QPainterPath] = {}
+        self._paths: dict[tuple[int, int], list[QPainterPath]] = {}
+        self._dots: dict[tuple[int, int], QPolygonF] = {}
         self._lock = threading.Lock()
 
     @property
@@ -219,10 +247,24 @@ class CanvasLayer:
             with self._lock:
                 cached = self._paths.get((band, code))
                 if cached is None:
-                    rings = self.geometry.rings(resolution, band, None, self._key_filter(code))
+                    rings = self.geometry.rings(resolution, band, None, self._key_filter(code), resolution)
                     cached = self._paths[(band, code)] = _chunked_paths(rings)
             return cached
-        return _chunked_paths(self.geometry.rings(resolution, band, parts, self._key_filter(code)))
+        return _chunked_paths(self.geometry.rings(resolution, band, parts, self._key_filter(code), resolution))
+
+    def dots(self, view: MapView, code: int, parts: np.ndarray | None) -> QPolygonF:
+        """The parts of one style group smaller than a pixel of the view's zoom band, one point
+        each in map coordinates (cached per band for the whole layer, like :meth:`paths`)."""
+        band = view.zoom_band
+        resolution = band_resolution(band)
+        if parts is None:
+            with self._lock:
+                cached = self._dots.get((band, code))
+                if cached is None:
+                    cached = self._dots[(band, code)] = points_polygon(
+                        self.geometry.dots(resolution, None, self._key_filter(code)))
+            return cached
+        return points_polygon(self.geometry.dots(resolution, parts, self._key_filter(code)))
 
     def _key_filter(self, code: int):
         return code if len(self.style_keys) > 1 else None
@@ -277,25 +319,62 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
         stroked = style.stroke_width > 0
         for code, key in enumerate(layer.style_keys):
             paths = layer.paths(view, code, selection)
-            if geometry.kind == POLYGON and key.fill:
-                # Antialiased filling costs about 5× more; the antialiased outline drawn next
-                # covers the fill's edge, so fill without it when there is an outline.
-                painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias and not stroked)
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(QBrush(qcolor(key.fill)))
-                for path in paths:
-                    painter.drawPath(path)
-                painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
-            if geometry.kind == POLYGON and style.hatch:
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(hatch_brush(key.stroke, view))
-                for path in paths:
-                    painter.drawPath(path)
+            hatched = geometry.kind == POLYGON and bool(style.hatch)
+            if hatched and len(paths) >= HATCH_OVER_IMAGE and isinstance(painter.device(), QImage):
+                _fill_hatched(painter, view, paths, key, antialias and not stroked)
+            else:
+                if geometry.kind == POLYGON and key.fill:
+                    # Antialiased filling costs about 5× more; the antialiased outline drawn next
+                    # covers the fill's edge, so fill without it when there is an outline.
+                    painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias and not stroked)
+                    painter.setPen(Qt.PenStyle.NoPen)
+                    painter.setBrush(QBrush(qcolor(key.fill)))
+                    for path in paths:
+                        painter.drawPath(path)
+                    painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+                if hatched:
+                    painter.setPen(Qt.PenStyle.NoPen)
+                    painter.setBrush(hatch_brush(key.stroke, view))
+                    for path in paths:
+                        painter.drawPath(path)
             if stroked:
                 painter.setPen(stroke_pen(style, key.dash, key.stroke))
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 for path in paths:
                     painter.drawPath(path)
+            dots = layer.dots(view, code, selection)
+            if dots.size():
+                # A part under a pixel shows as its outline colour (its fill where it has none).
+                pen = QPen(qcolor(key.stroke if stroked or not key.fill else key.fill), 1.0)
+                pen.setCosmetic(True)
+                painter.setPen(pen)
+                painter.drawPoints(dots)
+    painter.restore()
+
+
+def _fill_hatched(painter: QPainter, view: MapView, paths: list[QPainterPath], key: StyleKey,
+                  antialias: bool) -> None:
+    """Fill and hatch many paths: fill them into a scratch image, lay the hatching over what was
+    filled there in one pass (SourceAtop; SourceIn when there is no fill colour), then draw the
+    image. Same pixels as hatching path by path, at the cost of one fill."""
+    device = painter.device()
+    scratch = QImage(device.width(), device.height(), QImage.Format.Format_ARGB32_Premultiplied)
+    scratch.fill(Qt.GlobalColor.transparent)
+    inner = QPainter(scratch)
+    inner.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+    inner.setTransform(view_transform(view))
+    inner.setPen(Qt.PenStyle.NoPen)
+    inner.setBrush(QBrush(qcolor(key.fill or "#000000")))
+    for path in paths:
+        inner.drawPath(path)
+    inner.resetTransform()
+    inner.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceAtop if key.fill
+                             else QPainter.CompositionMode.CompositionMode_SourceIn)
+    inner.fillRect(scratch.rect(), hatch_brush(key.stroke))
+    inner.end()
+    painter.save()
+    painter.resetTransform()
+    painter.drawImage(0, 0, scratch)
     painter.restore()
 
 
