@@ -192,11 +192,11 @@ class LayerGeometry:
         """The band's rings of the given parts (all when None), optionally of one style key,
         leaving out parts whose envelope is smaller than ``min_size`` (metres; see :meth:`dots`).
 
-        A few parts in a band not simplified yet (a first close-up view) are simplified on
+        Parts in a band not simplified yet (a first close-up view, a tile) are simplified on
         their own rather than simplifying, and caching, the whole layer first.
         """
-        few = parts is not None and len(parts) < len(self) // 4
-        rings = self._full if few and band not in self._bands else self.band_rings(resolution, band)
+        chosen = parts is not None and band not in self._bands
+        rings = self._full if chosen else self.band_rings(resolution, band)
         selected = self._selection(parts, key)
         if min_size > 0 and self.kind != POINT:
             small = self.smaller_than(min_size)
@@ -206,19 +206,21 @@ class LayerGeometry:
         picked = _select(rings, selected[rings.part])
         return snap_rings(picked, resolution) if rings is self._full and self.kind != POINT else picked
 
-    def dots(self, min_size: float, parts: np.ndarray | None = None, key=None) -> np.ndarray:
+    def dots(self, min_size: float, parts: np.ndarray | None = None, key=None) -> tuple[np.ndarray, np.ndarray]:
         """(k, 2) envelope centres of the parts (of ``parts``, of style ``key``) whose envelope
-        is smaller than ``min_size`` metres both ways: what :meth:`rings` left out, drawn as one
-        dot each. The dot lies within ``min_size`` × √2 / 2 of every point of its part.
+        is smaller than ``min_size`` metres both ways — what :meth:`rings` left out, drawn as one
+        dot each — and those parts' indices. A dot lies within ``min_size`` × √2 / 2 of every
+        point of its part.
         """
         if self.kind in (None, POINT) or min_size <= 0:
-            return np.zeros((0, 2))
+            return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         mask = self.smaller_than(min_size)
         selected = self._selection(parts, key)
         if selected is not None:
             mask &= selected
-        b = self.part_bounds[mask]
-        return np.column_stack(((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2))
+        index = np.nonzero(mask)[0]
+        b = self.part_bounds[index]
+        return np.column_stack(((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)), index
 
     def _selection(self, parts, key) -> np.ndarray | None:
         """Per part, whether it is among ``parts`` and of style ``key``; None for all parts."""
@@ -317,6 +319,13 @@ def snap_rings(rings: Rings, resolution: float) -> Rings:
     return _spatially_sorted(Rings(rings.coords[keep], offsets, rings.part), resolution * 128)
 
 
+def take_rings(rings: Rings, order: np.ndarray) -> Rings:
+    """The rings at positions ``order`` (an index array), in that order."""
+    starts, ends = rings.offsets[:-1][order], rings.offsets[1:][order]
+    offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
+    return Rings(rings.coords[ranges_to_index(starts, ends)], offsets, rings.part[order])
+
+
 def _select(rings: Rings, ring_mask: np.ndarray) -> Rings:
     starts, ends = rings.offsets[:-1][ring_mask], rings.offsets[1:][ring_mask]
     offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
@@ -334,10 +343,7 @@ def _spatially_sorted(rings: Rings, cell: float) -> Rings:
     group = np.cumsum(part_start) - 1  # rings of a part are consecutive here
     anchor = rings.coords[rings.offsets[:-1][part_start]][group]  # the part's first vertex
     cell_x, cell_y = np.floor(anchor[:, 0] / cell), np.floor(anchor[:, 1] / cell)
-    order = np.lexsort((np.arange(rings.count), cell_x, cell_y))
-    starts, ends = rings.offsets[:-1][order], rings.offsets[1:][order]
-    offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
-    return Rings(rings.coords[ranges_to_index(starts, ends)], offsets, rings.part[order])
+    return take_rings(rings, np.lexsort((np.arange(rings.count), cell_x, cell_y)))
 
 
 def label_anchors(geometries) -> np.ndarray:

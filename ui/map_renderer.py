@@ -3,7 +3,9 @@
 Geometry reaches Qt as one QPainterPath per layer and style, built from numpy arrays in a
 single call: the arrays are written in QPainterPath's binary form and read by QDataStream
 (pyqtgraph's arrayToQPath technique, DESIGN.md section 7). Paths stay in map coordinates and
-are cached per zoom band, so a re-render at a band drawn before only paints.
+are cached per zoom band and square tile (``TILE_PX``), so a re-render of a view at a band drawn
+before — the whole county or a pan across it — only paints; each part belongs to the one tile
+holding its envelope's centre and is drawn once.
 
 Parts smaller than a pixel (their envelope, as QGIS's map-to-pixel simplifier tests it) are not
 rings but one dot each, all drawn by one ``drawPoints`` from a numpy-built QPolygonF; at county
@@ -40,12 +42,13 @@ from suichang_gis.geometry_cache import (
     LayerGeometry,
     Rings,
     label_anchors,
+    take_rings,
 )
 from suichang_gis.map_model import LayerState
 from suichang_gis.mapview import SCREEN_DPI, MapView, band_resolution
 
 PX_PER_PT = SCREEN_DPI / 72.0
-FULL_PATH_SHARE = 0.5  # above this share of a layer in view, paint the cached whole-layer path
+TILE_PX = 256  # a band's paths are built and cached per square tile of this many pixels
 MAX_LABELS_PER_LAYER = 400
 RINGS_PER_PATH = 200  # antialiased filling is far faster on many small paths than on one
 HATCH_OVER_IMAGE = 8  # from this many paths, hatch once over the painted fill (see _fill_hatched)
@@ -184,8 +187,9 @@ class CanvasLayer:
                                           previous.geometry if previous is not None else None)
         self._labels = None
         self._feature_tree = None
-        self._paths: dict[tuple[int, int], list[QPainterPath]] = {}
-        self._dots: dict[tuple[int, int], QPolygonF] = {}
+        # (band, style code) -> tile -> (paths, dots); band -> tile index (see _tile_index)
+        self._tiles: dict[tuple[int, int], dict[int, tuple[list[QPainterPath], QPolygonF]]] = {}
+        self._tile_indexes: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
 
     @property
@@ -238,33 +242,72 @@ class CanvasLayer:
                 self._labels = (anchors, texts)
         return self._labels
 
-    def paths(self, view: MapView, code: int, parts: np.ndarray | None) -> list[QPainterPath]:
-        """Paths of one style group in map coordinates for the view's zoom band: the whole
-        layer (cached per band) when ``parts`` is None, else just those parts."""
+    def drawing(self, view: MapView, code: int) -> tuple[list[QPainterPath], list[QPolygonF]]:
+        """What the view needs of one style group, in map coordinates at its zoom band: the
+        paths of the parts of a pixel or more, and the dots of the smaller ones, from the tiles
+        holding parts in view (built on first use, then cached)."""
         band = view.zoom_band
         resolution = band_resolution(band)
-        if parts is None:
-            with self._lock:
-                cached = self._paths.get((band, code))
-                if cached is None:
-                    rings = self.geometry.rings(resolution, band, None, self._key_filter(code), resolution)
-                    cached = self._paths[(band, code)] = _chunked_paths(rings)
-            return cached
-        return _chunked_paths(self.geometry.rings(resolution, band, parts, self._key_filter(code), resolution))
+        geometry = self.geometry
+        parts = geometry.query(view.extent)
+        key = self._key_filter(code)
+        if key is not None:
+            parts = parts[geometry.part_key[parts] == key]
+        paths: list[QPainterPath] = []
+        dots: list[QPolygonF] = []
+        if len(parts) == 0:
+            return paths, dots
+        with self._lock:
+            tile_of, order, starts = self._tile_index(band)
+            needed = np.nonzero(np.bincount(tile_of[parts], minlength=len(starts) - 1))[0]
+            cache = self._tiles.setdefault((band, code), {})
+            missing = [tile for tile in needed.tolist() if tile not in cache]
+            if missing:
+                cache.update(self._build_tiles(band, key, missing, tile_of, order, starts))
+            for tile in needed.tolist():
+                tile_paths, tile_dots = cache[tile]
+                paths.extend(tile_paths)
+                if tile_dots.size():
+                    dots.append(tile_dots)
+        return paths, dots
 
-    def dots(self, view: MapView, code: int, parts: np.ndarray | None) -> QPolygonF:
-        """The parts of one style group smaller than a pixel of the view's zoom band, one point
-        each in map coordinates (cached per band for the whole layer, like :meth:`paths`)."""
-        band = view.zoom_band
+    def _build_tiles(self, band: int, key, tiles: list[int], tile_of, order, starts) -> dict:
+        """Paths and dots of several tiles, simplified in one pass over their parts."""
         resolution = band_resolution(band)
-        if parts is None:
-            with self._lock:
-                cached = self._dots.get((band, code))
-                if cached is None:
-                    cached = self._dots[(band, code)] = points_polygon(
-                        self.geometry.dots(resolution, None, self._key_filter(code)))
-            return cached
-        return points_polygon(self.geometry.dots(resolution, parts, self._key_filter(code)))
+        members = np.sort(np.concatenate([order[starts[t]:starts[t + 1]] for t in tiles]))
+        rings = self.geometry.rings(resolution, band, members, key, resolution)
+        ring_tile = tile_of[rings.part]
+        rings = take_rings(rings, np.argsort(ring_tile, kind="stable"))  # keeps the spatial order
+        ring_tile = tile_of[rings.part]
+        xy, dot_parts = self.geometry.dots(resolution, members, key)
+        dot_order = np.argsort(tile_of[dot_parts], kind="stable")
+        xy, dot_tile = xy[dot_order], tile_of[dot_parts][dot_order]
+        built = {}
+        for tile in tiles:
+            a, b = np.searchsorted(ring_tile, [tile, tile + 1])
+            offsets = rings.offsets[a:b + 1]
+            piece = Rings(rings.coords[offsets[0]:offsets[-1]], offsets - offsets[0], rings.part[a:b])
+            c, d = np.searchsorted(dot_tile, [tile, tile + 1])
+            built[tile] = (_chunked_paths(piece), points_polygon(xy[c:d]))
+        return built
+
+    def _tile_index(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per part its tile at ``band`` (dense ids), the parts ordered by tile, and where each
+        tile's parts start in that order; computed once per band."""
+        index = self._tile_indexes.get(band)
+        if index is None:
+            b = self.geometry.part_bounds
+            size = TILE_PX * band_resolution(band)
+            with np.errstate(invalid="ignore"):  # parts without coordinates: any tile
+                cells = np.floor(np.column_stack(((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)) / size)
+            cells = np.nan_to_num(cells, nan=0.0, posinf=0.0, neginf=0.0).astype(np.int64)
+            cells -= cells.min(axis=0, initial=0)
+            _, tile_of = np.unique(cells[:, 0] * (cells[:, 1].max(initial=0) + 1) + cells[:, 1],
+                                   return_inverse=True)
+            order = np.argsort(tile_of, kind="stable")
+            starts = np.searchsorted(tile_of[order], np.arange(tile_of.max(initial=-1) + 2))
+            index = self._tile_indexes[band] = (tile_of, order, starts)
+        return index
 
     def _key_filter(self, code: int):
         return code if len(self.style_keys) > 1 else None
@@ -308,7 +351,6 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
     parts = geometry.query(view.extent)
     if len(parts) == 0:
         return
-    selection = None if len(parts) > FULL_PATH_SHARE * len(geometry) else parts
     painter.save()
     painter.setOpacity(max(0.0, min(1.0, layer.opacity * style.opacity)))
     if geometry.kind == POINT:
@@ -318,7 +360,7 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
         antialias = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
         stroked = style.stroke_width > 0
         for code, key in enumerate(layer.style_keys):
-            paths = layer.paths(view, code, selection)
+            paths, dots = layer.drawing(view, code)
             hatched = geometry.kind == POLYGON and bool(style.hatch)
             if hatched and len(paths) >= HATCH_OVER_IMAGE and isinstance(painter.device(), QImage):
                 _fill_hatched(painter, view, paths, key, antialias and not stroked)
@@ -342,13 +384,13 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
                 painter.setBrush(Qt.BrushStyle.NoBrush)
                 for path in paths:
                     painter.drawPath(path)
-            dots = layer.dots(view, code, selection)
-            if dots.size():
+            if dots:
                 # A part under a pixel shows as its outline colour (its fill where it has none).
                 pen = QPen(qcolor(key.stroke if stroked or not key.fill else key.fill), 1.0)
                 pen.setCosmetic(True)
                 painter.setPen(pen)
-                painter.drawPoints(dots)
+                for polygon in dots:
+                    painter.drawPoints(polygon)
     painter.restore()
 
 

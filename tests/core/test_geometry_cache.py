@@ -100,3 +100,37 @@ def test_an_edit_converts_only_the_features_whose_geometry_changed():
     for key in ["a", "b"]:
         mine, theirs = after.rings(1e-6, -20, key=key), scratch.rings(1e-6, -20, key=key)
         assert sorted(after.part_feature[mine.part].tolist()) == sorted(scratch.part_feature[theirs.part].tolist())
+
+
+def _star(rng, x, y, radius, n=24):
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    r = radius * rng.uniform(0.5, 1.0, n)
+    return shapely.Polygon(np.column_stack([x + r * np.cos(angles), y + r * np.sin(angles)]))
+
+
+def test_drawn_geometry_at_a_zoom_is_shapelys_simplification_within_a_pixel_and_sub_pixel_parts_are_dots():
+    rng = np.random.default_rng(7)
+    res, band = 8.0, 3  # 8 m per pixel
+    radii = np.concatenate([rng.uniform(0.5, 3.9, 150), rng.uniform(4, 300, 150)])  # under and over a pixel
+    geoms = [_star(rng, i * 700.0, (i % 17) * 700.0, r) for i, r in enumerate(radii)]
+    geoms.append(box(0, -2000, 400, -1600).difference(box(100, -1900, 300, -1700)))  # a hole
+    geometry = LayerGeometry(geoms)
+    rings = geometry.rings(res, band, min_size=res)
+    dot_xy, dot_parts = geometry.dots(res)
+    # Each part is drawn once: as rings when its envelope reaches a pixel, else as a dot.
+    bounds = shapely.bounds(np.asarray(geoms, dtype=object))
+    small = np.nonzero((bounds[:, 2] - bounds[:, 0] < res) & (bounds[:, 3] - bounds[:, 1] < res))[0]
+    assert dot_parts.tolist() == small.tolist() and 100 < len(small) < 200
+    assert sorted(set(rings.part.tolist())) == sorted(set(range(len(geoms))) - set(small.tolist()))
+    for xy, part in zip(dot_xy, dot_parts):
+        assert shapely.hausdorff_distance(Point(xy), geoms[part]) <= res * 2 ** 0.5 / 2
+    # A drawn polygon is within (1 + √2) pixels of shapely's simplification to a pixel: its vertices
+    # are original ones, dropping those within one pixel of the last kept errs by at most a
+    # pixel's diagonal, and Douglas-Peucker (shapely.simplify) by at most the tolerance.
+    for part in sorted(set(rings.part.tolist())):
+        own = np.nonzero(rings.part == part)[0]
+        shells = [rings.coords[rings.offsets[i]:rings.offsets[i + 1]] for i in own]
+        drawn = shapely.Polygon(shells[0], shells[1:])
+        expected = shapely.simplify(geoms[part], res)
+        assert shapely.hausdorff_distance(drawn, expected, densify=0.1) <= (1 + 2 ** 0.5) * res
+        assert len(shells[0]) <= len(shapely.get_coordinates(geoms[part].exterior))
