@@ -192,11 +192,20 @@ class LayerSpec:
 
 @dataclass
 class MapLayer:
-    """A catalog entry with its data loaded: ``gdf`` is a GeoDataFrame in EPSG:4549."""
+    """A catalog entry with its data loaded: ``gdf`` is a GeoDataFrame in EPSG:4549.
+
+    A database layer too large to load whole is read for the map's view (``by_view``;
+    ``postgis.load_postgis_view``): ``gdf`` then holds only the view's features, ``drawing`` the
+    geometry the canvas draws (a ``geometry_cache.LayerGeometry``, simplified, with sub-pixel
+    features as dots) and ``view_note`` says so in Chinese for the map.
+    """
 
     spec: LayerSpec
     gdf: gpd.GeoDataFrame
     repairs: list[str] = field(default_factory=list)  # Chinese notes on repaired geometry
+    by_view: bool = False
+    drawing: object = None
+    view_note: str = ""
 
     @property
     def id(self) -> str:
@@ -404,6 +413,19 @@ def load_layer(spec: LayerSpec, bbox=None) -> MapLayer:
     if gdf.crs.to_string() != WORK_CRS:
         gdf = gdf.to_crs(WORK_CRS)
     return MapLayer(spec, *repair_geometry(gdf, spec.title))
+
+
+def load_map_layer(spec: LayerSpec) -> MapLayer:
+    """``load_layer`` for the map window: a database table too large to load whole
+    (``postgis.reads_by_view``) comes back empty and marked ``by_view``, and the window reads it
+    for each view (``postgis.load_postgis_view``); every other layer is read whole.
+    """
+    if spec.dsn:
+        from .postgis import empty_view_layer, reads_by_view
+
+        if reads_by_view(spec):
+            return empty_view_layer(spec)
+    return load_layer(spec)
 
 
 def _file_bbox(spec: LayerSpec, bbox):

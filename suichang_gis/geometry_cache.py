@@ -243,6 +243,21 @@ class LayerGeometry:
         return list(seen)
 
 
+def with_dots(geometry: LayerGeometry, xy: np.ndarray) -> LayerGeometry:
+    """``geometry`` with one more part per point of ``xy`` (k × 2, EPSG:4549), of no feature
+    (``part_feature`` -1): each is drawn as a dot at any zoom, like a sub-pixel part.
+    """
+    if len(xy) == 0:
+        return geometry
+    full, n = geometry._full, len(geometry)
+    rings = Rings(np.concatenate((full.coords, xy)),
+                  np.concatenate((full.offsets, full.offsets[-1] + np.arange(1, len(xy) + 1))),
+                  np.concatenate((full.part, n + np.arange(len(xy)))))
+    kind = geometry.kind or POLYGON
+    return LayerGeometry.from_rings(kind, rings, np.concatenate((geometry.part_feature,
+                                                                 np.full(len(xy), -1, dtype=np.int64))))
+
+
 def build_rings(kind: str | None, parts) -> Rings:
     """The rings (polygon rings in part order, or lines, or one point each) of shapely parts."""
     if kind == POINT or len(parts) == 0:

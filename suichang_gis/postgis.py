@@ -245,6 +245,93 @@ def read_features(conn, table: str, boxes=None, columns: list[str] | None = None
     return np.asarray(geoms, dtype=object), attrs, fids
 
 
+VIEW_DOT_PX = 2  # in a database view, features under this many pixels both ways come as dots
+
+
+@dataclass
+class ViewRead:
+    """The features of a table in a view, as the map draws them at one resolution.
+
+    ``geoms``/``attrs``/``fids``: the features meeting the view (``ST_Intersects``) whose
+    envelope reaches ``VIEW_DOT_PX`` pixels (of ``tolerance`` metres) one way or the other,
+    simplified by the server to a pixel (``ST_SimplifyPreserveTopology``; exact when
+    ``tolerance`` is 0). ``dots`` (k × 2) and ``dot_counts``: the smaller ones, counted per pixel
+    of a ``tolerance`` grid and drawn as one dot at its centre — a dot lies within
+    (``VIEW_DOT_PX`` + 1) × ``tolerance`` × √2 / 2 of every point of the features it stands for.
+    So a county view of a million patches brings dots, not their geometry or attributes, and
+    every feature is accounted for.
+    """
+
+    geoms: np.ndarray
+    attrs: dict[str, list]
+    fids: np.ndarray
+    dots: np.ndarray
+    dot_counts: np.ndarray
+    tolerance: float
+
+    @property
+    def features(self) -> int:
+        """How many features of the table meet the view (drawn whole or as dots)."""
+        return len(self.geoms) + int(self.dot_counts.sum())
+
+    def note(self, title: str) -> str:
+        """The Chinese label the map shows for this layer: read by view, and how simplified."""
+        if self.tolerance <= 0:
+            return f"{title}：按当前视图从数据库读取 {self.features:,} 个要素"
+        text = (f"{title}：按当前视图从数据库读取，已按比例尺简化（容差 {self.tolerance:.3g} m，即 1 像素）："
+                f"{len(self.geoms):,} 个要素")
+        small = int(self.dot_counts.sum())
+        if small:
+            text += f"，另 {small:,} 个小于 {VIEW_DOT_PX} 像素的要素画作 {len(self.dots):,} 个点"
+        return text
+
+
+def read_view(conn, table: str, extent, tolerance: float = 0.0, columns: list[str] | None = None) -> ViewRead:
+    """The features of ``table`` meeting ``extent`` (minx, miny, maxx, maxy, EPSG:4549), for a
+    map at ``tolerance`` metres per pixel (0: exact geometry, every feature whole); see
+    ``ViewRead``. The server filters with ``ST_Intersects`` (its GiST index first), simplifies,
+    and counts the sub-pixel features per pixel, so the client holds only what the view shows.
+    """
+    from psycopg import sql
+
+    info = table_info(conn, table)
+    wanted = info.columns if columns is None else [c for c in columns if c in info.columns]
+    geom = sql.SQL("t.{}").format(sql.Identifier(info.geometry_column))
+    work = geom if info.srid == WORK_SRID else sql.SQL("ST_Transform({}, {})").format(geom, WORK_SRID)
+    envelope = sql.SQL("ST_MakeEnvelope(%(x0)s, %(y0)s, %(x1)s, %(y1)s, {})").format(WORK_SRID)
+    if info.srid != WORK_SRID:
+        envelope = sql.SQL("ST_Transform({}, {})").format(envelope, info.srid)
+    meets = sql.SQL("ST_Intersects({}, {})").format(geom, envelope)
+    params = dict(zip(("x0", "y0", "x1", "y1"), map(float, extent)), tol=float(tolerance))
+    params["dot"] = VIEW_DOT_PX * float(tolerance)
+    small = sql.SQL("(ST_XMax({g}) - ST_XMin({g}) < %(dot)s AND ST_YMax({g}) - ST_YMin({g}) < %(dot)s)").format(g=work)
+    shape = work if tolerance <= 0 else sql.SQL("ST_SimplifyPreserveTopology({}, %(tol)s)").format(work)
+    select = sql.SQL(", ").join([*(sql.SQL("t.{}").format(sql.Identifier(c)) for c in wanted),
+                                 sql.SQL("ST_AsBinary({})").format(shape)])
+    where = meets if tolerance <= 0 else sql.SQL("{} AND NOT {}").format(meets, small)
+    order = sql.SQL(" ORDER BY t.{}").format(sql.Identifier(info.key)) if info.key else sql.SQL("")
+    with conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT {} FROM {} t WHERE {}").format(select, quoted(info.table), where) + order, params)
+        rows = cur.fetchall()
+        dots, counts = np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        if tolerance > 0:
+            # One bytea of big-endian int8 triples (cell x, cell y, features): no row objects.
+            cur.execute(sql.SQL(
+                "SELECT string_agg(int8send(ix) || int8send(iy) || int8send(n), ''::bytea) FROM (SELECT "
+                "floor((ST_XMin({g}) + ST_XMax({g})) / 2 / %(tol)s)::bigint AS ix, floor((ST_YMin({g}) + "
+                "ST_YMax({g})) / 2 / %(tol)s)::bigint AS iy, count(*) AS n FROM {t} t WHERE {meets} AND {small} "
+                "GROUP BY 1, 2) cells").format(g=work, t=quoted(info.table), meets=meets, small=small), params)
+            packed = cur.fetchone()[0]
+            if packed:
+                cells = np.frombuffer(bytes(packed), dtype=">i8").reshape(-1, 3)
+                dots = (cells[:, :2].astype(float) + 0.5) * tolerance
+                counts = cells[:, 2].astype(np.int64)
+    geoms = shapely.from_wkb([bytes(r[-1]) if r[-1] is not None else None for r in rows])
+    attrs = {c: [_plain(r[i]) for r in rows] for i, c in enumerate(wanted)}
+    fids = np.asarray(attrs[info.key] if info.key in attrs else np.arange(1, len(rows) + 1))
+    return ViewRead(np.asarray(geoms, dtype=object), attrs, fids, dots, counts, float(tolerance))
+
+
 def _plain(value):
     """Database values as the file readers give them (Decimal → float)."""
     from decimal import Decimal
@@ -401,6 +488,54 @@ def load_postgis_layer(spec, bbox=None):
     except PostgisError as exc:
         raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_secrets(spec.dsn)} 的表 "
                            f"{spec.source_layer}）：{exc}") from exc
+
+
+VIEW_READ_ROWS = 100_000  # a table estimated larger is read for the map's view, never whole
+
+
+def reads_by_view(spec) -> bool:
+    """Whether the map reads this database layer per view: its table is estimated (planner
+    statistics, no scan) to hold more than ``VIEW_READ_ROWS`` rows.
+    """
+    from .catalog import CatalogError
+
+    try:
+        info = connection_for(spec.dsn).run(lambda conn: table_info(conn, spec.source_layer))
+    except PostgisError as exc:
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_secrets(spec.dsn)} 的表 "
+                           f"{spec.source_layer}）：{exc}") from exc
+    return info.estimated_rows > VIEW_READ_ROWS
+
+
+def empty_view_layer(spec):
+    """A by-view database layer before its first view is read (nothing drawn yet)."""
+    import geopandas as gpd
+
+    from .catalog import MapLayer
+
+    return MapLayer(spec, gpd.GeoDataFrame(geometry=[], crs=WORK_CRS), by_view=True,
+                    view_note=f"{spec.title}：数据量大，按视图从数据库读取")
+
+
+def load_postgis_view(spec, extent, tolerance: float):
+    """A catalog layer's table read for a map view (``read_view``) as a by-view ``MapLayer``:
+    the features drawn whole in ``gdf`` (repaired like every reader), the drawing geometry with
+    the sub-pixel features as dots, and the Chinese note of what is shown. ``CatalogError``
+    names the layer, the masked connection and the table.
+    """
+    import geopandas as gpd
+
+    from .catalog import CatalogError, MapLayer, repair_geometry
+    from .geometry_cache import LayerGeometry, with_dots
+
+    try:
+        read = connection_for(spec.dsn).run(lambda conn: read_view(conn, spec.source_layer, extent, tolerance))
+    except PostgisError as exc:
+        raise CatalogError(f"图层“{spec.title}”（{spec.id}）无法从数据库读取（{mask_secrets(spec.dsn)} 的表 "
+                           f"{spec.source_layer}）：{exc}") from exc
+    gdf, repairs = repair_geometry(gpd.GeoDataFrame(read.attrs, geometry=list(read.geoms), crs=WORK_CRS), spec.title)
+    drawing = with_dots(LayerGeometry(gdf.geometry.to_numpy()), read.dots)
+    return MapLayer(spec, gdf, repairs, by_view=True, drawing=drawing, view_note=read.note(spec.title))
 
 
 def read_postgis_features(spec, boxes=None):

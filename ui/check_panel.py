@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from suichang_gis.catalog import Style
 from suichang_gis.check import CheckResult, check_parcels
-from suichang_gis.check.data import CheckLayer, check_layer_from_map_layer
+from suichang_gis.check.data import CheckLayer, check_layer_from_map_layer, read_check_layer
 from suichang_gis.palette import STATUS_COLOURS
 from suichang_gis.parcel_layer import PARCEL_LAYER_ID
 from suichang_gis.report import write_report
@@ -68,10 +68,16 @@ class LayerCache:
         self._source = layers_source  # callable → dict id → MapLayer
         self._cache: dict[str, tuple[int, CheckLayer]] = {}
 
-    def layers(self) -> dict[str, CheckLayer]:
+    def layers(self, boxes=None) -> dict[str, CheckLayer]:
+        """CheckLayer by layer id. A database layer the map reads per view (``by_view``) holds
+        only the view's features, simplified: it is read for the check from the server instead,
+        the candidates meeting ``boxes`` (n × 4, the parcels' bounds; all rows when None)."""
         out = {}
         for layer_id, layer in self._source().items():
             if layer_id == PARCEL_LAYER_ID:
+                continue
+            if layer.by_view:
+                out[layer_id] = read_check_layer(layer.spec, boxes)
                 continue
             key = id(layer.gdf)
             cached = self._cache.get(layer_id)
@@ -126,7 +132,9 @@ class CheckPanel(QWidget):
     def check_frame(self, parcels) -> CheckResult:
         """Check a parcel GeoDataFrame (EPSG:4549) against the window's layers and, for candidate
         overlaps, the project's other parcels near them."""
-        return check_parcels(parcels, self.ruleset, layers=self.cache.layers(), others=self._neighbours(parcels)).result
+        boxes = shapely.bounds(parcels.geometry.to_numpy())
+        return check_parcels(parcels, self.ruleset, layers=self.cache.layers(boxes),
+                             others=self._neighbours(parcels)).result
 
     def _neighbours(self, parcels):
         """The project's other parcels whose bounds meet those of ``parcels`` (None when none)."""
@@ -231,7 +239,8 @@ class CheckPanel(QWidget):
         if result is None:
             raise ValueError("没有可导出的地块")
         history = history_numbers(self.history_source()) if self.history_source else []
-        written = write_report(result, path, self.cache.layers(), history=history)
+        boxes = shapely.bounds(parcels.geometry.to_numpy()) if parcels is not None and len(parcels) else None
+        written = write_report(result, path, self.cache.layers(boxes), history=history)
         self.exported.emit(result)
         return written
 

@@ -49,12 +49,14 @@ from suichang_gis.catalog import (
     MapLayer,
     load_catalog,
     load_layer,
+    load_map_layer,
     override_layer,
 )
 from suichang_gis.field_labels import field_label
 from suichang_gis.parcel_layer import PARCEL_LAYER_ID
 from suichang_gis.user_layers import file_layers, open_user_layer
 
+from .database_view import DatabaseViewReader
 from .layer_tree import LayerTreeWidget
 from .legend import LegendWidget
 from .map_canvas import MapCanvasWidget
@@ -83,7 +85,7 @@ def load_default_layers(catalog_dir=None, user_catalog=None) -> tuple[list[MapLa
         specs, errors = load_catalog(catalog_dir), [str(exc)]
     for spec in specs:
         try:
-            layers.append(load_layer(spec))
+            layers.append(load_map_layer(spec))  # a huge database table: read per view
         except CatalogError as exc:
             errors.append(str(exc))
     layers.sort(key=lambda layer: layer.spec.zorder)
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.canvas = MapCanvasWidget(self)
         self.setCentralWidget(self.canvas)
         self.canvas.set_layers(layers)
+        self.database_view = DatabaseViewReader(self.canvas, lambda text: self.statusBar().showMessage(text, 15000))
 
         self.layer_tree = LayerTreeWidget(self.canvas)
         self.legend = LegendWidget(self.canvas)

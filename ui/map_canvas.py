@@ -460,10 +460,11 @@ class MapCanvasWidget(QWidget):
                    for layer in self._layers)
 
     def attributions(self) -> list[str]:
-        """Attribution texts shown for the layers drawn in the current view."""
-        return sorted({layer.spec.provenance.attribution for layer in self._layers
-                       if layer.visible and layer.spec.provenance.attribution
-                       and len(layer.geometry.query(self.view.extent))})
+        """Attribution texts shown for the layers drawn in the current view, and what is shown
+        of a database layer read by view (``MapLayer.view_note``: simplified, dots)."""
+        shown = [layer for layer in self._layers if layer.visible and len(layer.geometry.query(self.view.extent))]
+        return (sorted({layer.spec.provenance.attribution for layer in shown if layer.spec.provenance.attribution})
+                + [layer.layer.view_note for layer in shown if layer.layer.by_view])
 
     def resizeEvent(self, event):
         if self._view is None or len(self._history) <= 1:

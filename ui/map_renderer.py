@@ -163,7 +163,8 @@ class CanvasLayer:
         """``previous``: this layer as drawn before its data changed; the geometry of features
         left as they were is taken over from it (see ``LayerGeometry``). ``geometry``: the
         layer's drawing geometry already read into arrays (``layer_arrays``), one feature per
-        row of ``layer.gdf``, used instead of converting ``layer.gdf``'s geometry."""
+        row of ``layer.gdf``, used instead of converting ``layer.gdf``'s geometry; by default
+        ``layer.drawing`` when the layer brings one (a database view)."""
         self.layer = layer
         self.state = state if state is not None else LayerState(layer, layer.spec.visible)
         self._treated: tuple[Style, Style] | None = None  # (chosen style, its schematic treatment)
@@ -177,10 +178,14 @@ class CanvasLayer:
                           for f in (style.fill_field, style.dash_field, style.stroke_field))
             key = StyleKey(style.fill_for(fv), style.dash_for(dv), style.stroke_for(sv))
             key_of_code[code] = keys.setdefault(key, len(keys))
+        if not keys:  # no rows (a database view of dots only): the style of missing values
+            keys[StyleKey(style.fill_for(None), style.dash_for(None), style.stroke_for(None))] = 0
         feature_codes = key_of_code[codes]
         self.style_keys: list[StyleKey] = list(keys)
+        geometry = geometry if geometry is not None else layer.drawing
         if geometry is not None:
-            geometry.part_key = feature_codes[geometry.part_feature]
+            # Parts of no feature (-1: the dots of a database view) take the first style group.
+            geometry.part_key = np.append(feature_codes, 0)[geometry.part_feature]
             self.geometry = geometry
         else:
             self.geometry = LayerGeometry(gdf.geometry.to_numpy(), feature_codes,
@@ -247,7 +252,7 @@ class CanvasLayer:
         paths of the parts of a pixel or more, and the dots of the smaller ones, from the tiles
         holding parts in view (built on first use, then cached)."""
         band = view.zoom_band
-        resolution = band_resolution(band)
+        band_resolution(band)
         geometry = self.geometry
         parts = geometry.query(view.extent)
         key = self._key_filter(code)
