@@ -24,6 +24,7 @@ from suichang_gis.parcel_store_postgis import ParcelConflict, PostgisParcelStore
 from suichang_gis.postgis import PostgisError, has_password, is_postgis_source, open_connection
 
 from .background import run_in_background
+from .messages import failure_text
 
 DEFAULT_TABLE = "public.parcels"
 
@@ -82,8 +83,8 @@ class SharedParcels(QObject):
                 return False
             except PostgisError as exc:
                 self._drop(dsn, table)
-                text = (f"无法保存到共享数据库 {mask_secrets(dsn)} 的表 {table}：{exc}\n\n"
-                        f"已绘制的地块都在本地项目文件 {path.name} 中，没有丢失。")
+                text = failure_text(f"无法把地块保存到共享数据库 {mask_secrets(dsn)} 的表 {table}。已绘制的地块都在"
+                                    f"本地项目文件 {path.name} 中，没有丢失；连接恢复后按“重试”即可保存。", exc)
                 self.last_message = text
                 if self.ask_retry(text):
                     continue
