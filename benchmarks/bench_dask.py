@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import hashlib
 import json
 import resource
@@ -124,6 +125,7 @@ def run_single(parcel_file: Path, gpkg: Path, out: Path) -> dict:
     from suichang_gis.check.inputs import apply_use_layers
     from suichang_gis.rules import load_ruleset
 
+    gc.disable()  # as `suichang-gis check` and each Dask partition do
     t = time.perf_counter()
     specs = apply_use_layers(load_catalog(), _use_layers(gpkg))
     parcel_set = as_parcel_set(parcel_file)
