@@ -92,7 +92,7 @@ def cmd_export_layer(args) -> int:
 
 def cmd_check_dask(args) -> int:
     """``check PARCELS --engine dask``: the check on a Dask cluster, GeoParquet partitions in --out."""
-    from .check.dask_engine import check_parcels_dask
+    from .check.dask_engine import ClusterError, check_parcels_dask
     from .rules import RuleError
 
     out = Path(args.out)
@@ -103,7 +103,7 @@ def cmd_check_dask(args) -> int:
             summary = check_parcels_dask(Path(args.parcels), out, args.rules, args.use_layer or [], args.catalog,
                                              args.dem, args.scheduler, args.workers, args.worker_memory,
                                              args.partition_size, progress=progress)
-    except (RuleError, ValueError, OSError) as exc:
+    except (RuleError, ValueError, OSError, ClusterError) as exc:
         raise UserError(str(exc)) from exc
     c = summary.counts
     print(f"已核查 {summary.parcels} 个地块（{summary.partitions} 个分区）：通过 {c['pass']}，警示 {c['warn']}，"

@@ -35,6 +35,10 @@ PARTITION_SIZE = 10_000  # parcels per task: about 1 GB peak against 100,000-fea
 _local = threading.local()  # per worker thread: the rule set and the layers needed whole
 
 
+class ClusterError(RuntimeError):
+    """The Dask cluster cannot be reached or cannot run the tasks; told in Chinese."""
+
+
 @dataclass(frozen=True)
 class DaskJob:
     """What every partition task needs (small and picklable): layer specs, rule files, output."""
@@ -190,14 +194,19 @@ def neighbours(parcels, partitions: list[np.ndarray]) -> list[np.ndarray]:
     return [np.setdiff1d(np.unique(tree.query(geoms[index])[1]), index) for index in partitions]
 
 
-def open_client(scheduler: str | None = None, workers: int = 2, memory_limit: str = "2GB"):
+def open_client(scheduler: str | None = None, workers: int = 2, memory_limit: str = "2GB", timeout: float = 30):
     """A ``distributed.Client``: to the cluster at ``scheduler`` (e.g. ``tcp://host:8786``) or to a
     new local cluster of ``workers`` processes (one thread each, ``memory_limit`` each).
+
+    Raises ``ClusterError`` (Chinese) when the scheduler does not answer within ``timeout`` seconds.
     """
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler)
+        try:
+            return Client(scheduler, timeout=timeout)
+        except (OSError, ValueError) as exc:  # refused, timed out, or not an address
+            raise ClusterError(f"无法连接 Dask 调度器 {scheduler}（{timeout} 秒内未响应或地址无效）：{exc}") from exc
     cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=memory_limit,
                            dashboard_address=None)
     return Client(cluster)
@@ -228,7 +237,13 @@ def check_frame_dask(parcels, out: Path, job_specs, rules=(), dem: Path | None =
     futures = client.compute(tasks)
     summaries = []
     for done, future in enumerate(as_completed(futures), 1):
-        summaries.append(future.result())
+        try:
+            summaries.append(future.result())
+        except RuntimeError as exc:
+            if "deserializ" not in str(exc):
+                raise
+            raise ClusterError("Dask 集群无法读取核查任务：调度器或工作进程上没有安装与本机相同版本的 suichang_gis"
+                               f"（所有机器须装同一版本）。{exc}") from exc
         if progress:
             progress("分区", done, len(futures))
     for sub in ("parcels", "findings"):

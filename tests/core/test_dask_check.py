@@ -146,3 +146,16 @@ def test_dask_check_refuses_a_report_file_as_output(tmp_path, capsys):
     _sites(3, seed=1).to_file(sites, driver="GeoJSON")
     assert main(["check", str(sites), "--engine", "dask", "--out", str(tmp_path / "r.docx")]) == 2
     assert "GeoParquet" in capsys.readouterr().err
+
+
+def test_dask_unreachable_scheduler_is_told_in_chinese():
+    import socket
+
+    from suichang_gis.check.dask_engine import ClusterError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{s.getsockname()[1]}"
+    with pytest.raises(ClusterError) as err:
+        open_client(address, timeout=2)
+    assert "无法连接 Dask 调度器" in str(err.value) and address in str(err.value)
