@@ -131,6 +131,14 @@ def _write_atomically(frame, path: Path) -> None:
     os.replace(tmp, path)
 
 
+# The columns of a finding in ``Finding.to_dict`` order (figures rounded as it rounds them).
+FINDING_KEYS = ("rule", "title", "ruleset", "layer", "status", "overlap_m2", "overlap_mu", "overlap_ratio",
+                "distance_m", "value", "threshold", "unit_code", "message", "basis", "indicative",
+                "example_threshold")
+FINDING_COLUMNS = ["parcel_id", "rule", "title", "status", "结论", "layer", "overlap_m2", "overlap_mu",
+                   "distance_m", "value", "threshold", "unit_code", "message", "geometry"]
+
+
 def result_frames(result):
     """(parcels, findings) GeoDataFrames (EPSG:4549) of a ``CheckResult``.
 
@@ -138,35 +146,119 @@ def result_frames(result):
     counts of fail/warn/not_assessed findings, indicative, ``result`` (the parcel's JSON, exactly
     ``ParcelResult.to_dict()``) and the parcel geometry. Findings: one row per finding that is not
     a pass (fail, warn, not_assessed, info), with its overlap or distance geometry where it has one.
+
+    The findings are read from the run's columns (``FindingStore``) without making a ``Finding``
+    per row; parcels whose findings were replaced are read from their objects.
     """
     import geopandas as gpd
     import orjson
+    import pandas as pd
+    import pyarrow as pa
 
-    from .model import STATUS_LABELS
+    from .model import _RANK, REASON_STATUSES, STATUS_LABELS, _round
 
-    parcels, findings = [], []
-    for p in result.parcels:
-        d = p.to_dict()
-        statuses = [f["status"] for f in d["findings"]]
-        parcels.append({"parcel_id": p.id, "name": p.name, "status": d["status"], "结论": STATUS_LABELS[d["status"]],
-                        "area_m2": d["area_m2"], "area_mu": d["area_mu"], "fail": statuses.count("fail"),
-                        "warn": statuses.count("warn"), "not_assessed": statuses.count("not_assessed"),
-                        "indicative": d["indicative"], "result": orjson.dumps(d).decode("utf-8"),
-                        "geometry": p.geometry})
-        for f, fd in zip(p.findings, d["findings"]):
-            if f.status == "pass":
-                continue
-            findings.append({"parcel_id": p.id, "rule": f.rule, "title": f.title, "status": f.status,
-                             "结论": STATUS_LABELS[f.status], "layer": f.layer, "overlap_m2": fd["overlap_m2"],
-                             "overlap_mu": fd["overlap_mu"], "distance_m": fd["distance_m"], "value": fd["value"],
-                             "threshold": f.threshold, "unit_code": f.unit_code, "message": f.message,
-                             "geometry": f.geometry})
-    parcel_cols = ["parcel_id", "name", "status", "结论", "area_m2", "area_mu", "fail", "warn", "not_assessed",
-                   "indicative", "result", "geometry"]
-    finding_cols = ["parcel_id", "rule", "title", "status", "结论", "layer", "overlap_m2", "overlap_mu",
-                    "distance_m", "value", "threshold", "unit_code", "message", "geometry"]
-    return (gpd.GeoDataFrame(parcels, columns=parcel_cols, geometry="geometry", crs=WORK_CRS),
-            gpd.GeoDataFrame(findings, columns=finding_cols, geometry="geometry", crs=WORK_CRS))
+    parcels = result.parcels
+    table, owner = _finding_table(parcels)
+    n = len(parcels)
+    bounds = np.searchsorted(owner, np.arange(n + 1)).tolist()
+    rows = [dict(zip(FINDING_KEYS, values)) for values in zip(*(table[k] for k in FINDING_KEYS))]
+    for row, also in zip(rows, table["also"]):
+        if also:
+            row["also"] = also
+    reason_rank = {s: k for k, s in enumerate(REASON_STATUSES)}
+    status_of, rank = table["status"], [_RANK[s] for s in table["status"]]
+    results, statuses, counts = [], [], {s: np.zeros(n, dtype=np.int64) for s in REASON_STATUSES}
+    for s in REASON_STATUSES:
+        mine = np.asarray([x == s for x in status_of], dtype=bool)
+        np.add.at(counts[s], owner[mine], 1)
+    indicative = []
+    for j, p in enumerate(parcels):
+        lo, hi = bounds[j], bounds[j + 1]
+        status = ("pass", "warn", "fail")[max(rank[lo:hi], default=0)]
+        found = []
+        if status != "pass":
+            labelled = sorted((reason_rank[status_of[k]], k) for k in range(lo, hi) if status_of[k] in reason_rank)
+            found = [f"{'/'.join([table['rule'][k], *(a['rule'] for a in table['also'][k] or ())])} "
+                     f"{table['title'][k]}：{STATUS_LABELS[status_of[k]]}" for _, k in labelled]
+        flag = any(table["indicative"][lo:hi])
+        statuses.append(status)
+        indicative.append(flag)
+        results.append(orjson.dumps({
+            "id": p.id, "name": p.name, "area_m2": _round(p.area_m2), "area_mu": _round(p.area_mu, 1e4),
+            "townships": p.townships, "zones": p.zones, "status": status, "indicative": flag, "reasons": found,
+            "projects_nearby": [{**q, "distance_m": _round(q["distance_m"])} for q in p.projects],
+            "repairs": p.repairs, "findings": rows[lo:hi]}))
+    # Straight to an Arrow string column: no decode, no per-string conversion by pandas.
+    json_column = pd.Series(pd.arrays.ArrowStringArray(pa.array(results, pa.binary()).cast(pa.string())))
+    parcel_frame = gpd.GeoDataFrame({
+        "parcel_id": [p.id for p in parcels], "name": [p.name for p in parcels], "status": statuses,
+        "结论": [STATUS_LABELS[s] for s in statuses], "area_m2": [_round(p.area_m2) for p in parcels],
+        "area_mu": [_round(p.area_mu, 1e4) for p in parcels], "fail": counts["fail"], "warn": counts["warn"],
+        "not_assessed": counts["not_assessed"], "indicative": indicative, "result": json_column},
+        geometry=[p.geometry for p in parcels], crs=WORK_CRS)
+    keep = [k for k, s in enumerate(status_of) if s != "pass"]
+    ids = [parcels[j].id for j in owner.tolist()]
+    columns = {"parcel_id": ids, **{c: table[c] for c in FINDING_COLUMNS[1:] if c in table}}
+    columns["结论"] = [STATUS_LABELS[s] for s in status_of]
+    finding_frame = gpd.GeoDataFrame({c: [columns[c][k] for k in keep] for c in FINDING_COLUMNS if c != "geometry"},
+                                     geometry=[table["geometry"][k] for k in keep], crs=WORK_CRS)
+    return parcel_frame, finding_frame
+
+
+def _finding_table(parcels) -> tuple[dict[str, list], np.ndarray]:
+    """Every finding of ``parcels`` as columns (``FINDING_KEYS`` as ``Finding.to_dict`` gives them,
+    ``also`` as its list of dicts or None, ``geometry``), parcel by parcel in rule order; and the
+    position in ``parcels`` of each row's parcel (ascending).
+    """
+    store = parcels[0].store if parcels else None
+    if store is not None and store.n == len(parcels) and all(
+            p.in_store and p.store is store and p.index == j for j, p in enumerate(parcels)):
+        return _store_table(store)
+    table = {k: [] for k in (*FINDING_KEYS, "also", "geometry")}
+    owner = []
+    for j, p in enumerate(parcels):
+        for f in p.findings:
+            d = f.to_dict()
+            for k in FINDING_KEYS:
+                table[k].append(d[k])
+            table["also"].append(d.get("also"))
+            table["geometry"].append(f.geometry)
+            owner.append(j)
+    return table, np.asarray(owner, dtype=np.intp)
+
+
+def _store_table(store) -> tuple[dict[str, list], np.ndarray]:
+    """``_finding_table`` read from a run's ``FindingStore`` columns (parcel ``i`` = store index ``i``)."""
+    parts = {k: [] for k in (*FINDING_KEYS, "also", "geometry")}
+    owner, order_block, order_row = [], [], []
+    for b, block in enumerate(store.blocks):
+        live = np.flatnonzero(store.alive[b])
+        if not len(live):
+            continue
+        rows = live.tolist()
+        figures = block.json_figures()
+        basis = block.basis.as_dict if block.basis else None
+        parts["rule"] += [block.rule] * len(rows)
+        parts["title"] += [block.title] * len(rows)
+        parts["ruleset"] += [block.ruleset] * len(rows)
+        parts["basis"] += [basis] * len(rows)
+        parts["example_threshold"] += [block.example_threshold] * len(rows)
+        for k in ("layer", "status", "threshold", "unit_code", "message"):
+            column = getattr(block, k)
+            parts[k] += [column[r] for r in rows]
+        parts["indicative"] += [bool(block.indicative[r]) for r in rows]
+        for k in ("overlap_m2", "overlap_mu", "overlap_ratio", "distance_m", "value"):
+            parts[k] += [figures[k][r] for r in rows]
+        parts["also"] += [[a.to_dict() for a in store.also[b, r]] if (b, r) in store.also else None for r in rows]
+        parts["geometry"] += [None] * len(rows) if block.geometry is None else [block.geometry[r] for r in rows]
+        owner.append(block.parcel[live])
+        order_block.append(np.full(len(rows), b))
+        order_row.append(live)
+    if not owner:
+        return parts, np.zeros(0, dtype=np.intp)
+    owner, blocks, rows = np.concatenate(owner), np.concatenate(order_block), np.concatenate(order_row)
+    order = np.lexsort((rows, blocks, owner)).tolist()  # by parcel, then rule (block), then row
+    return {k: [v[i] for i in order] for k, v in parts.items()}, owner[order]
 
 
 def spatial_partitions(parcels, partition_size: int = PARTITION_SIZE) -> list[np.ndarray]:

@@ -159,3 +159,26 @@ def test_dask_unreachable_scheduler_is_told_in_chinese():
     with pytest.raises(ClusterError) as err:
         open_client(address, timeout=2)
     assert "无法连接 Dask 调度器" in str(err.value) and address in str(err.value)
+
+
+def test_dask_result_rows_read_from_the_columns_equal_those_of_the_finding_objects(tmp_path):
+    from suichang_gis.check.dask_engine import result_frames
+
+    sites = tmp_path / "sites.gpkg"
+    _sites(60, seed=3).to_file(sites, driver="GPKG")
+    from_columns = check_parcels(sites).result
+    assert all(p.in_store for p in from_columns.parcels)  # the run's columns, no Finding yet
+    from_objects = check_parcels(sites).result
+    for p in from_objects.parcels:
+        p.findings = p.findings  # the same findings as objects
+    parcels, findings = result_frames(from_columns)
+    assert all(p.in_store for p in from_columns.parcels)  # read without making Finding objects
+    expected_parcels, expected_findings = result_frames(from_objects)
+    assert [json.loads(r) for r in parcels["result"]] == [p.to_dict() for p in from_objects.parcels]
+    assert any(json.loads(r)["reasons"] for r in parcels["result"])
+    for got, expected in ((parcels, expected_parcels), (findings, expected_findings)):
+        assert list(got.columns) == list(expected.columns)
+        assert got.drop(columns="geometry").equals(expected.drop(columns="geometry"))
+        assert list(shapely.to_wkb(got.geometry.to_numpy())) == list(shapely.to_wkb(expected.geometry.to_numpy()))
+    assert len(findings) == sum(f.status != "pass" for p in from_objects.parcels for f in p.findings) > 0
+    assert (parcels["fail"] == [sum(f.status == "fail" for f in p.findings) for p in from_objects.parcels]).all()
