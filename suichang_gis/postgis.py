@@ -435,11 +435,16 @@ def login_user(dsn: str) -> str | None:
 
 
 def connection_for(dsn: str) -> Connection:
-    """The shared, reconnecting connection of this thread to ``dsn`` (see :func:`open_connection`)."""
+    """The shared, reconnecting connection of this thread to ``dsn`` (see :func:`open_connection`).
+
+    A password typed for ``dsn`` in one thread serves this process's other threads too (view
+    reads and checks run in workers): it is asked once, not once per thread.
+    """
     key = (dsn, threading.get_ident())  # a transaction is not shared between threads
     conn = _connections.get(key)
     if conn is None:
-        conn = _connections[key] = open_connection(dsn)
+        typed = next((c._password for (d, _), c in list(_connections.items()) if d == dsn and c._password), None)
+        conn = _connections[key] = Connection(dsn, typed) if typed else open_connection(dsn)
     return conn
 
 

@@ -4,9 +4,10 @@ When a PostGIS layer's connection (``PG:service=…``, libpq keywords or a URL) 
 that neither the service file, ``~/.pgpass`` nor ``PGPASSWORD`` gives, the core asks the prompt
 installed here. The dialog names the connection with its password masked, shows the server's
 refusal in Chinese after a wrong password and asks again; 取消 leaves the layer unloaded (the core
-raises, the caller tells which layer). 记住本次会话 keeps the password in this process's memory
-for the other connections to the same database (other threads, later layers); nothing is ever
-written to a file, the settings or a log.
+raises, the caller tells which layer). A password typed once serves every thread's connection to
+that database (``postgis.connection_for``); 记住本次会话 also keeps it, in this process's memory, for
+connections opened anew later (a layer added again, 保存到共享数据库). Nothing is ever written to a
+file, the settings or a log.
 
 The core may ask from a worker thread (a layer loaded in the background, the check): the question
 is then carried to the GUI thread with a blocking queued call, and the worker waits for the answer.

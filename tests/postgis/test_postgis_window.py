@@ -112,8 +112,15 @@ def test_postgis_window_cancelled_password_leaves_the_layer_out_with_a_message(q
     assert "已取消" in window.statusBar().currentMessage()
 
 
-def test_postgis_worker_thread_asks_in_the_gui_thread_and_remembers_for_the_session(
-        qtbot, database_layer, pg_password, tmp_path, caplog):
+def _forget_connections(monkeypatch):
+    for conn in postgis._connections.values():
+        conn.close()
+    monkeypatch.setattr(postgis, "_connections", {})
+
+
+@pytest.mark.parametrize("remember", [False, True])
+def test_postgis_worker_thread_asks_in_the_gui_thread_once_per_session(
+        qtbot, database_layer, pg_password, tmp_path, caplog, monkeypatch, remember):
     caplog.set_level(logging.DEBUG)
     from ui.parcel_actions import install_parcel_editing
 
@@ -121,13 +128,16 @@ def test_postgis_worker_thread_asks_in_the_gui_thread_and_remembers_for_the_sess
     qtbot.addWidget(window)
     actions = install_parcel_editing(window, project_path=tmp_path / "项目.gpkg")
     spec = {s.id: s for s in load_catalog(user_catalog=database_layer["catalog"])}[LAYER]
-    answerer = Answerer([pg_password], remember=True)
+    answerer = Answerer([pg_password, pg_password], remember=remember)
     try:
         layer = run_in_background(window, "正在读取图层…", lambda: load_layer(spec))
         again = run_in_background(window, "正在读取图层…", lambda: load_layer(spec))  # another thread
+        assert len(answerer.seen) == 1 and answerer.seen[0]["gui_thread"]  # typed once for every thread
+        _forget_connections(monkeypatch)  # e.g. the layer removed and added again
+        run_in_background(window, "正在读取图层…", lambda: load_layer(spec))
     finally:
         answerer.stop()
-    assert len(answerer.seen) == 1 and answerer.seen[0]["gui_thread"]  # remembered: asked once
+    assert len(answerer.seen) == (1 if remember else 2)  # 记住本次会话: not asked again
     assert len(layer.gdf) == len(again.gdf) == database_layer["rows"]
     window.add_layer(layer)
     assert actions.save()
