@@ -132,8 +132,9 @@ def run_product(path: Path) -> dict:
         parts = canvas_layer.geometry.query(view.extent)
         small = canvas_layer.geometry.smaller_than(band_resolution(view.zoom_band))[parts]
         out[f"{name}_parts"] = (len(parts), int(small.sum()))
-    render_image(whole, [canvas_layer], labels=False).save(str(Path(tempfile.gettempdir())
-                                                               / "suichang-bench-canvas" / "product-whole.png"))
+    folder = Path(tempfile.gettempdir()) / "suichang-bench-canvas"
+    for name, view in (("whole", whole), ("part", part)):  # to look at
+        render_image(view, [canvas_layer], labels=False).save(str(folder / f"product-{name}.png"))
     out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return out
 

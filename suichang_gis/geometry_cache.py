@@ -134,7 +134,8 @@ class LayerGeometry:
         self.kind = kind
         self._full = rings
         self.part_feature = np.asarray(part_feature, dtype=np.int64)
-        self.prepared = len(np.unique(self.part_feature))
+        # The parts of one feature are consecutive: count the runs.
+        self.prepared = int(np.count_nonzero(np.diff(self.part_feature))) + 1 if len(self.part_feature) else 0
         self._index(feature_keys)
         return self
 

@@ -293,7 +293,7 @@ class CanvasLayer:
             offsets = rings.offsets[a:b + 1]
             piece = Rings(rings.coords[offsets[0]:offsets[-1]], offsets - offsets[0], rings.part[a:b])
             c, d = np.searchsorted(dot_tile, [tile, tile + 1])
-            built[tile] = (_chunked_paths(piece), points_polygon(xy[c:d]))
+            built[tile] = (_chunked_paths(piece) if piece.count else [], points_polygon(xy[c:d]))
         return built
 
     def _tile_index(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,66 @@
+"""Level of detail on the canvas: sub-pixel polygons as dots, hatching composed over a large layer."""
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from shapely.geometry import Point, box
+
+pytest.importorskip("PySide6")
+
+from suichang_gis.catalog import LayerSpec, MapLayer, Provenance, Style
+from suichang_gis.mapview import MapView
+
+VIEW = MapView(center_x=500, center_y=500, resolution=2.0, width=500, height=500)  # 0..1000 m
+
+
+def _layer(geometries, style, accuracy="权威"):
+    spec = LayerSpec(id="patches", title="图斑", group="三调", geometry_type="Polygon",
+                     data=Path("none.geojson"), version="t",
+                     provenance=Provenance("test", "test", accuracy, "hand-made"), style=style)
+    return MapLayer(spec, gpd.GeoDataFrame(geometry=geometries, crs="EPSG:4549"))
+
+
+def _rgb(image):
+    from PySide6.QtGui import QImage
+
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), dtype=np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, :image.width() * 3].reshape(image.height(), image.width(), 3).copy()
+
+
+def test_a_polygon_under_a_pixel_is_a_dot_in_its_outline_colour(qtbot):
+    from ui.map_canvas import render_image
+    from ui.map_renderer import CanvasLayer
+
+    tiny = [box(301.0, 601.0, 302.2, 602.2), box(701.0, 201.0, 701.9, 201.5)]  # under 2 m both ways
+    layer = CanvasLayer(_layer(tiny, Style(fill="#00ff00", stroke="#0000ff", stroke_width=0.4)))
+    rgb = _rgb(render_image(VIEW, [layer], labels=False))
+    for geometry in tiny:
+        x, y = geometry.centroid.x, geometry.centroid.y
+        px, py = VIEW.to_screen(x, y)
+        patch = rgb[int(py) - 1:int(py) + 2, int(px) - 1:int(px) + 2].reshape(-1, 3)
+        assert any(b > 150 and r < 100 and g < 100 for r, g, b in patch)  # a blue dot is there
+    background = rgb[10, 10]
+    assert (np.abs(rgb.astype(int) - background).sum(axis=2) > 60).sum() <= 2 * 4  # and nothing else
+
+
+def test_hatching_composed_over_a_large_layer_equals_hatching_path_by_path(qtbot, monkeypatch):
+    import ui.map_renderer as renderer
+    from ui.map_canvas import render_image
+
+    rng = np.random.default_rng(5)
+    xy = rng.uniform(50, 950, (3000, 2))
+    polygons = [Point(x, y).buffer(float(r), quad_segs=4) for (x, y), r in zip(xy, rng.uniform(4, 25, 3000))]
+    layer = _layer(polygons, Style(fill="#9fd09a", stroke="#2e6b30", stroke_width=0.4), accuracy="示意")
+    assert layer.spec.drawn_style.hatch  # a 示意 layer is hatched
+    composed = renderer.CanvasLayer(layer)
+    assert len(composed.drawing(VIEW, 0)[0]) >= renderer.HATCH_OVER_IMAGE
+    a = _rgb(render_image(VIEW, [composed], labels=False))
+    monkeypatch.setattr(renderer, "HATCH_OVER_IMAGE", 10 ** 9)  # path by path
+    b = _rgb(render_image(VIEW, [renderer.CanvasLayer(layer)], labels=False))
+    differs = (np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 40).mean()
+    assert differs < 0.01  # antialiased edges of the hatch lines only
+    hatch = np.all(np.abs(a.astype(int) - [0x2e, 0x6b, 0x30]) < 60, axis=2).mean()
+    assert hatch > 0.02  # the hatching is there
