@@ -61,7 +61,8 @@ class DatabaseViewReader(QObject):
         canvas.layers_changed.connect(self._timer.start)
 
     def _specs(self) -> list:
-        return [state.layer.spec for state in self.canvas.model if state.layer.by_view]
+        """The shown by-view layers (a hidden one is read when it is shown again)."""
+        return [state.layer.spec for state in self.canvas.model if state.layer.by_view and state.visible]
 
     def _start(self) -> None:
         specs = self._specs()

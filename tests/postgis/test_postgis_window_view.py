@@ -72,5 +72,13 @@ def test_postgis_window_reads_a_large_layer_for_each_view(qtbot, cells_spec):
     meeting = len(_cells_meeting(canvas.view.extent))
     assert len(whole.layer.gdf) == 0 and 0 < len(whole.geometry) <= meeting
     assert f"另 {meeting:,} 个小于 2 像素的要素画作" in whole.layer.view_note
+    # Hidden, the layer is not read again; shown, it is.
+    canvas.set_layer_visible(layer.id, False)
+    canvas.set_view(canvas.view.panned(300, 0))
+    reader.read_now()
+    assert canvas.canvas_layer(layer.id).layer is whole.layer
+    canvas.set_layer_visible(layer.id, True)
+    reader.read_now()
+    assert canvas.canvas_layer(layer.id).layer is not whole.layer
     image = canvas.render_now()
     assert image.pixelColor(400, 300) != image.pixelColor(5, 5)  # dots drawn inside, background outside
