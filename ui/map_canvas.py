@@ -161,8 +161,24 @@ class MapCanvasWidget(QWidget):
         """Replace all layers; ``layers`` bottom first."""
         self.model.set_layers(layers)
 
-    def add_layer(self, layer: MapLayer, visible: bool = True, on_top: bool = True) -> CanvasLayer:
-        """Add (or replace, same id) a layer; a new one goes on top unless ``on_top`` is False."""
+    def prepare_layer(self, layer: MapLayer) -> CanvasLayer | None:
+        """``layer`` converted for painting, to be passed to ``add_layer(layer, prepared=…)``.
+
+        Callable from a worker thread, so that converting a large layer (50,000 parcels: half a
+        second) does not stop the window; features unchanged since the layer as drawn now are
+        taken over from it. None for a layer not in the map yet (``add_layer`` converts it).
+        """
+        state = self.model.get(layer.id)
+        if state is None:
+            return None
+        return CanvasLayer(layer, state, previous=self._drawn.get(layer.id))
+
+    def add_layer(self, layer: MapLayer, visible: bool = True, on_top: bool = True,
+                  prepared: CanvasLayer | None = None) -> CanvasLayer:
+        """Add (or replace, same id) a layer; a new one goes on top unless ``on_top`` is False.
+        ``prepared``: the layer as ``prepare_layer(layer)`` converted it."""
+        if prepared is not None and prepared.layer is layer:
+            self._drawn[layer.id] = prepared
         self.model.add(layer, visible=visible, on_top=on_top)
         return self.canvas_layer(layer.id)
 

@@ -56,6 +56,7 @@ UNTITLED_NAME = "未命名项目"
 SUGGESTED_PROJECT_NAME = "候选地块项目.gpkg"
 FORM_AFTER_FINISH_KEY = "digitize/open_form_after_finish"  # QGIS: "suppress attribute form" off
 LAST_VALUES_KEY = "digitize/last_values"
+SIZED_ROWS = 100  # the parcel list's column widths fit the first rows (Qt reads 1,000 by default)
 IMPORT_FILTER = ";;".join(
     [f"所有地块文件 ({' '.join('*' + e for _, exts in FORMATS for e in exts)})"]
     + [f"{title} ({' '.join('*' + e for e in exts)})" for title, exts in FORMATS])
@@ -212,6 +213,7 @@ class ParcelListWidget(QTableView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.verticalHeader().hide()
         self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setResizeContentsPrecision(SIZED_ROWS)
         editor.parcels_changed.connect(self.reload)
         editor.selection_changed.connect(self._show_selection)
         self.selectionModel().selectionChanged.connect(self._selected)
@@ -711,7 +713,7 @@ class ParcelActions(QObject):
         fids = self.editor.add_imported(result.parcels, result.source.name if result.source else "文件")
         self.window.canvas.zoom_to_layer(self.editor.layer_id)
         final = self.editor.project.parcels.loc[fids, "parcel_id"].tolist()
-        renamed = [f"{a}→{b}" for a, b in zip(result.parcels["parcel_id"], final) if a != b]
+        renamed = [f"{a}→{b}" for a, b in zip(result.parcels["parcel_id"].tolist(), final) if a != b]
         self.last_import_report = result.report(
             [f"地块编号与项目中已有或用过的编号重复，已改为：{'、'.join(renamed)}"] if renamed else [])
         box = QMessageBox(QMessageBox.Icon.Information, "导入报告", self.last_import_report, parent=self.window)

@@ -21,16 +21,19 @@ class ParcelEditCommand(QUndoCommand):
         self.after = after
 
     def redo(self) -> None:
-        gone = [fid for fid in self.before.index if fid not in self.after.index]
-        self.editor.apply(upsert=self.after, delete=gone)
+        self.editor.apply(upsert=self.after, delete=_not_in(self.before.index, self.after.index))
 
     def undo(self) -> None:
-        gone = [fid for fid in self.after.index if fid not in self.before.index]
-        self.editor.apply(upsert=self.before, delete=gone)
+        self.editor.apply(upsert=self.before, delete=_not_in(self.after.index, self.before.index))
 
     @property
     def new_fids(self) -> list[int]:
-        return [fid for fid in self.after.index if fid not in self.before.index]
+        return _not_in(self.after.index, self.before.index)
+
+
+def _not_in(fids, others) -> list[int]:
+    """The fids (an index) not among ``others``, in order (vectorised: an import has 50,000)."""
+    return fids[~fids.isin(others)].tolist()
 
 
 class AddParcelsCommand(ParcelEditCommand):

@@ -148,12 +148,13 @@ class ParcelEditor(QObject):
             parcels = self.project.parcels
             frame = gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name, crs=parcels.crs)
             results = self.status_source(frame, changed=changed) if self.status_source else ()
-            return parcel_layer(frame, results=results)
+            layer = parcel_layer(frame, results=results)
+            return layer, self.canvas.prepare_layer(layer)
 
         large = len(self.project.parcels) > BACKGROUND_ROWS
-        layer = self.run(f"正在更新 {len(self.project.parcels)} 个地块的显示 …", build) if large else build()
+        layer, prepared = self.run(f"正在更新 {len(self.project.parcels)} 个地块的显示 …", build) if large else build()
         self._shown = (project, project.version)
-        self.canvas.add_layer(layer)
+        self.canvas.add_layer(layer, prepared=prepared)
         self._show_selection()
         self.parcels_changed.emit()
 
