@@ -536,7 +536,7 @@ class Project:
         if report.loaded or report.removed:  # rows of other programs taken in or dropped
             self._changed()
         self._parcels = merged
-        self._count_parcel_ids(merged["parcel_id"])  # ids other programs gave count too
+        self._count_parcel_ids(merged.loc[report.loaded, "parcel_id"])  # ids other programs gave count too
         self._base = digests
         self._data_version = data_version
         self._saved(save_id)
@@ -549,14 +549,15 @@ class Project:
         # data_version changes only when another connection committed: no need to compare then.
         disk = store.digests() if store.data_version() != self._data_version else dict(base)
         mine = self._parcels
+        in_window = set(mine.index.tolist())  # set lookups: a large import touches 50,000 fids
         # Parcels drawn and deleted again since the last save were never in the file: not edits.
-        touched = {f for f in self._touched if f in base or f in mine.index}
+        touched = {f for f in self._touched if f in base or f in in_window}
         outside_new = [f for f in disk if f not in base]
         outside_changed = {f for f in base if f in disk and disk[f] != base[f]}
         outside_gone = {f for f in base if f not in disk}
-        collisions = [f for f in outside_new if f in touched and f in mine.index]
+        collisions = [f for f in outside_new if f in touched and f in in_window]
         conflicts = sorted(f for f in touched & (outside_changed | outside_gone)
-                           if not (f in outside_gone and f not in mine.index))
+                           if not (f in outside_gone and f not in in_window))
         theirs_rows, _ = store.read(list(outside_new) + sorted(outside_changed)) if (outside_new or outside_changed) \
             else (None, {})
         theirs_rows = _conformed(theirs_rows) if theirs_rows is not None else None
@@ -570,7 +571,7 @@ class Project:
         next_fid = max(store.max_fid(), int(mine.index.max()) if len(mine) else 0) + 1
         moves: dict[int, int] = {}
         for f in collisions + [f for f in conflicts if resolve[f] == KEEP_BOTH
-                               and f in mine.index and f in outside_changed]:
+                               and f in in_window and f in outside_changed]:
             moves[f] = next_fid
             next_fid += 1
         for old, new in moves.items():
@@ -578,15 +579,16 @@ class Project:
         report.moved = {old: new for old, new in moves.items() if old in collisions}
         report.resolved = {f: resolve[f] for f in conflicts}
         theirs_wins = {f for f in conflicts if resolve[f] == KEEP_THEIRS
-                       or (resolve[f] == KEEP_BOTH and f not in mine.index)}
+                       or (resolve[f] == KEEP_BOTH and f not in in_window)}
         # This window's edits: every touched fid except those where the other program's row wins.
         write = [f for f in touched if f not in theirs_wins]
         now_on_disk = (set(disk) - set(moves)) | set(moves.values())
-        upserts = mine.loc[[f for f in write if f in mine.index]]
+        upserts = mine.loc[[f for f in write if f in in_window]]
         out = upserts.set_geometry(gpd.GeoSeries(_multi(upserts.geometry.array), index=upserts.index, crs=WORK_CRS))
-        store.update(out.loc[[f for f in out.index if f in now_on_disk]])
-        store.insert(out.loc[[f for f in out.index if f not in now_on_disk]])
-        store.delete([f for f in write if f not in mine.index and f in base and f in now_on_disk])
+        on_disk = out.index.isin(list(now_on_disk))
+        store.update(out.loc[on_disk])
+        store.insert(out.loc[~on_disk])
+        store.delete([f for f in write if f not in in_window and f in base and f in now_on_disk])
         self._write_tables(store, save_id)
         # What the window shows afterwards: its own rows plus the other program's rows.
         merged = mine
@@ -607,7 +609,7 @@ class Project:
         merged.index.name = "fid"
         store.touch_contents(merged.total_bounds)  # the window now shows what the file holds
         report.loaded = sorted(int(f) for f in (taken.index if len(taken) else []))
-        report.removed = sorted(int(f) for f in dropped if f in mine.index)
+        report.removed = sorted(int(f) for f in dropped if f in in_window)
         digests = dict(disk)
         for f in moves:
             digests.pop(f, None)

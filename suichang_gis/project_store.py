@@ -47,16 +47,17 @@ def wkb_to_gpkg(geometries, srs_id: int) -> list:
     geometries = np.asarray(geometries, dtype=object)
     wkbs = shapely.to_wkb(geometries, flavor="iso")
     bounds = shapely.bounds(geometries)
-    out = []
+    empty = shapely.is_empty(geometries)
+    # The 40-byte headers of the non-empty geometries built as one array, then cut per row.
+    headers = np.zeros(len(geometries), dtype=[("magic", "S4"), ("srs_id", "<i4"), ("envelope", "<f8", 4)])
+    headers["magic"] = b"GP\x00\x03"  # version 0, little-endian, XY envelope
+    headers["srs_id"] = srs_id
+    headers["envelope"] = bounds[:, [0, 2, 1, 3]]
+    raw = headers.tobytes()
+    size = headers.dtype.itemsize
     empty_header = b"GP\x00" + bytes([0x01 | 0x10]) + struct.pack("<i", srs_id)
-    for geometry, wkb, box in zip(geometries, wkbs, bounds):
-        if geometry is None:
-            out.append(None)
-        elif geometry.is_empty:
-            out.append(empty_header + wkb)
-        else:
-            out.append(b"GP\x00\x03" + struct.pack("<i4d", srs_id, box[0], box[2], box[1], box[3]) + wkb)
-    return out
+    return [None if wkb is None else empty_header + wkb if is_empty else raw[i * size:(i + 1) * size] + wkb
+            for i, (wkb, is_empty) in enumerate(zip(wkbs.tolist(), empty.tolist()))]
 
 
 def _envelope(blob, index: int):
