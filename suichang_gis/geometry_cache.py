@@ -98,8 +98,11 @@ class LayerGeometry:
     def __init__(self, geometries, feature_keys=None, previous: LayerGeometry | None = None):
         """``previous``: the layer's geometry before an edit; features whose geometry is the
         very same object as there are taken over converted, so an edit of a few features of a
-        large layer converts those few (``prepared`` counts the features converted here).
+        large layer converts those few (``prepared`` counts the features converted here;
+        ``kept_parts`` and ``kept_features`` give, per part and per feature of ``previous``,
+        its index here, -1 where it was not taken over, so drawing caches can follow).
         """
+        self.kept_parts = self.kept_features = None
         geoms = self._geoms = np.asarray(geometries, dtype=object)
         present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         self.kind = geometry_kind(geoms[present])
@@ -129,6 +132,7 @@ class LayerGeometry:
         cannot take parts over from it (``parts`` is None).
         """
         self = cls.__new__(cls)
+        self.kept_parts = self.kept_features = None
         self._geoms = None
         self.parts = None
         self.kind = kind
@@ -159,6 +163,8 @@ class LayerGeometry:
         kept_rings = _select(previous._full, part_kept[previous._full.part])
         renumber = np.cumsum(part_kept) - 1  # old part index -> index among the kept parts
         n_kept = int(part_kept.sum())
+        self.kept_parts = np.where(part_kept, renumber, -1)
+        self.kept_features = new_of_old
         fresh = self._full
         self._full = Rings(np.concatenate((kept_rings.coords, fresh.coords)),
                            np.concatenate((kept_rings.offsets, fresh.offsets[1:] + len(kept_rings.coords))),
@@ -345,7 +351,9 @@ def take_rings(rings: Rings, order: np.ndarray) -> Rings:
 def _select(rings: Rings, ring_mask: np.ndarray) -> Rings:
     starts, ends = rings.offsets[:-1][ring_mask], rings.offsets[1:][ring_mask]
     offsets = np.concatenate(([0], np.cumsum(ends - starts))).astype(np.int64)
-    return Rings(rings.coords[ranges_to_index(starts, ends)], offsets, rings.part[ring_mask])
+    # A mask per coordinate is cheaper than an index of every kept coordinate.
+    coords = rings.coords[np.repeat(ring_mask, np.diff(rings.offsets))]
+    return Rings(coords, offsets, rings.part[ring_mask])
 
 
 def _spatially_sorted(rings: Rings, cell: float) -> Rings:

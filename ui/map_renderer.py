@@ -161,7 +161,9 @@ class CanvasLayer:
     def __init__(self, layer: MapLayer, state: LayerState | None = None,
                  previous: CanvasLayer | None = None, geometry: LayerGeometry | None = None):
         """``previous``: this layer as drawn before its data changed; the geometry of features
-        left as they were is taken over from it (see ``LayerGeometry``). ``geometry``: the
+        left as they were is taken over from it (see ``LayerGeometry``), and so are its built
+        tiles holding none but those features in their style, and their label anchors: after
+        an edit of one parcel of 50,000 only that parcel's tiles are built again. ``geometry``: the
         layer's drawing geometry already read into arrays (``layer_arrays``), one feature per
         row of ``layer.gdf``, used instead of converting ``layer.gdf``'s geometry; by default
         ``layer.drawing`` when the layer brings one (a database view)."""
@@ -194,8 +196,11 @@ class CanvasLayer:
         self._feature_tree = None
         # (band, style code) -> tile -> (paths, dots); band -> tile index (see _tile_index)
         self._tiles: dict[tuple[int, int], dict[int, tuple[list[QPainterPath], QPolygonF]]] = {}
-        self._tile_indexes: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._tile_indexes: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
+        self._previous_anchors = None  # (anchors, their features here) taken over by labels()
+        if previous is not None and self.geometry.kept_parts is not None:
+            self._take_over(previous)
 
     @property
     def id(self) -> str:
@@ -235,17 +240,70 @@ class CanvasLayer:
         return self._feature_tree
 
     def labels(self):
-        """(anchors (n, 2), texts) of the features that carry a label, computed once."""
+        """(anchors (n, 2), texts) of the features that carry a label, computed once (the
+        anchors of features taken over unchanged from the previous layer are kept)."""
         if self._labels is None:
             field_name = self.style.label_field
             gdf = self.layer.gdf
             if not field_name or field_name not in gdf.columns or len(gdf) == 0:
                 self._labels = (np.zeros((0, 2)), [])
             else:
-                anchors = label_anchors(gdf.geometry.to_numpy())
-                texts = ["" if pd.isna(v) else str(v) for v in gdf[field_name]]
+                geoms = gdf.geometry.to_numpy()
+                anchors = np.full((len(geoms), 2), np.nan)
+                todo = np.ones(len(geoms), dtype=bool)
+                if self._previous_anchors is not None:
+                    old, features = self._previous_anchors
+                    kept = features >= 0
+                    anchors[features[kept]] = old[kept]
+                    todo[features[kept]] = False
+                anchors[todo] = label_anchors(geoms[todo])
+                values = gdf[field_name]
+                texts = values.astype(str).where(values.notna(), "").tolist()
                 self._labels = (anchors, texts)
+                self._previous_anchors = None
         return self._labels
+
+    def _take_over(self, previous: CanvasLayer) -> None:
+        """Keep ``previous``'s tiles whose parts all were taken over (the same geometry
+        objects, in the same style group and tile) and no other part joined, and its label
+        anchors of the features taken over."""
+        with previous._lock:
+            old_tiles = {k: dict(v) for k, v in previous._tiles.items()}
+            old_indexes = dict(previous._tile_indexes)
+        old_labels = previous._labels
+        if old_labels is not None and len(old_labels[0]) and previous.style.label_field == self.style.label_field:
+            self._previous_anchors = (old_labels[0], self.geometry.kept_features)
+        kept = self.geometry.kept_parts
+        origin = np.full(len(self.geometry), -1, dtype=np.int64)  # part here -> part of previous
+        origin[kept[kept >= 0]] = np.nonzero(kept >= 0)[0]
+        taken = origin >= 0
+        code_of = {key: code for code, key in enumerate(self.style_keys)}
+        for (band, old_code), tiles in old_tiles.items():
+            code = code_of.get(previous.style_keys[old_code])
+            if code is None or band not in old_indexes:
+                continue
+            old_tile_of, _, _, old_cells = old_indexes[band]
+            tile_of, _, _, cells = self._tile_index(band)
+            old_in, new_in = previous._in_group(old_code), self._in_group(code)
+            fits = taken.copy()  # a part here that was in the same group and tile before
+            fits[taken] = old_in[origin[taken]] & np.all(
+                old_cells[old_tile_of[origin[taken]]] == cells[tile_of[taken]], axis=1)
+            spoilt = set(tile_of[new_in & ~fits].tolist())
+            new_count = np.bincount(tile_of[new_in], minlength=len(cells))
+            old_count = np.bincount(old_tile_of[old_in], minlength=len(old_cells))
+            old_tile_at = {cell: t for t, cell in enumerate(map(tuple, old_cells.tolist()))}
+            kept_tiles = {}
+            for tile, cell in enumerate(map(tuple, cells.tolist())):
+                old = old_tile_at.get(cell)
+                if old in tiles and tile not in spoilt and new_count[tile] == old_count[old]:
+                    kept_tiles[tile] = tiles[old]
+            if kept_tiles:
+                self._tiles[(band, code)] = kept_tiles
+
+    def _in_group(self, code: int) -> np.ndarray:
+        """Per part, whether it is drawn in style group ``code``."""
+        key = self._key_filter(code)
+        return np.ones(len(self.geometry), dtype=bool) if key is None else self.geometry.part_key == key
 
     def drawing(self, view: MapView, code: int) -> tuple[list[QPainterPath], list[QPolygonF]]:
         """What the view needs of one style group, in map coordinates at its zoom band: the
@@ -263,7 +321,7 @@ class CanvasLayer:
         if len(parts) == 0:
             return paths, dots
         with self._lock:
-            tile_of, order, starts = self._tile_index(band)
+            tile_of, order, starts, _ = self._tile_index(band)
             needed = np.nonzero(np.bincount(tile_of[parts], minlength=len(starts) - 1))[0]
             cache = self._tiles.setdefault((band, code), {})
             missing = [tile for tile in needed.tolist() if tile not in cache]
@@ -296,9 +354,10 @@ class CanvasLayer:
             built[tile] = (_chunked_paths(piece) if piece.count else [], points_polygon(xy[c:d]))
         return built
 
-    def _tile_index(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per part its tile at ``band`` (dense ids), the parts ordered by tile, and where each
-        tile's parts start in that order; computed once per band."""
+    def _tile_index(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per part its tile at ``band`` (dense ids), the parts ordered by tile, where each
+        tile's parts start in that order, and each tile's cell (column, row of the squares of
+        ``TILE_PX`` pixels counted from the map's origin); computed once per band."""
         index = self._tile_indexes.get(band)
         if index is None:
             b = self.geometry.part_bounds
@@ -306,12 +365,12 @@ class CanvasLayer:
             with np.errstate(invalid="ignore"):  # parts without coordinates: any tile
                 cells = np.floor(np.column_stack(((b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2)) / size)
             cells = np.nan_to_num(cells, nan=0.0, posinf=0.0, neginf=0.0).astype(np.int64)
-            cells -= cells.min(axis=0, initial=0)
-            _, tile_of = np.unique(cells[:, 0] * (cells[:, 1].max(initial=0) + 1) + cells[:, 1],
+            shifted = cells - cells.min(axis=0, initial=0)
+            _, tile_of = np.unique(shifted[:, 0] * (shifted[:, 1].max(initial=0) + 1) + shifted[:, 1],
                                    return_inverse=True)
             order = np.argsort(tile_of, kind="stable")
             starts = np.searchsorted(tile_of[order], np.arange(tile_of.max(initial=-1) + 2))
-            index = self._tile_indexes[band] = (tile_of, order, starts)
+            index = self._tile_indexes[band] = (tile_of, order, starts, cells[order[starts[:-1]]])
         return index
 
     def _key_filter(self, code: int):

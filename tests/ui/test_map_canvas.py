@@ -383,3 +383,68 @@ def test_a_schematic_area_is_drawn_lighter_and_hatched(canvas):
     light = lighten(BLUE)
     assert (int(light[1:3], 16), int(light[3:5], 16), int(light[5:7], 16)) in sketch_px  # lighter fill
     assert any(r > 200 and g < 120 for r, g, _ in sketch_px)  # hatching in the outline colour
+
+
+def tiles_by_cell(canvas_layer, band):
+    """(style key, tile cell) -> the cached (paths, dots) of one tile of a drawn layer."""
+    *_, cells = canvas_layer._tile_index(band)
+    return {(canvas_layer.style_keys[code], tuple(cells[tile])): built
+            for (b, code), tiles in canvas_layer._tiles.items() if b == band for tile, built in tiles.items()}
+
+
+@pytest.mark.ui
+def test_an_edit_rebuilds_only_the_tiles_of_the_changed_parcels(canvas, qtbot):
+    import threading
+
+    from suichang_gis.mapview import band_resolution
+    from ui.map_canvas import render_image
+    from ui.map_renderer import TILE_PX, CanvasLayer
+
+    # 36 parcels in the 4 tiles the view shows (512 m squares at 2 m per pixel), two colours.
+    boxes = [box(x, y, x + 100, y + 100) for x in range(20, 980, 160) for y in range(20, 980, 160)]
+    kinds = ["a" if i % 3 else "b" for i in range(len(boxes))]
+    style = Style(fill=RED, stroke="#000000", fill_field="name", fill_by={"a": RED, "b": BLUE}, label_field="name")
+    before = make_layer("parcels", boxes, style, names=kinds)
+    canvas.add_layer(before)
+    canvas.render_now()
+    band = canvas.view.zoom_band
+    old = tiles_by_cell(canvas.canvas_layer("parcels"), band)
+    assert len({cell for _, cell in old}) == 4
+
+    def cell(geometry):
+        x0, y0, x1, y1 = geometry.bounds
+        size = TILE_PX * band_resolution(band)
+        return (int((x0 + x1) / 2 // size), int((y0 + y1) / 2 // size))
+
+    # Move parcel 0 (a "b", tile (0, 0)) and recolour parcel 35 (an "a", tile (1, 1)); the other
+    # rows keep their geometry objects, as the project's frame does after an edit.
+    gdf = before.gdf.copy()
+    moved = box(300, 20, 400, 120)
+    gdf.loc[0, "geometry"] = moved
+    gdf.loc[35, "name"] = "b"
+    after = MapLayer(before.spec, gdf)
+    prepared = []  # converted in a worker thread, as the window does for a large project
+    worker = threading.Thread(target=lambda: prepared.append(canvas.prepare_layer(after)))
+    worker.start()
+    worker.join()
+    canvas.add_layer(after, prepared=prepared[0])
+    drawn = canvas.canvas_layer("parcels")
+    assert drawn is prepared[0] and drawn.geometry.prepared == 1  # only the moved parcel converted
+    image = canvas.render_now()
+    new = tiles_by_cell(drawn, band)
+
+    colour = {key.fill: key for key in drawn.style_keys}
+    changed = {(colour[BLUE], cell(boxes[0])), (colour[BLUE], cell(moved)),
+               (colour[RED], cell(boxes[35])), (colour[BLUE], cell(boxes[35]))}
+    assert {tile for _, tile in changed} == {(0, 0), (1, 1)} and len(changed) == 3
+    assert set(new) == set(old)
+    for group, built in new.items():
+        if group in changed:
+            assert built is not old[group], group  # built again
+        else:
+            assert built is old[group], group  # the very paths and dots drawn before
+    # What is painted equals a layer converted from scratch.
+    fresh = render_image(canvas.view, [CanvasLayer(after, drawn.state)])
+    assert np.array_equal(as_array(image), as_array(fresh))
+    assert drawn.labels()[1] == list(gdf["name"])
+    assert np.allclose(drawn.labels()[0], CanvasLayer(after, drawn.state).labels()[0])
