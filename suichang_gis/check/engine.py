@@ -220,6 +220,22 @@ class _Rows:
         self.geometry.append(geometry)
         self.geometry_role.append(geometry_role)
 
+    def fill(self, n: int, status: str, message: str) -> None:
+        """Give each of parcels 0…n-1 that has no row one with ``status`` and ``message`` (no
+        figures), keeping the rows in parcel order.
+        """
+        have = np.zeros(n, dtype=bool)
+        have[self.parcel] = True
+        rest = np.flatnonzero(~have).tolist()
+        k = len(rest)
+        pads = {"parcel": rest, "status": [status] * k, "message": [message] * k, "threshold": [None] * k,
+                "unit_code": [None] * k, "geometry": [None] * k, "geometry_role": [""] * k,
+                **{name: [math.nan] * k for name in ("overlap_m2", "overlap_ratio", "distance_m", "value")}}
+        order = np.argsort(np.asarray(self.parcel + rest, dtype=np.intp), kind="stable").tolist()
+        for name, pad in pads.items():
+            column = getattr(self, name) + pad
+            setattr(self, name, [column[j] for j in order])
+
     def emit(self, ctx: _Context, rule: Rule, layer: CheckLayer | None = None, **kw) -> None:
         """Add the rows to the run."""
         geometry = np.empty(len(self.geometry), dtype=object)
@@ -494,22 +510,25 @@ def _proximity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     lines = np.full(len(ctx.geoms), None, dtype=object)
     close = np.flatnonzero(~np.isnan(near_d) & ~(areas > rule.sliver_tolerance_m2))
     lines[close] = shapely.shortest_line(ctx.geoms[close], layer.geoms[near_li[close]])
-    out = _Rows()
-    for i in range(len(ctx.geoms)):
-        if areas[i] > rule.sliver_tolerance_m2:
-            names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
-            out.add(i, rule.get("inside_severity", rule.severity),
-                    f"位于{layer.spec.title}内：重叠 {format_area(areas[i])}，占地块 {_pct(areas[i] / ctx.areas[i])}；"
-                    f"涉及：{names}", overlap_m2=float(areas[i]), overlap_ratio=float(areas[i] / ctx.areas[i]),
-                    distance_m=0.0, geometry=geoms[i], geometry_role="重叠部分")
-        elif not np.isnan(near_d[i]):
-            d = float(near_d[i])
-            name = _names(layer, [int(near_li[i])], rule.get("name_field"))
-            out.add(i, rule.severity, f"距{name} {format_length(d)}，在 {format_length(buffer_m)} 控制距离内",
-                    distance_m=d, geometry=lines[i], geometry_role="最近距离")
-        else:
-            out.add(i, "pass", f"{format_length(buffer_m)} 范围内无{layer.spec.title}")
-    out.emit(ctx, rule, layer)
+    n = len(ctx.geoms)
+    status, message, role = ["pass"] * n, [f"{format_length(buffer_m)} 范围内无{layer.spec.title}"] * n, [""] * n
+    inside = np.flatnonzero(areas > rule.sliver_tolerance_m2)
+    for i in inside.tolist():
+        names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
+        status[i], role[i] = rule.get("inside_severity", rule.severity), "重叠部分"
+        message[i] = (f"位于{layer.spec.title}内：重叠 {format_area(areas[i])}，占地块 {_pct(areas[i] / ctx.areas[i])}；"
+                      f"涉及：{names}")
+    for i in close.tolist():
+        name = _names(layer, [int(near_li[i])], rule.get("name_field"))
+        status[i], role[i] = rule.severity, "最近距离"
+        message[i] = f"距{name} {format_length(float(near_d[i]))}，在 {format_length(buffer_m)} 控制距离内"
+    shares = _shares(areas, ctx.areas)
+    lines[inside] = geoms[inside]
+    distance = near_d.copy()
+    distance[inside] = 0.0
+    _emit(ctx, rule, _every(ctx), status, message, layer, overlap_m2=np.where(areas > rule.sliver_tolerance_m2,
+          areas, np.nan), overlap_ratio=np.where(areas > rule.sliver_tolerance_m2, shares, np.nan),
+          distance_m=distance, geometry=lines, geometry_role=role)
 
 
 def _indicator(ctx: _Context, rule: Rule) -> None:
@@ -518,13 +537,18 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
     example = "（示例阈值）" if rule.example else ""
     thresholds: dict[tuple, str] = {}
     columns = [_numbers(ctx, name) for name in p["numerator"]]
-    out = _Rows()
-    for i in range(len(ctx.geoms)):
+    n = len(ctx.geoms)
+    status, message, found, limits = ["not_assessed"] * n, [""] * n, np.full(n, np.nan), [None] * n
+    missing: dict[tuple, str] = {}  # which numerator fields are empty → the message
+    for i in range(n):
         attrs = ctx.parcels.attrs[i]
         values = [column[i] for column in columns]
         if None in values:
-            missing = "、".join(_field_label(n) for n, v in zip(p["numerator"], values) if v is None)
-            out.add(i, "not_assessed", f"地块未填写“{missing}”，{rule.title}未评估")
+            key = tuple(v is None for v in values)
+            if key not in missing:
+                names = "、".join(_field_label(f) for f, empty in zip(p["numerator"], key) if empty)
+                missing[key] = f"地块未填写“{names}”，{rule.title}未评估"
+            message[i] = missing[key]
             continue
         value = sum(values)
         if "denominator" in p:
@@ -540,10 +564,10 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
             thresholds[lo, hi] = "，".join(bounds) + example
         threshold = thresholds[lo, hi]
         ok = (lo is None or value >= lo) and (hi is None or value <= hi)
-        out.add(i, "pass" if ok else rule.severity,
-                f"{rule.title} {value:,.2f}{unit}，{'满足' if ok else '不满足'}控制值 {threshold}",
-                value=value, threshold=threshold)
-    out.emit(ctx, rule)
+        status[i] = "pass" if ok else rule.severity
+        message[i] = f"{rule.title} {value:,.2f}{unit}，{'满足' if ok else '不满足'}控制值 {threshold}"
+        found[i], limits[i] = value, threshold
+    _emit(ctx, rule, _every(ctx), status, message, value=found, threshold=limits)
 
 
 def _qualifying(layer: CheckLayer, rule: Rule) -> np.ndarray:
@@ -617,34 +641,33 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
     for k, layer in enumerate(layers):
         mine = np.flatnonzero((has_real_all | np.isfinite(other[0])) & (target_k == k))
         lines[mine] = shapely.shortest_line(ctx.geoms[mine], layer.geoms[target_li[mine]])
-    out, used = _Rows(), []  # used: the layer each row cites
-    for i in range(len(ctx.geoms)):
-        d, k, li = float(real[0][i]), int(real[1][i]), int(real[2][i])
-        d2, k2, li2 = float(other[0][i]), int(other[1][i]), int(other[2][i])
+    n = len(ctx.geoms)
+    status, message, role, cited = [rule.severity] * n, [""] * n, [""] * n, [0] * n  # cited: layer index
+    reals, others = [x.tolist() for x in real], [x.tolist() for x in other]
+    for i in range(n):
+        d, k, li = reals[0][i], reals[1][i], reals[2][i]
+        d2, k2, li2 = others[0][i], others[1][i], others[2][i]
         has_real = math.isfinite(d)
         real_text = (f"最近的现状设施为{label(k, li)}，距 {format_length(d)}" if has_real
                      else "核查图层中没有现状且非示意的设施")
         if has_real and d <= max_m:
-            status, msg = "pass", f"距最近的现状设施{label(k, li)} {format_length(d)}，在{limit}内"
+            status[i], message[i] = "pass", f"距最近的现状设施{label(k, li)} {format_length(d)}，在{limit}内"
         elif math.isfinite(d2) and d2 <= max_m:
-            status = "warn"
-            msg = (f"{limit}内只有规划/示意设施：{label(k2, li2)}，距 {format_length(d2)}"
-                   f"——规划/示意设施，待核实；{real_text}")
+            status[i] = "warn"
+            message[i] = (f"{limit}内只有规划/示意设施：{label(k2, li2)}，距 {format_length(d2)}"
+                          f"——规划/示意设施，待核实；{real_text}")
         else:
-            status = rule.severity
-            msg = f"{limit}内没有现状设施，{real_text}" + (
+            message[i] = f"{limit}内没有现状设施，{real_text}" + (
                 f"；最近的规划/示意设施为{label(k2, li2)}，距 {format_length(d2)}"
                 if math.isfinite(d2) else "")
         if has_real:
-            geom, role, layer = lines[i], "至最近现状设施", layers[k]
+            role[i], cited[i] = "至最近现状设施", k
         elif math.isfinite(d2):
-            geom, role, layer = lines[i], "至最近规划/示意设施（待核实）", layers[k2]
-        else:
-            geom, role, layer = None, "", layers[0]
-        out.add(i, status, msg, distance_m=d if has_real else math.nan, threshold=threshold, geometry=geom,
-                geometry_role=role)
-        used.append(layer)
-    out.emit(ctx, rule, layer_id=[layer.id for layer in used], indicative=[layer.spec.schematic for layer in used])
+            role[i], cited[i] = "至最近规划/示意设施（待核实）", k2
+    ids, schematic = [layer.id for layer in layers], [layer.spec.schematic for layer in layers]
+    _emit(ctx, rule, _every(ctx), status, message, layer_id=[ids[k] for k in cited],
+          indicative=[schematic[k] for k in cited], distance_m=np.where(has_real_all, real[0], np.nan),
+          threshold=threshold, geometry=lines, geometry_role=role)
 
 
 def _slope(ctx: _Context, rule: Rule) -> None:
@@ -687,10 +710,7 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
     for k in np.flatnonzero(areas > tol):
         hits[int(a[k])].append(int(k))
     out = _Rows()
-    for i in range(len(ctx.geoms)):
-        if not hits[i]:
-            out.add(i, "pass", "与其他候选地块无重叠")
-            continue
+    for i in [i for i, h in enumerate(hits) if h]:
         parts = [f"{ids[b[k]]}{'（' + names[b[k]] + '）' if names[b[k]] else ''} {format_area(float(areas[k]))}"
                  for k in hits[i]]
         if len(hits[i]) == 1:
@@ -701,6 +721,7 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
         out.add(i, rule.severity, f"与候选地块重叠：{'；'.join(parts)}；合计 {format_area(area)}，占本地块 "
                 f"{_pct(area / ctx.areas[i])}，重叠部分的面积与指标被重复计算", overlap_m2=area,
                 overlap_ratio=area / float(ctx.areas[i]), geometry=total, geometry_role="与其他候选地块重叠部分")
+    out.fill(len(ctx.geoms), "pass", "与其他候选地块无重叠")
     out.emit(ctx, rule)
 
 
