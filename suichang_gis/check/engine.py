@@ -49,6 +49,10 @@ def _field_label(name: str) -> str:
     return f.label if f else name
 
 
+def _first(pair: tuple):
+    return pair[0]
+
+
 def _pct(x: float) -> str:
     return f"{x * 100:.2f}%"
 
@@ -336,11 +340,13 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     units: dict[int, tuple] = {}  # li → (code, name, message head, 准入清单 entry, key)
     verdicts: dict[tuple, tuple[str, str]] = {}  # (key, category, code, industrial) → (status, text)
     out = _Rows()
+    piece_areas, features = ov.areas.tolist(), ov.li.tolist()
     for i in range(len(ctx.geoms)):
         attrs = ctx.parcels.attrs[i]
         category, code = attrs.get(CATEGORY_FIELD), attrs.get(INDUSTRY_CODE_FIELD)
-        rows = [k for k in groups[i] if ov.areas[k] > tol]
-        slivers = [k for k in groups[i] if ov.areas[k] <= tol]
+        mine = groups[i].tolist()
+        rows = [k for k in mine if piece_areas[k] > tol]
+        slivers = [k for k in mine if piece_areas[k] <= tol]
         if slivers:  # not judged, but counted: unit pieces + slivers add up to the parcel
             a, judged = float(ov.areas[slivers].sum()), float(ov.areas[rows].sum())
             rest = float(ctx.areas[i]) - a - judged
@@ -355,8 +361,8 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
         if not rows:
             out.add(i, "not_assessed", f"地块未落入任何{layer.spec.title}（数据可能不完整），准入清单未评估")
             continue
-        for k in sorted(rows, key=lambda k: -ov.areas[k]):
-            li = int(ov.li[k])
+        for k in sorted(rows, key=lambda k: -piece_areas[k]):
+            li = features[k]
             if li not in units:
                 unit_code = layer.value(p.get("code_field", "unit_code"), li)
                 unit_name = layer.value(p.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
@@ -379,7 +385,8 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
                     text = f"准入清单（{entry.get('label', key)}）：{reason}。{entry.get('message', '')}"
                     verdicts[vkey] = (status, text)
             status, tail = verdicts[vkey]
-            a, ratio = float(ov.areas[k]), float(ov.areas[k] / ctx.areas[i])
+            a = piece_areas[k]
+            ratio = a / float(ctx.areas[i])
             out.add(i, status, f"{head}内 {format_area(a)}，占地块 {_pct(ratio)}；{tail}", overlap_m2=a,
                     overlap_ratio=ratio, unit_code=unit_code, geometry=ov.geoms[k],
                     geometry_role=f"位于{unit_name}的部分")
@@ -462,14 +469,15 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     missing_text = f"缺少{'、'.join(_item_data(item) for item in items)}数据，{rule.title}未评估"
     units: dict[int, tuple] = {}  # li → (name, code, unit side per item or None when it has no data)
     out = _Rows()
+    piece_areas, features = ov.areas.tolist(), ov.li.tolist()
     for i in range(len(ctx.geoms)):
-        rows = [k for k in groups[i] if ov.areas[k] > rule.sliver_tolerance_m2]
+        rows = [k for k in groups[i].tolist() if piece_areas[k] > rule.sliver_tolerance_m2]
         if not rows:
             out.add(i, "not_assessed", f"地块未落入任何{layer.spec.title}，{rule.title}未评估")
             continue
         without: list[int] = []
-        for k in sorted(rows, key=lambda k: -ov.areas[k]):
-            li = int(ov.li[k])
+        for k in sorted(rows, key=lambda k: -piece_areas[k]):
+            li = features[k]
             if li not in units:
                 name = layer.value(rule.get("name_field", "name"), li) or f"要素 {layer.fids[li]}"
                 sides = None if no_data else [_capacity_unit_side(layer, li, item) for item in items]
@@ -772,8 +780,8 @@ def _overlapping_names(ctx: _Context, layer_id: str, column: str) -> list[list[s
     if layer is None or not len(layer):
         return [[] for _ in ctx.results]
     ov = ctx.overlaps(layer)
-    return [list(dict.fromkeys(_names(layer, [li], column) for li in ov.li[rows]))
-            for rows in ov.by_parcel(len(ctx.geoms))]
+    label = {li: _names(layer, [li], column) for li in np.unique(ov.li).tolist()}  # each feature once
+    return [list(dict.fromkeys(label[li] for li in ov.li[rows].tolist())) for rows in ov.by_parcel(len(ctx.geoms))]
 
 
 def project_layer_ids(layers: dict[str, CheckLayer], ruleset: RuleSet) -> list[str]:
@@ -792,7 +800,7 @@ def _context(ctx: _Context, project_ids: list[str]) -> None:
         for i, names in enumerate(_overlapping_names(ctx, lid, c.get("zone_field", "name"))):
             zones[i].extend(names)
     distance = float(c.get("project_distance_m", 1000.0))
-    projects: list[list[dict]] = [[] for _ in ctx.results]
+    projects: list[list[tuple]] = [[] for _ in ctx.results]  # (distance, layer, project name)
     for lid in project_ids:
         layer = ctx.layer(lid)
         if layer is None or not len(layer):
@@ -800,15 +808,16 @@ def _context(ctx: _Context, project_ids: list[str]) -> None:
         pi, li = layer.tree.query(ctx.geoms, predicate="dwithin", distance=distance)
         layer.ensure_valid(li)
         dist = shapely.distance(ctx.geoms[pi], layer.geoms[li])
-        for p_, l_, d in zip(pi, li, dist):
-            projects[p_].append({"layer": lid, "layer_title": layer.spec.title,
-                                 "name": _names(layer, [l_], "name"), "distance_m": float(d),
-                                 "indicative": layer.spec.schematic})
+        label = {k: _names(layer, [k], "name") for k in np.unique(li).tolist()}
+        for p_, l_, d in zip(pi.tolist(), li.tolist(), dist.tolist()):
+            projects[p_].append((d, layer, label[l_]))
     for r, t, z, p in zip(ctx.results, townships, zones, projects):
         r.townships, r.zones = t, z
         nearest: dict = {}  # one entry per project (a project may have several features)
-        for x in sorted(p, key=lambda x: x["distance_m"]):
-            nearest.setdefault((x["layer"], x["name"]), x)
+        for d, layer, name in sorted(p, key=_first):
+            if (layer.id, name) not in nearest:
+                nearest[layer.id, name] = {"layer": layer.id, "layer_title": layer.spec.title, "name": name,
+                                           "distance_m": d, "indicative": layer.spec.schematic}
         r.projects = list(nearest.values())
 
 
