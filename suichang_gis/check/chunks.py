@@ -114,7 +114,10 @@ def check_in_chunks(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec]
     for index in spatial_chunks(parcels, size):
         chunk = subset(parcels, index)
         # parcels of other chunks that may overlap this one's (candidate parcels overlapping each other)
-        near = np.setdiff1d(tree.query(shapely.box(*shapely.total_bounds(chunk.geoms))), index)
+        near = np.zeros(len(parcels), dtype=bool)
+        near[tree.query(shapely.box(*shapely.total_bounds(chunk.geoms)))] = True
+        near[index] = False
+        near = np.flatnonzero(near)
         yield index, check_chunk(chunk, ruleset, specs, shared=shared, dem=dem,
                                  others=subset(parcels, near) if len(near) else None)
 

@@ -70,7 +70,9 @@ class CheckLayer:
         """Repair the invalid ones among features ``idx`` with make_valid, once, and note it."""
         if self.all_checked:
             return
-        todo = np.unique(idx[~self.checked[idx]])
+        todo = np.zeros(len(self.geoms), dtype=bool)  # (not np.unique: it imports numpy.ma)
+        todo[idx] = True
+        todo = np.flatnonzero(todo & ~self.checked)
         if not len(todo):
             return
         invalid = todo[~shapely.is_valid(self.geoms[todo])]

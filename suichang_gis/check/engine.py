@@ -146,15 +146,20 @@ class _Context:
                 pair = (first < second) & (owner[first] == owner[second])
                 first, second = first[pair], second[pair]
                 shared = shapely.relate_pattern(pieces[first], pieces[second], "2********")
-                to_union = np.unique(owner[first[shared]])
+                # (masks rather than np.unique/isin, which import numpy.ma: start-up of a small check)
+                overlapping = np.zeros(n, dtype=bool)
+                overlapping[owner[first[shared]]] = True
+                to_union = np.flatnonzero(overlapping)
                 # Disjoint pieces: one MultiPolygon of their polygon parts per parcel.
                 parts, piece = shapely.get_parts(pieces, return_index=True)
                 part_owner = owner[piece]
-                keep = (shapely.get_type_id(parts) == 3) & ~np.isin(part_owner, to_union)
+                keep = (shapely.get_type_id(parts) == 3) & ~overlapping[part_owner]
                 order = np.argsort(part_owner[keep], kind="stable")
                 merged = np.full(n, None, dtype=object)
                 shapely.multipolygons(parts[keep][order], indices=part_owner[keep][order], out=merged)
-                disjoint = np.setdiff1d(owner, to_union)
+                several = np.zeros(n, dtype=bool)
+                several[owner] = True
+                disjoint = np.flatnonzero(several & ~overlapping)
                 geoms[disjoint] = merged[disjoint]
                 for i in to_union.tolist():
                     geoms[i] = shapely.union_all(ov.geoms[groups[i]])
@@ -780,7 +785,7 @@ def _overlapping_names(ctx: _Context, layer_id: str, column: str) -> list[list[s
     if layer is None or not len(layer):
         return [[] for _ in ctx.results]
     ov = ctx.overlaps(layer)
-    label = {li: _names(layer, [li], column) for li in np.unique(ov.li).tolist()}  # each feature once
+    label = {li: _names(layer, [li], column) for li in dict.fromkeys(ov.li.tolist())}  # each feature once
     return [list(dict.fromkeys(label[li] for li in ov.li[rows].tolist())) for rows in ov.by_parcel(len(ctx.geoms))]
 
 
@@ -808,7 +813,7 @@ def _context(ctx: _Context, project_ids: list[str]) -> None:
         pi, li = layer.tree.query(ctx.geoms, predicate="dwithin", distance=distance)
         layer.ensure_valid(li)
         dist = shapely.distance(ctx.geoms[pi], layer.geoms[li])
-        label = {k: _names(layer, [k], "name") for k in np.unique(li).tolist()}
+        label = {k: _names(layer, [k], "name") for k in dict.fromkeys(li.tolist())}
         for p_, l_, d in zip(pi.tolist(), li.tolist(), dist.tolist()):
             projects[p_].append((d, layer, label[l_]))
     for r, t, z, p in zip(ctx.results, townships, zones, projects):

@@ -173,7 +173,7 @@ class CompactWriter:
                     key: fixed[key] if key in fixed else columns[key][live[0]] for key in SHARED_FIELDS}
             # Fields that differ from the rule's shared ones go to the row's extras.
             differ = {key: v for key, v in fixed.items() if v is not shared[key] and v != shared[key]}
-            odd = [key for key, values in columns.items() if any(v != shared[key] for v in values)]
+            odd = [key for key, values in columns.items() if set(values) - {shared[key]}]
             status = [block.status[k] for k in live]
             kind = {}
             for s in set(status):
