@@ -235,13 +235,13 @@ class FindingStore:
             self._bounds[b] = np.searchsorted(self.blocks[b].parcel, np.arange(self.n + 1)).tolist()
         return self._bounds[b]
 
-    def findings(self, i: int) -> list[Finding]:
-        """Parcel ``i``'s findings as ``Finding`` objects."""
+    def findings(self, i: int, passes: bool = True) -> list[Finding]:
+        """Parcel ``i``'s findings as ``Finding`` objects (without the passes if not ``passes``)."""
         out = []
         for b, block in enumerate(self.blocks):
             bounds, alive = self.bounds(b), self.alive[b]
             for k in range(bounds[i], bounds[i + 1]):
-                if alive[k]:
+                if alive[k] and (passes or block.status[k] != "pass"):
                     out.append(block.row(k, self.also.get((b, k), ())))
         return out
 

@@ -31,8 +31,8 @@ COLUMNS = {  # name → arrow type name; every row kind has every column (null w
 TABLE_SUFFIXES = (".gpkg", ".parquet")
 
 
-def _rules(parcel: ParcelResult, status: str) -> str | None:
-    rules = dict.fromkeys(f.rule for f in parcel.findings if f.status == status)
+def _rules(findings: list, status: str) -> str | None:
+    rules = dict.fromkeys(f.rule for f in findings if f.status == status)
     return "、".join(rules) or None
 
 
@@ -49,14 +49,15 @@ def rows(parcels: list[ParcelResult]) -> tuple[dict[str, list], list]:
 
     for p in parcels:
         status = p.status
+        # Passes have no row: a run's passes are never made into Finding objects.
+        found = p.store.findings(p.index, passes=False) if p.in_store else \
+            [f for f in p.findings if f.status != "pass"]
         add({**empty, "record": "parcel", "parcel_id": p.id, "parcel_name": p.name, "status": status,
              "status_label": STATUS_LABELS[status], "area_m2": p.area_m2, "area_mu": p.area_m2 / M2_PER_MU,
-             "fail_rules": _rules(p, "fail"), "warn_rules": _rules(p, "warn"),
-             "not_assessed_rules": _rules(p, "not_assessed"), "townships": "、".join(p.townships) or None,
+             "fail_rules": _rules(found, "fail"), "warn_rules": _rules(found, "warn"),
+             "not_assessed_rules": _rules(found, "not_assessed"), "townships": "、".join(p.townships) or None,
              "zones": "、".join(p.zones) or None, "indicative": p.indicative}, p.geometry)
-        for f in p.findings:
-            if f.status == "pass":
-                continue
+        for f in found:
             add({"record": "finding", "parcel_id": p.id, "parcel_name": p.name, "status": f.status,
                  "status_label": STATUS_LABELS[f.status], "rule": f.rule, "title": f.title,
                  "message": f.message, "layer": f.layer, "overlap_m2": f.overlap_m2, "overlap_mu": f.overlap_mu,

@@ -157,3 +157,19 @@ def test_findings_can_be_replaced(case):
     r = next(p for p in result.parcels if p.status == "fail")
     r.findings = [f for f in r.findings if f.status != "fail"]
     assert r.status != "fail" and not r.in_store
+
+
+def test_result_table_rows_from_columns_equal_the_finding_objects(case):
+    from suichang_gis.report.result_table import rows
+
+    ps, layers, ruleset, _ = case
+    result = run_check(ps, layers, ruleset)
+    columns, geoms = rows(result.parcels)  # non-pass findings straight from the store
+    assert all(p.in_store for p in result.parcels)
+    for p in result.parcels:
+        p.findings
+    again, geoms_again = rows(result.parcels)  # from Finding objects
+    assert columns == again
+    assert all(shapely.equals_exact(a, b) if a is not None else b is None for a, b in zip(geoms, geoms_again))
+    assert "finding" in columns["record"] and all(s != "pass" for r, s in zip(columns["record"], columns["status"])
+                                                  if r == "finding")
