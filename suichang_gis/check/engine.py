@@ -757,14 +757,18 @@ def _merge_same_conditions(ctx: _Context) -> None:
     finding per parcel — the stricter one (the named rule on a tie), citing the other's basis.
     """
     store = ctx.store
+    judged: dict[tuple, AlsoJudged] = {}  # (block, status) → the entry (frozen: shared by the parcels)
     for dup_id, main_id in [(r.id, r.same_condition) for r in ctx.ruleset.rules if r.same_condition]:
         main, dup = _single_rows(store, main_id), _single_rows(store, dup_id)
-        for i in np.flatnonzero((main[0] >= 0) & (dup[0] >= 0)).tolist():
-            m, d = (int(main[0][i]), int(main[1][i])), (int(dup[0][i]), int(dup[1][i]))
-            keep, drop = (d, m) if stricter(store.blocks[d[0]].status[d[1]], store.blocks[m[0]].status[m[1]]) else (m, d)
-            gone = store.blocks[drop[0]]
-            store.also[keep] = (*store.also.get(keep, ()),
-                                AlsoJudged(gone.rule, gone.ruleset, gone.status[drop[1]], gone.basis))
+        both = np.flatnonzero((main[0] >= 0) & (dup[0] >= 0))
+        for mb, mk, db, dk in zip(main[0][both].tolist(), main[1][both].tolist(), dup[0][both].tolist(),
+                                  dup[1][both].tolist()):
+            (keep, drop) = ((db, dk), (mb, mk)) if stricter(store.blocks[db].status[dk], store.blocks[mb].status[mk]) \
+                else ((mb, mk), (db, dk))
+            gone, status = store.blocks[drop[0]], store.blocks[drop[0]].status[drop[1]]
+            if (drop[0], status) not in judged:
+                judged[drop[0], status] = AlsoJudged(gone.rule, gone.ruleset, status, gone.basis)
+            store.also[keep] = (*store.also.get(keep, ()), judged[drop[0], status])
             store.drop(drop[0], drop[1])
 
 

@@ -86,15 +86,19 @@ class CompactWriter:
         texts, seen = self.texts, self.seen
         figures = False
         for plain, numbered in _SPLIT.findall(message):
-            piece = plain or numbered
-            shared = texts.get(piece)
-            if numbered:
-                figures = True
-            if shared is None and len(piece) >= 6:
-                if plain or piece in seen:
-                    shared = texts[piece] = len(texts)
-                elif len(seen) < _SEEN_MAX:
-                    seen.add(piece)
+            if plain:
+                shared = texts.get(plain)
+                if shared is None and len(plain) >= 6:
+                    shared = texts[plain] = len(texts)
+                piece = plain
+            else:
+                figures, piece = True, numbered
+                shared = texts.get(piece)
+                if shared is None and len(piece) >= 6:
+                    if piece in seen:
+                        shared = texts[piece] = len(texts)
+                    elif len(seen) < _SEEN_MAX:
+                        seen.add(piece)
             if shared is not None:
                 parts.append(shared)
             elif parts and parts[-1].__class__ is str:
@@ -102,7 +106,7 @@ class CompactWriter:
             else:
                 parts.append(piece)
         result = parts[0] if len(parts) == 1 and parts[0].__class__ is str else parts
-        if len(self.messages) < _SEEN_MAX and not figures:
+        if not figures and len(self.messages) < _SEEN_MAX:
             self.messages[message] = result  # sentences without figures repeat whole (未评估, pass)
         return result
 
