@@ -11,7 +11,10 @@ if __name__ == "__main__":
                         help="以默认数据启动，把 1600×1000 的主窗口保存为图片后退出")
     parser.add_argument("--catalog", metavar="CATALOG.toml",
                         help="用户图层目录：用权威文件或共享数据库（PostGIS）的表替换默认图层")
+    parser.add_argument("--startup-times", action="store_true",
+                        help="打印窗口显示与默认地图绘完的时刻（JSON），然后退出（性能测试用）")
     args = parser.parse_args()
     from ui.app import run
 
-    sys.exit(run(screenshot=args.screenshot, project=args.project, catalog=args.catalog))
+    sys.exit(run(screenshot=args.screenshot, project=args.project, catalog=args.catalog,
+                 startup_times=args.startup_times))

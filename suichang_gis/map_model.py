@@ -153,6 +153,21 @@ class MapModel:
         self._changed("layers")
         return state
 
+    def insert(self, layers: Iterable[MapLayer], index: int) -> None:
+        """Put new ``layers`` (bottom first) at position ``index`` of the bottom-first order
+        (clamped), each shown as its catalog entry says, in one change; a layer whose id is
+        already there only has its data replaced, keeping its place and state.
+        """
+        index = max(0, min(index, len(self._layers)))
+        for layer in layers:
+            state = self.get(layer.id)
+            if state is not None:
+                state.layer = layer
+            else:
+                self._layers.insert(index, LayerState(layer, layer.spec.visible))
+                index += 1
+        self._changed("layers")
+
     def remove(self, layer_id: str) -> None:
         """Remove a layer; an unknown id changes nothing."""
         kept = [state for state in self._layers if state.id != layer_id]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import geopandas as gpd
+from typing import TYPE_CHECKING
 
 from .catalog import LayerSpec, MapLayer, Provenance, Style
 from .palette import LABEL_COLOURS, UNCHECKED, UNCHECKED_COLOUR
@@ -13,6 +12,9 @@ PARCEL_LAYER_ID = "parcels"
 PARCEL_GROUP = "候选地块"  # a group of its own in the layer tree, after the catalog groups
 STATUS_FIELD = "check_status"
 FINDINGS_FIELD = "check_findings"
+
+if TYPE_CHECKING:  # geopandas is imported where a frame is made, not at the window's start
+    import geopandas as gpd
 
 
 def parcel_spec(source: str) -> LayerSpec:

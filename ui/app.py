@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import time
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QEvent, QLibraryInfo, QLocale, QObject, QTimer, QTranslator, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
@@ -52,15 +54,28 @@ class MissingChineseTranslator(QTranslator):
         return False
 
 
-def run(screenshot: str | None = None, project: str | None = None, catalog: str | None = None) -> int:
+def run(screenshot: str | None = None, project: str | None = None, catalog: str | None = None,
+        startup_times: bool = False) -> int:
     """Show the workbench on ``project`` (a .gpkg path; else the last one), or save a screenshot.
 
     ``catalog`` is a user catalog (TOML) replacing layers' data, e.g. by shared PostGIS tables.
+    The window shows first, with an empty map; the default layers are read in the background
+    and fill the map as they arrive, while the project opens and the panels are added.
+    ``startup_times``: print when the window was first painted and when the whole default map
+    was (``time.time()`` seconds, one JSON line), then close — for ``benchmarks/bench_startup.py``.
     """
     app = create_application()
     from .main_window import MainWindow
 
-    window = MainWindow(user_catalog=catalog)
+    window = MainWindow(layers=[])
+    stamps = StartupStamps(window) if startup_times else None
+    window.load_layers_in_background(user_catalog=catalog)
+    if screenshot:
+        window.resize(1600, 1000)
+        window.show()
+    else:
+        window.show_restored_geometry()
+    app.processEvents()  # the window on screen before the project opens
     from .parcel_actions import install_parcel_editing
 
     # A screenshot run must not wait on a question: it recovers (and keeps) unsaved edits, and
@@ -76,8 +91,7 @@ def run(screenshot: str | None = None, project: str | None = None, catalog: str 
 
     install_shared_parcels(window, parcel_actions)
     if screenshot:
-        window.resize(1600, 1000)
-        window.show()
+        window.wait_for_layers()
         app.processEvents()
         window.canvas.render_now()  # the sharp map, not the first empty frame
         app.processEvents()
@@ -86,4 +100,40 @@ def run(screenshot: str | None = None, project: str | None = None, catalog: str 
         return 0
     window.restore_window_state()
     window.show_window()
+    if stamps is not None:
+        stamps.done.connect(window.close)
     return app.exec()
+
+
+class StartupStamps(QObject):
+    """Wall-clock times (``time.time()``) of the window's first paint and of the first paint of
+    the map with every default layer drawn; printed as one JSON line, then ``done``."""
+
+    done = Signal()
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window, self.canvas = window, window.canvas
+        self.window_shown: float | None = None
+        self._rendered_all = False
+        window.installEventFilter(self)
+        self.canvas.installEventFilter(self)
+        self.canvas.render_finished.connect(self._rendered)
+
+    def _rendered(self) -> None:
+        self._rendered_all = not self.window.layers_loading  # this image has every layer
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            if self.window_shown is None:
+                self.window_shown = time.time()
+            elif watched is self.canvas and self._rendered_all:
+                QTimer.singleShot(0, self._report)  # after this paint reached the screen
+                self.canvas.removeEventFilter(self)
+                self.window.removeEventFilter(self)
+        return False
+
+    def _report(self) -> None:
+        print(json.dumps({"window_shown": self.window_shown, "map_painted": time.time(),
+                          "layers": len(self.window.layers)}), flush=True)
+        self.done.emit()

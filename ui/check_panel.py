@@ -53,6 +53,8 @@ DISTANCE_FOCUS_STYLE = Style(stroke=DISTANCE_COLOUR, stroke_width=3.2, fill=DIST
                              marker_size=6.0, label_color="#6a007d", label_size=9.5)
 REPORT_FILTER = "Word 文档 (*.docx);;PDF (*.pdf);;Excel 工作簿 (*.xlsx);;网页 (*.html);;JSON (*.json)"
 OVERLAY_OVERLAPS, OVERLAY_FOCUS, OVERLAY_DISTANCES = "check_overlaps", "check_focus", "check_distances"
+NO_PARCEL = "未选择地块：绘制或选中一个地块后自动核查"
+LAYERS_LOADING = "正在加载图层…加载完成后自动核查所选地块"
 AUTO_CHECK_LIMIT = 200  # unchecked parcels checked at once on an edit (about 1–2 ms each)
 CHECK_CHUNK = 100  # parcels per run_check call of 核查全部地块, between progress updates
 
@@ -101,8 +103,9 @@ class CheckPanel(QWidget):
         self.parcels_source = parcels_source  # callable → parcel GeoDataFrame of the project
         self.history_source = None  # callable → the project's check history (report numbers)
         self.ruleset = ruleset or load_ruleset()
+        self.layers_loading = lambda: False  # True while the window's default layers still arrive
         self.result: CheckResult | None = None
-        self.verdict = QLabel("未选择地块：绘制或选中一个地块后自动核查")
+        self.verdict = QLabel(NO_PARCEL)
         self.verdict.setWordWrap(True)
         self.notice = QLabel()
         self.notice.setWordWrap(True)
@@ -157,10 +160,11 @@ class CheckPanel(QWidget):
         self._show(self.result)
         return self.result
 
-    def clear(self) -> None:
+    def clear(self, text: str = NO_PARCEL) -> None:
+        """Empty the panel and the check overlays; ``text`` says why."""
         self.result = None
         self.tree.clear()
-        self.verdict.setText("未选择地块：绘制或选中一个地块后自动核查")
+        self.verdict.setText(text)
         self.verdict.setStyleSheet("")
         self.notice.clear()
         for name in (OVERLAY_OVERLAPS, OVERLAY_FOCUS, OVERLAY_DISTANCES):
@@ -336,6 +340,8 @@ class StatusColouring:
         """
         keys = self.keys(parcels, changed)
         todo = [i for i, key in enumerate(keys) if key not in self._results]
+        if limit is None and self.panel.layers_loading():
+            todo = []  # 未核查 until the default layers are in (then the window refreshes)
         if todo and len(todo) <= (self.limit if limit is None else limit):
             for start in range(0, len(todo), CHECK_CHUNK):
                 chunk = todo[start:start + CHECK_CHUNK]
@@ -363,6 +369,8 @@ def check_all_parcels(window, editor, colouring: StatusColouring) -> None:
     if parcels.empty:
         QMessageBox.information(window, "核查全部地块", "项目中还没有地块")
         return
+    if hasattr(window, "wait_for_layers"):
+        window.wait_for_layers()  # the worker below must see the whole map
     state = Progress()
     results = run_in_background(window, "正在核查地块…",  # off the GUI thread; 取消 between chunks
                                 lambda: colouring.results(parcels, limit=len(parcels), progress=state.report),
@@ -379,7 +387,11 @@ def check_all_parcels(window, editor, colouring: StatusColouring) -> None:
 def install_check_panel(window, editor) -> CheckPanel:
     """Add the check dock to ``window``, re-check the selected parcel on every edit and colour
     the parcel layer by check status."""
-    panel = CheckPanel(window.canvas, lambda: window.layers, lambda: editor.project.parcels.reset_index())
+    # Every check sees the whole map: one asked for while the default layers still arrive waits
+    # for them; the automatic ones (status colours, the selected parcel) run when they are in.
+    loaded_layers = getattr(window, "loaded_layers", lambda: window.layers)
+    panel = CheckPanel(window.canvas, loaded_layers, lambda: editor.project.parcels.reset_index())
+    panel.layers_loading = lambda: getattr(window, "layers_loading", False)
     panel.history_source = lambda: editor.project.check_history
     panel.exported.connect(lambda result: record_check(editor.project, result.parcels, result.rulesets,
                                                        result.report_number))
@@ -396,6 +408,9 @@ def install_check_panel(window, editor) -> CheckPanel:
         if fid is None or fid not in parcels.index:
             panel.clear()
             return
+        if panel.layers_loading():
+            panel.clear(LAYERS_LOADING)
+            return
         if not dock.isVisible():
             dock.setVisible(True)
             # The findings need the room: most of the right-hand column, above the parcel list.
@@ -407,5 +422,7 @@ def install_check_panel(window, editor) -> CheckPanel:
     window.menus["核查"].addAction(dock.toggleViewAction())
     window.menus["核查"].addAction("核查全部地块", lambda: check_all_parcels(window, editor, colouring))
     window.menus["核查"].addAction("导出核查报告…", panel.export_dialog)
+    if hasattr(window, "default_layers_loaded"):
+        window.default_layers_loaded.connect(lambda: (editor.refresh(), recheck()))
     recheck()
     return panel

@@ -3,6 +3,8 @@ of ``fill_by``/``dash_by``/``stroke_by`` present in the data. Symbols come from 
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPixmap
@@ -51,18 +53,26 @@ def _centre(w: int, h: int) -> np.ndarray:
     return np.array([[w / 2, h / 2]])
 
 
-def _present(gdf, field: str | None) -> set[str]:
-    """The distinct values of ``field`` as text (none when the layer has no such column)."""
+_PRESENT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # CanvasLayer → {field: values}
+
+
+def _present(canvas_layer, field: str | None) -> set[str]:
+    """The distinct values of ``field`` as text (none when the layer has no such column); worked
+    out once per painting cache (a new ``CanvasLayer`` comes with new data or a new style)."""
+    gdf = canvas_layer.layer.gdf
     if not field or field not in gdf.columns:
         return set()
-    return {str(v) for v in gdf[field].dropna().unique()}
+    cached = _PRESENT.setdefault(canvas_layer, {})
+    if field not in cached:
+        cached[field] = {str(v) for v in gdf[field].dropna().unique()}
+    return cached[field]
 
 
 def _signature(canvas_layer) -> tuple:
     """What the legend rows of a layer depend on: its title, style and present categories."""
-    style, gdf = canvas_layer.style, canvas_layer.layer.gdf
+    style = canvas_layer.style
     return (canvas_layer.id, canvas_layer.spec.display_title, canvas_layer.spec.schematic, style,
-            *(frozenset(_present(gdf, f)) for f in (style.fill_field, style.dash_field, style.stroke_field)))
+            *(frozenset(_present(canvas_layer, f)) for f in (style.fill_field, style.dash_field, style.stroke_field)))
 
 
 def legend_entries(canvas_layer) -> list[tuple[str, QPixmap, bool]]:
@@ -72,17 +82,17 @@ def legend_entries(canvas_layer) -> list[tuple[str, QPixmap, bool]]:
     gdf = canvas_layer.layer.gdf
     rows = [(spec.display_title, swatch(kind, style, style.fill, style.dash), True)]
     if style.fill_field and style.fill_by and style.fill_field in gdf.columns:
-        present = _present(gdf, style.fill_field)
+        present = _present(canvas_layer, style.fill_field)
         for value, colour in style.fill_by.items():
             if value in present:
                 rows.append((value, swatch(kind, style, colour, style.dash), False))
     if style.dash_field and style.dash_by and style.dash_field in gdf.columns:
-        present = _present(gdf, style.dash_field)
+        present = _present(canvas_layer, style.dash_field)
         for value, dash in style.dash_by.items():
             if value in present:
                 rows.append((value, swatch(kind, style, style.fill, dash), False))
     if style.stroke_field and style.stroke_by and style.stroke_field in gdf.columns:
-        present = _present(gdf, style.stroke_field)
+        present = _present(canvas_layer, style.stroke_field)
         for value, colour in style.stroke_by.items():
             if value in present:
                 rows.append((value, swatch(kind, style, style.fill, style.dash, colour), False))

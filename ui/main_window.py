@@ -17,6 +17,10 @@ Extension points for other parts of the UI (names are stable):
   exclusive map-tool actions (add a checkable tool action to it to join the group).
 - ``window.undo_stack`` — QUndoStack; 编辑 → 撤销 (Ctrl+Z) / 重做 (Ctrl+Y) act on it.
 - ``window.layers`` — dict layer id → MapLayer currently in the window.
+- ``window.load_layers_in_background()`` (what ``main.py`` does): the default layers arrive after
+  the window shows; ``window.layers_loading``, ``window.wait_for_layers()``,
+  ``window.loaded_layers()`` (waits) and Signal ``window.default_layers_loaded`` serve work that
+  needs the whole map.
 - ``window.project_open_requested`` — Signal(str): 文件 → 最近打开的项目 asks to open a project.
 - ``window.set_project_label(name, folder)`` — the project's name in the title bar and status bar
   (its folder on hover).
@@ -30,7 +34,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -39,6 +43,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QProgressBar,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
@@ -69,6 +74,7 @@ from .status_bar import MapStatusBar
 WINDOW_TITLE = "遂昌 GIS 规划工作台"
 LAYER_FILE_FILTER = "空间数据 (*.gpkg *.shp *.geojson *.json *.kml *.fgb);;所有文件 (*)"
 MENU_TITLES = ("文件", "编辑", "视图", "工具", "核查", "打印")
+LOADING_MESSAGE = "正在加载图层…"
 STATE_VERSION = 1  # bump when docks or toolbars change so an old saved layout is not applied
 
 
@@ -78,24 +84,32 @@ def load_default_layers(catalog_dir=None, user_catalog=None) -> tuple[list[MapLa
     ``user_catalog`` (a TOML file) replaces layers' data, e.g. by PostGIS tables; a database that
     wants a password asks it through the window's prompt (``ui.password_prompt``).
     """
-    layers, errors = [], []
-    try:
-        specs = load_catalog(catalog_dir, user_catalog)
-    except CatalogError as exc:  # a broken user catalog: the default layers, and why
-        specs, errors = load_catalog(catalog_dir), [str(exc)]
+    layers = []
+    specs, errors = default_specs(catalog_dir, user_catalog)
     for spec in specs:
         try:
             layers.append(load_map_layer(spec))  # a huge database table: read per view
         except CatalogError as exc:
             errors.append(str(exc))
-    layers.sort(key=lambda layer: layer.spec.zorder)
     return layers, errors
+
+
+def default_specs(catalog_dir=None, user_catalog=None) -> tuple[list, list[str]]:
+    """The catalog's layer specs bottom first (by zorder), with a user catalog's replacements;
+    a broken user catalog gives the default specs and the Chinese message why."""
+    errors = []
+    try:
+        specs = load_catalog(catalog_dir, user_catalog)
+    except CatalogError as exc:  # a broken user catalog: the default layers, and why
+        specs, errors = load_catalog(catalog_dir), [str(exc)]
+    return sorted(specs, key=lambda spec: spec.zorder), errors
 
 
 class MainWindow(QMainWindow):
     """See the module docstring for the extension points other parts of the UI use."""
 
     project_open_requested = Signal(str)
+    default_layers_loaded = Signal()
 
     def __init__(self, layers: list[MapLayer] | None = None, catalog_dir=None, user_catalog=None):
         super().__init__()
@@ -143,10 +157,72 @@ class MainWindow(QMainWindow):
         self.layer_tree.zoom_requested.connect(self.canvas.zoom_to_layer)
         self.layer_tree.replace_requested.connect(self.replace_layer_dialog)
         self.layer_tree.remove_requested.connect(self.remove_layer)
+        self._loader = None
+        self._show_load_notes(layers)
+
+    def _show_load_notes(self, layers: list[MapLayer]) -> None:
         repairs = [note for layer in layers for note in layer.repairs]
         notes = (["部分图层未能加载：" + "；".join(self.load_errors)] if self.load_errors else []) + repairs
         if notes:
             self.statusBar().showMessage("　".join(notes), 30000)
+
+    # --- the default layers, read in the background ------------------------------------------
+    def load_layers_in_background(self, catalog_dir=None, user_catalog=None) -> None:
+        """Read the default catalog's layers off the GUI thread (``ui.layer_loader``): the window
+        can show at once, the map fills in as the layers arrive (catalog layers below the
+        parcels and user layers), the status bar counts them, and ``default_layers_loaded`` is
+        emitted after the last one. Until then ``layers_loading`` is True."""
+        from .layer_loader import LayerLoader
+
+        self._loader = LayerLoader(lambda: default_specs(catalog_dir, user_catalog), self)
+        self._catalog_arrived: list[MapLayer] = []
+        self._loader.arrived.connect(self._layers_arrived)
+        self._loader.finished.connect(self._layers_finished)
+        self.load_progress = QProgressBar()
+        self.load_progress.setMaximumWidth(160)
+        self.load_progress.setRange(0, 0)
+        self.statusBar().addWidget(self.load_progress)
+        self.statusBar().showMessage(LOADING_MESSAGE)
+        self.canvas.draft = True
+        self._loader.start()
+
+    @property
+    def layers_loading(self) -> bool:
+        """True while the default layers are still being read in the background."""
+        return self._loader is not None and not self._loader.is_finished
+
+    def wait_for_layers(self) -> None:
+        """Block (GUI thread) until every default layer has arrived; at once when none is loading.
+
+        For work that needs the whole map: a check, a print, an export."""
+        if self.layers_loading:
+            self._loader.wait()
+
+    def loaded_layers(self) -> dict[str, MapLayer]:
+        """``layers`` once every default layer has arrived (waits on the GUI thread)."""
+        if QThread.currentThread() is self.thread():
+            self.wait_for_layers()
+        return self.layers
+
+    def _layers_arrived(self, layers: list[MapLayer], done: int, total: int) -> None:
+        # Bottom first, each batch above the catalog layers already there, below the rest.
+        ids, arrived = self.canvas.layer_ids(), {layer.id for layer in self._catalog_arrived}
+        below = max((ids.index(layer_id) + 1 for layer_id in arrived if layer_id in ids), default=0)
+        self._catalog_arrived.extend(layers)
+        self.canvas.model.insert(layers, below)
+        self.canvas.fit_full_unless_navigated()
+        self.load_progress.setRange(0, max(total, 1))
+        self.load_progress.setValue(done)
+        self.statusBar().showMessage(f"{LOADING_MESSAGE}（{done}/{total}）")
+
+    def _layers_finished(self, errors: list[str]) -> None:
+        self.load_errors = errors
+        self.canvas.draft = False
+        self.canvas.refresh()  # the whole map with its labels
+        self.statusBar().removeWidget(self.load_progress)
+        self.statusBar().clearMessage()
+        self._show_load_notes(self._catalog_arrived)
+        self.default_layers_loaded.emit()
 
     # --- extension points ---------------------------------------------------------------
     @property
@@ -205,6 +281,16 @@ class MainWindow(QMainWindow):
         if extent and len(extent) == 4:
             self._saved_extent = tuple(float(v) for v in extent)
         return True
+
+    def show_restored_geometry(self) -> None:
+        """Show the window at once where the last session left it (maximised on a first start),
+        before the docks and toolbars are added; ``restore_window_state`` then lays those out."""
+        geometry = QSettings().value("window/geometry")
+        if geometry is not None and self.restoreGeometry(geometry):
+            self.show()
+        else:
+            self.setGeometry(self.screen().availableGeometry())
+            self.showMaximized()
 
     def show_window(self) -> None:
         """Show as restored, or, on a first start, maximised with the check dock beside the map."""
@@ -295,7 +381,7 @@ class MainWindow(QMainWindow):
     def open_print_dialog(self):
         from .print_dialog import PrintDialog
 
-        dialog = PrintDialog(self.layers, canvas=self.canvas, parent=self)
+        dialog = PrintDialog(self.loaded_layers(), canvas=self.canvas, parent=self)
         dialog.show()
         return dialog
 
@@ -306,6 +392,7 @@ class MainWindow(QMainWindow):
         path, _ = save_file_name(self, "webmap", "导出网页地图", "遂昌规划一张图.html", "网页 (*.html)")
         if path is None:
             return
+        self.wait_for_layers()
         model = self.canvas.model  # the map as shown: order, visibility, opacity
         layers = model.drawn_layers(visible_only=False)
         checked = checked_parcel_layer(model.layers())  # parcels coloured by status, findings in popups

@@ -15,6 +15,7 @@ Public surface used by the rest of the UI (keep these names stable):
   ``previous_extent``, ``next_extent``; signal ``view_changed``.
 - tools: ``set_tool(tool)`` with a :class:`ui.map_tools.MapTool`; ``pan_tool`` is the default.
 - ``cursor_moved(x, y)`` in map coordinates; ``render_finished`` after a sharp image landed;
+  ``draft`` True renders without labels (while the default layers still arrive);
   ``render_now()`` renders synchronously (tests, screenshots, benchmarks).
 """
 
@@ -82,14 +83,15 @@ class _RenderSignals(QObject):
 
 class _RenderJob(QRunnable):
     def __init__(self, generation: int, view: MapView, layers: list[CanvasLayer],
-                 signals: _RenderSignals):
+                 signals: _RenderSignals, labels: bool = True):
         super().__init__()
         self.generation, self.view, self.layers, self.signals = generation, view, layers, signals
+        self.labels = labels
 
     def run(self):
         if self.generation != self.signals.latest:
             return  # superseded while waiting in the queue
-        image = render_image(self.view, self.layers)
+        image = render_image(self.view, self.layers, labels=self.labels)
         self.signals.done.emit(self.generation, self.view, image)
 
 
@@ -117,6 +119,7 @@ class MapCanvasWidget(QWidget):
         self._history: list[MapView] = []
         self._history_pos = -1
         self._generation = 0
+        self.draft = False  # True while layers still arrive: quick renders without labels
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)  # one render at a time: caches are filled in order
         self._signals = _RenderSignals()
@@ -274,6 +277,14 @@ class MapCanvasWidget(QWidget):
     def zoom_full(self) -> None:
         self.zoom_to_extent(self.full_extent())
 
+    def fit_full_unless_navigated(self) -> None:
+        """Show the whole map again if the user has not navigated yet (layers still arriving)."""
+        if self._view is not None and len(self._history) <= 1:
+            self._view = MapView.fit(self.full_extent(), max(self.width(), 1), max(self.height(), 1))
+            self._history, self._history_pos = [self._view], 0
+            self.view_changed.emit(self._view)
+            self.refresh()
+
     def zoom_to_extent(self, bounds, margin: float = 0.03) -> None:
         self.set_view(MapView.fit(bounds, max(self.width(), 1), max(self.height(), 1), margin))
 
@@ -333,7 +344,8 @@ class MapCanvasWidget(QWidget):
         self._refresh_timer.start()
 
     def _start_render(self) -> None:
-        self._pool.start(_RenderJob(self._generation, self.view, list(self._layers), self._signals))
+        self._pool.start(_RenderJob(self._generation, self.view, list(self._layers), self._signals,
+                                    labels=not self.draft))
 
     def render_now(self) -> QImage:
         """Render synchronously on this thread and show the result (tests, screenshots)."""

@@ -19,7 +19,6 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import shapely
 from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -133,6 +132,8 @@ def _value_codes(gdf, fields) -> tuple[np.ndarray, list[int]]:
     """Per row, a code of its values in ``fields`` (missing columns count as None), codes in
     first-seen order, and the first row of each code: the styling of each distinct value
     triple is worked out once, not once per feature (50,000 parcels carry a handful)."""
+    import pandas as pd  # loaded with the layers' data, not at the window's start
+
     combined = np.zeros(len(gdf), dtype=np.int64)
     for name in fields:
         if name and name in gdf.columns:

@@ -289,6 +289,8 @@ class ParcelActions(QObject):
         self._apply_mode()
         self._restore_layer_settings()
         window.canvas.layers_changed.connect(self._remember_layer_settings)
+        if hasattr(window, "default_layers_loaded"):  # the catalog layers came after the project
+            window.default_layers_loaded.connect(self._restore_layer_settings)
         window.installEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:
@@ -487,7 +489,8 @@ class ParcelActions(QObject):
             self._tell("图层未能加载", "\n".join(problems))
 
     def _remember_layer_settings(self) -> None:
-        if not shiboken6.isValid(self.window) or self._known_layers is None:
+        if not shiboken6.isValid(self.window) or self._known_layers is None \
+                or getattr(self.window, "layers_loading", False):  # arriving layers shift the order
             return
         state = self._layer_state()
         for layer_id, values in state.items():

@@ -109,3 +109,18 @@ def test_print_and_web_map_show_the_model_as_it_is(model, tmp_path):
     assert tuple(np.round(to_rgba("#ff0000", 0.4), 3)) in faces
     html = write_webmap(tmp_path / "m.html", model=model).read_text(encoding="utf-8")
     assert "\"opacity\": 0.4," in html  # layer a at half its catalog opacity 0.8
+
+
+def test_insert_puts_new_layers_at_a_place_in_one_change_and_only_replaces_known_ids(model):
+    heard = []
+    model.subscribe(heard.append)
+    model.set_visible("a", False)
+    heard.clear()
+    replacement = make_layer("a")
+    model.insert([make_layer("x"), replacement, make_layer("y", visible=False)], 1)
+    assert heard == ["layers"]
+    assert model.ids() == ["a", "x", "y", "b", "c"]  # new ones at 1, in their order; "a" kept its place
+    assert model.get("a").layer is replacement and model.get("a").visible is False
+    assert [s.id for s in model.visible()] == ["x", "c"]
+    model.insert([make_layer("z")], 99)  # clamped: on top
+    assert model.ids()[-1] == "z"
