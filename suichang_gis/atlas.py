@@ -20,11 +20,11 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from .layout import (
-    DEFAULT_MAKER,
     FORMATS,
     MM_PER_INCH,
     LayoutError,
     MapLayout,
+    maker_text,
     paper_size_mm,
     print_map,
 )
@@ -82,7 +82,7 @@ def finding_rows(parcel) -> list[list[str]]:
 
 @with_print_fonts
 def parcel_page(parcel, layers: dict, paper: str = "A4", orientation: str = "portrait",
-                maker: str = DEFAULT_MAKER, date: dt.date | None = None) -> AtlasPage:
+                maker: str | None = None, date: dt.date | None = None) -> AtlasPage:
     """The atlas page of one ``ParcelResult``: title, map extract, findings table, notes."""
     from .report.map_extract import draw_parcel_map
 
@@ -128,9 +128,9 @@ def parcel_page(parcel, layers: dict, paper: str = "A4", orientation: str = "por
     return AtlasPage(str(parcel.id), fig, denominator, rows)
 
 
-def _page_notes(parcel, maker: str, date: dt.date | None) -> list[str]:
+def _page_notes(parcel, maker: str | None, date: dt.date | None) -> list[str]:
     date = date or dt.date.today()
-    notes = [f"制图单位：{maker}　制图日期：{date.year}年{date.month}月{date.day}日　"
+    notes = [f"制图单位：{maker_text(maker)}　制图日期：{date.year}年{date.month}月{date.day}日　"
              "坐标系：CGCS2000 3°带高斯-克吕格投影（EPSG:4549），面积为平面面积"]
     if parcel.indicative:
         notes.append("注：核查使用了示意图层（据规划文本或推算绘制），结论仅供参考，不作为用地审批依据。")
@@ -140,7 +140,7 @@ def _page_notes(parcel, maker: str, date: dt.date | None) -> list[str]:
 
 
 def print_atlas(run, out: Path | None, paper: str = "A4", orientation: str = "portrait",
-                title: str | None = None, maker: str = DEFAULT_MAKER, user_catalog: Path | None = None,
+                title: str | None = None, maker: str | None = None, user_catalog: Path | None = None,
                 dpi: float = 300, source: str = "候选地块") -> Atlas:
     """The overview page and one page per parcel of a check ``run`` (``check.CheckRun``),
     written to ``out`` (PDF: one file; PNG/SVG: one file per page).

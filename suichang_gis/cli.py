@@ -513,7 +513,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--one-page", action="store_true",
                    help="候选地块核查图只出一页总图（默认另为每个地块出一页：大比例尺地图与核查表）")
     p.add_argument("--title", help="图名，默认用模板的图名")
-    p.add_argument("--maker", default="遂昌县规划工作台", help="制图单位")
+    p.add_argument("--maker", help="制图单位，默认取报告设置（resources/report_settings.toml）的 unit；都未设时留横线手填")
     p.add_argument("--dpi", type=float, default=300, help="PNG 分辨率，默认 300")
     p.add_argument("--out", help="输出文件，格式由扩展名决定（.pdf/.png/.svg）")
     p.add_argument("--catalog", type=Path, help="用户图层目录（TOML）")

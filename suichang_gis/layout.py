@@ -12,7 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import threading
 import tomllib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,7 +53,7 @@ MM_PER_INCH = 25.4
 # Labels and legend are fitted at this dpi whatever the output resolution, so a preview and
 # the exported file make the same choices.
 LAYOUT_DPI = 72
-DEFAULT_MAKER = "遂昌县规划工作台"
+MAKER_BLANK = "＿" * 10  # 制图单位 not set: a line to fill in by hand, as the reports leave it
 INSET_LAYER = "lishui_counties"
 SCHEMATIC_TITLE = "（示意）"
 UNPLACED_HEADING = "未上图项目（位置未定）："
@@ -118,6 +120,18 @@ class MapLayout:
 
 
 # --- page geometry ---------------------------------------------------------------------------
+
+def maker_text(maker: str | None = None) -> str:
+    """The 制图单位 a page prints: ``maker``, else the unit of ``resources/report_settings.toml``
+    (the 核查单位 the reports print; the software never names itself), else a blank line
+    (``MAKER_BLANK``) to fill in by hand. A broken settings file raises ``ValueError`` (Chinese).
+    """
+    if maker is None:
+        from .report.settings import load_report_settings
+
+        maker = load_report_settings().unit
+    return maker.strip() or MAKER_BLANK
+
 
 def paper_size_mm(paper: str, orientation: str) -> tuple[float, float]:
     """(width, height) of the page in mm; ``LayoutError`` for an unknown paper or orientation."""
@@ -291,7 +305,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
                    orientation: str = "landscape", title: str | None = None,
                    extra_layers: list[MapLayer] | None = None,
                    extent: tuple[float, float, float, float] | None = None,
-                   maker: str = DEFAULT_MAKER, date: dt.date | None = None,
+                   maker: str | None = None, date: dt.date | None = None,
                    dpi: float = LAYOUT_DPI, extra_notes: list[str] | None = None,
                    table: tuple[list[str], list[list[str]]] | None = None,
                    panel_share: float = PORTRAIT_PANEL) -> MapLayout:
@@ -311,7 +325,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
         Drawn on top (e.g. candidate parcels); listed in the legend and sources like any layer.
     extent : (minx, miny, maxx, maxy), optional
         EPSG:4549 area to show (e.g. the canvas view); by default the template's extent.
-    maker, date : 制图单位 and 制图日期 printed on the page.
+    maker, date : 制图单位 (None: ``maker_text``'s default from the report settings) and 制图日期.
     dpi : float
         Figure dpi at which labels and legend are fitted (the output dpi is set on export).
     extra_notes : list of str, optional
@@ -410,7 +424,7 @@ def _compose(template, layers, paper, orientation, title, extra_layers, extent, 
                  fontsize=8.5 * k, color="#444444")
 
     date = date or dt.date.today()
-    notes = [f"比例尺 1:{denominator:,}".replace(",", " "), CRS_NOTE, f"制图单位：{maker}",
+    notes = [f"比例尺 1:{denominator:,}".replace(",", " "), CRS_NOTE, f"制图单位：{maker_text(maker)}",
              f"制图日期：{date.year}年{date.month}月{date.day}日", *(extra_notes or []),
              *([NUMBERED_HEADING + "；".join(numbered)] if numbered else []),
              *source_notes(drawn)]
@@ -614,39 +628,73 @@ def legend_columns(entries: list[LegendEntry], ncol: int) -> list[LegendEntry | 
     return [e for column in columns for e in column + [None] * (rows - len(column))]
 
 
+LEGEND_SIZES_KEPT = 512  # measured legend sizes kept (a print dialog tries a few per page)
+_legend_sizes: OrderedDict = OrderedDict()  # _legend_key → (width, height) in mm
+_legend_lock = threading.Lock()
+
+
 def _draw_legend(fig, drawn, box, k, page) -> tuple[list[LegendEntry], float]:
     """A legend that fits ``box`` (mm), anchored at its top: more columns first, then a
     smaller font (down to MIN_TEXT_PT × k, where a very long legend may overflow).
 
-    Returns the entries and the legend's height in mm.
+    Measuring a trial legend (matplotlib lays out every text) is the slow part of a page, so
+    the size of each trial is kept (``_legend_sizes``): a page composed again with the same
+    legend rows (another title, maker or export resolution) builds and measures only the legend
+    it keeps. Returns the entries and the legend's height in mm.
     """
     entries = legend_entries(drawn)
     if not entries:
         return [], 0.0
-    renderer = fig.canvas.get_renderer()
     max_cols = max(2, int(box[2] // (32 * k)))
     size = 8 * k
     while True:
         for ncol in range(1, max_cols + 1):
-            legend = _legend(fig, entries, box, page, size, ncol)
-            extent = legend.get_window_extent(renderer)
-            height = extent.height / fig.dpi * MM_PER_INCH
-            fits = height <= box[3] and extent.width / fig.dpi * MM_PER_INCH <= box[2]
-            if fits or (size <= MIN_TEXT_PT * k and ncol == max_cols):
+            key, _ = _legend_key(entries, box, size, ncol, fig.dpi)
+            with _legend_lock:
+                known = _legend_sizes.get(key)
+            if known:
+                width, height = known
+            else:
+                legend = _legend(fig, entries, box, page, size, ncol)
+                width, height = _measure_legend(fig, key, legend)
+            if (height <= box[3] and width <= box[2]) or (size <= MIN_TEXT_PT * k and ncol == max_cols):
+                if known:  # the legend kept is built, and measured, once
+                    _, height = _measure_legend(fig, key, _legend(fig, entries, box, page, size, ncol))
                 return entries, height
-            legend.remove()
+            if not known:
+                legend.remove()
         size = max(MIN_TEXT_PT * k, size * 0.9)
+
+
+def _legend_key(entries, box, size: float, ncol: int, dpi: float) -> tuple[tuple, list[str]]:
+    """What a trial legend's size depends on: its rows (text, heading or not) in their
+    columns, the font size and the dpi it is measured at; and its label texts.
+    """
+    slots = legend_columns(entries, ncol)
+    label_em = max(6, int(box[2] / ncol * PT_PER_MM / size) - 5)  # room beside the symbol
+    labels = [fit_label(e.label, width=label_em, drop_brackets=False) if e is not None else "" for e in slots]
+    rows = tuple((label, e is not None and e.handle is None) for label, e in zip(labels, slots))
+    return (rows, ncol, round(size, 6), float(dpi)), labels
+
+
+def _measure_legend(fig, key, legend) -> tuple[float, float]:
+    """Width and height (mm) of a legend drawn on ``fig``, remembered under ``key``."""
+    extent = legend.get_window_extent(fig.canvas.get_renderer())
+    measured = (extent.width / fig.dpi * MM_PER_INCH, extent.height / fig.dpi * MM_PER_INCH)
+    with _legend_lock:
+        _legend_sizes[key] = measured
+        while len(_legend_sizes) > LEGEND_SIZES_KEPT:
+            _legend_sizes.popitem(last=False)
+    return measured
 
 
 def _legend(fig, entries, box, page, size: float, ncol: int):
     page_w, page_h = page
     bx, by, bw, bh = box
     slots = legend_columns(entries, ncol)
-    label_em = max(6, int(bw / ncol * PT_PER_MM / size) - 5)  # room beside the symbol
+    _, labels = _legend_key(entries, box, size, ncol, fig.dpi)
     handles = [e.handle if e is not None and e.handle is not None else Line2D([], [], linestyle="none")
                for e in slots]
-    labels = [fit_label(e.label, width=label_em, drop_brackets=False) if e is not None else ""
-              for e in slots]
     legend = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(bx / page_w, (by + bh) / page_h),
                         ncol=ncol, fontsize=size, title="图  例", title_fontsize=size * 1.25, frameon=True,
                         handlelength=3.0, handleheight=1.4, borderaxespad=0.0, edgecolor="black",
@@ -693,7 +741,7 @@ def print_map(template: Template | str, out: Path | None = None, paper: str = "A
               orientation: str = "landscape", title: str | None = None,
               extra_layers: list[MapLayer] | None = None, layer_ids: list[str] | None = None,
               extent=None, user_catalog: Path | None = None, dpi: float = 300,
-              maker: str = DEFAULT_MAKER, extra_notes: list[str] | None = None,
+              maker: str | None = None, extra_notes: list[str] | None = None,
               layers: dict[str, MapLayer] | None = None,
               table: tuple[list[str], list[list[str]]] | None = None, model=None) -> MapLayout:
     """Compose the page of a template and write it to ``out`` (PDF/PNG/SVG by extension).

@@ -5,13 +5,17 @@ resolution, so what the dialog shows is what the file holds. "当前视图" prin
 it is: its extent and its visible layers, bottom first.
 
 A change of the settings composes the preview on a worker thread (the dialog stays responsive,
-a newer change supersedes an older one still running), and previews already made for the same
-settings are reused at once.
+a newer change supersedes an older one still waiting), and previews already made for the same
+settings are reused at once. The worker is one long-lived thread (``preview_worker``), and the
+layout keeps the legend sizes it measured, so a change that leaves the legend as it was
+measures it once.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
+import traceback
 from collections import OrderedDict
 from pathlib import Path
 
@@ -33,12 +37,13 @@ from PySide6.QtWidgets import (
 
 from suichang_gis.catalog import MapLayer
 from suichang_gis.layout import (
-    DEFAULT_MAKER,
+    MAKER_BLANK,
     PAPER_MM,
     MapLayout,
     Template,
     layout_png,
     load_templates,
+    maker_text,
     print_map,
 )
 from suichang_gis.parcel_layer import (
@@ -58,6 +63,47 @@ class _PreviewDone(QObject):
     """Carries a finished preview from the worker thread to the GUI thread (queued signal)."""
 
     done = Signal(int, object, object)  # generation, (layout, png) or None, error text
+
+    latest = 0  # the generation the dialog waits for; older queued previews are skipped
+
+
+class PreviewWorker:
+    """The one thread every print preview is composed on, kept alive between previews.
+
+    matplotlib keeps its fonts per thread (``font_manager.get_font`` keys on the thread id) and
+    pyproj its transformers in thread-locals, so a fresh thread per preview loaded 黑体 and
+    DejaVu again and doubled the preview's time. A plain Python thread, not a ``QThreadPool``
+    one: a pool thread gets a new Python thread state per task, which drops pyproj's
+    thread-locals under it (it crashed on the second preview).
+    """
+
+    def __init__(self):
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="print-preview", daemon=True)
+        self.thread.start()
+
+    def submit(self, job) -> None:
+        """Run ``job()`` on the preview thread after the jobs before it."""
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job()
+            except Exception:  # a failed preview must not stop the ones after it
+                traceback.print_exc()
+
+
+_worker: PreviewWorker | None = None
+
+
+def preview_worker() -> PreviewWorker:
+    """The process's ``PreviewWorker``, started on first use."""
+    global _worker
+    if _worker is None:
+        _worker = PreviewWorker()
+    return _worker
 
 
 CURRENT_VIEW = "current_view"
@@ -107,7 +153,14 @@ class PrintDialog(QDialog):
         self.orientation_box = QComboBox()
         self.orientation_box.addItems(list(ORIENTATIONS))
         self.title_edit = QLineEdit()
-        self.maker_edit = QLineEdit(DEFAULT_MAKER)
+        self.maker_edit = QLineEdit()
+        self.maker_edit.setPlaceholderText("留空则印一条横线，供手填")
+        try:  # the unit the reports print (report_settings.toml), as the page would
+            unit = maker_text()
+        except ValueError as exc:
+            unit = MAKER_BLANK
+            self.maker_edit.setToolTip(str(exc))
+        self.maker_edit.setText("" if unit == MAKER_BLANK else unit)
         self.layer_list = QListWidget()
         for layer in layers.values():
             item = QListWidgetItem(layer.spec.display_title)
@@ -208,7 +261,7 @@ class PrintDialog(QDialog):
                     orientation=ORIENTATIONS[self.orientation_box.currentText()],
                     title=self.title_edit.text().strip() or None, extra_layers=extra,
                     layer_ids=layer_ids, extra_notes=notes, table=table,
-                    maker=self.maker_edit.text().strip() or DEFAULT_MAKER,
+                    maker=self.maker_edit.text(),
                     layers=None if current else self.all_layers,
                     model=self.canvas.model if current else None)
 
@@ -247,14 +300,19 @@ class PrintDialog(QDialog):
             return
         self.message.setText("正在生成预览…")
 
+        signals = self._signals
+
         def work():
+            if generation != signals.latest:
+                return  # a newer change came while this one waited
             try:
                 result, error = self._compose_preview(args), ""
             except ValueError as exc:  # LayoutError, or a rule/parcel error of the parcel check
                 result, error = None, str(exc)
-            self._signals.done.emit(generation, (key, result), error)
+            signals.done.emit(generation, (key, result), error)
 
-        threading.Thread(target=work, name="print-preview", daemon=True).start()
+        signals.latest = generation
+        preview_worker().submit(work)
 
     def _preview_arrived(self, generation: int, payload, error: str) -> None:
         key, result = payload

@@ -277,6 +277,8 @@ def test_pdf_page_size_and_embedded_cjk_font(catalog_layers, tmp_path, template_
         assert "CID TrueType" in row, row  # fonttype 42: real outlines, selectable text, no Type 3
         assert row.split()[-5:-2] == ["yes", "yes", "yes"], row  # embedded, subset, with unicode map
     assert "Mismatch" not in fonts.stderr  # the font file is what the PDF says it is
+    names = [row.split()[0].split("+")[-1] for row in rows]
+    assert len(names) == len(set(names)), fonts.stdout  # each font subset once (not per 256 characters)
 
 
 def test_parcel_check_template_colours_parcels_by_status(catalog_layers):
@@ -665,3 +667,42 @@ def test_a_name_without_room_is_numbered_and_named_in_the_notes():
         assert number in texts and name in names and name not in texts
     shown = [t for t in texts if t in names] + [e.split(" ", 1)[1] for e in numbered]
     assert len(shown) == len(set(shown))
+
+
+def test_a_page_composed_again_with_the_same_legend_measures_it_once(catalog_layers, monkeypatch):
+    import suichang_gis.layout as layout_module
+
+    measured = []
+    real = layout_module._measure_legend
+    monkeypatch.setattr(layout_module, "_measure_legend", lambda *args: measured.append(args[1]) or real(*args))
+    monkeypatch.setattr(layout_module, "_legend_sizes", layout_module.OrderedDict())  # a cold start
+    template = TEMPLATES["zones"]
+    first = compose_layout(template, catalog_layers, "A3", "landscape", title="第一稿", dpi=30)
+    tried = len(measured)
+    measured.clear()
+    again = compose_layout(template, catalog_layers, "A3", "landscape", title="第二稿", dpi=30)
+    assert len(measured) == 1  # the legend kept, not every trial again
+    assert tried >= 1 and measured[0] in layout_module._legend_sizes
+    # The same legend, as tall and in as many columns as when it was measured trial by trial.
+    box = [legend.get_window_extent() for legend in (first.figure.legends[0], again.figure.legends[0])]
+    assert len(first.figure.legends) == len(again.figure.legends) == 1
+    assert (box[1].width, box[1].height) == pytest.approx((box[0].width, box[0].height))
+    assert first.figure.legends[0]._ncols == again.figure.legends[0]._ncols
+
+
+def test_the_maker_printed_is_the_unit_of_the_report_settings(catalog_layers, tmp_path, monkeypatch):
+    import suichang_gis.report.settings as report_settings
+    from suichang_gis.layout import MAKER_BLANK
+
+    template = TEMPLATES["zones"]
+    shipped = report_settings.load_report_settings().unit  # the shipped file leaves it empty
+    page = compose_layout(template, catalog_layers, "A4", "landscape", dpi=30)
+    assert f"制图单位：{shipped or MAKER_BLANK}" in page.notes
+    assert not any("规划工作台" in note for note in page.notes)  # the software never signs
+    settings = tmp_path / "report_settings.toml"
+    settings.write_text('[report]\nunit = "遂昌县自然资源和规划局"\n', encoding="utf-8")
+    monkeypatch.setattr(report_settings, "default_settings_path", lambda: settings)
+    page = compose_layout(template, catalog_layers, "A4", "landscape", dpi=30)
+    assert "制图单位：遂昌县自然资源和规划局" in page.notes
+    page = compose_layout(template, catalog_layers, "A4", "landscape", dpi=30, maker="县发改局")
+    assert "制图单位：县发改局" in page.notes

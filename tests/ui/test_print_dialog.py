@@ -200,3 +200,26 @@ def test_preview_is_composed_off_the_gui_thread_and_reused(app, qtbot, layers):
     generation = dialog._generation
     dialog.request_preview()
     assert dialog._generation == generation and dialog.preview_png == first
+
+
+@pytest.mark.ui
+def test_previews_are_composed_on_one_kept_thread(app, qtbot, layers, monkeypatch):
+    import threading
+
+    from ui.print_dialog import PrintDialog, preview_worker
+
+    threads = []
+    real = PrintDialog._compose_preview
+    monkeypatch.setattr(PrintDialog, "_compose_preview",
+                        staticmethod(lambda args: threads.append(threading.get_ident()) or real(args)))
+    dialog = PrintDialog(layers)
+    qtbot.addWidget(dialog)
+    for paper in ("A4", "A3"):  # two changes, each waited for
+        dialog._timer.stop()
+        dialog.paper_box.setCurrentText(paper)
+        dialog._timer.stop()
+        dialog.layout = None
+        dialog.request_preview()
+        qtbot.waitUntil(lambda: dialog.layout is not None, timeout=120_000)
+    # One kept thread (matplotlib's per-thread fonts stay loaded), never the GUI thread.
+    assert len(threads) == 2 and threads[0] == threads[1] == preview_worker().thread.ident != threading.get_ident()
