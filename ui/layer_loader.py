@@ -63,7 +63,7 @@ class LayerLoader(QObject):
 
     def _read_all(self) -> None:
         """Worker thread: put ("total", n), then ("layer", MapLayer) or ("error", text) per layer."""
-        from suichang_gis.catalog import CatalogError, load_layer
+        from suichang_gis.catalog import CatalogError, load_map_layer
 
         try:
             try:
@@ -76,7 +76,7 @@ class LayerLoader(QObject):
             self._queue.put(("total", len(specs)))
             for i, spec in enumerate(specs, 1):
                 try:
-                    self._queue.put(("layer", load_layer(spec)))
+                    self._queue.put(("layer", load_map_layer(spec)))  # a huge database table: read per view
                 except CatalogError as exc:
                     self._queue.put(("error", str(exc)))
                 except Exception as exc:  # the thread must never die with a layer unaccounted for
