@@ -43,7 +43,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
-    QProgressBar,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
@@ -75,6 +74,7 @@ WINDOW_TITLE = "遂昌 GIS 规划工作台"
 LAYER_FILE_FILTER = "空间数据 (*.gpkg *.shp *.geojson *.json *.kml *.fgb);;所有文件 (*)"
 MENU_TITLES = ("文件", "编辑", "视图", "工具", "核查", "打印")
 LOADING_MESSAGE = "正在加载图层…"
+COUNTY_LAYER = "county_boundary"  # the map shows the whole county until the user navigates
 STATE_VERSION = 1  # bump when docks or toolbars change so an old saved layout is not applied
 
 
@@ -171,17 +171,14 @@ class MainWindow(QMainWindow):
         """Read the default catalog's layers off the GUI thread (``ui.layer_loader``): the window
         can show at once, the map fills in as the layers arrive (catalog layers below the
         parcels and user layers), the status bar counts them, and ``default_layers_loaded`` is
-        emitted after the last one. Until then ``layers_loading`` is True."""
+        emitted after the last one. Until then ``layers_loading`` is True; the view is the county
+        (``FALLBACK_EXTENT``, then its boundary) unless the user navigated meanwhile."""
         from .layer_loader import LayerLoader
 
         self._loader = LayerLoader(lambda: default_specs(catalog_dir, user_catalog), self)
         self._catalog_arrived: list[MapLayer] = []
         self._loader.arrived.connect(self._layers_arrived)
         self._loader.finished.connect(self._layers_finished)
-        self.load_progress = QProgressBar()
-        self.load_progress.setMaximumWidth(160)
-        self.load_progress.setRange(0, 0)
-        self.statusBar().addWidget(self.load_progress)
         self.statusBar().showMessage(LOADING_MESSAGE)
         self.canvas.draft = True
         self._loader.start()
@@ -210,16 +207,15 @@ class MainWindow(QMainWindow):
         below = max((ids.index(layer_id) + 1 for layer_id in arrived if layer_id in ids), default=0)
         self._catalog_arrived.extend(layers)
         self.canvas.model.insert(layers, below)
-        self.canvas.fit_full_unless_navigated()
-        self.load_progress.setRange(0, max(total, 1))
-        self.load_progress.setValue(done)
+        if any(layer.id == COUNTY_LAYER for layer in layers):  # the whole county, once it is known
+            self.canvas.fit_full_unless_navigated()
         self.statusBar().showMessage(f"{LOADING_MESSAGE}（{done}/{total}）")
 
     def _layers_finished(self, errors: list[str]) -> None:
         self.load_errors = errors
         self.canvas.draft = False
+        self.canvas.fit_full_unless_navigated()  # also for a catalog without the county boundary
         self.canvas.refresh()  # the whole map with its labels
-        self.statusBar().removeWidget(self.load_progress)
         self.statusBar().clearMessage()
         self._show_load_notes(self._catalog_arrived)
         self.default_layers_loaded.emit()

@@ -258,8 +258,11 @@ class MapCanvasWidget(QWidget):
         return QPointF(px, py)
 
     def full_extent(self) -> tuple[float, float, float, float]:
-        """The county boundary when loaded, else the union of all layers."""
+        """The county boundary when loaded, else the union of all layers (while layers still
+        arrive, ``draft``: the county's approximate extent, not the union of the first few)."""
         county = self.canvas_layer("county_boundary")
+        if self.draft and county is None:
+            return FALLBACK_EXTENT
         layers = [county] if county is not None and len(county.geometry) else self._layers
         bounds = [layer.geometry.bounds for layer in layers if len(layer.geometry)]
         if not bounds:
