@@ -8,6 +8,9 @@
   and a CJK font subset inlined). Baseline: plain folium with each layer's full GeoJSON
   (Leaflet from a CDN, unsimplified geometry, no popups, no font).
 
+- The print dialog's preview after a settings change (a new title, then back to A3 from A4):
+  compose and render the page at the preview's resolution on one kept thread, as the dialog
+  does (target ≤ 1 s), the first preview of the session printed beside it.
 - The same A3 PDF as a user makes it, whole process (``suichang-gis print zones --paper A3``;
   target ≤ 2 s on a quiet machine) beside a whole-process run of the geopandas baseline,
   alternating, median of ``--repeat``, the load average printed; bytecode cached as an
@@ -37,10 +40,11 @@ from matplotlib.figure import Figure
 
 from suichang_gis.catalog import load_catalog, load_layer
 from suichang_gis.fonts import register_matplotlib_font
-from suichang_gis.layout import load_templates, print_map
+from suichang_gis.layout import layout_png, load_templates, print_map
 from suichang_gis.webmap import write_webmap
 
 A3_LANDSCAPE_IN = (420 / 25.4, 297 / 25.4)
+PREVIEW_DPI = 60  # ui.print_dialog.PREVIEW_DPI (not imported: the benchmark needs no Qt)
 
 
 def best_of(repeat: int, fn) -> float:
@@ -97,6 +101,24 @@ baseline_pdf(list(load_templates()["zones"].layers), Path({out!r}))
 """
 
 
+def preview_after_change(repeat: int) -> tuple[float, list[float]]:
+    """Seconds of the first preview, and of each preview after a change (titles, paper), all
+    on one thread as the print dialog's ``PreviewWorker`` makes them."""
+    layers = {spec.id: load_layer(spec) for spec in load_catalog()}
+
+    def preview(title: str, paper: str = "A3") -> float:
+        start = time.perf_counter()
+        layout = print_map("zones", out=None, dpi=PREVIEW_DPI, layers=layers, title=title, paper=paper)
+        layout_png(layout, PREVIEW_DPI)
+        return time.perf_counter() - start
+
+    first = preview("遂昌县“一城五区”生产力布局图")
+    changes = [preview(f"第{i}稿") for i in range(repeat)]
+    preview("A4 稿", paper="A4")
+    changes.append(preview("回到 A3"))
+    return first, changes
+
+
 def whole_process(repeat: int, tmp: Path) -> tuple[float, float, list[float], list[float]]:
     """Median wall time of ``suichang-gis print zones`` (A3 PDF) and of the baseline as its own
     process, alternating after one warm-up run each."""
@@ -132,6 +154,11 @@ def main() -> None:
               f"  target < 5 s: {'OK' if project < 5 else 'MISSED'}")
         print(f"  geopandas .plot baseline: {baseline:6.2f} s  ({(tmp / 'plain.pdf').stat().st_size / 1e6:.2f} MB)")
         print(f"  ratio project / baseline: {project / baseline:.2f}")
+        first, changes = preview_after_change(args.repeat)
+        print(f"Print preview of the zone map (A3, {PREVIEW_DPI} dpi), load average {os.getloadavg()[0]:.2f}")
+        print(f"  first preview of the session: {first:6.2f} s")
+        print(f"  after a change (median of {len(changes)}): {statistics.median(changes):6.2f} s  target ≤ 1 s: "
+              f"{'OK' if statistics.median(changes) <= 1 else 'MISSED'}  (runs {', '.join(f'{t:.2f}' for t in changes)})")
         load = os.getloadavg()[0]
         cli, plain, cli_runs, plain_runs = whole_process(args.repeat, tmp)
         print(f"A3 landscape PDF of the zone map, whole process (median of {args.repeat}; "
