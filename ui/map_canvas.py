@@ -53,6 +53,7 @@ from .map_renderer import (
     view_transform,
 )
 from .map_tools import MapMouseEvent, MapTool, PanTool
+from .render_patch import RenderBase, render
 
 BACKGROUND = QColor("#f5f4ef")
 WHEEL_STEP = 1.25
@@ -79,6 +80,7 @@ class _RenderSignals(QObject):
     done = Signal(int, object, object)  # generation, view, image
 
     latest = 0  # generation the canvas wants; older queued jobs are skipped
+    base: RenderBase | None = None  # the last render's base, even a superseded one's, for patching
 
 
 class _RenderJob(QRunnable):
@@ -91,8 +93,12 @@ class _RenderJob(QRunnable):
     def run(self):
         if self.generation != self.signals.latest:
             return  # superseded while waiting in the queue
-        image = render_image(self.view, self.layers, labels=self.labels)
-        self.signals.done.emit(self.generation, self.view, image)
+        image, self.signals.base, _ = render(self.view, self.layers, BACKGROUND, self.signals.base,
+                                             labels=self.labels)
+        try:
+            self.signals.done.emit(self.generation, self.view, image)
+        except RuntimeError:  # the canvas was closed while this render ran
+            pass
 
 
 class MapCanvasWidget(QWidget):
@@ -114,6 +120,7 @@ class MapCanvasWidget(QWidget):
         self._view: MapView | None = None
         self._image: QImage | None = None
         self._image_view: MapView | None = None
+        self.last_patch = None
         self._pan_preview = QPointF(0, 0)
         self._middle_pan: QPointF | None = None
         self._history: list[MapView] = []
@@ -351,12 +358,14 @@ class MapCanvasWidget(QWidget):
                                     labels=not self.draft))
 
     def render_now(self) -> QImage:
-        """Render synchronously on this thread and show the result (tests, screenshots)."""
+        """Render synchronously on this thread and show the result (tests, screenshots); the
+        pixel rectangle painted again over the last render is ``last_patch`` (None: all)."""
         self._refresh_timer.stop()
         self._generation += 1
         self._signals.latest = self._generation
         self._pool.waitForDone()
-        image = render_image(self.view, self._layers)
+        image, self._signals.base, self.last_patch = render(self.view, self._layers, BACKGROUND,
+                                                            self._signals.base)
         self._on_render_done(self._generation, self.view, image)
         return image
 

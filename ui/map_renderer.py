@@ -16,6 +16,7 @@ composed once over its painted fill instead of being filled path by path.
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -200,6 +201,8 @@ class CanvasLayer:
         self._tile_indexes: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
         self._lock = threading.Lock()
         self._previous_anchors = None  # (anchors, their features here) taken over by labels()
+        self.took_over_from = None  # weak reference to the layer taken over from (see _take_over)
+        self.changed_bounds = np.zeros((0, 4))  # envelopes of the parts drawn differently from it
         if previous is not None and self.geometry.kept_parts is not None:
             self._take_over(previous)
 
@@ -279,6 +282,14 @@ class CanvasLayer:
         origin[kept[kept >= 0]] = np.nonzero(kept >= 0)[0]
         taken = origin >= 0
         code_of = {key: code for code, key in enumerate(self.style_keys)}
+        # What is drawn differently: parts gone, parts new, parts taken over in another style.
+        new_code = np.array([code_of.get(key, -1) for key in previous.style_keys], dtype=np.int64)
+        restyled = taken.copy()
+        old_codes = previous.geometry.part_key[origin[taken]].astype(np.int64)
+        restyled[taken] = new_code[old_codes] != self.geometry.part_key[taken].astype(np.int64)
+        self.changed_bounds = np.concatenate((previous.geometry.part_bounds[kept < 0],
+                                              self.geometry.part_bounds[~taken | restyled]))
+        self.took_over_from = weakref.ref(previous)
         for (band, old_code), tiles in old_tiles.items():
             code = code_of.get(previous.style_keys[old_code])
             if code is None or band not in old_indexes:

@@ -448,3 +448,30 @@ def test_an_edit_rebuilds_only_the_tiles_of_the_changed_parcels(canvas, qtbot):
     assert np.array_equal(as_array(image), as_array(fresh))
     assert drawn.labels()[1] == list(gdf["name"])
     assert np.allclose(drawn.labels()[0], CanvasLayer(after, drawn.state).labels()[0])
+
+
+@pytest.mark.ui
+def test_after_an_edit_only_the_changed_area_is_painted_again(canvas):
+    from ui.map_canvas import render_image
+
+    under = make_layer("under", [box(0, 0, 1000, 1000), Point(505, 215).buffer(60)],
+                       Style(fill="#cae8a6", stroke="#1a7a3a", stroke_width=1.2, hatch="diagonal"))
+    boxes = [box(x, y, x + 100, y + 100) for x in range(20, 980, 160) for y in range(20, 980, 160)]
+    parcels = make_layer("parcels", boxes, Style(fill=RED, stroke="#000000", stroke_width=1.4, label_field="name"))
+    canvas.add_layer(under)
+    canvas.add_layer(parcels)
+    canvas.render_now()
+    assert canvas.last_patch is None  # the first render paints everything
+    gdf = parcels.gdf.copy()
+    gdf.loc[14, "geometry"] = box(520, 200, 600, 300)  # moved over the circle of the layer under it
+    canvas.add_layer(MapLayer(parcels.spec, gdf))
+    image = canvas.render_now()
+    x, y, w, h = canvas.last_patch
+    assert w * h < 0.1 * VIEW.width * VIEW.height  # about the old and new place of one parcel
+    # The same pixels as painting every layer again.
+    whole = render_image(canvas.view, canvas.canvas_layers())
+    assert np.array_equal(as_array(image), as_array(whole))
+    # Hiding a layer is no edit of features: everything is painted again.
+    canvas.set_layer_visible("under", False)
+    canvas.render_now()
+    assert canvas.last_patch is None
