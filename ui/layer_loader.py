@@ -7,7 +7,7 @@ batches, so the map fills in while the user already sees the window::
     loader = LayerLoader(specs_source, parent)  # () -> (specs bottom first, catalog errors)
     loader.arrived.connect(...)   # list[MapLayer], bottom first; (done, total) layers so far
     loader.finished.connect(...)  # list[str]: Chinese messages of the layers that failed
-    loader.start()
+    loader.start()                # or loader.start_after_paint(window): once it is on screen
     loader.wait()                 # GUI thread: block until every layer was handed over
 
 Every layer the catalog names is accounted for: it arrives, or ``finished`` names why not.
@@ -18,7 +18,8 @@ from __future__ import annotations
 import queue
 import threading
 
-from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 BATCH_MS = 100  # layers reaching the GUI thread within this time are added in one model change
 
@@ -49,6 +50,8 @@ class LayerLoader(QObject):
         self.errors: list[str] = []
         self.done = self.total = 0
         self.is_finished = False
+        self.started = False
+        self._painted: QWidget | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._worker_done = threading.Event()
         self._timer = QTimer(self, singleShot=True, interval=BATCH_MS)
@@ -58,8 +61,22 @@ class LayerLoader(QObject):
         self._pool.setMaxThreadCount(1)
 
     def start(self) -> None:
-        """Begin reading in the worker thread."""
-        self._pool.start(_Job(self))
+        """Begin reading in the worker thread (once)."""
+        if not self.started:
+            self.started = True
+            self._pool.start(_Job(self))
+
+    def start_after_paint(self, widget: QWidget) -> None:
+        """Begin reading once ``widget`` was first painted (``wait`` begins at once if asked
+        before): the window reaches the screen before the worker competes for the GIL."""
+        widget.installEventFilter(self)
+        self._painted = widget
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self._painted and event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.start)  # after this paint reached the screen
+        return False
 
     def _read_all(self) -> None:
         """Worker thread: put ("total", n), then ("layer", MapLayer) or ("error", text) per layer."""
@@ -125,6 +142,7 @@ class LayerLoader(QObject):
         question (``ui.password_prompt``) is asked on the GUI thread while the worker waits."""
         if self.is_finished:
             return
+        self.start()
         while not self._worker_done.wait(0.02):
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         self._timer.stop()

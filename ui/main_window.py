@@ -181,7 +181,7 @@ class MainWindow(QMainWindow):
         self._loader.finished.connect(self._layers_finished)
         self.statusBar().showMessage(LOADING_MESSAGE)
         self.canvas.draft = True
-        self._loader.start()
+        self._loader.start_after_paint(self.canvas)  # the window first, without a race for the GIL
 
     @property
     def layers_loading(self) -> bool:

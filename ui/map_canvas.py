@@ -60,8 +60,10 @@ WHEEL_STEP = 1.25
 SETTLE_MS = 120  # wait this long after the last wheel step before the sharp render
 IDENTIFY_TOLERANCE_PX = 4
 HISTORY_LIMIT = 50
-# Default extent before any layer is loaded: 遂昌县 in EPSG:4549.
-FALLBACK_EXTENT = (380000.0, 3130000.0, 450000.0, 3190000.0)
+# Default extent before any layer is loaded: 遂昌县 in EPSG:4549 (the county boundary layer's
+# bounds rounded out to km; tests/ui/test_startup.py checks it), so the view hardly moves when
+# the boundary arrives.
+FALLBACK_EXTENT = (372000.0, 3122000.0, 453000.0, 3190000.0)
 
 
 def render_image(view: MapView, layers: list[CanvasLayer], labels: bool = True) -> QImage:

@@ -28,9 +28,7 @@ class MapStatusBar(QStatusBar):
         canvas.cursor_moved.connect(self.show_position)
         canvas.view_changed.connect(self.show_scale)
         self.scale_edit.returnPressed.connect(self._scale_entered)
-        self.show_scale(canvas.view)
-        x0, y0, x1, y1 = canvas.view.extent
-        self.show_position((x0 + x1) / 2, (y0 + y1) / 2)
+        self.show_scale(canvas.view)  # the position once the cursor is on the map (lon/lat needs pyproj)
 
     def show_position(self, x: float, y: float) -> None:
         lon, lat = to_lonlat(x, y)

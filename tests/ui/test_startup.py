@@ -118,3 +118,16 @@ def test_project_settings_and_checks_wait_for_the_layers_then_apply_to_them(qtbo
     got = panel.result.parcels[0]
     assert (got.status, [(f.rule, f.status, f.message) for f in got.findings]) == \
         (expected.status, [(f.rule, f.status, f.message) for f in expected.findings])
+
+
+def test_the_view_before_the_layers_is_the_county_boundary_rounded_out_to_km():
+    import math
+
+    from suichang_gis.catalog import load_catalog, load_layer
+    from ui.map_canvas import FALLBACK_EXTENT
+
+    county = next(spec for spec in load_catalog() if spec.id == "county_boundary")
+    x0, y0, x1, y1 = load_layer(county).gdf.total_bounds
+    expected = (math.floor(x0 / 1000) * 1000, math.floor(y0 / 1000) * 1000,
+                math.ceil(x1 / 1000) * 1000, math.ceil(y1 / 1000) * 1000)
+    assert FALLBACK_EXTENT == pytest.approx(expected)
