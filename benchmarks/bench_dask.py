@@ -132,11 +132,14 @@ def run_single(parcel_file: Path, gpkg: Path, out: Path) -> dict:
     counts = {"pass": 0, "warn": 0, "fail": 0}
     for sub in ("parcels", "findings"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    for k, (_, result) in enumerate(check_in_chunks(parcel_set, load_ruleset(), specs, size=PARTITION_SIZE)):
+    chunks = check_in_chunks(parcel_set, load_ruleset(), specs, size=PARTITION_SIZE)
+    total = -(-len(parcel_set) // PARTITION_SIZE)
+    for k, (_, result) in enumerate(chunks):
         for status, count in result.counts().items():
             counts[status] += count
         for sub, frame in zip(("parcels", "findings"), result_frames(result)):
             frame.to_parquet(out / sub / f"part.{k:05d}.parquet")
+        _progress(t, "single", k + 1, total)
     return {"wall_s": time.perf_counter() - t, "counts": counts,
             "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
@@ -149,7 +152,8 @@ def run_dask(parcel_file: Path, gpkg: Path, out: Path, workers: int) -> dict:
     client = open_client(workers=workers, memory_limit="6GB")
     try:
         t = time.perf_counter()
-        summary = check_parcels_dask(parcel_file, out, use_layers=_use_layers(gpkg), client=client)
+        summary = check_parcels_dask(parcel_file, out, use_layers=_use_layers(gpkg), client=client,
+                                     progress=lambda _step, done, total: _progress(t, "dask", done, total))
         wall = time.perf_counter() - t
         peaks = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     finally:
@@ -161,12 +165,24 @@ def run_dask(parcel_file: Path, gpkg: Path, out: Path, workers: int) -> dict:
             "client_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def _load() -> str:
+    """The 1-minute load average (the machine is shared: figures are read beside it)."""
+    path = Path("/proc/loadavg")
+    return path.read_text().split()[0] if path.exists() else "?"
+
+
+def _progress(start: float, mode: str, done: int, total: int) -> None:
+    """One line per finished partition on stderr (a long run's log shows its rate as it goes)."""
+    print(f"    {mode}: partition {done}/{total} at {time.perf_counter() - start:7.1f} s (load {_load()})",
+          file=sys.stderr, flush=True)
+
+
 def _child(mode: str, n: int, workers: int, features: int, units: int) -> dict:
     args = [sys.executable, __file__, "--child", mode, "--parcels", str(n), "--workers", str(workers),
             "--features", str(features), "--units", str(units)]
-    r = subprocess.run(args, capture_output=True, text=True, cwd=REPO, check=False)
+    r = subprocess.run(args, stdout=subprocess.PIPE, text=True, cwd=REPO, check=False)  # progress: stderr
     if r.returncode:
-        raise SystemExit(f"{mode} run failed:\n{r.stderr[-3000:]}")
+        raise SystemExit(f"{mode} run failed (its messages are above)")
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -192,8 +208,7 @@ def main() -> None:
           "across 浙江)")
     for n in args.parcels:
         parcels(n)
-        load = Path("/proc/loadavg").read_text().split()[0] if Path("/proc/loadavg").exists() else "?"
-        print(f"\nN = {n:,} parcels (load average {load})")
+        print(f"\nN = {n:,} parcels (load average {_load()})")
         single = None
         if n <= args.single_max:
             single = _child("single", n, args.workers, args.features, args.units)
@@ -206,6 +221,7 @@ def main() -> None:
         print(f"  dask, {args.workers} workers: {dask['wall_s']:8.1f} s   peak per worker [{workers}] MiB "
               f"(limit 2048: {'ok' if max(dask['worker_peak_mib']) <= 2048 else 'OVER'}), client "
               f"{dask['client_peak_mib']:.0f} MiB, {dask['partitions']} partitions   {dask['counts']}")
+        print(f"  load average at the end: {_load()}")
         if single:
             same = single["counts"] == dask["counts"]
             print(f"  ratio dask/single: {dask['wall_s'] / single['wall_s']:.2f} (time); verdict counts "
