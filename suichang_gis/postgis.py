@@ -36,6 +36,10 @@ class PostgisError(RuntimeError):
     """A database fault, told in Chinese with the connection's password masked."""
 
 
+class PasswordCancelled(PostgisError):
+    """The user cancelled the password prompt of a connection."""
+
+
 def is_postgis_source(text: str | None) -> bool:
     """Whether ``text`` names a database (``PG:...``, ``postgresql://...``, ``postgres://...``)."""
     return bool(text) and str(text).strip().startswith(("PG:", "postgresql://", "postgres://"))
@@ -468,7 +472,7 @@ def open_connection(dsn: str, on_retry=None) -> Connection:
     while True:
         password = _prompt(masked, error)
         if not password:
-            raise PostgisError(f"连接数据库 {masked} 需要口令，已取消") from cause
+            raise PasswordCancelled(f"连接数据库 {masked} 需要口令，已取消") from cause
         conn = Connection(dsn, password, on_retry=on_retry)
         try:
             conn.raw()

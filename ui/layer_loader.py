@@ -82,6 +82,8 @@ class LayerLoader(QObject):
         """Worker thread: put ("total", n), then ("layer", MapLayer) or ("error", text) per layer."""
         from suichang_gis.catalog import CatalogError, load_map_layer
 
+        from .password_prompt import DeclinedDatabases
+
         try:
             try:
                 specs, errors = self.specs_source()
@@ -91,15 +93,21 @@ class LayerLoader(QObject):
             for error in errors:
                 self._queue.put(("catalog_error", error))
             self._queue.put(("total", len(specs)))
+            declined = DeclinedDatabases()  # a database whose password was declined is not asked per layer
             for i, spec in enumerate(specs, 1):
                 try:
-                    self._queue.put(("layer", load_map_layer(spec)))  # a huge database table: read per view
+                    if declined.skip(spec):
+                        self._queue.put(("skipped", None))
+                    else:
+                        self._queue.put(("layer", load_map_layer(spec)))  # a huge database table: read per view
                 except CatalogError as exc:
-                    self._queue.put(("error", str(exc)))
+                    self._queue.put(("skipped", None) if declined.declined(spec, exc) else ("error", str(exc)))
                 except Exception as exc:  # the thread must never die with a layer unaccounted for
                     self._queue.put(("error", f"图层“{spec.title}”（{spec.id}）加载失败：{exc}"))
                 if i < len(specs):  # the last one goes with the end, in one batch
                     self._ready.emit()
+            for note in declined.notes():  # one note per database, naming every layer left out
+                self._queue.put(("catalog_error", note))
         finally:
             self._queue.put(("end", None))
             self._worker_done.set()
@@ -124,6 +132,8 @@ class LayerLoader(QObject):
                 self.done += 1
             elif kind == "error":
                 self.errors.append(value)
+                self.done += 1
+            elif kind == "skipped":  # told by a note at the end (DeclinedDatabases)
                 self.done += 1
             elif kind == "catalog_error":
                 self.errors.append(value)

@@ -66,7 +66,7 @@ from .legend import LegendWidget
 from .map_canvas import MapCanvasWidget
 from .map_tools import IdentifyTool, MeasureTool, ZoomBoxTool
 from .messages import show_failure
-from .password_prompt import install_password_prompt
+from .password_prompt import DeclinedDatabases, install_password_prompt
 from .paths import open_file_name, recent_projects, save_file_name
 from .status_bar import MapStatusBar
 
@@ -84,14 +84,17 @@ def load_default_layers(catalog_dir=None, user_catalog=None) -> tuple[list[MapLa
     ``user_catalog`` (a TOML file) replaces layers' data, e.g. by PostGIS tables; a database that
     wants a password asks it through the window's prompt (``ui.password_prompt``).
     """
-    layers = []
+    layers, declined = [], DeclinedDatabases()
     specs, errors = default_specs(catalog_dir, user_catalog)
     for spec in specs:
+        if declined.skip(spec):  # its database's password was declined: not asked per layer
+            continue
         try:
             layers.append(load_map_layer(spec))  # a huge database table: read per view
         except CatalogError as exc:
-            errors.append(str(exc))
-    return layers, errors
+            if not declined.declined(spec, exc):
+                errors.append(str(exc))
+    return layers, declined.notes() + errors
 
 
 def default_specs(catalog_dir=None, user_catalog=None) -> tuple[list, list[str]]:

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from suichang_gis import postgis
+from suichang_gis.catalog import mask_secrets
 
 
 class PasswordDialog(QDialog):
@@ -120,3 +121,30 @@ def install_password_prompt() -> PasswordPrompt:
         prompt.setObjectName("postgis_password_prompt")
     postgis.set_password_prompt(prompt)
     return prompt
+
+
+class DeclinedDatabases:
+    """During one load of the catalog: the databases whose password the user declined. Their
+    other layers are skipped without asking again, and one note names every layer left out.
+
+    ``skip(spec)`` before reading a layer (True: leave it out); ``declined(spec, exc)`` with the
+    ``CatalogError`` it raised (True when it was a declined password); ``notes()`` at the end.
+    """
+
+    def __init__(self):
+        self._layers: dict[str, list[str]] = {}
+
+    def skip(self, spec) -> bool:
+        if spec.dsn and spec.dsn in self._layers:
+            self._layers[spec.dsn].append(spec.title)
+            return True
+        return False
+
+    def declined(self, spec, exc: BaseException) -> bool:
+        if isinstance(exc.__cause__, postgis.PasswordCancelled):
+            self._layers[spec.dsn] = [spec.title]
+            return True
+        return False
+
+    def notes(self) -> list[str]:
+        return [f"{'、'.join(titles)}（数据库口令已取消，{mask_secrets(dsn)}）" for dsn, titles in self._layers.items()]

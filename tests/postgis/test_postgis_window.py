@@ -61,7 +61,8 @@ class Answerer:
 def database_layer(tmp_path, pg_server, pg_dsn, capsys, monkeypatch):
     """A user catalog pointing ``townships`` at a table the password role ``planner`` reads over
     TCP (password authentication); no PGPASSWORD, no ~/.pgpass; fresh connections and prompt."""
-    assert main(["publish-layers", "--dsn", pg_dsn, "--schema", "bureau", "--layer", LAYER]) == 0
+    assert main(["publish-layers", "--dsn", pg_dsn, "--schema", "bureau", "--layer", LAYER,
+                 "--layer", "ecological_redline"]) == 0
     capsys.readouterr()
     for key in ("PGPASSWORD", "PGPASSFILE", "PGSERVICE"):
         monkeypatch.delenv(key, raising=False)
@@ -69,12 +70,15 @@ def database_layer(tmp_path, pg_server, pg_dsn, capsys, monkeypatch):
     dsn = f"PG:host=127.0.0.1 port={pg_server['port']} dbname={dbname} user=planner"
     catalog = tmp_path / "bureau.toml"
     catalog.write_text(f'[postgis]\ndsn = "{dsn}"\nschema = "bureau"\nlayers = ["{LAYER}"]\n', encoding="utf-8")
+    two = tmp_path / "two.toml"  # two layers from the same database
+    two.write_text(f'[postgis]\ndsn = "{dsn}"\nschema = "bureau"\nlayers = ["{LAYER}", "ecological_redline"]\n',
+                   encoding="utf-8")
     monkeypatch.setattr(postgis, "_connections", {})
     prompt = install_password_prompt()
     monkeypatch.setattr(prompt, "_remembered", {})
     with psycopg.connect(pg_dsn) as conn:
         rows = conn.execute(f"SELECT count(*) FROM bureau.{LAYER}").fetchone()[0]
-    yield {"dsn": dsn, "catalog": catalog, "rows": rows}
+    yield {"dsn": dsn, "catalog": catalog, "two": two, "rows": rows}
     for conn in postgis._connections.values():
         conn.close()
 
@@ -98,18 +102,43 @@ def test_postgis_window_asks_the_password_again_after_a_wrong_one(qtbot, databas
     assert pg_password not in caplog.text and pg_password not in database_layer["catalog"].read_text("utf-8")
 
 
-def test_postgis_window_cancelled_password_leaves_the_layer_out_with_a_message(qtbot, database_layer):
+def test_postgis_window_cancelled_password_leaves_the_layers_out_with_a_message(qtbot, database_layer):
     answerer = Answerer([None])
     try:
-        window = MainWindow(user_catalog=database_layer["catalog"])
+        window = MainWindow(user_catalog=database_layer["two"])
         qtbot.addWidget(window)
     finally:
         answerer.stop()
-    assert len(answerer.seen) == 1
-    assert LAYER not in window.layers and "ecological_redline" in window.layers  # the others load
+    assert len(answerer.seen) == 1  # declined once: the database's other layer does not ask again
+    assert LAYER not in window.layers and "ecological_redline" not in window.layers
+    assert "county_boundary" in window.layers  # the layers from files load
     assert len(window.load_errors) == 1
-    assert "已取消" in window.load_errors[0] and database_layer["dsn"] in window.load_errors[0]
+    assert "乡镇" in window.load_errors[0] and "生态保护红线" in window.load_errors[0]
+    assert "口令已取消" in window.load_errors[0] and database_layer["dsn"] in window.load_errors[0]
     assert "已取消" in window.statusBar().currentMessage()
+
+
+@pytest.mark.parametrize("answers", [["not-it", "PASSWORD"], [None]])
+def test_postgis_background_layer_loader_asks_in_the_gui_thread(qtbot, database_layer, pg_password, answers):
+    # What main.py does: the window shows, the catalog's layers are read in a worker thread.
+    answers = [pg_password if a == "PASSWORD" else a for a in answers]
+    window = MainWindow(layers=[])
+    qtbot.addWidget(window)
+    answerer = Answerer(list(answers))
+    try:
+        window.load_layers_in_background(user_catalog=database_layer["two"])
+        window.wait_for_layers()
+    finally:
+        answerer.stop()
+    assert len(answerer.seen) == len(answers) and all(s["gui_thread"] for s in answerer.seen)
+    if answers[-1] is None:  # declined: both layers of the database left out, named in one note
+        assert LAYER not in window.layers and "ecological_redline" not in window.layers
+        assert [e for e in window.load_errors if "口令已取消" in e and "乡镇" in e and "生态保护红线" in e]
+    else:
+        assert "口令错误" in answerer.seen[1]["error"] and window.load_errors == []
+        assert len(window.layers[LAYER].gdf) == database_layer["rows"]
+        assert window.layers["ecological_redline"].spec.dsn == database_layer["dsn"]
+    assert "county_boundary" in window.layers
 
 
 def _forget_connections(monkeypatch):
