@@ -208,7 +208,13 @@ def main() -> None:
           "across 浙江)")
     for n in args.parcels:
         parcels(n)
-        print(f"\nN = {n:,} parcels (load average {_load()})")
+        print(f"\nN = {n:,} parcels (load average {_load()})", flush=True)
+        # Dask first: on a busy machine its figures (the point of the benchmark) come out first.
+        dask = _child("dask", n, args.workers, args.features, args.units)
+        workers = ", ".join(f"{m:.0f}" for m in dask["worker_peak_mib"])
+        print(f"  dask, {args.workers} workers: {dask['wall_s']:8.1f} s   peak per worker [{workers}] MiB "
+              f"(limit 2048: {'ok' if max(dask['worker_peak_mib']) <= 2048 else 'OVER'}), client "
+              f"{dask['client_peak_mib']:.0f} MiB, {dask['partitions']} partitions   {dask['counts']}", flush=True)
         single = None
         if n <= args.single_max:
             single = _child("single", n, args.workers, args.features, args.units)
@@ -216,11 +222,6 @@ def main() -> None:
                   f"{single['counts']}")
         else:
             print(f"  single process : not run (N > --single-max {args.single_max:,})")
-        dask = _child("dask", n, args.workers, args.features, args.units)
-        workers = ", ".join(f"{m:.0f}" for m in dask["worker_peak_mib"])
-        print(f"  dask, {args.workers} workers: {dask['wall_s']:8.1f} s   peak per worker [{workers}] MiB "
-              f"(limit 2048: {'ok' if max(dask['worker_peak_mib']) <= 2048 else 'OVER'}), client "
-              f"{dask['client_peak_mib']:.0f} MiB, {dask['partitions']} partitions   {dask['counts']}")
         print(f"  load average at the end: {_load()}")
         if single:
             same = single["counts"] == dask["counts"]
