@@ -404,6 +404,13 @@ def _parcel_value(ctx: _Context, i: int, name: str) -> float | None:
     return _numbers(ctx, name)[i]
 
 
+def _column_values(ctx: _Context, name: str) -> list[float | None]:
+    """``_parcel_value`` of every parcel."""
+    if name in SPECIAL_VALUES:
+        return [SPECIAL_VALUES[name](a) for a in ctx.areas.tolist()]
+    return _numbers(ctx, name)
+
+
 def _numbers(ctx: _Context, name: str) -> list[float | None]:
     """A parcel attribute as numbers (None where empty or not a number), parsed once per check."""
     key = ("numbers", name)
@@ -553,9 +560,16 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
     n = len(ctx.geoms)
     status, message, found, limits = ["not_assessed"] * n, [""] * n, np.full(n, np.nan), [None] * n
     missing: dict[tuple, str] = {}  # which numerator fields are empty → the message
-    for i in range(n):
-        attrs = ctx.parcels.attrs[i]
-        values = [column[i] for column in columns]
+    # Each parcel's (min, max): the rule's, or those of the first override its attributes match.
+    limits_of = [(p.get("min"), p.get("max"))] * n
+    for o in reversed(p.get("overrides", ())):
+        lo, hi = o.get("min", p.get("min")), o.get("max", p.get("max"))
+        value = str(o["value"])
+        for i, attrs in enumerate(ctx.parcels.attrs):
+            if str(attrs.get(o["field"])) == value:
+                limits_of[i] = (lo, hi)
+    denominators = _column_values(ctx, p["denominator"]) if "denominator" in p else None
+    for i, values in enumerate(zip(*columns)):
         if None in values:
             key = tuple(v is None for v in values)
             if key not in missing:
@@ -564,13 +578,9 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
             message[i] = missing[key]
             continue
         value = sum(values)
-        if "denominator" in p:
-            value /= _parcel_value(ctx, i, p["denominator"])
-        lo, hi = p.get("min"), p.get("max")
-        for o in p.get("overrides", ()):
-            if str(attrs.get(o["field"])) == str(o["value"]):
-                lo, hi = o.get("min", lo), o.get("max", hi)
-                break
+        if denominators is not None:
+            value /= denominators[i]
+        lo, hi = limits_of[i]
         if (lo, hi) not in thresholds:
             bounds = [b for b in (f"≥ {lo:g}{unit}" if lo is not None else "",
                                   f"≤ {hi:g}{unit}" if hi is not None else "") if b]
