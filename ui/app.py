@@ -12,8 +12,15 @@ from PySide6.QtWidgets import QApplication
 
 from suichang_gis.fonts import cjk_font_path
 
+# Python hands its GIL to a waiting thread after this many seconds (default 5 ms). The GUI thread
+# takes the GIL for every Python override Qt calls (a table model's data() per cell, paintEvent
+# …); while a worker runs Python code each of those waited up to 5 ms, and one repaint of the
+# parcel list stood still for a second. At 0.5 ms the window keeps up; workers lose little.
+GIL_SWITCH_INTERVAL_S = 0.0005
+
 
 def create_application(argv: list[str] | None = None) -> QApplication:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     font_id = QFontDatabase.addApplicationFont(str(cjk_font_path()))
     families = QFontDatabase.applicationFontFamilies(font_id)
