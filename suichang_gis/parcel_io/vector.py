@@ -193,7 +193,7 @@ def read_vector(path: Path, *, layer: str | None = None, gcj02: bool = False, en
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            gdf = gpd.read_file(source, engine="pyogrio", **kwargs)
+            gdf = gpd.read_file(source, engine="pyogrio", use_arrow=True, **kwargs)
         if any("Measured (M)" in str(w.message) for w in caught):
             notes.append(f"{path.name}：图形带有 M 值（测量值），地块只用平面坐标，已去掉 M 值")
     except UnicodeDecodeError:
