@@ -281,6 +281,54 @@ def build_rings(kind: str | None, parts) -> Rings:
     return Rings(coords, offsets, np.asarray(ring_part, dtype=np.int64))
 
 
+def polygon_rings(polygons: np.ndarray) -> tuple[Rings, np.ndarray]:
+    """Rings of (Multi)Polygons straight from ``shapely.to_ragged_array`` — no shapely object
+    per part or ring — oriented like ``shapely.orient_polygons`` (see :func:`orient_rings`), and
+    for each part the index of its geometry in ``polygons``."""
+    kind, coords, offsets = shapely.to_ragged_array(polygons, include_z=False)
+    if kind == shapely.GeometryType.POLYGON:
+        ring_offsets, part_offsets = offsets
+        part_of = np.arange(len(polygons))
+    else:
+        ring_offsets, part_offsets, geometry_offsets = offsets
+        part_of = np.repeat(np.arange(len(polygons)), np.diff(geometry_offsets))
+    ring_part = np.repeat(np.arange(len(part_offsets) - 1), np.diff(part_offsets))
+    return orient_rings(Rings(coords, ring_offsets.astype(np.int64), ring_part)), part_of
+
+
+def orient_rings(rings: Rings) -> Rings:
+    """Polygon rings with each part's first ring (its exterior) counter-clockwise and the others
+    (holes) clockwise, reversing those that are not: the signed area of each ring by the
+    shoelace formula, relative to the ring's first vertex to keep precision at 10⁶ m.
+    """
+    if rings.count == 0:
+        return rings
+    starts, ends = rings.offsets[:-1], rings.offsets[1:]
+    lengths = ends - starts
+    origin = np.repeat(rings.coords[starts], lengths, axis=0)
+    x, y = (rings.coords - origin).T
+    cross = np.zeros(len(x))
+    cross[:-1] = x[:-1] * y[1:] - x[1:] * y[:-1]
+    cross[ends - 1] = 0.0  # no term from one ring's last vertex to the next ring's first
+    area = np.add.reduceat(cross, starts) if (lengths > 0).all() else _ring_sums(cross, starts, ends)
+    exterior = np.ones(rings.count, dtype=bool)
+    exterior[1:] = rings.part[1:] != rings.part[:-1]
+    flip = np.where(exterior, area < 0, area > 0)
+    if not flip.any():
+        return rings
+    index = np.arange(len(rings.coords))
+    a, b = starts[flip], ends[flip]
+    positions = ranges_to_index(a, b)
+    index[positions] = np.repeat(a + b - 1, b - a) - positions
+    return Rings(rings.coords[index], rings.offsets, rings.part)
+
+
+def _ring_sums(values: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Sum of ``values[s:e]`` per ring, empty rings included (0)."""
+    total = np.concatenate(([0.0], np.cumsum(values)))
+    return total[ends] - total[starts]
+
+
 def _part_bounds(rings: Rings, n_parts: int) -> np.ndarray:
     """(n_parts, 4) envelope of each part's rings; a part without coordinates gets an empty
     (inverted, infinite) box that meets no extent.

@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from .crs import WORK_CRS
-from .geometry_cache import POLYGON, LayerGeometry, Rings, build_rings, geometry_kind
+from .geometry_cache import POLYGON, LayerGeometry, Rings, build_rings, geometry_kind, polygon_rings
 
 BATCH = 65_536  # features per Arrow batch
 
@@ -72,12 +72,17 @@ def read_layer_geometry(path: Path, layer: str | None = None, columns=(), bbox=N
             if kind is None:
                 kind = geometry_kind(geoms[present])
             index = np.nonzero(present)[0]
-            parts, part_of = shapely.get_parts(geoms[index], return_index=True)
+            kept = geoms[index]
             del geoms
-            if kind == POLYGON:
-                parts = shapely.orient_polygons(parts)
-            rings = build_rings(kind, parts)
-            del parts
+            if kind == POLYGON and np.isin(shapely.get_type_id(kept), (3, 6)).all():
+                rings, part_of = polygon_rings(kept)  # the common case: no object per part
+            else:
+                parts, part_of = shapely.get_parts(kept, return_index=True)
+                if kind == POLYGON:
+                    parts = shapely.orient_polygons(parts)
+                rings = build_rings(kind, parts)
+                del parts
+            del kept
             xy = rings.coords if to_work is None else np.column_stack(to_work.transform(*rings.coords.T))
             coords.append(xy)
             offsets.append(rings.offsets[1:] + n_coords)

@@ -134,3 +134,25 @@ def test_drawn_geometry_at_a_zoom_is_shapelys_simplification_within_a_pixel_and_
         expected = shapely.simplify(geoms[part], res)
         assert shapely.hausdorff_distance(drawn, expected, densify=0.1) <= (1 + 2 ** 0.5) * res
         assert len(shells[0]) <= len(shapely.get_coordinates(geoms[part].exterior))
+
+
+def test_rings_from_ragged_arrays_are_oriented_as_shapely_orients_polygons():
+    from suichang_gis.geometry_cache import build_rings, polygon_rings
+
+    rng = np.random.default_rng(11)
+    geoms = []
+    for i in range(200):
+        x, y = 400_000 + i * 50.0, 3_150_000.0  # large coordinates, small shapes
+        shell = _star(rng, x, y, rng.uniform(0.3, 20))
+        if i % 3 == 0:
+            shell = shell.difference(Point(x, y).buffer(0.1))  # a hole
+        if i % 2:
+            shell = shapely.reverse(shell)  # exterior clockwise, holes counter-clockwise
+        geoms.append(MultiPolygon([shell, box(x, y + 30, x + 5, y + 35)]) if i % 5 == 0 else shell)
+    geoms = np.asarray(geoms, dtype=object)
+    rings, part_of = polygon_rings(geoms)
+    parts, expected_of = shapely.get_parts(geoms, return_index=True)
+    expected = build_rings("polygon", shapely.orient_polygons(parts))
+    assert part_of.tolist() == expected_of.tolist()
+    assert rings.offsets.tolist() == expected.offsets.tolist() and rings.part.tolist() == expected.part.tolist()
+    np.testing.assert_array_equal(rings.coords, expected.coords)
