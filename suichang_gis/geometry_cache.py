@@ -284,7 +284,8 @@ def build_rings(kind: str | None, parts) -> Rings:
 def polygon_rings(polygons: np.ndarray) -> tuple[Rings, np.ndarray]:
     """Rings of (Multi)Polygons straight from ``shapely.to_ragged_array`` — no shapely object
     per part or ring — oriented like ``shapely.orient_polygons`` (see :func:`orient_rings`), and
-    for each part the index of its geometry in ``polygons``."""
+    for each part the index of its geometry in ``polygons``.
+    """
     kind, coords, offsets = shapely.to_ragged_array(polygons, include_z=False)
     if kind == shapely.GeometryType.POLYGON:
         ring_offsets, part_offsets = offsets
