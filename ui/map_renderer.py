@@ -48,6 +48,7 @@ from suichang_gis.map_model import LayerState
 from suichang_gis.mapview import SCREEN_DPI, MapView, band_resolution
 
 PX_PER_PT = SCREEN_DPI / 72.0
+CACHED_BANDS = 3  # zoom bands whose tiles stay cached per layer (the last ones drawn)
 TILE_PX = 256  # a band's paths are built and cached per square tile of this many pixels
 MAX_LABELS_PER_LAYER = 400
 # Antialiased filling is far faster on many small paths than on one. And PySide6's
@@ -203,6 +204,7 @@ class CanvasLayer:
         # (band, style code) -> tile -> (paths, dots); band -> tile index (see _tile_index)
         self._tiles: dict[tuple[int, int], dict[int, tuple[list[QPainterPath], QPolygonF]]] = {}
         self._tile_indexes: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._bands_used: list[int] = []  # least recently drawn first
         self._lock = threading.Lock()
         self._previous_anchors = None  # (anchors, their features here) taken over by labels()
         self.took_over_from = None  # weak reference to the layer taken over from (see _take_over)
@@ -278,6 +280,7 @@ class CanvasLayer:
         with previous._lock:
             old_tiles = {k: dict(v) for k, v in previous._tiles.items()}
             old_indexes = dict(previous._tile_indexes)
+            self._bands_used = list(previous._bands_used)
         old_labels = previous._labels
         if old_labels is not None and len(old_labels[0]) and previous.style.label_field == self.style.label_field:
             self._previous_anchors = (old_labels[0], self.geometry.kept_features)
@@ -326,7 +329,6 @@ class CanvasLayer:
         paths of the parts of a pixel or more, and the dots of the smaller ones, from the tiles
         holding parts in view (built on first use, then cached)."""
         band = view.zoom_band
-        band_resolution(band)
         geometry = self.geometry
         parts = geometry.query(view.extent)
         key = self._key_filter(code)
@@ -337,6 +339,7 @@ class CanvasLayer:
         if len(parts) == 0:
             return paths, dots
         with self._lock:
+            self._keep_band(band)
             tile_of, order, starts, _ = self._tile_index(band)
             needed = np.nonzero(np.bincount(tile_of[parts], minlength=len(starts) - 1))[0]
             cache = self._tiles.setdefault((band, code), {})
@@ -369,6 +372,18 @@ class CanvasLayer:
             c, d = np.searchsorted(dot_tile, [tile, tile + 1])
             built[tile] = (_chunked_paths(piece) if piece.count else [], points_polygon(xy[c:d]))
         return built
+
+    def _keep_band(self, band: int) -> None:
+        """Mark ``band`` as used last; forget the tiles of all but the ``CACHED_BANDS`` bands
+        used last (a million polygons take a few hundred MB of paths per band)."""
+        if band in self._bands_used:
+            self._bands_used.remove(band)
+        self._bands_used.append(band)
+        del self._bands_used[:-CACHED_BANDS]
+        for old in set(self._tile_indexes) - set(self._bands_used):
+            del self._tile_indexes[old]
+        for cached in [k for k in self._tiles if k[0] not in self._bands_used]:
+            del self._tiles[cached]
 
     def _tile_index(self, band: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per part its tile at ``band`` (dense ids), the parts ordered by tile, where each

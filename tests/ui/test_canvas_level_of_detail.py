@@ -64,3 +64,17 @@ def test_hatching_composed_over_a_large_layer_equals_hatching_path_by_path(qtbot
     assert differs < 0.01  # antialiased edges of the hatch lines only
     hatch = np.all(np.abs(a.astype(int) - [0x2e, 0x6b, 0x30]) < 60, axis=2).mean()
     assert hatch > 0.02  # the hatching is there
+
+
+def test_tiles_are_cached_for_the_last_few_zoom_bands_only(qtbot):
+    from ui.map_canvas import render_image
+    from ui.map_renderer import CACHED_BANDS, CanvasLayer
+
+    rng = np.random.default_rng(2)
+    polygons = [Point(x, y).buffer(3.0, quad_segs=2) for x, y in rng.uniform(0, 1000, (500, 2))]
+    layer = CanvasLayer(_layer(polygons, Style(fill="#9fd09a", stroke="#2e6b30", stroke_width=0.4)))
+    first = render_image(VIEW, [layer], labels=False)
+    for factor in (2, 4, 8, 16, 32):
+        render_image(VIEW.zoomed(factor), [layer], labels=False)
+    assert len({band for band, _ in layer._tiles}) == CACHED_BANDS
+    assert render_image(VIEW, [layer], labels=False) == first  # drawn again from scratch, the same
