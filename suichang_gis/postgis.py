@@ -281,12 +281,13 @@ class ViewRead:
     def note(self, title: str) -> str:
         """The Chinese label the map shows for this layer: read by view, and how simplified."""
         if self.tolerance <= 0:
-            return f"{title}：按当前视图从数据库读取 {self.features:,} 个要素"
-        text = (f"{title}：按当前视图从数据库读取，已按比例尺简化（容差 {self.tolerance:.3g} m，即 1 像素）："
-                f"{len(self.geoms):,} 个要素")
+            return f"{title}：按视图从数据库读取 {self.features:,} 个要素"
+        text = f"{title}：按视图从数据库读取，按 1 像素（{self.tolerance:.3g} m）简化"
+        if len(self.geoms):
+            text += f"，{len(self.geoms):,} 个要素"
         small = int(self.dot_counts.sum())
         if small:
-            text += f"，另 {small:,} 个小于 {VIEW_DOT_PX} 像素的要素画作 {len(self.dots):,} 个点"
+            text += f"，{small:,} 个小于 {VIEW_DOT_PX} 像素的要素画作 {len(self.dots):,} 个点"
         return text
 
 

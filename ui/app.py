@@ -100,6 +100,7 @@ def run(screenshot: str | None = None, project: str | None = None, catalog: str 
     if screenshot:
         window.wait_for_layers()
         app.processEvents()
+        window.database_view.read_now()  # a large database layer: the view's features
         window.canvas.render_now()  # the sharp map, not the first empty frame
         app.processEvents()
         window.grab().save(screenshot)

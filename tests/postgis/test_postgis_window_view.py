@@ -58,7 +58,7 @@ def test_postgis_window_reads_a_large_layer_for_each_view(qtbot, cells_spec):
     shown = canvas.canvas_layer(layer.id)
     assert shown.layer.by_view and shown.opacity == 0.7  # the layer's settings are kept
     assert sorted(shown.layer.gdf["fid"].tolist()) == _cells_meeting(canvas.view.extent)
-    assert any("按当前视图从数据库读取" in text for text in canvas.attributions())
+    assert any("按视图从数据库读取" in text for text in canvas.attributions())
 
     # Panned: the new view's features replace the old ones.
     canvas.set_view(canvas.view.panned(-400, 0))
@@ -71,7 +71,7 @@ def test_postgis_window_reads_a_large_layer_for_each_view(qtbot, cells_spec):
     whole = canvas.canvas_layer(layer.id)
     meeting = len(_cells_meeting(canvas.view.extent))
     assert len(whole.layer.gdf) == 0 and 0 < len(whole.geometry) <= meeting
-    assert f"另 {meeting:,} 个小于 2 像素的要素画作" in whole.layer.view_note
+    assert f"{meeting:,} 个小于 2 像素的要素画作" in whole.layer.view_note
     # Hidden, the layer is not read again; shown, it is.
     canvas.set_layer_visible(layer.id, False)
     canvas.set_view(canvas.view.panned(300, 0))
