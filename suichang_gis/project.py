@@ -203,15 +203,24 @@ class Project:
     # --- opening and creating -------------------------------------------------------------
     @classmethod
     def create(cls, path, parcels: gpd.GeoDataFrame | None = None) -> Project:
-        """Write a new project file (fails if ``path`` exists) and open it."""
+        """Write a new project file and open it.
+
+        Raises ``ProjectError`` (Chinese) when ``path`` exists, its folder is missing (a moved
+        folder, a disconnected drive) or the file cannot be written.
+        """
         path = Path(path)
         if path.exists():
             raise ProjectError(f"{path.name} 已存在，不会覆盖")
+        if not path.parent.is_dir():
+            raise ProjectError(f"无法创建项目 {path}：文件夹 {path.parent} 不存在（可能已移走、删除或驱动器已断开）")
         frame = parcels_frame() if parcels is None else conform_parcels(parcels)
         frame = frame.reset_index(drop=True)
         frame.index = pd.RangeIndex(1, len(frame) + 1, name="fid")
         history = pd.DataFrame(columns=HISTORY_COLUMNS)
-        _write_file(path, frame, {}, history, uuid.uuid4().hex)
+        try:
+            _write_file(path, frame, {}, history, uuid.uuid4().hex)
+        except Exception as exc:  # OSError, sqlite3 and pyogrio errors alike
+            raise ProjectError(f"无法创建项目 {path}：{describe_write_error(exc)}") from exc
         return cls.open(path)
 
     @classmethod

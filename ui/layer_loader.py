@@ -105,13 +105,20 @@ class LayerLoader(QObject):
                 except Exception as exc:  # the thread must never die with a layer unaccounted for
                     self._queue.put(("error", f"图层“{spec.title}”（{spec.id}）加载失败：{exc}"))
                 if i < len(specs):  # the last one goes with the end, in one batch
-                    self._ready.emit()
+                    self._wake()
             for note in declined.notes():  # one note per database, naming every layer left out
                 self._queue.put(("catalog_error", note))
         finally:
             self._queue.put(("end", None))
             self._worker_done.set()
+            self._wake()
+
+    def _wake(self) -> None:
+        """From the worker: a batch waits. The window (and this loader) may already be closed."""
+        try:
             self._ready.emit()
+        except RuntimeError:  # "Signal source has been deleted": nobody is left to deliver to
+            pass
 
     def _schedule(self) -> None:
         if not self._timer.isActive():

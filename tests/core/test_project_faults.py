@@ -296,3 +296,10 @@ def test_lock_file_says_who_in_json(tmp_path):
     assert holder["pid"] == os.getpid() and {"user", "host", "since", "token"} <= set(holder)
     project.close()
     assert not (tmp_path / "项目.gpkg.lock").exists()
+
+
+def test_creating_a_project_in_a_missing_folder_is_told_and_writes_nothing(tmp_path):
+    path = tmp_path / "没有的文件夹" / "项目.gpkg"
+    with pytest.raises(ProjectError, match=f"文件夹 {tmp_path / '没有的文件夹'} 不存在"):
+        Project.create(path, sample_parcels())
+    assert list(tmp_path.iterdir()) == []

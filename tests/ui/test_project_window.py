@@ -236,3 +236,23 @@ def test_main_py_opens_the_project_named_on_the_command_line(tmp_path):
     assert out.stat().st_size > 10_000
     assert [p.name.startswith("命令行项目.gpkg.autosave.损坏-") for p in tmp_path.iterdir()].count(True) == 1
     assert not (tmp_path / "命令行项目.gpkg.lock").exists()  # opened (locked) and let go at exit
+
+
+@pytest.mark.ui
+def test_a_last_project_whose_folder_is_gone_opens_the_default_project_and_says_so(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from ui.app import create_application
+    from ui.main_window import MainWindow
+    from ui.parcel_actions import install_parcel_editing
+    from ui.parcel_editor import default_project_path
+
+    gone = tmp_path / "移走的文件夹" / "项目.gpkg"  # the folder was moved or its drive is disconnected
+    QSettings().setValue("project/last", str(gone))
+    create_application()
+    window = MainWindow(layers=[])
+    qtbot.addWidget(window)
+    actions = install_parcel_editing(window, ask_recover=lambda m: True)
+    assert actions.editor.project.path.resolve() == default_project_path().resolve()
+    assert f"文件夹 {gone.parent} 不存在" in actions.last_message and "已改为打开默认项目" in actions.last_message
+    assert not gone.parent.exists()
