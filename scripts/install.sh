@@ -32,4 +32,6 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 extras=""
 [ "${1:-}" = "--test" ] && extras="[test]"
-.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements/constraints.txt ".$extras"
+# Editable: `suichang-gis`, main.py and Dask workers started from .venv all run this checkout's
+# code, also after a `git pull`, without installing again.
+.venv/bin/python -m pip install -q --disable-pip-version-check -c requirements/constraints.txt -e ".$extras"
