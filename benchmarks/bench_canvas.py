@@ -47,16 +47,21 @@ def county_polygon():
     return shapely.union_all(load_layer(spec).gdf.geometry.to_numpy())
 
 
-def generate_polygons(county, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` irregular 12-vertex polygons (about 100 m across) with centres inside the county."""
-    rng = np.random.default_rng(seed)
+def centres_inside(county, n: int, rng) -> np.ndarray:
+    """``n`` uniformly random (x, y) points inside ``county`` (shape (n, 2)), drawn from ``rng``."""
     xmin, ymin, xmax, ymax = county.bounds
     shapely.prepare(county)
     centres = np.zeros((0, 2))
     while len(centres) < n:
         xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(n, 2))
         centres = np.vstack([centres, xy[shapely.contains_xy(county, xy[:, 0], xy[:, 1])]])
-    centres = centres[:n]
+    return centres[:n]
+
+
+def generate_polygons(county, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` irregular 12-vertex polygons (about 100 m across) with centres inside the county."""
+    rng = np.random.default_rng(seed)
+    centres = centres_inside(county, n, rng)
     angles = np.linspace(0, 2 * np.pi, 12, endpoint=False) + rng.uniform(0, np.pi, (n, 1))
     radii = rng.uniform(25, 60, (n, 12))
     ring = np.stack([centres[:, :1] + radii * np.cos(angles), centres[:, 1:] + radii * np.sin(angles)], axis=2)

@@ -53,19 +53,13 @@ def data_file(n: int) -> Path:
     import geopandas as gpd
     import numpy as np
     import shapely
-    from bench_canvas import county_polygon
+    from bench_canvas import centres_inside, county_polygon
 
     folder.mkdir(exist_ok=True)
     county = county_polygon()
     start = time.perf_counter()
     rng = np.random.default_rng(1)
-    xmin, ymin, xmax, ymax = county.bounds
-    shapely.prepare(county)
-    centres = np.zeros((0, 2))
-    while len(centres) < n:
-        xy = rng.uniform((xmin, ymin), (xmax, ymax), size=(n, 2))
-        centres = np.vstack([centres, xy[shapely.contains_xy(county, xy[:, 0], xy[:, 1])]])
-    centres = centres[:n]
+    centres = centres_inside(county, n, rng)
     # A 12-gon of radius r has area 3 r²; radii 0.6–1.4 × r0 give a mean area ≈ county area / n.
     r0 = (county.area / n / 3 / 1.05) ** 0.5
     angles = np.linspace(0, 2 * np.pi, 12, endpoint=False) + rng.uniform(0, np.pi, (n, 1))
