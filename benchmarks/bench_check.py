@@ -91,6 +91,23 @@ def _unit_tiling(rng, n):
     return cells
 
 
+def write_units(gpkg: Path, cells, rng, code: str) -> None:
+    """Write the control-unit layer ``units`` of ``cells`` (polygons, EPSG:4549) into ``gpkg``.
+
+    Classes 优先保护/重点管控/一般管控 are drawn from ``rng`` at 60/25/15 %; ``code`` formats the
+    unit number into its unit_code (e.g. ``"ZH{:07d}"``).
+    """
+    import geopandas as gpd
+
+    classes = rng.choice(["优先保护", "重点管控", "一般管控"], len(cells), p=[0.6, 0.25, 0.15])
+    keys = np.where(classes == "优先保护", "priority_protection",
+                    np.where(classes == "重点管控", "industrial_cluster", "general"))
+    gpd.GeoDataFrame({"unit_code": [code.format(i) for i in range(len(cells))],
+                      "unit_name": [f"单元{i}" for i in range(len(cells))], "manage_class": classes,
+                      "subtype": classes, "admission_key": keys},
+                     geometry=cells, crs="EPSG:4549").to_file(gpkg, layer="units", driver="GPKG")
+
+
 def generate(features: int, vertices: int = 48, seed: int = 5) -> Path:
     """The cached benchmark GeoPackage (generated on first use; kept out of the repo)."""
     key = hashlib.sha1(f"{GENERATOR_VERSION}-{features}-{vertices}-{seed}-{EXTENT}".encode()).hexdigest()[:12]
@@ -111,14 +128,7 @@ def generate(features: int, vertices: int = 48, seed: int = 5) -> Path:
     farm = _star_polygons(rng, features, 20, 90, vertices)
     gpd.GeoDataFrame({"name": [f"农田{i}" for i in range(features)]}, geometry=farm, crs="EPSG:4549") \
         .to_file(tmp, layer="farmland", driver="GPKG")
-    units = _unit_tiling(rng, features)
-    classes = rng.choice(["优先保护", "重点管控", "一般管控"], len(units), p=[0.6, 0.25, 0.15])
-    keys = np.where(classes == "优先保护", "priority_protection",
-                    np.where(classes == "重点管控", "industrial_cluster", "general"))
-    gpd.GeoDataFrame({"unit_code": [f"ZH{i:07d}" for i in range(len(units))],
-                      "unit_name": [f"单元{i}" for i in range(len(units))], "manage_class": classes,
-                      "subtype": classes, "admission_key": keys},
-                     geometry=units, crs="EPSG:4549").to_file(tmp, layer="units", driver="GPKG")
+    write_units(tmp, _unit_tiling(rng, features), rng, "ZH{:07d}")
     tmp.replace(path)
     print(f"generated {path.name} ({3 * features:,} polygons) in {time.perf_counter() - t:.1f} s")
     return path

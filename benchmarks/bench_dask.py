@@ -73,14 +73,7 @@ def constraints(features: int = 100_000, units: int = 20_000, seed: int = 14) ->
             geoms = gen._star_polygons(rng, features, 150, 900, 24)
             gpd.GeoDataFrame({"name": [f"{label}{i}" for i in range(features)]}, geometry=geoms,
                              crs="EPSG:4549").to_file(tmp, layer=layer, driver="GPKG")
-        cells = gen._unit_tiling(rng, units)
-    classes = rng.choice(["优先保护", "重点管控", "一般管控"], len(cells), p=[0.6, 0.25, 0.15])
-    keys = np.where(classes == "优先保护", "priority_protection",
-                    np.where(classes == "重点管控", "industrial_cluster", "general"))
-    gpd.GeoDataFrame({"unit_code": [f"ZH33{i:06d}" for i in range(len(cells))],
-                      "unit_name": [f"单元{i}" for i in range(len(cells))], "manage_class": classes,
-                      "subtype": classes, "admission_key": keys},
-                     geometry=cells, crs="EPSG:4549").to_file(tmp, layer="units", driver="GPKG")
+        gen.write_units(tmp, gen._unit_tiling(rng, units), rng, "ZH33{:06d}")
     tmp.replace(path)
     return path
 
