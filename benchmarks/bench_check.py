@@ -10,11 +10,14 @@ GeoPackage for the SQL baseline).
 
 Tools, run in turn (product, then each baseline, three rounds; median of 3):
   product   ``python -m suichang_gis check PARCELS.gpkg --out result.json`` with the three layers
-            swapped in by ``--use-layer``: every default rule, the context, the JSON report
+            swapped in by ``--use-layer``: every default rule, the context, the JSON report; from
+            2,000 parcels its chunks run on every CPU (forked processes), and ``product-1`` beside it
+            is the same command held to one process (``--workers 1``)
   shapely   geopandas reads, shapely 2 STRtree + vectorised intersection (check_baselines.py)
   gdal-sql  ``ogr2ogr -dialect SQLite`` with SpatiaLite over the GeoPackage R-tree
   overlay   ``geopandas.overlay`` with each layer, dissolved per parcel (check_baselines.py)
-Each prints whole-process wall time and peak RSS (``os.wait4``). Before any time is printed, every
+Each prints whole-process wall time and peak RSS (GNU time or ``os.wait4``; for the product's
+worker processes, the sum of every process's peak). Before any time is printed, every
 baseline's per-parcel overlap areas (red line, farmland: the union of the features met; control
 units: per parcel and unit) must equal the product's report to 0.01 m².
 Then, in-process: the window's re-check of one parcel against every default layer (layers loaded),
@@ -34,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -44,8 +48,11 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
+from suichang_gis.check.parallel import MIN_CHUNK
+
 EXTENT = (390_000.0, 3_130_000.0, 460_000.0, 3_200_000.0)  # 70 km × 70 km around 遂昌, EPSG:4549
 GENERATOR_VERSION = 3
+SINGLE = "product-1"  # the product held to one process (--workers 1)
 LAYERS = {"ecological_redline": "redline", "permanent_basic_farmland": "farmland", "env_control_units": "units"}
 
 
@@ -167,11 +174,58 @@ def write_parcels(n: int, layers_gpkg: Path, seed: int = 11) -> Path:
     return path
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _peak_kib(pid: int) -> int | None:
+    """The process's peak resident set (VmHWM, KiB), or None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class TreePeak(threading.Thread):
+    """The sum of the peak resident sets of every process under ``root`` (the product's worker
+    processes included), sampled every 20 ms: a process's VmHWM only grows, so its last sample
+    misses at most its final 20 ms. Summing peaks reached at different times over-counts, so this
+    is an upper bound of the tree's peak (GNU time reports the largest single process only)."""
+
+    def __init__(self, root: int, skip_root: bool):
+        super().__init__(daemon=True)
+        self.root, self.skip_root = root, skip_root
+        self.peaks: dict[int, int] = {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.02):
+            todo = list(_children(self.root)) if self.skip_root else [self.root]
+            while todo:
+                pid = todo.pop()
+                todo.extend(_children(pid))
+                if (kib := _peak_kib(pid)) is not None:
+                    self.peaks[pid] = max(kib, self.peaks.get(pid, 0))
+
+    def mib(self) -> float:
+        self.done.set()
+        self.join()
+        return sum(self.peaks.values()) / 1024
+
+
 def run(args: list[str], work: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MiB) of one whole process.
+    """(wall seconds, peak RSS MiB) of one whole process and any processes it starts.
 
     GNU time starts it, so its peak RSS is its own (a child forked from this benchmark would count
     the benchmark's pages until it execs); without GNU time, ``os.wait4`` measures it from here.
+    Where the process starts others (the product's parallel chunks), the sum of their peaks
+    (``TreePeak``) is taken when it is larger.
     """
     # Byte code cached as an installed package has it (not rebuilt on every start).
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
@@ -180,15 +234,17 @@ def run(args: list[str], work: Path) -> tuple[float, float]:
     timer = ["/usr/bin/time", "-f", "%e %M", "-o", str(stats)] if Path("/usr/bin/time").exists() else []
     t = time.perf_counter()
     proc = subprocess.Popen([*timer, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    tree = TreePeak(proc.pid, skip_root=bool(timer))
+    tree.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
+    tree_mib = tree.mib()
     err = proc.stderr.read().decode(errors="replace")
     proc.stderr.close()
     if os.waitstatus_to_exitcode(status):
         raise SystemExit(f"{' '.join(args[:4])} … failed:\n{err[-3000:]}")
-    if timer:
-        return wall, int(stats.read_text().split()[-1]) / 1024
-    return wall, usage.ru_maxrss / 1024
+    single = int(stats.read_text().split()[-1]) / 1024 if timer else usage.ru_maxrss / 1024
+    return wall, max(single, tree_mib)
 
 
 def tools(parcels: Path, gpkg: Path, n: int, work: Path, overlay: bool) -> dict[str, tuple[list[str], Path]]:
@@ -199,8 +255,12 @@ def tools(parcels: Path, gpkg: Path, n: int, work: Path, overlay: bool) -> dict[
     for layer_id, name in LAYERS.items():
         product += ["--use-layer", f"{layer_id}={gpkg}:{name}"]
     script = str(REPO / "benchmarks" / "check_baselines.py")
-    out = {"product": (product, work / "product.json"),
-           "shapely": ([sys.executable, script, "shapely", str(parcels), str(gpkg), str(work / "shapely.json")],
+    out = {"product": (product, work / "product.json")}
+    if n >= 2 * MIN_CHUNK:  # the product uses every CPU from here on: show one process beside it
+        single = [*product, "--workers", "1"]
+        single[single.index("--out") + 1] = str(work / "product1.json")
+        out[SINGLE] = (single, work / "product1.json")
+    out |= {"shapely": ([sys.executable, script, "shapely", str(parcels), str(gpkg), str(work / "shapely.json")],
                        work / "shapely.json")}
     if shutil.which("ogr2ogr"):
         (work / "query.sql").write_text(gdal_sql(f"parcels_{n}"), encoding="utf-8")
@@ -249,7 +309,7 @@ def compare(product: dict, other: dict, name: str, sliver_m2: float = 1.0) -> st
 def areas_of(name: str, path: Path) -> dict:
     from check_baselines import gdal_areas
 
-    if name == "product":
+    if name in ("product", SINGLE):
         return product_areas(path)
     if name == "gdal-sql":
         return gdal_areas(str(path))
@@ -270,7 +330,7 @@ def bench_size(k: int, n: int, repeat: int, vertices: int, overlay_max: int) -> 
     product = areas_of("product", commands["product"][1])
     agree = [compare(product, areas_of(name, out), name) for name, (_, out) in commands.items() if name != "product"]
     med = {name: (statistics.median(w for w, _ in r), statistics.median(m for _, m in r)) for name, r in runs.items()}
-    fastest = min((x for x in med if x != "product"), key=lambda x: med[x][0])
+    fastest = min((x for x in med if x not in ("product", SINGLE)), key=lambda x: med[x][0])
     print(f"\nK={k:,} features per layer, N={n:,} parcels — areas agree ({'; '.join(agree)})")
     for name, (wall, rss) in med.items():
         print(f"  {name:<9} {wall:7.2f} s  {rss:7.0f} MiB   (runs: "

@@ -101,7 +101,7 @@ def cmd_check_dask(args) -> int:
     try:
         with progress_bar("分布式核查") as progress:
             summary = check_parcels_dask(Path(args.parcels), out, args.rules, args.use_layer or [], args.catalog,
-                                             args.dem, args.scheduler, args.workers, args.worker_memory,
+                                             args.dem, args.scheduler, args.workers or 2, args.worker_memory,
                                              args.partition_size, progress=progress)
     except (RuleError, ValueError, OSError, ClusterError) as exc:
         raise UserError(str(exc)) from exc
@@ -117,6 +117,7 @@ def cmd_check(args) -> int:
     """
     from .check import check_parcels
     from .check.chunks import STREAMED_SUFFIXES, check_file_streamed
+    from .check.parallel import available_cpus
     from .report import FORMATS, write_report
     from .report.settings import load_report_settings
     from .rules import RuleError
@@ -132,7 +133,7 @@ def cmd_check(args) -> int:
             if out.suffix.lower() in STREAMED_SUFFIXES:  # chunk by chunk, results streamed
                 _, counts, indicative = check_file_streamed(
                     Path(args.parcels), out, args.rules, args.use_layer or [], args.catalog, args.dem,
-                    progress=progress)
+                    progress=progress, workers=args.workers or available_cpus())
             else:
                 run = check_parcels(Path(args.parcels), args.rules, use_layers=args.use_layer or [],
                                     catalog=args.catalog, dem=args.dem, progress=progress)
@@ -465,7 +466,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=["local", "dask"], default="local",
                    help="local：本进程（默认）；dask：按空间分区在 Dask 集群上核查，--out 为 GeoParquet 文件夹")
     p.add_argument("--scheduler", help="Dask 调度器地址，例如 tcp://10.0.0.5:8786；不给则在本机启动集群")
-    p.add_argument("--workers", type=int, default=2, help="本机 Dask 集群的工作进程数，默认 2")
+    p.add_argument("--workers", type=int,
+                   help="工作进程数：local 引擎按空间块并行核查（报告为 .json/.gpkg/.parquet 时），默认为本机可用 CPU 数；"
+                        "dask 引擎为本机集群的工作进程数，默认 2")
     p.add_argument("--worker-memory", default="2GB", help="本机 Dask 集群每个工作进程的内存上限，默认 2GB")
     p.add_argument("--partition-size", type=int, default=10_000, help="每个分区的地块数，默认 10000")
     p.add_argument("--report-settings", type=Path,

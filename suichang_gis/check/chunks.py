@@ -106,20 +106,27 @@ def merge_results(results: list[CheckResult]) -> CheckResult:
                        parcel_source=first.parcel_source, notes=list(first.notes))
 
 
+def check_chunk_of(parcels: ParcelSet, tree: shapely.STRtree, index: np.ndarray, ruleset: RuleSet,
+                   specs: list[LayerSpec], *, shared: dict[str, CheckLayer], dem=None) -> CheckResult:
+    """:func:`check_chunk` of the parcels at ``index`` of ``parcels`` (``tree``: their STRtree),
+    with the parcels of other chunks it may overlap (candidate parcels overlapping each other).
+    """
+    chunk = subset(parcels, index)
+    near = np.zeros(len(parcels), dtype=bool)
+    near[tree.query(shapely.box(*shapely.total_bounds(chunk.geoms)))] = True
+    near[index] = False
+    near = np.flatnonzero(near)
+    return check_chunk(chunk, ruleset, specs, shared=shared, dem=dem,
+                       others=subset(parcels, near) if len(near) else None)
+
+
 def check_in_chunks(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSpec], *,
                     size: int = CHUNK_SIZE, dem=None) -> Iterator[tuple[np.ndarray, CheckResult]]:
     """(parcel indices, result) per spatial chunk, in chunk order; whole layers read once."""
     shared = shared_layers(ruleset, specs)
     tree = shapely.STRtree(parcels.geoms)
     for index in spatial_chunks(parcels, size):
-        chunk = subset(parcels, index)
-        # parcels of other chunks that may overlap this one's (candidate parcels overlapping each other)
-        near = np.zeros(len(parcels), dtype=bool)
-        near[tree.query(shapely.box(*shapely.total_bounds(chunk.geoms)))] = True
-        near[index] = False
-        near = np.flatnonzero(near)
-        yield index, check_chunk(chunk, ruleset, specs, shared=shared, dem=dem,
-                                 others=subset(parcels, near) if len(near) else None)
+        yield index, check_chunk_of(parcels, tree, index, ruleset, specs, shared=shared, dem=dem)
 
 
 STREAMED_SUFFIXES = (".json", ".gpkg", ".parquet")
@@ -137,10 +144,12 @@ def _writer(out: Path):
 
 def check_file_streamed(parcels, out: Path, rules: RuleSet | list[Path] | None = None,
                         use_layers: list[str] = (), catalog: Path | None = None, dem: Path | None = None,
-                        size: int = CHUNK_SIZE, progress=None) -> tuple[CheckResult, dict[str, int], bool]:
+                        size: int = CHUNK_SIZE, progress=None, workers: int = 1) -> tuple[CheckResult, dict[str, int], bool]:
     """Check parcels chunk by chunk and stream the result to ``out`` (.json, .gpkg, .parquet).
 
     ``parcels`` is what ``batch.check_parcels`` takes (a file, GeoDataFrame, project, ParcelSet).
+    With ``workers`` > 1 the chunks are checked on that many forked processes when there are
+    enough parcels (``parallel.plan_chunks``); the report is written here, in chunk order.
 
     Returns (the result's header — rule sets, layers used, notes — with no parcels, the parcel
     counts by status, whether a 示意 layer decided any finding). A JSON of at most
@@ -151,22 +160,22 @@ def check_file_streamed(parcels, out: Path, rules: RuleSet | list[Path] | None =
     from ..rules import load_ruleset
     from .batch import as_parcel_set
     from .inputs import apply_use_layers
+    from .parallel import check_in_processes, plan_chunks
 
     out = Path(out)
     ruleset = rules if isinstance(rules, RuleSet) else load_ruleset(rules)
     specs = apply_use_layers(load_catalog(user_catalog=catalog), list(use_layers))
     parcels = as_parcel_set(parcels)
-    elevation = None
-    if dem is not None:
-        from .slope import open_dem
-
-        elevation = open_dem(Path(dem))
     plain = out.suffix.lower() == ".json" and len(parcels) <= INDENT_UP_TO_PARCELS
     writer = None if plain else _writer(out)
     heads, counts, kept, indicative = [], {"pass": 0, "warn": 0, "fail": 0}, [], False
+    processes, size = plan_chunks(len(parcels), workers, size)
     try:
         total = len(spatial_chunks(parcels, size))
-        for done, (_, result) in enumerate(check_in_chunks(parcels, ruleset, specs, size=size, dem=elevation), 1):
+        results = check_in_processes(parcels, ruleset, specs, processes=processes, size=size,
+                                     dem=Path(dem) if dem is not None else None,
+                                     keep_geometry=out.suffix.lower() != ".json")
+        for done, (_, result) in enumerate(results, 1):
             for status, k in result.counts().items():
                 counts[status] += k
             indicative = indicative or result.indicative
@@ -189,7 +198,4 @@ def check_file_streamed(parcels, out: Path, rules: RuleSet | list[Path] | None =
         if writer is not None:
             writer.abort()
         raise
-    finally:
-        if elevation is not None:
-            elevation.close()
     return header, counts, indicative
