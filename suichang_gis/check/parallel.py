@@ -16,12 +16,9 @@ calls this; where fork is unavailable the check runs in one process.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +52,7 @@ def plan_chunks(n: int, workers: int, size: int = CHUNK_SIZE) -> tuple[int, int]
     ``MIN_CHUNK``; otherwise chunks of at most ``size``, at least two per process so the parent
     writes one chunk while the workers check the next.
     """
-    if workers <= 1 or n < 2 * MIN_CHUNK or "fork" not in multiprocessing.get_all_start_methods():
+    if workers <= 1 or n < 2 * MIN_CHUNK or not hasattr(os, "fork"):
         return 1, size
     size = max(MIN_CHUNK, min(size, math.ceil(n / (IN_FLIGHT_PER_WORKER * workers))))
     return min(workers, math.ceil(n / size)), size
@@ -111,6 +108,10 @@ def check_in_processes(parcels: ParcelSet, ruleset: RuleSet, specs: list[LayerSp
             if elevation is not None:
                 elevation.close()
         return
+    import multiprocessing  # only here: a small check does not pay for importing them
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     chunks = spatial_chunks(parcels, size)
     _job = (parcels, shapely.STRtree(parcels.geoms), chunks, ruleset, specs, shared_layers(ruleset, specs),
             dem, keep_geometry)
