@@ -16,8 +16,8 @@ Tools, run in turn (product, then each baseline, three rounds; median of 3):
   shapely   geopandas reads, shapely 2 STRtree + vectorised intersection (check_baselines.py)
   gdal-sql  ``ogr2ogr -dialect SQLite`` with SpatiaLite over the GeoPackage R-tree
   overlay   ``geopandas.overlay`` with each layer, dissolved per parcel (check_baselines.py)
-Each prints whole-process wall time and peak RSS (GNU time or ``os.wait4``; for the product's
-worker processes, the sum of every process's peak). Before any time is printed, every
+Each prints whole-process wall time and peak RSS (GNU time or ``os.wait4``; with the product's
+worker processes, the peak of their summed proportional set sizes where that is larger). Before any time is printed, every
 baseline's per-parcel overlap areas (red line, farmland: the union of the features met; control
 units: per parcel and unit) must equal the product's report to 0.01 m².
 Then, in-process: the window's re-check of one parcel against every default layer (layers loaded),
@@ -181,42 +181,42 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _peak_kib(pid: int) -> int | None:
-    """The process's peak resident set (VmHWM, KiB), or None once it is gone."""
+def _pss_kib(pid: int) -> int:
+    """The process's proportional set size now (KiB): its private pages plus its share of pages
+    it shares (a forked worker's copy-on-write pages count once over the processes); 0 once gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:
-        return None
-    return None
+        return 0
+    return 0
 
 
 class TreePeak(threading.Thread):
-    """The sum of the peak resident sets of every process under ``root`` (the product's worker
-    processes included), sampled every 20 ms: a process's VmHWM only grows, so its last sample
-    misses at most its final 20 ms. Summing peaks reached at different times over-counts, so this
-    is an upper bound of the tree's peak (GNU time reports the largest single process only)."""
+    """The peak, over samples every 10 ms, of the summed proportional set sizes of every process
+    under ``root`` — the memory the product's worker processes and the first process hold
+    together, shared pages counted once (GNU time reports the largest single process only)."""
 
     def __init__(self, root: int, skip_root: bool):
         super().__init__(daemon=True)
         self.root, self.skip_root = root, skip_root
-        self.peaks: dict[int, int] = {}
+        self.peak = 0
         self.done = threading.Event()
 
     def run(self) -> None:
-        while not self.done.wait(0.02):
-            todo = list(_children(self.root)) if self.skip_root else [self.root]
+        while not self.done.wait(0.01):
+            todo, total = (list(_children(self.root)) if self.skip_root else [self.root]), 0
             while todo:
                 pid = todo.pop()
                 todo.extend(_children(pid))
-                if (kib := _peak_kib(pid)) is not None:
-                    self.peaks[pid] = max(kib, self.peaks.get(pid, 0))
+                total += _pss_kib(pid)
+            self.peak = max(self.peak, total)
 
     def mib(self) -> float:
         self.done.set()
         self.join()
-        return sum(self.peaks.values()) / 1024
+        return self.peak / 1024
 
 
 def run(args: list[str], work: Path) -> tuple[float, float]:
@@ -225,7 +225,7 @@ def run(args: list[str], work: Path) -> tuple[float, float]:
     GNU time starts it, so its peak RSS is its own (a child forked from this benchmark would count
     the benchmark's pages until it execs); without GNU time, ``os.wait4`` measures it from here.
     Where the process starts others (the product's parallel chunks), the sum of their peaks
-    (``TreePeak``) is taken when it is larger.
+    (``TreePeak``, their summed proportional set sizes) is taken when it is larger.
     """
     # Byte code cached as an installed package has it (not rebuilt on every start).
     env = {**{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
