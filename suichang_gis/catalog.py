@@ -212,6 +212,18 @@ class MapLayer:
         """The catalog layer id (``spec.id``)."""
         return self.spec.id
 
+    def geometries(self):
+        """The features' shapely geometries as a numpy object array, None where a feature has
+        none (the interface ``render`` and ``layout`` draw from; see ``feature_layer``)."""
+        return self.gdf.geometry.to_numpy()
+
+    def column(self, name: str) -> list | None:
+        """The values of attribute ``name`` per feature (missing ones NaN or None), or None when
+        the layer has no such column."""
+        if name not in self.gdf.columns or name == self.gdf.geometry.name:
+            return None
+        return self.gdf[name].tolist()
+
 
 def default_catalog_dir() -> Path:
     """The folder of the default catalog (``layers/`` of the package)."""
@@ -453,6 +465,12 @@ def repair_geometry(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame,
         return gdf, []
     gdf = gdf.copy()
     gdf.loc[invalid, gdf.geometry.name] = gdf.geometry[invalid].make_valid()
-    rows = ", ".join(str(i + 1) for i in invalid.to_numpy().nonzero()[0][:20])
-    return gdf, [f"{name}：{int(invalid.sum())} 个要素几何无效（第 {rows} 个），已用 make_valid 修复"]
+    return gdf, [repair_note(name, invalid.to_numpy())]
+
+
+def repair_note(name: str, invalid) -> str:
+    """The Chinese note on the features ``make_valid`` repaired (``invalid``: a boolean array
+    over the layer's features), naming the first 20 by their 1-based row."""
+    rows = ", ".join(str(i + 1) for i in invalid.nonzero()[0][:20])
+    return f"{name}：{int(invalid.sum())} 个要素几何无效（第 {rows} 个），已用 make_valid 修复"
 

@@ -22,6 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+import numpy as np
+import shapely
 from shapely import box
 
 from .catalog import MapLayer
@@ -43,7 +45,7 @@ from .map_furniture import (
     table_rows,
     with_print_fonts,
 )
-from .render import DrawnLayer, LegendEntry, draw_layers, fit_label, legend_entries
+from .render import DrawnLayer, LegendEntry, draw_layers, fit_label, is_missing_value, legend_entries
 
 PAPER_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0), "A2": (420.0, 594.0),
             "A1": (594.0, 841.0), "A0": (841.0, 1189.0)}
@@ -164,21 +166,22 @@ def template_extent(template: Template, layers: dict[str, MapLayer],
                     extra: list[MapLayer]) -> tuple[float, float, float, float]:
     """The area a template shows: the county with a margin, or the parcels with a margin."""
     if template.extent == "parcels":
-        frames = [m.gdf for m in extra if len(m.gdf)]
+        frames = [m for m in extra if len(m.geometries())]
         if not frames:
             raise LayoutError(f"模板“{template.title}”需要候选地块：请用 --parcels 指定地块文件")
         bounds = _union_bounds(frames)
         pad = max(0.3 * max(bounds[2] - bounds[0], bounds[3] - bounds[1]), 800.0)
     else:
         source = layers.get(COUNTY_LAYER)
-        frames = [source.gdf] if source is not None else [m.gdf for m in layers.values()]
-        bounds = _union_bounds(frames)
+        bounds = _union_bounds([source] if source is not None else list(layers.values()))
         pad = 0.03 * max(bounds[2] - bounds[0], bounds[3] - bounds[1])
     return (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
 
 
-def _union_bounds(frames) -> tuple[float, float, float, float]:
-    boxes = [f.total_bounds for f in frames if len(f) and f.geometry.notna().any()]
+def _union_bounds(layers) -> tuple[float, float, float, float]:
+    """The bounds of the layers' geometries together (``LayoutError`` when none has any)."""
+    boxes = [shapely.total_bounds(g) for g in (layer.geometries() for layer in layers)
+             if (~shapely.is_missing(g)).any()]
     if not boxes:
         raise LayoutError("没有可绘制的要素，无法确定制图范围")
     return (min(b[0] for b in boxes), min(b[1] for b in boxes),
@@ -280,19 +283,20 @@ def unplaced_items(template: Template, layers: dict[str, MapLayer]) -> list[str]
     items: dict[str, str] = {}
     for layer_id in template.layers:
         layer = layers.get(layer_id)
-        if layer is None or not len(layer.gdf):
+        if layer is None:
             continue
-        gdf = layer.gdf
-        missing = gdf.geometry.isna() | gdf.geometry.is_empty
-        for _, row in gdf[missing].iterrows():
-            if str(row.get("drawn_with") or ""):
+        geoms = layer.geometries()
+        columns = {c: layer.column(c) or [None] * len(geoms) for c in ("drawn_with", "zhuanlan", "name", "plan_item")}
+        for i in np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms)):
+            row = {c: None if is_missing_value(v[i]) else v[i] for c, v in columns.items()}
+            if str(row["drawn_with"] or ""):
                 continue
-            zl = str(row.get("zhuanlan") or (layer.spec.zhuanlan[0] if layer.spec.zhuanlan else ""))
+            zl = str(row["zhuanlan"] or (layer.spec.zhuanlan[0] if layer.spec.zhuanlan else ""))
             number = re.search(r"\d+", zl)
             if number is None or int(number.group()) not in wanted:
                 continue
-            name = str(row.get("name") or row.get("plan_item") or "")
-            key = str(row.get("plan_item") or name)
+            name = str(row["name"] or row["plan_item"] or "")
+            key = str(row["plan_item"] or name)
             if name and key not in items:
                 items[key] = f"{name}（{zl}）"
     return list(items.values())
@@ -315,7 +319,7 @@ def compose_layout(template: Template, layers: dict[str, MapLayer], paper: str =
     ----------
     template : Template
         Which layers (by id) and which extent; ids missing from ``layers`` are skipped.
-    layers : dict of id -> MapLayer
+    layers : dict of id -> MapLayer (or ``feature_layer.FeatureLayer``)
         Loaded catalog layers; ``lishui_counties`` is also used for the inset.
     paper, orientation : str
         "A4" … "A0"; "landscape" or "portrait".
@@ -433,7 +437,7 @@ def _compose(template, layers, paper, orientation, title, extra_layers, extent, 
         notes.append(warning)
     unplaced = unplaced_items(template, layers)
     county = layers.get(COUNTY_LAYER)
-    detail = county is not None and view[2] - view[0] < _span(county.gdf)
+    detail = county is not None and view[2] - view[0] < _span(county)
     legend, overflow = _draw_panel(fig, panel, frame, drawn, notes, unplaced, layers.get(INSET_LAYER), view, k,
                          orientation, (page_w, page_h), detail, inset_at)
     layout = MapLayout(fig, ax, drawn, legend, denominator, bar_km, bar, (page_w, page_h), notes)
@@ -448,7 +452,7 @@ DETAIL_SHARE = 0.36  # of the map frame's width
 
 def _detail_extent(template: Template, layers: dict[str, MapLayer], view):
     """The area of the template's ``detail`` layers with a margin, if it is small on the map."""
-    frames = [layers[i].gdf for i in template.detail if i in layers and len(layers[i].gdf)]
+    frames = [layers[i] for i in template.detail if i in layers and len(layers[i].geometries())]
     if not frames:
         return None
     x0, y0, x1, y1 = _union_bounds(frames)
@@ -492,13 +496,12 @@ def _draw_detail(fig, ax, map_layers, extent, rect, title: str, k: float, page) 
                            edgecolor="#333333", linewidth=0.8 * k, zorder=1800))
 
 
-def _in_view(layer: MapLayer, view) -> bool:
-    geoms = layer.gdf.geometry
-    return bool(len(geoms)) and bool(geoms.intersects(box(*view)).any())
+def _in_view(layer, view) -> bool:
+    return bool(shapely.intersects(layer.geometries(), box(*view)).any())
 
 
-def _span(gdf) -> float:
-    minx, _, maxx, _ = gdf.total_bounds
+def _span(layer) -> float:
+    minx, _, maxx, _ = shapely.total_bounds(layer.geometries())
     return maxx - minx
 
 
@@ -748,14 +751,16 @@ def print_map(template: Template | str, out: Path | None = None, paper: str = "A
 
     ``layer_ids`` replaces the template's layer list (the GUI's layer choice or the visible
     layers of the current view); ``layers`` are already loaded layers by id (the GUI's, which
-    may hold user data), otherwise they are read from the catalog; ``out`` None only composes
+    may hold user data), otherwise they are read from the catalog (GeoJSON layers without
+    pandas: ``feature_layer.load_print_layer``); ``out`` None only composes
     (for a preview: ``layout_png(layout, dpi)``). A ``map_model.MapModel`` as ``model`` prints
     the map as it is: its layers with their opacity and style, by default its visible ones in
     its order over its extent.
     """
     from dataclasses import replace
 
-    from .catalog import load_catalog, load_layer
+    from .catalog import load_catalog
+    from .feature_layer import load_print_layer
 
     if model is not None:
         layers = {layer.id: layer for layer in model.drawn_layers(visible_only=False)}
@@ -772,7 +777,7 @@ def print_map(template: Template | str, out: Path | None = None, paper: str = "A
     if layers is None:
         specs = {s.id: s for s in load_catalog(user_catalog=user_catalog)}
         wanted = [i for i in (*template.layers, INSET_LAYER, COUNTY_LAYER) if i in specs]
-        layers = {i: load_layer(specs[i]) for i in dict.fromkeys(wanted)}
+        layers = {i: load_print_layer(specs[i]) for i in dict.fromkeys(wanted)}
     missing = [i for i in template.layers if i not in layers]
     layout = compose_layout(template, layers, paper, orientation, title, extra_layers, extent,
                             maker=maker, dpi=LAYOUT_DPI, extra_notes=extra_notes, table=table)

@@ -10,13 +10,14 @@ from contextlib import contextmanager
 from functools import lru_cache, wraps
 from pathlib import Path
 
+import numpy as np
+import shapely
 from matplotlib import font_manager, rc_context
 from matplotlib.collections import PathCollection
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Polygon as MplPolygon
 from matplotlib.patches import Rectangle
 
-from .catalog import MapLayer
 from .crs import to_lonlat
 from .fonts import register_matplotlib_font
 from .mapview import scale_bar_length
@@ -242,17 +243,19 @@ def _page_ratio(fig) -> float:
     return width / height
 
 
-def draw_inset(fig, rect, inset: MapLayer | None, extent, k: float, detail: bool) -> None:
-    """区位图: 遂昌 among the counties of 丽水市, with the printed extent outlined."""
+def draw_inset(fig, rect, inset, extent, k: float, detail: bool) -> None:
+    """区位图: 遂昌 among the counties of 丽水市 (``inset``, a MapLayer or FeatureLayer, or None
+    for no 区位图), with the printed extent outlined."""
     if inset is None:
         return
     ax = fig.add_axes(rect)
-    gdf = inset.gdf[inset.gdf.geometry.notna()]
-    names = gdf[inset.spec.style.label_field or "name"].astype(str) if len(gdf) else []
-    colours = ["#e07b5f" if COUNTY_NAME in n else "#f2efe9" for n in names]
-    ax.add_collection(PathCollection([polygon_path(g) for g in gdf.geometry], facecolors=colours,
+    geoms = inset.geometries()
+    present = np.flatnonzero(~shapely.is_missing(geoms))
+    names = inset.column(inset.spec.style.label_field or "name") or [None] * len(geoms)
+    colours = ["#e07b5f" if COUNTY_NAME in str(names[i]) else "#f2efe9" for i in present]
+    ax.add_collection(PathCollection([polygon_path(g) for g in geoms[present]], facecolors=colours,
                                      edgecolors="#7a6f78", linewidths=0.4 * k))
-    minx, miny, maxx, maxy = gdf.total_bounds
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
     # Limits with the axes' own aspect ratio, so metres are square without set_aspect.
     half = 0.54 * max(maxx - minx, (maxy - miny) * rect[2] / rect[3] * _page_ratio(fig))
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2

@@ -10,6 +10,7 @@ Works on a plain ``matplotlib.figure.Figure`` (Agg); never imports pyplot.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -20,7 +21,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Bbox
-from shapely import box, get_coordinates, get_parts, get_rings, get_type_id, is_empty
+from shapely import box, get_coordinates, get_parts, get_rings, get_type_id, intersects, is_empty, is_missing
 
 from .catalog import LayerSpec, MapLayer, Style
 from .fonts import register_matplotlib_font
@@ -322,6 +323,16 @@ def _symbol_boxes(ax, layers_points: list[tuple[np.ndarray, float]]) -> list:
 
 # --- the renderer ----------------------------------------------------------------------------
 
+def is_missing_value(value) -> bool:
+    """Whether an attribute value is missing: None (a GeoJSON null) or NaN (pandas)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _texts(values: list, rows: np.ndarray) -> np.ndarray:
+    """The values of ``rows`` as text (a style's class keys are text); a missing value is ""."""
+    return np.array(["" if is_missing_value(values[i]) else str(values[i]) for i in rows], dtype=object)
+
+
 def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, float],
                 labels: bool = True, avoid=(), scale: float = 1.0,
                 numbered: list | None = None) -> list[DrawnLayer]:
@@ -331,8 +342,9 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
     ----------
     ax : matplotlib.axes.Axes
         Target axes on a ``Figure`` with an Agg canvas (labels need its renderer).
-    layers : list of MapLayer
-        Drawn in the given order; each layer's ``spec.drawn_style`` (the catalog style, with the
+    layers : list of MapLayer or feature_layer.FeatureLayer
+        Drawn in the given order (their ``geometries()`` and ``column(name)``; a missing class
+        value is the class ""); each layer's ``spec.drawn_style`` (the catalog style, with the
         schematic treatment for 示意 layers) is the only source of symbols.
     extent : (minx, miny, maxx, maxy)
         Map extent in EPSG:4549 metres; features outside it are not drawn or counted.
@@ -358,37 +370,38 @@ def draw_layers(ax, layers: list[MapLayer], extent: tuple[float, float, float, f
     window = box(*extent)
     drawn, candidates, symbols = [], [], []
     for order, layer in enumerate(layers):
-        spec, gdf = layer.spec, layer.gdf
-        geoms = gdf.geometry
-        keep = geoms.notna().to_numpy() & ~geoms.is_empty.to_numpy()
-        keep &= geoms.intersects(window).to_numpy()
-        if not keep.any():
+        spec, all_geoms = layer.spec, layer.geometries()
+        keep = np.flatnonzero(~is_missing(all_geoms) & ~is_empty(all_geoms) & intersects(all_geoms, window))
+        if not len(keep):
             continue
-        rows = gdf[keep]
+        geoms = all_geoms[keep]
         zorder = 10 + order
         style = spec.drawn_style
         field_name = style.class_field
-        if field_name and field_name in rows.columns:
-            values = rows[field_name].astype(str)
+        classes = layer.column(field_name) if field_name else None
+        if classes is not None:
+            values = _texts(classes, keep)
             dash_field = style.dash_field
-            both = dash_field and dash_field != field_name and dash_field in rows.columns
-            dashes = rows[dash_field].astype(str) if both else values
+            dash_column = layer.column(dash_field) if dash_field and dash_field != field_name else None
+            both = dash_column is not None
+            dashes = _texts(dash_column, keep) if both else values
             for value, dash_value in sorted(set(zip(values, dashes))):
                 group = (values == value) & (dashes == dash_value)
-                _draw_group(ax, spec, rows.geometry[group],
-                            _symbol(style, value, dash_value if both else None, scale), zorder)
-            drawn.append(DrawnLayer(spec, len(rows), _variant_order(style, set(values)), scale))
+                _draw_group(ax, spec, geoms[group], _symbol(style, value, dash_value if both else None, scale),
+                            zorder)
+            drawn.append(DrawnLayer(spec, len(keep), _variant_order(style, set(values)), scale))
         else:
-            _draw_group(ax, spec, rows.geometry, _symbol(style, scale=scale), zorder)
-            drawn.append(DrawnLayer(spec, len(rows), scale=scale))
+            _draw_group(ax, spec, geoms, _symbol(style, scale=scale), zorder)
+            drawn.append(DrawnLayer(spec, len(keep), scale=scale))
         is_point = spec.geometry_type == "Point"
         if is_point:
-            xy = np.array([(p.x, p.y) for g in rows.geometry for p in get_parts(g) if p.geom_type == "Point"])
+            xy = np.array([(p.x, p.y) for g in geoms for p in get_parts(g) if p.geom_type == "Point"])
             symbols.append((xy, style.marker_size * scale))
         label_field = spec.style.label_field
-        if labels and label_field and label_field in rows.columns:
-            for geom, name in zip(rows.geometry, rows[label_field]):
-                if name is None or (isinstance(name, float) and np.isnan(name)) or not str(name).strip():
+        names = layer.column(label_field) if labels and label_field else None
+        if names is not None:
+            for geom, name in zip(geoms, (names[i] for i in keep)):
+                if is_missing_value(name) or not str(name).strip():
                     continue
                 anchors = _label_anchors(geom.intersection(window) if not geom.within(window) else geom)
                 anchors = [a for a in anchors if not a.is_empty]
