@@ -78,3 +78,29 @@ def test_tiles_are_cached_for_the_last_few_zoom_bands_only(qtbot):
         render_image(VIEW.zoomed(factor), [layer], labels=False)
     assert len({band for band, _ in layer._tiles}) == CACHED_BANDS
     assert render_image(VIEW, [layer], labels=False) == first  # drawn again from scratch, the same
+
+
+def test_parts_a_few_pixels_wide_get_a_hairline_outline_and_larger_ones_the_styled_width(qtbot):
+    from ui.map_canvas import render_image
+    from ui.map_renderer import HAIRLINE_BELOW_PX, PX_PER_PT, CanvasLayer
+
+    style = Style(fill="#00ff00", stroke="#0000ff", stroke_width=3.0)  # 4 px outline
+    # 10 m squares, 5 px at VIEW's 2 m/px; 60 m squares, 30 px; both fill-first, outline-second.
+    for size, hairline in ((10.0, True), (60.0, False)):
+        squares = [box(x, y, x + size, y + size) for x in range(100, 900, 100) for y in range(100, 900, 100)]
+        layer = CanvasLayer(_layer(squares, style))
+        assert (size / VIEW.resolution < HAIRLINE_BELOW_PX) == hairline
+        assert layer.outline_px(VIEW.resolution) == (1.0 if hairline else 3.0 * PX_PER_PT)
+        rgb = _rgb(render_image(VIEW, [layer], labels=False)).astype(int)
+        green = (rgb[:, :, 1] > 150) & (rgb[:, :, 0] < 100) & (rgb[:, :, 2] < 100)
+        blue = (rgb[:, :, 2] > 150) & (rgb[:, :, 0] < 100) & (rgb[:, :, 1] < 100)
+        # Pixels of each colour per square, against the squares' own pixel sizes: a hairline
+        # leaves the inside green (a 4-px outline would cover a 5-px square entirely), the
+        # styled outline of the large squares is about 4 px wide along their 4 × 30 px edges.
+        side = size / VIEW.resolution
+        per_square_blue = blue.sum() / len(squares)
+        if hairline:
+            assert green.sum() / len(squares) >= (side - 2) ** 2 * 0.8
+            assert per_square_blue <= 4 * (side + 1) * 1.2
+        else:
+            assert per_square_blue >= 4 * side * 3.0
