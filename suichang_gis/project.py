@@ -185,7 +185,7 @@ class Project:
         self._data_version = store.data_version() if store else 0
         self._touched: set[int] = set()  # fids this window changed since the last save
         self.version = 0  # counts changes of the parcels in memory (see changed_since)
-        self._changed_at: dict[int, int] = {}  # fid → the version that last changed it
+        self._edits: list[tuple[int, list[int]]] = []  # (version, the fids it changed), oldest first
         self._whole_change = 0  # the last version that may have changed any parcel
         self._settings_changed = False
         self._saved_history = len(history)
@@ -347,16 +347,21 @@ class Project:
         """
         if version < self._whole_change:
             return None
-        return {fid for fid, at in self._changed_at.items() if at > version}
+        changed: set[int] = set()
+        for at, fids in reversed(self._edits):  # the latest edits only, not every fid ever changed
+            if at <= version:
+                break
+            changed.update(fids)
+        return changed
 
     def _changed(self, fids=None) -> None:
         """Count a change of the parcels in memory: of ``fids``, or of any parcel when None."""
         self.version += 1
         if fids is None:
             self._whole_change = self.version
-            self._changed_at.clear()
+            self._edits.clear()
         else:
-            self._changed_at.update(dict.fromkeys(map(int, fids), self.version))
+            self._edits.append((self.version, [int(f) for f in fids]))
 
     @property
     def check_history(self) -> pd.DataFrame:
@@ -396,7 +401,14 @@ class Project:
         missing = (ids.isna() | (ids.astype(str).str.strip() == "")).to_numpy().copy()
         new = conform_parcels(gdf).reset_index(drop=True)
         replaced = self._parcels.loc[[f for f in replacing if f in self._parcels.index], "parcel_id"]
-        taken = set(self._parcels["parcel_id"].tolist()) - set(replaced)
+        existing = self._parcels["parcel_id"]
+
+        def in_use(candidates) -> set[str]:
+            """Those of ``candidates`` a parcel of the project has (one being replaced aside):
+            looked up for the ids at hand, not a set of 50,000 ids made at every edit."""
+            return set(existing[existing.isin(candidates)].tolist()) - set(replaced)
+
+        taken = in_use(new["parcel_id"].tolist())
         replaced_numbers = {parcel_number(v) for v in replaced}
         seen: set[str] = set()
         for i, value in enumerate(new["parcel_id"]):
@@ -408,12 +420,23 @@ class Project:
         taken |= {v for i, v in enumerate(new["parcel_id"]) if not missing[i]}
         kept = [n for i, v in enumerate(new["parcel_id"]) if not missing[i] and (n := parcel_number(v)) is not None]
         number = max([self.last_parcel_number, *kept])
-        for i in np.flatnonzero(missing):
+        todo = np.flatnonzero(missing)
+        looked_up = number  # the ids of the numbers up to here are in ``taken`` if a parcel has them
+        given = []
+        for _ in todo:
             number += 1
-            while format_parcel_id(number) in taken:
+            while True:
+                if number > looked_up:  # the project's ids among the next numbers, in one lookup
+                    batch = range(number, number + len(todo) + 64)
+                    taken |= in_use([format_parcel_id(n) for n in batch])
+                    looked_up = batch[-1]
+                if format_parcel_id(number) not in taken:
+                    break
                 number += 1
-            new.loc[i, "parcel_id"] = format_parcel_id(number)
-            taken.add(format_parcel_id(number))
+            given.append(format_parcel_id(number))
+            taken.add(given[-1])
+        if given:
+            new.loc[todo, "parcel_id"] = given
         start = max(int(self._parcels.index.max()) if len(self._parcels) else 0, max(self._base, default=0)) + 1
         new.index = pd.RangeIndex(start, start + len(new), name="fid")
         return new
@@ -437,11 +460,14 @@ class Project:
         self._journal_write(journal)
         if rows is not None:
             self._count_parcel_ids(rows["parcel_id"])
-        kept = self._parcels.drop(index=delete)
+        kept = self._parcels.drop(index=delete) if delete else self._parcels  # a drop copies 50,000 rows
         if rows is not None:
-            kept = pd.concat([kept.drop(index=[f for f in rows.index if f in kept.index]), rows])
-            kept = gpd.GeoDataFrame(kept, geometry=geometry_name, crs=WORK_CRS).sort_index()
-        kept.index.name = "fid"
+            replaced = rows.index[rows.index.isin(kept.index)]
+            kept = pd.concat([kept.drop(index=replaced) if len(replaced) else kept, rows])
+            kept = gpd.GeoDataFrame(kept, geometry=geometry_name, crs=WORK_CRS)
+            if not kept.index.is_monotonic_increasing:  # new parcels come with the highest fids
+                kept = kept.sort_index()
+            kept.index.name = "fid"
         self._parcels = kept
         self._changed([*delete, *([] if rows is None else rows.index)])
         self._touched.update(int(f) for f in delete)

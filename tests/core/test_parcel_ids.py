@@ -64,3 +64,19 @@ def test_a_recovered_session_keeps_the_counter(tmp_path):
     again.recover()
     assert again.parcel(again.add_parcel(square(5)))["parcel_id"] == "P004"
     again.close()
+
+
+def test_an_import_gets_ids_no_parcel_of_the_project_has_and_the_next_numbers_for_the_others(tmp_path):
+    project = Project.create(tmp_path / "p.gpkg", parcels_frame([square(i) for i in range(51)],
+                                                                parcel_id=[f"P{i:03d}" for i in range(1, 51)] + ["甲-1"]))
+    assert project.last_parcel_number == 50
+    ids = [None] * 40 + ["甲-1"] * 40 + [f"乙-{k}" for k in range(40)] + ["P050", "P200"]
+    rows = project.prepare_new(parcels_frame([square(100 + i) for i in range(len(ids))], parcel_id=ids))
+    given = rows["parcel_id"].tolist()
+    assert len(set(given)) == len(given)  # unique among themselves
+    assert not set(given) & set(project.parcels["parcel_id"])  # and in the project
+    assert given[80:120] == [f"乙-{k}" for k in range(40)] and given[121] == "P200"  # free ids kept
+    # The missing ids, the taken 甲-1 and P050 get the counter's next numbers (after P200, kept), in row order.
+    renumbered = given[:80] + [given[120]]
+    assert renumbered == [f"P{n:03d}" for n in range(201, 282)]
+    project.close()
