@@ -22,11 +22,13 @@ from suichang_gis.parcel_geometry import merge_parcels, repair_drawn, split_parc
 from suichang_gis.parcel_layer import PARCEL_LAYER_ID, parcel_layer
 from suichang_gis.project import Project, ProjectLocked
 
+from .background import BackgroundQueue
 from .parcel_commands import AddParcelsCommand, DeleteParcelsCommand, EditParcelCommand, ReplaceParcelsCommand
 
 SELECTION_STYLE = Style(fill="#00bfff30", stroke="#0077cc", stroke_width=2.4, marker="square", marker_size=7)
 DEFAULT_PROJECT_NAME = "我的地块.gpkg"
-BACKGROUND_ROWS = 2000  # edits with more rows than this run off the GUI thread
+BACKGROUND_ROWS = 2000  # edits with more rows than this run off the GUI thread; layers of more
+# parcels than this are rebuilt for the map in the canvas's background queue, the window not waiting
 
 
 def default_project_path() -> Path:
@@ -99,7 +101,14 @@ class ParcelEditor(QObject):
         # (parcels frame, changed=fids edited since the last call or None) -> ParcelResults that
         # colour the layer by check status (set by the check panel)
         self.status_source = None
-        self._shown = (None, 0)  # (project, its version) the parcel layer shows
+        self._built = (None, 0)  # (project, its version) of the last layer build started
+        self._sequence = 0  # counts builds started; only the latest one's layer is shown
+        # The builds of large projects' layers, in order; owned by the canvas, not the editor, so
+        # a window closed during a build waits for it and no callback reaches a deleted editor.
+        self.builds = canvas.findChild(BackgroundQueue, "parcel_layer_builds")
+        if self.builds is None:
+            self.builds = BackgroundQueue(canvas)
+            self.builds.setObjectName("parcel_layer_builds")
         self.refresh()
 
     # --- project --------------------------------------------------------------------------
@@ -140,23 +149,50 @@ class ParcelEditor(QObject):
 
     def refresh(self) -> None:
         """Redraw the parcel layer (its check colours worked out again for the parcels changed
-        since the last refresh only)."""
+        since the last refresh only), and tell ``parcels_changed``.
+
+        The layer of more than ``BACKGROUND_ROWS`` parcels is built in the canvas's background
+        queue while the window goes on (the selected parcel is drawn over the map at once); the
+        builds run in order, each colouring the parcels changed since the one before, and only
+        the latest one is shown. ``wait_for_refresh`` waits for it.
+        """
         project = self.project
-        changed = project.changed_since(self._shown[1]) if self._shown[0] is project else None
+        changed = project.changed_since(self._built[1]) if self._built[0] is project else None
+        parcels = project.parcels  # as of now: later edits come with later builds
+        status_source, canvas = self.status_source, self.canvas
 
         def build():
-            parcels = self.project.parcels
             frame = gpd.GeoDataFrame(parcels.reset_index(), geometry=parcels.geometry.name, crs=parcels.crs)
-            results = self.status_source(frame, changed=changed) if self.status_source else ()
+            results = status_source(frame, changed=changed) if status_source else ()
             layer = parcel_layer(frame, results=results)
-            return layer, self.canvas.prepare_layer(layer)
+            return layer, canvas.prepare_layer(layer)
 
-        large = len(self.project.parcels) > BACKGROUND_ROWS
-        layer, prepared = self.run(f"正在更新 {len(self.project.parcels)} 个地块的显示 …", build) if large else build()
-        self._shown = (project, project.version)
-        self.canvas.add_layer(layer, prepared=prepared)
+        self._built = (project, project.version)
+        self._sequence += 1
+        sequence = self._sequence
+        if len(parcels) > BACKGROUND_ROWS:
+            self.builds.submit(build, lambda built, error: self._show_layer(sequence, built, error))
+        else:
+            self.builds.wait()  # an earlier large build colours its parcels first
+            self._show_layer(sequence, build(), None)
         self._show_selection()
         self.parcels_changed.emit()
+
+    @property
+    def refreshing(self) -> bool:
+        """Whether a build of the parcel layer is still on its way to the map."""
+        return self.builds.pending
+
+    def wait_for_refresh(self) -> None:
+        """Block until the parcel layer shows the parcels as they are now."""
+        self.builds.wait()
+
+    def _show_layer(self, sequence: int, built, error) -> None:
+        if error is not None:
+            raise error
+        if sequence == self._sequence:  # else a newer build follows
+            layer, prepared = built
+            self.canvas.add_layer(layer, prepared=prepared)
 
     # --- selection and hit testing --------------------------------------------------------
     def parcel_at(self, x: float, y: float, tolerance: float = 0.0) -> int | None:
@@ -191,8 +227,8 @@ class ParcelEditor(QObject):
             self.message.emit("地块面积为 0，未添加")
             return None
         command = AddParcelsCommand(self, parcels_frame([polygon]), text)
+        fid = self.selected = command.new_fids[0]  # selected as it appears: shown and checked once
         self.push(command)
-        fid = command.new_fids[0]
         self.select(fid)
         self.message.emit(note or f"已添加地块 {self.project.parcels.loc[fid, 'parcel_id']}")
         return fid
