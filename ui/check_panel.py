@@ -371,6 +371,7 @@ def check_all_parcels(window, editor, colouring: StatusColouring) -> None:
         return
     if hasattr(window, "wait_for_layers"):
         window.wait_for_layers()  # the worker below must see the whole map
+    editor.wait_for_refresh()  # a layer build in flight uses ``colouring`` too: one at a time
     state = Progress()
     results = run_in_background(window, "正在核查地块…",  # off the GUI thread; 取消 between chunks
                                 lambda: colouring.results(parcels, limit=len(parcels), progress=state.report),
@@ -402,15 +403,24 @@ def install_check_panel(window, editor) -> CheckPanel:
     dock = window.add_dock(panel, "地块核查", Qt.DockWidgetArea.RightDockWidgetArea)
     dock.setVisible(False)  # appears when a parcel is selected, leaving the map its room until then
 
-    def recheck(*_):
+    checked = [None]  # (project, its version, fid, the layers' data) the panel shows the verdict of
+
+    def recheck(*_, force=False):
         fid = editor.selected
         parcels = editor.project.parcels
         if fid is None or fid not in parcels.index:
+            checked[0] = None
             panel.clear()
             return
         if panel.layers_loading():
+            checked[0] = None
             panel.clear(LAYERS_LOADING)
             return
+        layers = tuple((layer_id, id(layer.gdf)) for layer_id, layer in loaded_layers().items())
+        shown = (editor.project, editor.project.version, fid, layers)
+        if not force and checked[0] == shown and panel.result is not None:
+            return  # an edit and then its selection ask for the same parcel: checked once
+        checked[0] = shown
         if not dock.isVisible():
             dock.setVisible(True)
             # The findings need the room: most of the right-hand column, above the parcel list.
@@ -423,6 +433,6 @@ def install_check_panel(window, editor) -> CheckPanel:
     window.menus["核查"].addAction("核查全部地块", lambda: check_all_parcels(window, editor, colouring))
     window.menus["核查"].addAction("导出核查报告…", panel.export_dialog)
     if hasattr(window, "default_layers_loaded"):
-        window.default_layers_loaded.connect(lambda: (editor.refresh(), recheck()))
+        window.default_layers_loaded.connect(lambda: (editor.refresh(), recheck(force=True)))
     recheck()
     return panel

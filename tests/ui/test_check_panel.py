@@ -152,3 +152,29 @@ def test_an_edit_recomputes_the_colouring_of_the_changed_parcels_only(qtbot, tmp
     assert full[editor.project.parcels.loc[moved, "parcel_id"]] == "不符合"
     # The candidate-parcel layer is not converted for the check (check_parcels never uses it).
     assert "parcels" in window.layers and "parcels" not in panel.cache.layers()
+
+
+@pytest.mark.ui
+def test_a_drawn_parcel_is_checked_once_and_again_when_a_layer_it_is_checked_against_changes(
+        qtbot, tmp_path, monkeypatch):
+    import geopandas as gpd
+
+    from suichang_gis.catalog import MapLayer
+
+    window, editor, panel = make_window(qtbot, tmp_path)
+    editor.add_polygon(box(X0 - 900, Y0, X0 - 800, Y0 + 100))  # selected before the next is drawn
+    checked = []
+    show = panel.show_parcels
+    monkeypatch.setattr(panel, "show_parcels", lambda parcels: checked.append(parcels["fid"].tolist()) or show(parcels))
+    fid = editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))
+    assert checked == [[fid]]  # the edit and the selection of the drawn parcel: one check
+    assert red_line_finding(panel).status == "fail"
+    editor.select(fid)  # selected again, nothing changed: the verdict shown stands
+    assert checked == [[fid]]
+    # The red line replaced by data that misses the parcel: selecting it checks it again.
+    redline = window.layers["ecological_redline"]
+    moved = gpd.GeoDataFrame({"name": ["测试红线"]}, geometry=[box(X0 + 500, Y0 - 500, X0 + 1000, Y0 + 500)],
+                             crs="EPSG:4549")
+    window.add_layer(MapLayer(redline.spec, moved))
+    editor.select(fid)
+    assert checked == [[fid], [fid]] and red_line_finding(panel).status == "pass"
