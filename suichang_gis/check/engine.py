@@ -21,6 +21,7 @@ import shapely
 from ..rules import Rule, RuleSet
 from ..units import M2_PER_MU, format_area, format_length
 from .data import CheckLayer, ParcelSet
+from .messages import Messages, template
 from .model import AlsoJudged, CheckResult, FindingColumns, FindingStore, ParcelResult, beijing_now, stricter
 
 CATEGORY_FIELD = "industrial_category"
@@ -205,21 +206,23 @@ def _names(layer: CheckLayer, rows, column: str | None) -> str:
 
 class _Rows:
     """A rule's findings collected row by row (rules with any number of rows per parcel), handed
-    to ``_emit`` by ``emit``; figures are NaN where a row has none.
+    to ``_emit`` by ``emit``; figures are NaN where a row has none; messages as ``Messages``.
     """
 
     def __init__(self):
-        self.parcel, self.status, self.message = [], [], []
+        self.parcel, self.status, self.message = [], [], Messages()
         self.overlap_m2, self.overlap_ratio, self.distance_m, self.value = [], [], [], []
         self.threshold, self.unit_code, self.geometry, self.geometry_role = [], [], [], []
 
-    def add(self, i: int, status: str, message: str, *, overlap_m2=math.nan, overlap_ratio=math.nan,
+    def add(self, i: int, status: str, message: str, *args: str, overlap_m2=math.nan, overlap_ratio=math.nan,
             distance_m=math.nan, value=math.nan, threshold=None, unit_code=None, geometry=None,
             geometry_role: str = "") -> None:
-        """One finding on parcel ``i`` (parcels in ascending order)."""
+        """One finding on parcel ``i`` (parcels in ascending order); its message is the template
+        ``message`` filled with ``args`` (``Messages``), or the sentence ``message`` without ``args``.
+        """
         self.parcel.append(i)
         self.status.append(status)
-        self.message.append(message)
+        self.message.append(message, *args)
         self.overlap_m2.append(overlap_m2)
         self.overlap_ratio.append(overlap_ratio)
         self.distance_m.append(distance_m)
@@ -237,13 +240,16 @@ class _Rows:
         have[self.parcel] = True
         rest = np.flatnonzero(~have).tolist()
         k = len(rest)
-        pads = {"parcel": rest, "status": [status] * k, "message": [message] * k, "threshold": [None] * k,
+        pads = {"parcel": rest, "status": [status] * k, "threshold": [None] * k,
                 "unit_code": [None] * k, "geometry": [None] * k, "geometry_role": [""] * k,
                 **{name: [math.nan] * k for name in ("overlap_m2", "overlap_ratio", "distance_m", "value")}}
         order = np.argsort(np.asarray(self.parcel + rest, dtype=np.intp), kind="stable").tolist()
         for name, pad in pads.items():
             column = getattr(self, name) + pad
             setattr(self, name, [column[j] for j in order])
+        for _ in range(k):
+            self.message.append(message)
+        self.message = self.message.take(order)
 
     def emit(self, ctx: _Context, rule: Rule, layer: CheckLayer | None = None, **kw) -> None:
         """Add the rows to the run."""
@@ -261,17 +267,19 @@ def _overlap_forbidden(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     ov = ctx.overlaps(layer)
     tol, title, n = rule.sliver_tolerance_m2, layer.spec.title, len(ctx.geoms)
     ratios = _shares(areas, ctx.areas)
-    status, message = ["pass"] * n, [f"与{title}无重叠"] * n
+    status, message = ["pass"] * n, Messages(n, f"与{title}无重叠")
     hits = np.flatnonzero(areas > tol)
     centres = shapely.centroid(geoms[hits])
+    overlap = template("与{title}重叠 {}，占地块面积 {}；涉及：{}；重叠部分中心位于 X={}，Y={}（EPSG:4549）",
+                       title=title)
     for i, x, y in zip(hits.tolist(), shapely.get_x(centres).tolist(), shapely.get_y(centres).tolist()):
         names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
         status[i] = rule.severity
-        message[i] = (f"与{title}重叠 {format_area(float(areas[i]))}，占地块面积 {_pct(float(ratios[i]))}；"
-                      f"涉及：{names}；重叠部分中心位于 X={x:.1f}，Y={y:.1f}（EPSG:4549）")
+        message.put(i, overlap, format_area(float(areas[i])), _pct(float(ratios[i])), names, f"{x:.1f}", f"{y:.1f}")
+    sliver = template("与{title}仅有 {} m² 的细碎重叠，不超过容差 {tol} m²，视为不重叠（多为边界数字化误差）",
+                      title=title, tol=f"{tol:g}")
     for i in np.flatnonzero((areas > 0) & (areas <= tol)).tolist():
-        message[i] = (f"与{title}仅有 {float(areas[i]):.2f} m² 的细碎重叠，不超过容差 {tol:g} m²，"
-                      "视为不重叠（多为边界数字化误差）")
+        message.put(i, sliver, f"{float(areas[i]):.2f}")
     _emit(ctx, rule, _every(ctx), status, message, layer, overlap_m2=areas, overlap_ratio=ratios,
           geometry=np.where(areas > 0, geoms, None), geometry_role="重叠部分")
 
@@ -281,16 +289,19 @@ def _inside(ctx: _Context, rule: Rule, layer: CheckLayer, industrial_aware: bool
     ov = ctx.overlaps(layer)
     tol, title, n = rule.sliver_tolerance_m2, layer.spec.title, len(ctx.geoms)
     outside = np.maximum(ctx.areas - areas, 0.0)
-    status, message = ["pass"] * n, [""] * n
+    status, message = ["pass"] * n, Messages(n, "")
     labels = {"fail": "不符合", "warn": "警示", "info": "信息"}
+    within = {(named, sliver): template("位于{title}内" + ("（{}）" if named else "")
+                                        + ("；边界外仅 {} m²，不超过容差 {tol} m²" if sliver else ""),
+                                        title=title, tol=f"{tol:g}")
+              for named in (False, True) for sliver in (False, True)}
+    beyond: dict[tuple, str] = {}  # (part, note, named) → template
     for i in range(n):
         where = _names(layer, ov.li[groups[i]], rule.get("name_field")) if len(groups[i]) else ""
+        named = [where] if where else []
         out = float(outside[i])
         if out <= tol:
-            msg = f"位于{title}内（{where}）" if where else f"位于{title}内"
-            if out > 0:
-                msg += f"；边界外仅 {out:.2f} m²，不超过容差 {tol:g} m²"
-            message[i] = msg
+            message.put(i, within[bool(where), out > 0], *named, *([f"{out:.2f}"] if out > 0 else []))
             continue
         status[i] = rule.severity
         note = ""
@@ -302,9 +313,11 @@ def _inside(ctx: _Context, rule: Rule, layer: CheckLayer, industrial_aware: bool
                 note = (f"（未填写用地性质，按非工业用途判定；若为工业用途则为"
                         f"“{labels[rule.params['severity_industrial']]}”）")
         part = "完全位于" if areas[i] <= 0 else "部分位于"
-        msg = (f"{part}{title}外：边界外 {format_area(out)}，占地块面积 "
-               f"{_pct(out / ctx.areas[i])}{note}")
-        message[i] = msg + f"；边界内部分属于：{where}" if where else msg
+        if (part, note, bool(where)) not in beyond:
+            beyond[part, note, bool(where)] = template(
+                "{part}{title}外：边界外 {}，占地块面积 {}{note}" + ("；边界内部分属于：{}" if where else ""),
+                part=part, title=title, note=note)
+        message.put(i, beyond[part, note, bool(where)], format_area(out), _pct(out / ctx.areas[i]), *named)
     # The part outside, for the map: the parcel less the inside (pieces sharing an edge unioned).
     geometry = np.full(n, None, dtype=object)
     failed = np.flatnonzero(outside > tol)
@@ -345,6 +358,10 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     units: dict[int, tuple] = {}  # li → (code, name, message head, 准入清单 entry, key)
     verdicts: dict[tuple, tuple[str, str]] = {}  # (key, category, code, industrial) → (status, text)
     out = _Rows()
+    sliver_sentences = [template("与 {} 个{title}的细碎重叠共 {} m²（每处不超过容差 {tol} m²，多为边界数字化误差），"
+                                 "不作判定；面积核算：各单元内 {} m² + 细碎重叠 {} m²" + outside + " = 地块面积 {} m²",
+                                 title=layer.spec.title, tol=f"{tol:g}")
+                        for outside in ("", " + 未落入任何单元 {} m²")]  # without, with an area outside every unit
     piece_areas, features = ov.areas.tolist(), ov.li.tolist()
     for i in range(len(ctx.geoms)):
         attrs = ctx.parcels.attrs[i]
@@ -355,11 +372,10 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
         if slivers:  # not judged, but counted: unit pieces + slivers add up to the parcel
             a, judged = float(ov.areas[slivers].sum()), float(ov.areas[rows].sum())
             rest = float(ctx.areas[i]) - a - judged
+            outside = [f"{rest:,.2f}"] if abs(rest) >= 0.005 else []
             out.add(
-                i, "info", f"与 {len(slivers)} 个{layer.spec.title}的细碎重叠共 {a:.2f} m²（每处不超过容差 "
-                f"{tol:g} m²，多为边界数字化误差），不作判定；面积核算：各单元内 {judged:,.2f} m² + 细碎重叠 "
-                f"{a:.2f} m²{f' + 未落入任何单元 {rest:,.2f} m²' if abs(rest) >= 0.005 else ''}"
-                f" = 地块面积 {float(ctx.areas[i]):,.2f} m²", overlap_m2=a,
+                i, "info", sliver_sentences[bool(outside)], str(len(slivers)), f"{a:.2f}", f"{judged:,.2f}", f"{a:.2f}",
+                *outside, f"{float(ctx.areas[i]):,.2f}", overlap_m2=a,
                 overlap_ratio=a / float(ctx.areas[i]),
                 unit_code="、".join(str(layer.value(p.get("code_field", "unit_code"), int(ov.li[k])))
                                     for k in slivers))
@@ -392,7 +408,7 @@ def _control_units(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
             status, tail = verdicts[vkey]
             a = piece_areas[k]
             ratio = a / float(ctx.areas[i])
-            out.add(i, status, f"{head}内 {format_area(a)}，占地块 {_pct(ratio)}；{tail}", overlap_m2=a,
+            out.add(i, status, "{}内 {}，占地块 {}；{}", head, format_area(a), _pct(ratio), tail, overlap_m2=a,
                     overlap_ratio=ratio, unit_code=unit_code, geometry=ov.geoms[k],
                     geometry_role=f"位于{unit_name}的部分")
     out.emit(ctx, rule, layer)
@@ -478,7 +494,8 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     items = rule.params["items"]
     empty_columns = {c for item in items for c in _item_columns(item) if not layer.has_values(c)}
     no_data = all(set(_item_columns(item)) & empty_columns for item in items)  # true for every unit
-    missing_text = f"缺少{'、'.join(_item_data(item) for item in items)}数据，{rule.title}未评估"
+    missing = template("{}：单元缺少{data}数据，{title}未评估", data="、".join(_item_data(item) for item in items),
+                       title=rule.title)
     units: dict[int, tuple] = {}  # li → (name, code, unit side per item or None when it has no data)
     out = _Rows()
     piece_areas, features = ov.areas.tolist(), ov.li.tolist()
@@ -504,12 +521,12 @@ def _unit_capacity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
                         for item, (verdict, values) in zip(items, sides)]
             worst = max((s for s, _ in verdicts), key=order.get)
             status = rule.severity if worst == "warn" else worst
-            out.add(i, status, f"{unit_name}：" + "；".join(m for _, m in verdicts), overlap_m2=float(ov.areas[k]),
+            out.add(i, status, "{}：{}", unit_name, "；".join(m for _, m in verdicts), overlap_m2=float(ov.areas[k]),
                     overlap_ratio=float(ov.areas[k] / ctx.areas[i]), unit_code=unit_code)
         if without:
             names = "、".join(units[int(ov.li[k])][0] for k in without)
             a = float(ov.areas[without].sum())
-            out.add(i, "not_assessed", f"{names}：单元{missing_text}", overlap_m2=a,
+            out.add(i, "not_assessed", missing, names, overlap_m2=a,
                     overlap_ratio=a / float(ctx.areas[i]),
                     unit_code="、".join(str(units[int(ov.li[k])][1]) for k in without))
     out.emit(ctx, rule, layer)
@@ -531,17 +548,19 @@ def _proximity(ctx: _Context, rule: Rule, layer: CheckLayer) -> None:
     close = np.flatnonzero(~np.isnan(near_d) & ~(areas > rule.sliver_tolerance_m2))
     lines[close] = shapely.shortest_line(ctx.geoms[close], layer.geoms[near_li[close]])
     n = len(ctx.geoms)
-    status, message, role = ["pass"] * n, [f"{format_length(buffer_m)} 范围内无{layer.spec.title}"] * n, [""] * n
+    title, limit = layer.spec.title, format_length(buffer_m)
+    status, message, role = ["pass"] * n, Messages(n, f"{limit} 范围内无{title}"), [""] * n
     inside = np.flatnonzero(areas > rule.sliver_tolerance_m2)
+    within = template("位于{title}内：重叠 {}，占地块 {}；涉及：{}", title=title)
     for i in inside.tolist():
         names = _names(layer, ov.li[groups[i]], rule.get("name_field"))
         status[i], role[i] = rule.get("inside_severity", rule.severity), "重叠部分"
-        message[i] = (f"位于{layer.spec.title}内：重叠 {format_area(areas[i])}，占地块 {_pct(areas[i] / ctx.areas[i])}；"
-                      f"涉及：{names}")
+        message.put(i, within, format_area(areas[i]), _pct(areas[i] / ctx.areas[i]), names)
+    near = template("距{} {}，在 {limit} 控制距离内", limit=limit)
     for i in close.tolist():
         name = _names(layer, [int(near_li[i])], rule.get("name_field"))
         status[i], role[i] = rule.severity, "最近距离"
-        message[i] = f"距{name} {format_length(float(near_d[i]))}，在 {format_length(buffer_m)} 控制距离内"
+        message.put(i, near, name, format_length(float(near_d[i])))
     shares = _shares(areas, ctx.areas)
     lines[inside] = geoms[inside]
     distance = near_d.copy()
@@ -555,10 +574,10 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
     p = rule.params
     unit = p.get("unit", "")
     example = "（示例阈值）" if rule.example else ""
-    thresholds: dict[tuple, str] = {}
+    thresholds: dict[tuple, tuple[str, str, str]] = {}  # (min, max) → threshold, templates if met / not met
     columns = [_numbers(ctx, name) for name in p["numerator"]]
     n = len(ctx.geoms)
-    status, message, found, limits = ["not_assessed"] * n, [""] * n, np.full(n, np.nan), [None] * n
+    status, message, found, limits = ["not_assessed"] * n, Messages(n, ""), np.full(n, np.nan), [None] * n
     missing: dict[tuple, str] = {}  # which numerator fields are empty → the message
     # Each parcel's (min, max): the rule's, or those of the first override its attributes match.
     limits_of = [(p.get("min"), p.get("max"))] * n
@@ -575,7 +594,7 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
             if key not in missing:
                 names = "、".join(_field_label(f) for f, empty in zip(p["numerator"], key) if empty)
                 missing[key] = f"地块未填写“{names}”，{rule.title}未评估"
-            message[i] = missing[key]
+            message.put(i, missing[key])
             continue
         value = sum(values)
         if denominators is not None:
@@ -584,11 +603,14 @@ def _indicator(ctx: _Context, rule: Rule) -> None:
         if (lo, hi) not in thresholds:
             bounds = [b for b in (f"≥ {lo:g}{unit}" if lo is not None else "",
                                   f"≤ {hi:g}{unit}" if hi is not None else "") if b]
-            thresholds[lo, hi] = "，".join(bounds) + example
-        threshold = thresholds[lo, hi]
+            text = "，".join(bounds) + example
+            thresholds[lo, hi] = (text, *(template("{title} {}{unit}，{verdict}控制值 {threshold}", title=rule.title,
+                                                   unit=unit, verdict=verdict, threshold=text)
+                                          for verdict in ("满足", "不满足")))
+        threshold, met, unmet = thresholds[lo, hi]
         ok = (lo is None or value >= lo) and (hi is None or value <= hi)
         status[i] = "pass" if ok else rule.severity
-        message[i] = f"{rule.title} {value:,.2f}{unit}，{'满足' if ok else '不满足'}控制值 {threshold}"
+        message.put(i, met if ok else unmet, f"{value:,.2f}")
         found[i], limits[i] = value, threshold
     _emit(ctx, rule, _every(ctx), status, message, value=found, threshold=limits)
 
@@ -665,24 +687,28 @@ def _nearest(ctx: _Context, rule: Rule) -> None:
         mine = np.flatnonzero((has_real_all | np.isfinite(other[0])) & (target_k == k))
         lines[mine] = shapely.shortest_line(ctx.geoms[mine], layer.geoms[target_li[mine]])
     n = len(ctx.geoms)
-    status, message, role, cited = [rule.severity] * n, [""] * n, [""] * n, [0] * n  # cited: layer index
+    status, message, role, cited = [rule.severity] * n, Messages(n, ""), [""] * n, [0] * n  # cited: layer index
+    passed = template("距最近的现状设施{} {}，在{limit}内", limit=limit)
+    real_part = ("最近的现状设施为{}，距 {}", "核查图层中没有现状且非示意的设施")  # with, without a 现状 facility
+    planned_only = [template("{limit}内只有规划/示意设施：{}，距 {}——规划/示意设施，待核实；" + part, limit=limit)
+                    for part in real_part]
+    none_within = [[template("{limit}内没有现状设施，" + part + tail, limit=limit)
+                    for tail in ("", "；最近的规划/示意设施为{}，距 {}")] for part in real_part]
     reals, others = [x.tolist() for x in real], [x.tolist() for x in other]
     for i in range(n):
         d, k, li = reals[0][i], reals[1][i], reals[2][i]
         d2, k2, li2 = others[0][i], others[1][i], others[2][i]
         has_real = math.isfinite(d)
-        real_text = (f"最近的现状设施为{label(k, li)}，距 {format_length(d)}" if has_real
-                     else "核查图层中没有现状且非示意的设施")
+        real_args = (label(k, li), format_length(d)) if has_real else ()
         if has_real and d <= max_m:
-            status[i], message[i] = "pass", f"距最近的现状设施{label(k, li)} {format_length(d)}，在{limit}内"
+            status[i] = "pass"
+            message.put(i, passed, *real_args)
         elif math.isfinite(d2) and d2 <= max_m:
             status[i] = "warn"
-            message[i] = (f"{limit}内只有规划/示意设施：{label(k2, li2)}，距 {format_length(d2)}"
-                          f"——规划/示意设施，待核实；{real_text}")
+            message.put(i, planned_only[not has_real], label(k2, li2), format_length(d2), *real_args)
         else:
-            message[i] = f"{limit}内没有现状设施，{real_text}" + (
-                f"；最近的规划/示意设施为{label(k2, li2)}，距 {format_length(d2)}"
-                if math.isfinite(d2) else "")
+            other_args = (label(k2, li2), format_length(d2)) if math.isfinite(d2) else ()
+            message.put(i, none_within[not has_real][bool(other_args)], *real_args, *other_args)
         if has_real:
             role[i], cited[i] = "至最近现状设施", k
         elif math.isfinite(d2):
@@ -702,14 +728,18 @@ def _slope(ctx: _Context, rule: Rule) -> None:
     stats = parcel_slopes(ctx.dem, ctx.geoms)
     max_mean, max_max = rule.get("max_mean_deg"), rule.get("max_max_deg")
     out = _Rows()
+    sentences = {}  # ok → template
     for i, (mean, top) in enumerate(stats):
         if mean is None:
             out.add(i, "not_assessed", "地块不在 DEM 范围内，土地平整未评估")
             continue
         ok = (max_mean is None or mean <= max_mean) and (max_max is None or top <= max_max)
-        out.add(i, "pass" if ok else rule.severity,
-                f"平均坡度 {mean:.1f}°，最大坡度 {top:.1f}°，{'满足' if ok else '超出'}控制值（平均 ≤ {max_mean:g}°，"
-                f"最大 ≤ {max_max:g}°{'，示例阈值' if rule.example else ''}）", value=mean,
+        if ok not in sentences:
+            sentences[ok] = template(
+                "平均坡度 {}°，最大坡度 {}°，{verdict}控制值（平均 ≤ {mean}°，最大 ≤ {top}°{example}）",
+                verdict="满足" if ok else "超出", mean=f"{max_mean:g}", top=f"{max_max:g}",
+                example="，示例阈值" if rule.example else "")
+        out.add(i, "pass" if ok else rule.severity, sentences[ok], f"{mean:.1f}", f"{top:.1f}", value=mean,
                 threshold=f"平均 ≤ {max_mean:g}°，最大 ≤ {max_max:g}°")
     out.emit(ctx, rule)
 
@@ -741,8 +771,8 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
         else:  # other parcels may overlap each other too: their union, counted once
             total = shapely.union_all(inter[hits[i]])
             area = float(shapely.area(total))
-        out.add(i, rule.severity, f"与候选地块重叠：{'；'.join(parts)}；合计 {format_area(area)}，占本地块 "
-                f"{_pct(area / ctx.areas[i])}，重叠部分的面积与指标被重复计算", overlap_m2=area,
+        out.add(i, rule.severity, "与候选地块重叠：{}；合计 {}，占本地块 {}，重叠部分的面积与指标被重复计算",
+                "；".join(parts), format_area(area), _pct(area / ctx.areas[i]), overlap_m2=area,
                 overlap_ratio=area / float(ctx.areas[i]), geometry=total, geometry_role="与其他候选地块重叠部分")
     out.fill(len(ctx.geoms), "pass", "与其他候选地块无重叠")
     out.emit(ctx, rule)

@@ -17,6 +17,7 @@ import numpy as np
 from ..palette import STATUS_LABELS
 from ..rules import Basis, RuleSetInfo
 from ..units import M2_PER_MU
+from .messages import Messages
 
 # Parcel status: the worst finding wins; "not assessed" keeps a parcel from passing silently.
 _RANK = {"info": 0, "pass": 0, "not_assessed": 1, "warn": 1, "fail": 2}
@@ -134,8 +135,9 @@ class FindingColumns:
     ``Finding`` is made only when someone reads ``ParcelResult.findings`` (``row()``).
 
     Per-row columns are lists (or, for the figures, float arrays with NaN for none, or None when
-    no row has one); a scalar given for a per-row column holds for every row. Figures as in
-    ``Finding``: m², share 0–1, m; geometry in EPSG:4549.
+    no row has one; for the messages, a list or ``Messages`` — templates and their arguments); a
+    scalar given for a per-row column holds for every row. Figures as in ``Finding``: m², share
+    0–1, m; geometry in EPSG:4549.
     """
 
     rule: str
@@ -145,7 +147,7 @@ class FindingColumns:
     example_threshold: bool
     parcel: np.ndarray  # int, ascending
     status: Any  # list of str, or one str
-    message: Any  # list of str, or one str
+    message: Any  # list of str, Messages, or one str
     layer: Any = None
     indicative: Any = False
     overlap_m2: np.ndarray | None = None
@@ -161,7 +163,7 @@ class FindingColumns:
         n = len(self.parcel)
         for name in ("status", "message", "layer", "indicative", "threshold", "unit_code", "geometry_role"):
             v = getattr(self, name)
-            if not isinstance(v, (list, np.ndarray)):
+            if not isinstance(v, (list, np.ndarray, Messages)):
                 setattr(self, name, [v] * n)
         for name in ("overlap_m2", "overlap_ratio", "distance_m", "value"):
             v = getattr(self, name)

@@ -1,7 +1,7 @@
 """The JSON contract of the check (``CheckResult.to_dict()``), written as UTF-8 with orjson.
 
 Up to ``INDENT_UP_TO_PARCELS`` parcels the file is exactly ``CheckResult.to_dict()``, indented
-for a person to read. Larger results use the compact form (``"format": "compact-1"``), which
+for a person to read. Larger results use the compact form (``"format": "compact-2"``), which
 holds the same information in a tenth of the bytes and is written parcel by parcel, chunk by
 chunk, so a 100,000-parcel result is never held whole:
 
@@ -10,40 +10,55 @@ chunk, so a 100,000-parcel result is never held whole:
 - ``finding_fields``: the names of a finding row; each finding is a list in that order, its
   trailing nulls left out. Its first field, ``kind``, is the index of its [rule, status] pair
   in ``kinds``.
-- A message is a string, or a list of strings and integers: an integer is the index of a shared
-  text in ``texts`` (the 准入清单 explanations and 未评估 sentences repeat on every parcel).
+- A message is a string, or a list ``[template, argument, …]``: ``template`` is the index of a
+  sentence template in ``templates`` (``str.format`` with ``{}`` fields), each argument a string
+  or the index of a shared text in ``texts`` (names, 准入清单 explanations repeat on many parcels).
+  The message is the template filled with the arguments, or, without arguments, the template as
+  it is. The engine keeps most messages as template and arguments (``check.messages``); other
+  messages are cut after their punctuation into pieces (shared texts or strings) under a
+  template of as many ``{}``.
 - ``reasons`` of a parcel are indices into ``texts``.
 - ``finding_extras`` of a parcel: {row index: {field: value}} for fields outside the row (e.g.
   the shared fields where they differ from the rule's).
 
+The earlier form ``"compact-1"`` differs only in its messages — a string, or a list of strings
+and ``texts`` indices to join — and has no ``templates``; it is still read.
+
 :func:`expand` turns a compact document back into the plain contract, equal to
-``CheckResult.to_dict()``; :func:`read_findings` yields (parcel id, finding dict) of either form.
+``CheckResult.to_dict()``; :func:`read_findings` yields (parcel id, finding dict) of any form.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 import orjson
 
+from ..check.messages import Messages, render
 from ..check.model import REASON_STATUSES, STATUS_LABELS, CheckResult, FindingStore, ParcelResult, _round
 
 # Results a person reads are indented and plain; large ones are compact.
 INDENT_UP_TO_PARCELS = 50
-FORMAT = "compact-1"
+FORMAT = "compact-2"
+FORMAT_1 = "compact-1"  # the form before templates: still read
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 SHARED_FIELDS = ("title", "ruleset", "basis", "layer", "threshold", "indicative", "example_threshold")
 # A row ends at its last non-null field: the fields most findings leave empty come last.
 ROW_FIELDS = ("kind", "message", "overlap_m2", "overlap_mu", "overlap_ratio", "unit_code",
               "distance_m", "value")
-# Message pieces end after these. A piece without digits is shared text, kept once in ``texts``;
-# one with digits is shared from its second occurrence on (remembered up to _SEEN_MAX pieces).
-# Each match is (piece without digits, "") or ("", piece with digits).
+# Pieces of a message given as text end after these. A piece without digits is shared text, kept
+# once in ``texts``; one with digits is shared from its second occurrence on (remembered up to
+# _SEEN_MAX pieces). Each match is (piece without digits, "") or ("", piece with digits).
 _SPLIT = re.compile(r"([^；。：，0-9]*[；。：，]|[^；。：，0-9]+\Z)|([^；。：，]*[；。：，]|[^；。：，]+)")
+_DIGIT = re.compile(r"[0-9]")
 _SEEN_MAX = 200_000
+# Template arguments in ``texts``: those of an argument position whose values repeat (at most
+# half of them distinct among a rule's rows of one template), from this length on.
+_SHARED_ARGUMENT_LENGTH = 8
 _KNOWN = frozenset(ROW_FIELDS[1:]) | frozenset(SHARED_FIELDS) | {"rule", "status"}
 _KNOWN_COUNT = len(_KNOWN)
 _REASON_ORDER = {s: k for k, s in enumerate(REASON_STATUSES)}
@@ -71,20 +86,29 @@ class CompactWriter:
         self.file.write(b'{"format":"' + FORMAT.encode() + b'","parcels":[\n')
         self.rules: dict[str, dict] = {}
         self.texts: dict[str, int] = {}
+        self.templates: dict[str, int] = {}
         self.seen: set[str] = set()
-        self.messages: dict[str, object] = {}
-        self.kinds: dict[tuple[str, str], int] = {}  # (rule, status) → index  # whole messages seen before → their form
+        self.messages: dict[str, object] = {}  # messages without figures seen before → their form
+        self.kinds: dict[tuple[str, str], int] = {}  # (rule, status) → index
         self.counts = {"pass": 0, "warn": 0, "fail": 0}
         self.indicative: ParcelResult | None = None  # the first parcel that used a 示意 layer
         self.first = True
 
     def _message(self, message: str):
+        """The compact form of a message given as text: a sentence without figures is a template of
+        its own (未评估, pass sentences repeat whole); one with figures is cut into pieces, shared
+        texts or strings, under a template of as many ``{}`` (a single unshared piece: a string).
+        """
         whole = self.messages.get(message)
         if whole is not None:
             return whole
+        if _DIGIT.search(message) is None:
+            whole = [self._template(message)]
+            if len(self.messages) < _SEEN_MAX:
+                self.messages[message] = whole
+            return whole
         parts: list = []
         texts, seen = self.texts, self.seen
-        figures = False
         for plain, numbered in _SPLIT.findall(message):
             if plain:
                 shared = texts.get(plain)
@@ -92,7 +116,7 @@ class CompactWriter:
                     shared = texts[plain] = len(texts)
                 piece = plain
             else:
-                figures, piece = True, numbered
+                piece = numbered
                 shared = texts.get(piece)
                 if shared is None and len(piece) >= 6:
                     if piece in seen:
@@ -105,10 +129,38 @@ class CompactWriter:
                 parts[-1] += piece
             else:
                 parts.append(piece)
-        result = parts[0] if len(parts) == 1 and parts[0].__class__ is str else parts
-        if not figures and len(self.messages) < _SEEN_MAX:
-            self.messages[message] = result  # sentences without figures repeat whole (未评估, pass)
-        return result
+        if len(parts) == 1 and parts[0].__class__ is str:
+            return parts[0]
+        return [self._template("{}" * len(parts)), *parts]
+
+    def _templated(self, column: Messages, live: np.ndarray) -> list:
+        """The compact messages of rows ``live`` of a ``Messages`` column: [template, argument, …]
+        each. Per template, an argument position whose values repeat (names, 准入清单 texts) gives
+        ``texts`` indices; the others (figures) stay strings.
+        """
+        index = [self._template(t) for t in column.templates]
+        which = np.asarray(column.which, dtype=np.intp)[live]
+        args, out = column.args, [None] * len(live)
+        order = np.argsort(which, kind="stable")
+        starts = np.flatnonzero(np.diff(which[order])) + 1
+        for group in np.split(order, starts):
+            rows = live[group].tolist()
+            fields = list(zip(*[args[k] for k in rows], strict=True))  # one tuple per argument position
+            for j, values in enumerate(fields):
+                distinct = set(values)
+                if 2 * len(distinct) <= len(values):
+                    shared = {v: self._text(v) if len(v) >= _SHARED_ARGUMENT_LENGTH else v for v in distinct}
+                    fields[j] = [shared[v] for v in values]
+            messages = zip(repeat(index[which[group[0]]], len(rows)), *fields)
+            for n, message in zip(group.tolist(), messages):
+                out[n] = message  # a tuple: orjson writes it as an array
+        return out
+
+    def _template(self, template: str) -> int:
+        index = self.templates.get(template)
+        if index is None:
+            index = self.templates[template] = len(self.templates)
+        return index
 
     def _text(self, text: str) -> int:
         index = self.texts.get(text)
@@ -152,20 +204,28 @@ class CompactWriter:
             self.indicative = parcel
         return d
 
-    def _store_rows(self, store: FindingStore) -> tuple[list, list, list, np.ndarray]:
-        """Every finding row of a run's store, read from its columns: (rows, extras, reasons, parcel)
-        in block order — the compact row, its extra fields or None, (rank, reason text) or None.
+    def _store_rows(self, store: FindingStore) -> tuple[list, list, list, list, np.ndarray]:
+        """Every finding row of a run's store, read from its columns, in block order: (rows,
+        extras, reason ranks, reason texts, parcel) — the compact row, its extra fields or None,
+        the rank of its status among ``REASON_STATUSES`` (-1 when it gives no reason) and the
+        ``texts`` index of the reason it gives.
         """
-        rows, extras, reasons, owner = [], [], [], []
+        rows, extras, ranks, reasons, owner = [], [], [], [], []
         also_of: dict[int, list] = {}
         for (b, k), also in sorted(store.also.items()):
             also_of.setdefault(b, []).append((k, also))
         for b, block in enumerate(store.blocks):
-            live = np.flatnonzero(store.alive[b])
-            if not len(live):
+            alive = store.alive[b]
+            live_rows = np.flatnonzero(alive)
+            if not len(live_rows):
                 continue
-            owner.append(block.parcel[live])
-            owner_rows, live = live, live.tolist()
+            owner.append(block.parcel[live_rows])
+            every = len(live_rows) == len(block)  # most blocks: no row dropped, columns as they are
+            live = live_rows.tolist()
+
+            def pick(column, live=live, every=every):
+                return column if every else [column[k] for k in live]
+
             basis = block.basis.as_dict if block.basis else None
             fixed = {"title": block.title, "ruleset": block.ruleset, "basis": basis,
                      "example_threshold": block.example_threshold}
@@ -178,23 +238,29 @@ class CompactWriter:
             # Fields that differ from the rule's shared ones go to the row's extras.
             differ = {key: v for key, v in fixed.items() if v is not shared[key] and v != shared[key]}
             odd = [key for key, values in columns.items() if set(values) - {shared[key]}]
-            status = [block.status[k] for k in live]
-            kind = {}
+            status = pick(block.status)
+            kind, rank, reason = {}, {}, {}
             for s in set(status):
                 kind[s] = self.kinds.get((block.rule, s))
                 if kind[s] is None:
                     kind[s] = self.kinds[block.rule, s] = len(self.kinds)
-            message = self._message
+                rank[s] = _REASON_ORDER.get(s, -1)
+                reason[s] = self._text(f"{block.rule} {block.title}：{STATUS_LABELS[s]}") if rank[s] >= 0 else 0
+            if isinstance(block.message, Messages):
+                messages = self._templated(block.message, live_rows)
+            else:
+                message = self._message
+                messages = [message(m) for m in pick(block.message)]
             figures = block.json_figures()
-            present = [figures.pop("present")[:, live]]
-            table = [[kind[s] for s in status], [message(block.message[k]) for k in live],
-                     *([figures[name][k] for k in live] for name in ("overlap_m2", "overlap_mu", "overlap_ratio")),
-                     [block.unit_code[k] for k in live],
-                     *([figures[name][k] for k in live] for name in ("distance_m", "value"))]
+            present = figures.pop("present")
+            if not every:
+                present = present[:, live_rows]
+            table = [[kind[s] for s in status], messages,
+                     *(pick(figures[name]) for name in ("overlap_m2", "overlap_mu", "overlap_ratio")),
+                     pick(block.unit_code), *(pick(figures[name]) for name in ("distance_m", "value"))]
             # A row ends at its last field that is not None.
-            filled = present[0]
-            filled[3] = [v is not None for v in table[5]]  # unit_code
-            ends = (2 + len(filled) - np.argmax(filled[::-1], axis=0)) * filled.any(axis=0)
+            present[3] = [v is not None for v in table[5]]  # unit_code
+            ends = (2 + len(present) - np.argmax(present[::-1], axis=0)) * present.any(axis=0)
             ends = np.maximum(ends, 2).tolist()
             rows.extend([row[:end] for row, end in zip(zip(*table), ends)])  # orjson writes tuples as arrays
             first = len(extras)
@@ -203,49 +269,57 @@ class CompactWriter:
                 extra = {**differ, **{key: v for key in odd
                                       if (v := columns[key][k]) is not shared[key] and v != shared[key]}}
                 extras[first + n] = extra or None
-            labels = {s: (_REASON_ORDER[s], f"{block.rule} {block.title}：{STATUS_LABELS[s]}")
-                      for s in kind if s in _REASON_ORDER}
-            reasons.extend([labels.get(s) for s in status])
+            ranks.extend([rank[s] for s in status])
+            reasons.extend([reason[s] for s in status])
             merged = also_of.get(b, [])  # rows another rule's verdict was merged into
-            at = np.searchsorted(owner_rows, [k for k, _ in merged]).tolist()
+            at = np.searchsorted(live_rows, [k for k, _ in merged]).tolist()
             for (k, also), n in zip(merged, at):
                 n += first
                 extras[n] = {**(extras[n] or {}), "also": [a.to_dict() for a in also]}
-                if reasons[n] is not None:
+                if ranks[n] >= 0:
                     rules = "/".join([block.rule, *(a.rule for a in also)])
-                    reasons[n] = (reasons[n][0], f"{rules} {block.title}：{STATUS_LABELS[block.status[k]]}")
-        return rows, extras, reasons, np.concatenate(owner) if owner else np.zeros(0, dtype=np.intp)
+                    reasons[n] = self._text(f"{rules} {block.title}：{STATUS_LABELS[block.status[k]]}")
+        return rows, extras, ranks, reasons, np.concatenate(owner) if owner else np.zeros(0, dtype=np.intp)
 
     def _add_from_store(self, parcels: list[ParcelResult]) -> None:
         """Write parcels whose findings are still their run's columns (one store) without making
         ``Finding`` objects: the same JSON as ``ParcelResult.to_dict`` gives, compacted.
         """
         store = parcels[0].store
-        rows, extras, reasons, owner = self._store_rows(store)
+        rows, extras, ranks, reasons, owner = self._store_rows(store)
         order = np.argsort(owner, kind="stable")  # by parcel; within it, block (rule) order
-        bounds = np.searchsorted(owner[order], np.arange(store.n + 1)).tolist()
-        order = order.tolist()
+        owner = owner[order]
+        parcel_range = np.arange(store.n + 1)
+        bounds = np.searchsorted(owner, parcel_range).tolist()
+        order_list = order.tolist()
+        rows = [rows[j] for j in order_list]
+        extras = [extras[j] for j in order_list]
+        with_extras = [n for n, e in enumerate(extras) if e is not None]
+        extra_bounds = np.searchsorted(np.asarray(with_extras, dtype=np.intp), bounds).tolist()
+        # Reasons: per parcel strictest first, in rule order within a status.
+        ranks = np.asarray(ranks, dtype=np.intp)[order]
+        giving = np.flatnonzero(ranks >= 0)
+        giving = giving[np.lexsort((giving, ranks[giving], owner[giving]))]
+        reasons = np.asarray(reasons, dtype=np.intp)[order][giving].tolist()
+        reason_bounds = np.searchsorted(owner[giving], parcel_range).tolist()
         worst, flagged = store.worst().tolist(), store.indicative().tolist()
+        write, statuses, counts = self.file.write, ("pass", "warn", "fail"), self.counts
         for parcel in parcels:
             i = parcel.index
-            mine = order[bounds[i]:bounds[i + 1]]
-            status = ("pass", "warn", "fail")[worst[i]]
-            found = []
-            if status != "pass":  # strictest first, in rule order within a status
-                found = [self._text(label) for _, label in
-                         sorted((reasons[j] for j in mine if reasons[j] is not None), key=_first)]
+            start = bounds[i]
+            status = statuses[worst[i]]
             d = {"id": parcel.id, "name": parcel.name, "area_m2": _round(parcel.area_m2),
                  "area_mu": _round(parcel.area_mu, 1e4), "townships": parcel.townships, "zones": parcel.zones,
-                 "status": status, "indicative": flagged[i], "reasons": found,
+                 "status": status, "indicative": flagged[i], "reasons": reasons[reason_bounds[i]:reason_bounds[i + 1]],
                  "projects_nearby": [{**p, "distance_m": _round(p["distance_m"])} for p in parcel.projects],
-                 "repairs": parcel.repairs, "findings": [rows[j] for j in mine]}
-            finding_extras = {str(n): extras[j] for n, j in enumerate(mine) if extras[j] is not None}
-            if finding_extras:
-                d["finding_extras"] = finding_extras
-            self.counts[status] += 1
+                 "repairs": parcel.repairs, "findings": rows[start:bounds[i + 1]]}
+            if extra_bounds[i] < extra_bounds[i + 1]:
+                d["finding_extras"] = {str(n - start): extras[n]
+                                       for n in with_extras[extra_bounds[i]:extra_bounds[i + 1]]}
+            counts[status] += 1
             if flagged[i] and self.indicative is None:
                 self.indicative = parcel
-            self.file.write((b"" if self.first else b",") + _dumps(d) + b"\n")
+            write((b"" if self.first else b",") + _dumps(d) + b"\n")
             self.first = False
 
     def add(self, parcels: list[ParcelResult]) -> None:
@@ -269,7 +343,7 @@ class CompactWriter:
         head = replace(result, parcels=sample).to_dict(include_parcels=False)
         head.update(summary=self.counts, rules=self.rules, finding_fields=list(ROW_FIELDS),
                     kinds=[list(k) for k in self.kinds],
-                    texts=list(self.texts))
+                    templates=list(self.templates), texts=list(self.texts))
         self.file.write(b"]," + _dumps(head)[1:] + b"\n")
         self.file.close()
         self.tmp.replace(self.out)  # never leave a half-written report behind
@@ -297,13 +371,21 @@ def write_json(result: CheckResult, out: Path) -> None:
         raise
 
 
+def _message_text(message, doc: dict) -> str:
+    """The text of a compact message (either form)."""
+    if message.__class__ is str:
+        return message
+    texts = doc["texts"]
+    if doc["format"] == FORMAT_1:
+        return "".join(texts[p] if isinstance(p, int) else p for p in message)
+    template, *args = message
+    return render(doc["templates"][template], [texts[a] if isinstance(a, int) else a for a in args])
+
+
 def _expand_finding(row: list, extra: dict | None, doc: dict) -> dict:
     f = dict.fromkeys(ROW_FIELDS) | dict(zip(ROW_FIELDS, row))
     rule, status = doc["kinds"][f.pop("kind")]
-    message = f["message"]
-    if not isinstance(message, str):
-        texts = doc["texts"]
-        f["message"] = "".join(texts[p] if isinstance(p, int) else p for p in message)
+    f["message"] = _message_text(f["message"], doc)
     out = {"rule": rule, **doc["rules"][rule], "status": status, **f}
     if extra:
         out.update(extra)
@@ -312,7 +394,7 @@ def _expand_finding(row: list, extra: dict | None, doc: dict) -> dict:
 
 def expand(doc: dict) -> dict:
     """The plain contract (``CheckResult.to_dict()``) of a compact document; plain ones as they are."""
-    if doc.get("format") != FORMAT:
+    if doc.get("format") not in (FORMAT, FORMAT_1):
         return doc
     texts = doc["texts"]
     parcels = []
@@ -324,14 +406,15 @@ def expand(doc: dict) -> dict:
             parcel["reasons"] = [texts[r] for r in parcel["reasons"]]
         parcels.append(parcel)
     head = {k: v for k, v in doc.items()
-            if k not in ("format", "rules", "finding_fields", "kinds", "texts", "parcels")}
+            if k not in ("format", "rules", "finding_fields", "kinds", "templates", "texts", "parcels")}
     return {**head, "parcels": parcels}
 
 
 def read_findings(path: Path):
-    """(parcel id, finding dict) for every finding of a JSON report written by ``write_json``."""
+    """(parcel id, finding dict) for every finding of a JSON report written by ``write_json``
+    (plain, ``compact-2`` or the earlier ``compact-1``)."""
     doc = orjson.loads(Path(path).read_bytes())
-    if doc.get("format") == FORMAT:
+    if doc.get("format") in (FORMAT, FORMAT_1):
         for parcel in doc["parcels"]:
             extras = parcel.get("finding_extras", {})
             for k, row in enumerate(parcel["findings"]):
