@@ -5,6 +5,7 @@ whether a parcel's findings are still columns or already ``Finding`` objects; a 
 the earlier form (``compact-1``, a file kept from that writer) still reads.
 """
 
+import pickle
 from pathlib import Path
 
 import orjson
@@ -44,6 +45,10 @@ def test_messages_column_reads_as_the_sentences():
     assert len(m) == 5 and [m[k] for k in range(5)] == sentences and list(m) == sentences
     assert list(m.take([4, 0, 1])) == [sentences[4], sentences[0], sentences[1]]
     assert m.templates == ["与红线无重叠", "与红线重叠 {}，占 {}", "地块{名称}未填写"]  # each once
+    back = pickle.loads(pickle.dumps(m))  # (worker processes send their findings back pickled)
+    assert list(back) == sentences
+    back.append(overlap, "0.20 亩", "1.00%")
+    assert back[5] == "与红线重叠 0.20 亩，占 1.00%" and back.templates == m.templates
 
 
 def _compact(result, path: Path) -> dict:
