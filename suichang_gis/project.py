@@ -14,7 +14,9 @@ No work is lost:
 - **One writer.** Opening takes a lock beside the file (``project_lock``); a second opener gets
   ``ProjectLockedError`` naming the holder and may open read-only or a copy instead.
 - **Crashes.** Every edit is committed at once to the autosave journal (``project_journal``);
-  the next open offers the edits made since the last save through ``recovery``.
+  the next open offers the edits made since the last save through ``recovery``. The journal
+  file is made when the project opens and emptied at each save (removed when the project closes
+  with nothing unsaved), so no edit waits for it to be created.
 - **Other programs.** ``save`` writes only the rows changed since the last save, in one SQLite
   transaction (``project_store``), after comparing the file with what was last read: rows other
   programs inserted, changed or deleted are taken into the window, and a parcel changed on both
@@ -262,6 +264,8 @@ class Project:
                 notes.append(damaged)
             try:
                 project.recovery = project._journal.pending(project._save_id)
+                if project.recovery is None and lock is not None:
+                    project._journal.start(project._save_id)
             except (sqlite3.Error, OSError) as exc:
                 notes.append(f"无法读取自动保存文件 {journal_path(path).name}（{describe_write_error(exc)}），"
                              "其中的编辑未能恢复；项目以上次保存的内容打开。")
@@ -671,7 +675,10 @@ class Project:
         self._touched = set()
         self._settings_changed = False
         self._saved_history = len(self._history)
-        self._journal.close(delete=True)
+        if self._lock is not None:
+            self._journal.start(save_id)  # emptied: the edits are in the file now
+        else:
+            self._journal.close(delete=True)
         self.journal_fault = None
         self.recovery = None
         self.dirty = False

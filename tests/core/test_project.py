@@ -83,6 +83,35 @@ def test_edits_are_journaled_and_recovered_after_an_unclean_exit(project):
     assert again.layer_settings["rivers"] == {"visible": True}
 
 
+def test_the_journal_is_there_from_the_opening_emptied_by_a_save_and_gone_after_a_clean_close(project):
+    import sqlite3
+
+    def journaled(path):
+        db = sqlite3.connect(path)
+        try:
+            return db.execute("SELECT COUNT(*) FROM edits").fetchone()[0]
+        finally:
+            db.close()
+
+    journal = project.journal_path
+    assert journal.is_file() and journaled(journal) == 0  # the first edit does not create it
+    project.add_parcel(square(3000), name="新画的")
+    assert journaled(journal) == 1
+    project.save()
+    assert journal.is_file() and journaled(journal) == 0  # saved: nothing to replay, ready for the next
+    project.add_parcel(square(3300), name="再画的")
+    crash(project)
+    again = Project.open(project.path)
+    assert again.recovery is not None and again.recovery.edits == 1  # only the edit after the save
+    again.recover()
+    again.save()
+    again.close()
+    assert not journal.exists()  # closed with everything saved
+    reader = Project.open(project.path, read_only=True)
+    assert not journal.exists() and reader.parcels["name"].tolist()[-2:] == ["新画的", "再画的"]
+    reader.close()
+
+
 def test_changed_since_names_the_parcels_each_edit_touched(project):
     start = project.version
     assert project.changed_since(start) == set()
