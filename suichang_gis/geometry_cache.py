@@ -118,10 +118,11 @@ class LayerGeometry:
             # stay empty while overlapping features of one layer do not cancel out.
             parts = shapely.orient_polygons(parts)
         self._full = build_rings(self.kind, parts)
+        bounds = _part_bounds(self._full, len(parts))
         if self.prepared < int(present.sum()):
-            parts = self._take_over(previous, old_of_new, parts)
+            parts, bounds = self._take_over(previous, old_of_new, parts, bounds)
         self.parts = parts
-        self._index(feature_keys)
+        self._index(feature_keys, bounds)
 
     @classmethod
     def from_rings(cls, kind: str | None, rings: Rings, part_feature: np.ndarray,
@@ -143,8 +144,8 @@ class LayerGeometry:
         self._index(feature_keys)
         return self
 
-    def _index(self, feature_keys) -> None:
-        self.part_bounds = _part_bounds(self._full, len(self.part_feature))
+    def _index(self, feature_keys, part_bounds: np.ndarray | None = None) -> None:
+        self.part_bounds = _part_bounds(self._full, len(self.part_feature)) if part_bounds is None else part_bounds
         b = self.part_bounds
         self.bounds = ((float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max()))
                        if len(b) else (0.0, 0.0, 0.0, 0.0))
@@ -152,15 +153,18 @@ class LayerGeometry:
         self.part_key = keys[self.part_feature] if keys is not None else None
         self._bands: dict[int, Rings] = {}
 
-    def _take_over(self, previous: LayerGeometry, old_of_new: np.ndarray, parts) -> np.ndarray:
-        """Put the converted parts and rings of ``previous``'s unchanged features before the
-        newly converted ones; returns all parts.
+    def _take_over(self, previous: LayerGeometry, old_of_new: np.ndarray, parts,
+                   bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Put the converted parts, rings and envelopes (``bounds``: of ``parts``) of
+        ``previous``'s unchanged features before the newly converted ones; returns all parts and
+        their envelopes.
         """
         new_of_old = np.full(len(previous._geoms), -1, dtype=np.int64)
         kept = np.nonzero(old_of_new >= 0)[0]
         new_of_old[old_of_new[kept]] = kept
         part_kept = new_of_old[previous.part_feature] >= 0
-        kept_rings = _select(previous._full, part_kept[previous._full.part])
+        # Every part kept (parcels added, none changed): the rings as they are, not copied by a mask.
+        kept_rings = previous._full if part_kept.all() else _select(previous._full, part_kept[previous._full.part])
         renumber = np.cumsum(part_kept) - 1  # old part index -> index among the kept parts
         n_kept = int(part_kept.sum())
         self.kept_parts = np.where(part_kept, renumber, -1)
@@ -170,7 +174,8 @@ class LayerGeometry:
                            np.concatenate((kept_rings.offsets, fresh.offsets[1:] + len(kept_rings.coords))),
                            np.concatenate((renumber[kept_rings.part], fresh.part + n_kept)))
         self.part_feature = np.concatenate((new_of_old[previous.part_feature[part_kept]], self.part_feature))
-        return np.concatenate((previous.parts[part_kept], parts))
+        return (np.concatenate((previous.parts[part_kept], parts)),
+                np.concatenate((previous.part_bounds[part_kept], bounds)))
 
     def __len__(self) -> int:
         return len(self.part_feature)

@@ -100,6 +100,17 @@ def test_an_edit_converts_only_the_features_whose_geometry_changed():
     for key in ["a", "b"]:
         mine, theirs = after.rings(1e-6, -20, key=key), scratch.rings(1e-6, -20, key=key)
         assert sorted(after.part_feature[mine.part].tolist()) == sorted(scratch.part_feature[theirs.part].tolist())
+    assert _bounds_by_feature(after) == _bounds_by_feature(scratch)  # envelopes taken over too
+    # Only a feature added (a parcel drawn): every part taken over as it was, the new one after them.
+    grown, grown_keys = [*edited, box(60, 60, 61, 63)], [*keys, "a"]
+    added, scratch = LayerGeometry(grown, grown_keys, previous=after), LayerGeometry(grown, grown_keys)
+    assert added.prepared == 1 and added.kept_parts.tolist() == list(range(len(after)))
+    assert _rings_by_feature(added) == _rings_by_feature(scratch)
+    assert _bounds_by_feature(added) == _bounds_by_feature(scratch) and added.bounds == scratch.bounds
+
+
+def _bounds_by_feature(geometry):
+    return sorted((int(f), tuple(b)) for f, b in zip(geometry.part_feature, geometry.part_bounds.tolist()))
 
 
 def _star(rng, x, y, radius, n=24):
