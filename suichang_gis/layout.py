@@ -18,11 +18,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from matplotlib import rc_context
+from matplotlib import rc_context, rcParams
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 import numpy as np
 import shapely
 from shapely import box
@@ -663,7 +665,7 @@ def _draw_legend(fig, drawn, box, k, page) -> tuple[list[LegendEntry], float]:
             last = size <= MIN_TEXT_PT * k and ncol == max_cols
             if known:
                 width, height = known
-            elif not last and _legend_height_floor(fig, entries, box, page, size, ncol) > box[3]:
+            elif not last and _legend_height_floor(fig, entries, box, size, ncol) > box[3]:
                 continue  # it cannot fit: not worth measuring
             else:
                 legend = _legend(fig, entries, box, page, size, ncol)
@@ -699,30 +701,44 @@ def _measure_legend(fig, key, legend) -> tuple[float, float]:
     return measured
 
 
-def _legend_height_floor(fig, entries, box, page, size: float, ncol: int) -> float:
-    """A floor (mm) under the height of the trial legend ``_legend`` builds, for a fraction of
-    its cost: the height of the same legend with every label's lines left blank.
+def _legend_height_floor(fig, entries, box, size: float, ncol: int) -> float:
+    """A floor (mm) under the height of the trial legend ``_legend`` builds, without building it.
 
-    matplotlib makes each line of text at least as tall as its font's ascent and descent,
-    whatever the glyphs, and stacks a legend's rows, texts and title by their heights, so
-    the blank legend is never taller; it measures no label text (the slow part), only its
-    title and the font's line metrics, which are cached after the first trial of a size.
+    matplotlib's legend stacks each column's rows ``legend.labelspacing`` font sizes apart
+    (title and frame padding come on top), a row is at least as tall as its label, and each
+    line of a label at least as tall as the font's ascent and descent, whatever its glyphs. So
+    the tallest column of blank labels with as many lines (laid out with no glyph to measure,
+    once per line count and font) is a floor that costs a few text layouts instead of a legend.
     """
-    legend = _legend(fig, entries, box, page, size, ncol, blank=True)
-    height = legend.get_window_extent(fig.canvas.get_renderer()).height / fig.dpi * MM_PER_INCH
-    legend.remove()
-    return height
+    slots = legend_columns(entries, ncol)
+    _, labels = _legend_key(entries, box, size, ncol, fig.dpi)
+    renderer = fig.canvas.get_renderer()
+    heights: dict[tuple[int, bool], float] = {}
+
+    def blank_height(lines: int, heading: bool) -> float:
+        if (lines, heading) not in heights:
+            font = heading_font() if heading else FontProperties()
+            font.set_size(size)
+            text = Text(0, 0, "\n" * (lines - 1) or " ", fontproperties=font)
+            text.set_figure(fig)
+            heights[lines, heading] = text.get_window_extent(renderer).height
+        return heights[lines, heading]
+
+    rows = len(slots) // ncol
+    gap = rcParams["legend.labelspacing"] * size * fig.dpi / 72
+    columns = [[blank_height(label.count("\n") + 1, entry is not None and entry.handle is None)
+                for entry, label in zip(slots[c * rows:(c + 1) * rows], labels[c * rows:(c + 1) * rows])]
+               for c in range(ncol)]
+    tallest = max(sum(column) + gap * (len(column) - 1) for column in columns if column)
+    return tallest / fig.dpi * MM_PER_INCH
 
 
-def _legend(fig, entries, box, page, size: float, ncol: int, blank: bool = False):
-    """The trial legend of ``entries`` at ``size`` pt in ``ncol`` columns, its top-left at the
-    box's; ``blank``: each label's lines left empty (``_legend_height_floor``)."""
+def _legend(fig, entries, box, page, size: float, ncol: int):
+    """The trial legend of ``entries`` at ``size`` pt in ``ncol`` columns, its top-left at the box's."""
     page_w, page_h = page
     bx, by, bw, bh = box
     slots = legend_columns(entries, ncol)
     _, labels = _legend_key(entries, box, size, ncol, fig.dpi)
-    if blank:
-        labels = ["\n" * label.count("\n") for label in labels]
     handles = [e.handle if e is not None and e.handle is not None else Line2D([], [], linestyle="none")
                for e in slots]
     legend = fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(bx / page_w, (by + bh) / page_h),

@@ -30,11 +30,11 @@ def test_floor_is_never_above_the_measured_legend(catalog_layers, template_id):
     box = (300.0, 20.0, 100.0, 150.0)
     for size in (11.3, 9.0, 6.0):
         for ncol in (1, 2, 3):
-            floor = layout_module._legend_height_floor(fig, page.legend, box, page.paper_mm, size, ncol)
+            floor = layout_module._legend_height_floor(fig, page.legend, box, size, ncol)
             legend = layout_module._legend(fig, page.legend, box, page.paper_mm, size, ncol)
             measured = legend.get_window_extent(renderer).height / fig.dpi * MM_PER_INCH
             legend.remove()
-            assert 0.8 * measured < floor <= measured + 1e-9, (size, ncol)
+            assert 0.6 * measured < floor <= measured + 1e-9, (size, ncol)  # a floor, not a guess
 
 
 @pytest.mark.parametrize("template_id", [t for t in TEMPLATES if t != "parcel_check"])
