@@ -59,12 +59,14 @@ class Messages:
 
     def append(self, template_: str, *args: str) -> None:
         """Add a row: ``template_`` filled with ``args`` (a plain sentence without ``args``)."""
-        self.which.append(self._of(template_))
+        k = self._index.get(template_)
+        self.which.append(self._of(template_) if k is None else k)
         self.args.append(args)
 
     def put(self, k: int, template_: str, *args: str) -> None:
         """Set row ``k`` to ``template_`` filled with ``args``."""
-        self.which[k] = self._of(template_)
+        t = self._index.get(template_)
+        self.which[k] = self._of(template_) if t is None else t
         self.args[k] = args
 
     def take(self, rows) -> Messages:

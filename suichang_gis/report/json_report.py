@@ -31,6 +31,7 @@ and ``texts`` indices to join — and has no ``templates``; it is still read.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import replace
 from itertools import repeat
 from pathlib import Path
@@ -56,8 +57,7 @@ ROW_FIELDS = ("kind", "message", "overlap_m2", "overlap_mu", "overlap_ratio", "u
 _SPLIT = re.compile(r"([^；。：，0-9]*[；。：，]|[^；。：，0-9]+\Z)|([^；。：，]*[；。：，]|[^；。：，]+)")
 _DIGIT = re.compile(r"[0-9]")
 _SEEN_MAX = 200_000
-# Template arguments in ``texts``: those of an argument position whose values repeat (at most
-# half of them distinct among a rule's rows of one template), from this length on.
+# Template arguments from this length on are shared through ``texts`` where they repeat.
 _SHARED_ARGUMENT_LENGTH = 8
 _KNOWN = frozenset(ROW_FIELDS[1:]) | frozenset(SHARED_FIELDS) | {"rule", "status"}
 _KNOWN_COUNT = len(_KNOWN)
@@ -135,25 +135,45 @@ class CompactWriter:
 
     def _templated(self, column: Messages, live: np.ndarray) -> list:
         """The compact messages of rows ``live`` of a ``Messages`` column: [template, argument, …]
-        each. Per template, an argument position whose values repeat (names, 准入清单 texts) gives
-        ``texts`` indices; the others (figures) stay strings.
+        each, an argument as a string or, where it repeats (``_shared``), a ``texts`` index.
         """
         index = [self._template(t) for t in column.templates]
         which = np.asarray(column.which, dtype=np.intp)[live]
         args, out = column.args, [None] * len(live)
         order = np.argsort(which, kind="stable")
         starts = np.flatnonzero(np.diff(which[order])) + 1
+        whole = len(live) == len(args)
         for group in np.split(order, starts):
             rows = live[group].tolist()
-            fields = list(zip(*[args[k] for k in rows], strict=True))  # one tuple per argument position
+            fields = list(zip(*(args if whole and not len(starts) else [args[k] for k in rows]), strict=True))
             for j, values in enumerate(fields):
-                distinct = set(values)
-                if 2 * len(distinct) <= len(values):
-                    shared = {v: self._text(v) if len(v) >= _SHARED_ARGUMENT_LENGTH else v for v in distinct}
-                    fields[j] = [shared[v] for v in values]
-            messages = zip(repeat(index[which[group[0]]], len(rows)), *fields)
+                shared = self._shared(values)
+                if shared:
+                    fields[j] = [shared.get(v, v) for v in values]
+            messages = zip(repeat(index[which[group[0]]], len(rows)), *fields)  # tuples: JSON arrays
+            if not len(starts):  # one template: the rows in their order
+                return list(messages)
             for n, message in zip(group.tolist(), messages):
-                out[n] = message  # a tuple: orjson writes it as an array
+                out[n] = message
+        return out
+
+    def _shared(self, values: tuple[str, ...]) -> dict[str, int]:
+        """Of the values of one argument position (a rule's rows of one template), those written as
+        ``texts`` indices: from ``_SHARED_ARGUMENT_LENGTH`` characters on, those given more than
+        once here (names, 准入清单 texts) and those in ``texts`` already. None when every value is
+        given once (figures).
+        """
+        counts = Counter(values)
+        if len(counts) == len(values):
+            return {}
+        texts, out = self.texts, {}
+        for v, count in counts.items():
+            if len(v) >= _SHARED_ARGUMENT_LENGTH:
+                index = texts.get(v)
+                if index is None and count > 1:
+                    index = texts[v] = len(texts)
+                if index is not None:
+                    out[v] = index
         return out
 
     def _template(self, template: str) -> int:
@@ -204,13 +224,14 @@ class CompactWriter:
             self.indicative = parcel
         return d
 
-    def _store_rows(self, store: FindingStore) -> tuple[list, list, list, list, np.ndarray]:
+    def _store_rows(self, store: FindingStore) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray]:
         """Every finding row of a run's store, read from its columns, in block order: (rows,
         extras, reason ranks, reason texts, parcel) — the compact row, its extra fields or None,
         the rank of its status among ``REASON_STATUSES`` (-1 when it gives no reason) and the
         ``texts`` index of the reason it gives.
         """
         rows, extras, ranks, reasons, owner = [], [], [], [], []
+        also_json: dict[tuple, list] = {}  # ids of the store's AlsoJudged entries → their JSON (shared)
         also_of: dict[int, list] = {}
         for (b, k), also in sorted(store.also.items()):
             also_of.setdefault(b, []).append((k, also))
@@ -229,23 +250,32 @@ class CompactWriter:
             basis = block.basis.as_dict if block.basis else None
             fixed = {"title": block.title, "ruleset": block.ruleset, "basis": basis,
                      "example_threshold": block.example_threshold}
-            columns = {"layer": block.layer, "threshold": block.threshold,
-                       "indicative": [bool(v) for v in block.indicative]}
+            indicative = np.asarray(block.indicative, dtype=bool)[live_rows]
+            columns = {"layer": block.layer, "threshold": block.threshold, "indicative": block.indicative}
             shared = self.rules.get(block.rule)
             if shared is None:
                 shared = self.rules[block.rule] = {
                     key: fixed[key] if key in fixed else columns[key][live[0]] for key in SHARED_FIELDS}
+                shared["indicative"] = bool(shared["indicative"])
             # Fields that differ from the rule's shared ones go to the row's extras.
             differ = {key: v for key, v in fixed.items() if v is not shared[key] and v != shared[key]}
-            odd = [key for key, values in columns.items() if set(values) - {shared[key]}]
+            odd = [key for key in ("layer", "threshold") if set(pick(columns[key])) - {shared[key]}]
+            if (indicative != shared["indicative"]).any():
+                odd.append("indicative")
+                columns["indicative"] = [bool(v) for v in block.indicative]
             status = pick(block.status)
-            kind, rank, reason = {}, {}, {}
+            kind = {}
             for s in set(status):
                 kind[s] = self.kinds.get((block.rule, s))
                 if kind[s] is None:
                     kind[s] = self.kinds[block.rule, s] = len(self.kinds)
-                rank[s] = _REASON_ORDER.get(s, -1)
-                reason[s] = self._text(f"{block.rule} {block.title}：{STATUS_LABELS[s]}") if rank[s] >= 0 else 0
+            # the reason a row gives, by its kind: rank among REASON_STATUSES (-1: none), text
+            rank, reason = np.full(len(self.kinds), -1, dtype=np.intp), np.zeros(len(self.kinds), dtype=np.intp)
+            for s, k in kind.items():
+                if s in _REASON_ORDER:
+                    rank[k] = _REASON_ORDER[s]
+                    reason[k] = self._text(f"{block.rule} {block.title}：{STATUS_LABELS[s]}")
+            kinds = [kind[s] for s in status]
             if isinstance(block.message, Messages):
                 messages = self._templated(block.message, live_rows)
             else:
@@ -255,31 +285,39 @@ class CompactWriter:
             present = figures.pop("present")
             if not every:
                 present = present[:, live_rows]
-            table = [[kind[s] for s in status], messages,
+            table = [kinds, messages,
                      *(pick(figures[name]) for name in ("overlap_m2", "overlap_mu", "overlap_ratio")),
                      pick(block.unit_code), *(pick(figures[name]) for name in ("distance_m", "value"))]
             # A row ends at its last field that is not None.
             present[3] = [v is not None for v in table[5]]  # unit_code
             ends = (2 + len(present) - np.argmax(present[::-1], axis=0)) * present.any(axis=0)
-            ends = np.maximum(ends, 2).tolist()
-            rows.extend([row[:end] for row, end in zip(zip(*table), ends)])  # orjson writes tuples as arrays
+            ends = np.maximum(ends, 2)
+            if (ends == ends[0]).all():  # most blocks: every row ends at the same field
+                rows.extend(zip(*table[:ends[0]]))  # orjson writes tuples as arrays
+            else:
+                rows.extend([row[:end] for row, end in zip(zip(*table), ends.tolist())])
             first = len(extras)
             extras.extend([differ or None] * len(live))
             for n, k in enumerate(live) if odd else ():
                 extra = {**differ, **{key: v for key in odd
                                       if (v := columns[key][k]) is not shared[key] and v != shared[key]}}
                 extras[first + n] = extra or None
-            ranks.extend([rank[s] for s in status])
-            reasons.extend([reason[s] for s in status])
+            kinds = np.asarray(kinds, dtype=np.intp)
+            ranks.append(rank[kinds])
+            reasons.append(reason[kinds])
             merged = also_of.get(b, [])  # rows another rule's verdict was merged into
             at = np.searchsorted(live_rows, [k for k, _ in merged]).tolist()
             for (k, also), n in zip(merged, at):
-                n += first
-                extras[n] = {**(extras[n] or {}), "also": [a.to_dict() for a in also]}
-                if ranks[n] >= 0:
+                key = tuple(map(id, also))
+                if key not in also_json:
+                    also_json[key] = [a.to_dict() for a in also]
+                extras[first + n] = {**(extras[first + n] or {}), "also": also_json[key]}
+                if ranks[-1][n] >= 0:
                     rules = "/".join([block.rule, *(a.rule for a in also)])
-                    reasons[n] = self._text(f"{rules} {block.title}：{STATUS_LABELS[block.status[k]]}")
-        return rows, extras, ranks, reasons, np.concatenate(owner) if owner else np.zeros(0, dtype=np.intp)
+                    reasons[-1][n] = self._text(f"{rules} {block.title}：{STATUS_LABELS[block.status[k]]}")
+        if not owner:
+            return rows, extras, np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        return rows, extras, np.concatenate(ranks), np.concatenate(reasons), np.concatenate(owner)
 
     def _add_from_store(self, parcels: list[ParcelResult]) -> None:
         """Write parcels whose findings are still their run's columns (one store) without making
@@ -297,13 +335,13 @@ class CompactWriter:
         with_extras = [n for n, e in enumerate(extras) if e is not None]
         extra_bounds = np.searchsorted(np.asarray(with_extras, dtype=np.intp), bounds).tolist()
         # Reasons: per parcel strictest first, in rule order within a status.
-        ranks = np.asarray(ranks, dtype=np.intp)[order]
+        ranks = ranks[order]
         giving = np.flatnonzero(ranks >= 0)
         giving = giving[np.lexsort((giving, ranks[giving], owner[giving]))]
-        reasons = np.asarray(reasons, dtype=np.intp)[order][giving].tolist()
+        reasons = reasons[order][giving].tolist()
         reason_bounds = np.searchsorted(owner[giving], parcel_range).tolist()
         worst, flagged = store.worst().tolist(), store.indicative().tolist()
-        write, statuses, counts = self.file.write, ("pass", "warn", "fail"), self.counts
+        lines, statuses, counts = [], ("pass", "warn", "fail"), self.counts
         for parcel in parcels:
             i = parcel.index
             start = bounds[i]
@@ -319,7 +357,9 @@ class CompactWriter:
             counts[status] += 1
             if flagged[i] and self.indicative is None:
                 self.indicative = parcel
-            write((b"" if self.first else b",") + _dumps(d) + b"\n")
+            lines.append(_dumps(d))
+        if lines:
+            self.file.write((b"" if self.first else b",") + b"\n,".join(lines) + b"\n")
             self.first = False
 
     def add(self, parcels: list[ParcelResult]) -> None:
@@ -383,7 +423,8 @@ def _message_text(message, doc: dict) -> str:
 
 
 def _expand_finding(row: list, extra: dict | None, doc: dict) -> dict:
-    f = dict.fromkeys(ROW_FIELDS) | dict(zip(ROW_FIELDS, row))
+    fields = doc["finding_fields"]
+    f = dict.fromkeys(fields) | dict(zip(fields, row))
     rule, status = doc["kinds"][f.pop("kind")]
     f["message"] = _message_text(f["message"], doc)
     out = {"rule": rule, **doc["rules"][rule], "status": status, **f}
