@@ -19,10 +19,12 @@ chunk, so a 100,000-parcel result is never held whole:
   template of as many ``{}``.
 - ``reasons`` of a parcel are indices into ``texts``.
 - ``finding_extras`` of a parcel: {row index: {field: value}} for fields outside the row (e.g.
-  the shared fields where they differ from the rule's).
+  the shared fields where they differ from the rule's). Its ``also`` (other rules judging the
+  same fact, the same on most parcels) is an index into the list of such lists ``also``.
 
-The earlier form ``"compact-1"`` differs only in its messages — a string, or a list of strings
-and ``texts`` indices to join — and has no ``templates``; it is still read.
+The earlier form ``"compact-1"`` differs in its messages — a string, or a list of strings and
+``texts`` indices to join — and in ``also``, given in full; it has no ``templates`` nor ``also``
+list and is still read.
 
 :func:`expand` turns a compact document back into the plain contract, equal to
 ``CheckResult.to_dict()``; :func:`read_findings` yields (parcel id, finding dict) of any form.
@@ -31,7 +33,6 @@ and ``texts`` indices to join — and has no ``templates``; it is still read.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import replace
 from itertools import repeat
 from pathlib import Path
@@ -57,7 +58,7 @@ ROW_FIELDS = ("kind", "message", "overlap_m2", "overlap_mu", "overlap_ratio", "u
 _SPLIT = re.compile(r"([^；。：，0-9]*[；。：，]|[^；。：，0-9]+\Z)|([^；。：，]*[；。：，]|[^；。：，]+)")
 _DIGIT = re.compile(r"[0-9]")
 _SEEN_MAX = 200_000
-# Template arguments from this length on are shared through ``texts`` where they repeat.
+# Template arguments from this length on are shared through ``texts`` where they repeat (_shared).
 _SHARED_ARGUMENT_LENGTH = 8
 _KNOWN = frozenset(ROW_FIELDS[1:]) | frozenset(SHARED_FIELDS) | {"rule", "status"}
 _KNOWN_COUNT = len(_KNOWN)
@@ -87,6 +88,7 @@ class CompactWriter:
         self.rules: dict[str, dict] = {}
         self.texts: dict[str, int] = {}
         self.templates: dict[str, int] = {}
+        self.also: dict[bytes, int] = {}  # JSON of an "also" list → index
         self.seen: set[str] = set()
         self.messages: dict[str, object] = {}  # messages without figures seen before → their form
         self.kinds: dict[tuple[str, str], int] = {}  # (rule, status) → index
@@ -159,22 +161,22 @@ class CompactWriter:
 
     def _shared(self, values: tuple[str, ...]) -> dict[str, int]:
         """Of the values of one argument position (a rule's rows of one template), those written as
-        ``texts`` indices: from ``_SHARED_ARGUMENT_LENGTH`` characters on, those given more than
-        once here (names, 准入清单 texts) and those in ``texts`` already. None when every value is
-        given once (figures).
+        ``texts`` indices: where at most half of the values are distinct (names, 准入清单 texts
+        repeat; figures do not), each from ``_SHARED_ARGUMENT_LENGTH`` characters on.
         """
-        counts = Counter(values)
-        if len(counts) == len(values):
+        distinct = set(values)
+        if 2 * len(distinct) > len(values):
             return {}
-        texts, out = self.texts, {}
-        for v, count in counts.items():
-            if len(v) >= _SHARED_ARGUMENT_LENGTH:
-                index = texts.get(v)
-                if index is None and count > 1:
-                    index = texts[v] = len(texts)
-                if index is not None:
-                    out[v] = index
-        return out
+        text = self._text
+        return {v: text(v) for v in distinct if len(v) >= _SHARED_ARGUMENT_LENGTH}
+
+    def _also(self, also: list[dict]) -> int:
+        """The index in ``also`` of a finding's list of other rules judging the same fact."""
+        key = _dumps(also)
+        index = self.also.get(key)
+        if index is None:
+            index = self.also[key] = len(self.also)
+        return index
 
     def _template(self, template: str) -> int:
         index = self.templates.get(template)
@@ -212,6 +214,8 @@ class CompactWriter:
             if len(f) > _KNOWN_COUNT:  # fields beyond the row and the shared ones
                 extra = extra or {}
                 extra.update((key, v) for key, v in f.items() if key not in _KNOWN)
+                if "also" in extra:
+                    extra["also"] = self._also(extra["also"])
             if extra:
                 extras[str(k)] = extra
         d["findings"] = rows
@@ -231,7 +235,7 @@ class CompactWriter:
         ``texts`` index of the reason it gives.
         """
         rows, extras, ranks, reasons, owner = [], [], [], [], []
-        also_json: dict[tuple, list] = {}  # ids of the store's AlsoJudged entries → their JSON (shared)
+        also_index: dict[tuple, int] = {}  # ids of the store's AlsoJudged entries → index in ``also``
         also_of: dict[int, list] = {}
         for (b, k), also in sorted(store.also.items()):
             also_of.setdefault(b, []).append((k, also))
@@ -309,9 +313,9 @@ class CompactWriter:
             at = np.searchsorted(live_rows, [k for k, _ in merged]).tolist()
             for (k, also), n in zip(merged, at):
                 key = tuple(map(id, also))
-                if key not in also_json:
-                    also_json[key] = [a.to_dict() for a in also]
-                extras[first + n] = {**(extras[first + n] or {}), "also": also_json[key]}
+                if key not in also_index:
+                    also_index[key] = self._also([a.to_dict() for a in also])
+                extras[first + n] = {**(extras[first + n] or {}), "also": also_index[key]}
                 if ranks[-1][n] >= 0:
                     rules = "/".join([block.rule, *(a.rule for a in also)])
                     reasons[-1][n] = self._text(f"{rules} {block.title}：{STATUS_LABELS[block.status[k]]}")
@@ -341,7 +345,7 @@ class CompactWriter:
         reasons = reasons[order][giving].tolist()
         reason_bounds = np.searchsorted(owner[giving], parcel_range).tolist()
         worst, flagged = store.worst().tolist(), store.indicative().tolist()
-        lines, statuses, counts = [], ("pass", "warn", "fail"), self.counts
+        write, statuses, counts = self.file.write, ("pass", "warn", "fail"), self.counts
         for parcel in parcels:
             i = parcel.index
             start = bounds[i]
@@ -357,9 +361,7 @@ class CompactWriter:
             counts[status] += 1
             if flagged[i] and self.indicative is None:
                 self.indicative = parcel
-            lines.append(_dumps(d))
-        if lines:
-            self.file.write((b"" if self.first else b",") + b"\n,".join(lines) + b"\n")
+            write((b"" if self.first else b",") + _dumps(d) + b"\n")
             self.first = False
 
     def add(self, parcels: list[ParcelResult]) -> None:
@@ -383,7 +385,8 @@ class CompactWriter:
         head = replace(result, parcels=sample).to_dict(include_parcels=False)
         head.update(summary=self.counts, rules=self.rules, finding_fields=list(ROW_FIELDS),
                     kinds=[list(k) for k in self.kinds],
-                    templates=list(self.templates), texts=list(self.texts))
+                    templates=list(self.templates), texts=list(self.texts),
+                    also=[orjson.loads(a) for a in self.also])
         self.file.write(b"]," + _dumps(head)[1:] + b"\n")
         self.file.close()
         self.tmp.replace(self.out)  # never leave a half-written report behind
@@ -430,6 +433,8 @@ def _expand_finding(row: list, extra: dict | None, doc: dict) -> dict:
     out = {"rule": rule, **doc["rules"][rule], "status": status, **f}
     if extra:
         out.update(extra)
+        if isinstance(out.get("also"), int):  # compact-2: the list given once in ``also``
+            out["also"] = doc["also"][out["also"]]
     return out
 
 
@@ -447,7 +452,7 @@ def expand(doc: dict) -> dict:
             parcel["reasons"] = [texts[r] for r in parcel["reasons"]]
         parcels.append(parcel)
     head = {k: v for k, v in doc.items()
-            if k not in ("format", "rules", "finding_fields", "kinds", "templates", "texts", "parcels")}
+            if k not in ("format", "rules", "finding_fields", "kinds", "templates", "texts", "also", "parcels")}
     return {**head, "parcels": parcels}
 
 

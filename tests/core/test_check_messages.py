@@ -67,6 +67,8 @@ def test_mixed_check_compact_expands_to_the_contract(tmp_path):
     result, _ = mixed_check()
     doc = _compact(result, tmp_path / "mixed.json")
     assert doc["format"] == FORMAT == "compact-2" and doc["templates"]
+    merged = [e["also"] for p in doc["parcels"] for e in p.get("finding_extras", {}).values() if "also" in e]
+    assert merged and all(isinstance(k, int) for k in merged) and len(doc["also"]) < len(merged)  # given once
     again, _ = mixed_check()
     plain = _plain(again)  # from Finding objects, one by one
     doc = expand(doc)
