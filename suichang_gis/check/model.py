@@ -181,8 +181,14 @@ class FindingColumns:
         def rounded(values, scale):
             if values is None:
                 return [None] * len(self)
-            out = (np.floor(values * scale + 0.5) / scale).astype(object)
-            out[np.isnan(values)] = None
+            out = np.floor(values * scale + 0.5) / scale
+            missing = np.isnan(values)
+            if not missing.any():
+                return out.tolist()
+            if missing.all():
+                return [None] * len(self)
+            out = out.astype(object)
+            out[missing] = None
             return out.tolist()
 
         m2 = self.overlap_m2

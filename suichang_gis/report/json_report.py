@@ -228,13 +228,13 @@ class CompactWriter:
             self.indicative = parcel
         return d
 
-    def _store_rows(self, store: FindingStore) -> tuple[list, list, np.ndarray, np.ndarray, np.ndarray]:
+    def _store_rows(self, store: FindingStore) -> tuple[list, dict, np.ndarray, np.ndarray, np.ndarray]:
         """Every finding row of a run's store, read from its columns, in block order: (rows,
-        extras, reason ranks, reason texts, parcel) — the compact row, its extra fields or None,
-        the rank of its status among ``REASON_STATUSES`` (-1 when it gives no reason) and the
-        ``texts`` index of the reason it gives.
+        extras, reason ranks, reason texts, parcel) — the compact row, {row: its extra fields} of
+        the rows that have any, the rank of its status among ``REASON_STATUSES`` (-1 when it gives
+        no reason) and the ``texts`` index of the reason it gives.
         """
-        rows, extras, ranks, reasons, owner = [], [], [], [], []
+        rows, extras, ranks, reasons, owner = [], {}, [], [], []
         also_index: dict[tuple, int] = {}  # ids of the store's AlsoJudged entries → index in ``also``
         also_of: dict[int, list] = {}
         for (b, k), also in sorted(store.also.items()):
@@ -296,16 +296,18 @@ class CompactWriter:
             present[3] = [v is not None for v in table[5]]  # unit_code
             ends = (2 + len(present) - np.argmax(present[::-1], axis=0)) * present.any(axis=0)
             ends = np.maximum(ends, 2)
+            first = len(rows)
             if (ends == ends[0]).all():  # most blocks: every row ends at the same field
                 rows.extend(zip(*table[:ends[0]]))  # orjson writes tuples as arrays
             else:
                 rows.extend([row[:end] for row, end in zip(zip(*table), ends.tolist())])
-            first = len(extras)
-            extras.extend([differ or None] * len(live))
+            if differ:
+                extras.update(dict.fromkeys(range(first, first + len(live)), differ))
             for n, k in enumerate(live) if odd else ():
                 extra = {**differ, **{key: v for key in odd
                                       if (v := columns[key][k]) is not shared[key] and v != shared[key]}}
-                extras[first + n] = extra or None
+                if extra:
+                    extras[first + n] = extra
             kinds = np.asarray(kinds, dtype=np.intp)
             ranks.append(rank[kinds])
             reasons.append(reason[kinds])
@@ -315,7 +317,7 @@ class CompactWriter:
                 key = tuple(map(id, also))
                 if key not in also_index:
                     also_index[key] = self._also([a.to_dict() for a in also])
-                extras[first + n] = {**(extras[first + n] or {}), "also": also_index[key]}
+                extras[first + n] = {**extras.get(first + n, {}), "also": also_index[key]}
                 if ranks[-1][n] >= 0:
                     rules = "/".join([block.rule, *(a.rule for a in also)])
                     reasons[-1][n] = self._text(f"{rules} {block.title}：{STATUS_LABELS[block.status[k]]}")
@@ -333,11 +335,15 @@ class CompactWriter:
         owner = owner[order]
         parcel_range = np.arange(store.n + 1)
         bounds = np.searchsorted(owner, parcel_range).tolist()
-        order_list = order.tolist()
-        rows = [rows[j] for j in order_list]
-        extras = [extras[j] for j in order_list]
-        with_extras = [n for n, e in enumerate(extras) if e is not None]
-        extra_bounds = np.searchsorted(np.asarray(with_extras, dtype=np.intp), bounds).tolist()
+        rows = [rows[j] for j in order.tolist()]
+        # The rows with extras, at their places in parcel order.
+        at = np.empty(len(order), dtype=np.intp)
+        at[order] = np.arange(len(order))
+        at = at[np.fromiter(extras, dtype=np.intp, count=len(extras))]
+        by_place = np.argsort(at)
+        values = list(extras.values())
+        extras = list(zip(at[by_place].tolist(), [values[j] for j in by_place.tolist()]))
+        extra_bounds = np.searchsorted(at[by_place], bounds).tolist()
         # Reasons: per parcel strictest first, in rule order within a status.
         ranks = ranks[order]
         giving = np.flatnonzero(ranks >= 0)
@@ -356,8 +362,7 @@ class CompactWriter:
                  "projects_nearby": [{**p, "distance_m": _round(p["distance_m"])} for p in parcel.projects],
                  "repairs": parcel.repairs, "findings": rows[start:bounds[i + 1]]}
             if extra_bounds[i] < extra_bounds[i + 1]:
-                d["finding_extras"] = {str(n - start): extras[n]
-                                       for n in with_extras[extra_bounds[i]:extra_bounds[i + 1]]}
+                d["finding_extras"] = {str(n - start): extra for n, extra in extras[extra_bounds[i]:extra_bounds[i + 1]]}
             counts[status] += 1
             if flagged[i] and self.indicative is None:
                 self.indicative = parcel
