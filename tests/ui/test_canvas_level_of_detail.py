@@ -104,3 +104,30 @@ def test_parts_a_few_pixels_wide_get_a_hairline_outline_and_larger_ones_the_styl
             assert per_square_blue <= 4 * (side + 1) * 1.2
         else:
             assert per_square_blue >= 4 * side * 3.0
+
+
+def test_the_tile_index_taken_over_after_an_edit_equals_one_worked_out_anew(qtbot):
+    from ui.map_canvas import render_image
+    from ui.map_renderer import CanvasLayer
+
+    rng = np.random.default_rng(3)
+    polygons = [Point(x, y).buffer(3.0, quad_segs=2) for x, y in rng.uniform(0, 1000, (400, 2))]
+    style = Style(fill="#9fd09a", stroke="#2e6b30", stroke_width=0.4)
+    first = CanvasLayer(_layer(polygons, style))
+    for view in (VIEW, VIEW.zoomed(4)):  # tiles of two zoom bands, each with its index
+        render_image(view, [first], labels=False)
+    bands = sorted({band for band, _ in first._tiles})
+    edits = {"a parcel drawn among others": [*polygons, box(500, 500, 510, 505)],
+             "one moved, one deleted": [box(10, 10, 14, 14), *polygons[1:200], *polygons[201:]],
+             "one far away: a new tile": [*polygons, box(5000, 5000, 5010, 5010)]}
+    for edit, geometries in edits.items():
+        after = CanvasLayer(_layer(geometries, style), first.state, previous=first)
+        for band in bands:
+            followed = after._tile_indexes.pop(band)
+            taken_over = followed[3] is first._tile_indexes[band][3]  # the previous tiles' cells
+            assert taken_over == (edit != "one far away: a new tile"), edit
+            anew = after._tile_index(band)  # worked out from the parts
+            assert all(np.array_equal(a, b) for a, b in zip(followed, anew)), edit
+        fresh = CanvasLayer(_layer(geometries, style), first.state)
+        assert _rgb(render_image(VIEW, [after], labels=False)).tobytes() == \
+            _rgb(render_image(VIEW, [fresh], labels=False)).tobytes(), edit
