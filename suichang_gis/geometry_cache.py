@@ -360,14 +360,31 @@ def _part_bounds(rings: Rings, n_parts: int) -> np.ndarray:
 def _same_objects(geoms: np.ndarray, old: np.ndarray) -> np.ndarray:
     """For each of ``geoms``, the index in ``old`` of the very same object (shapely geometries
     are immutable, so the same object is the same geometry), else -1; each old index once.
+
+    Objects at the same position in both (all but the edited ones of a layer after an edit) are
+    matched by position; only the others are searched for.
     """
     if len(old) == 0 or len(geoms) == 0:
         return np.full(len(geoms), -1, dtype=np.int64)
     old_ids = np.fromiter(map(id, old), dtype=np.int64, count=len(old))
     new_ids = np.fromiter(map(id, geoms), dtype=np.int64, count=len(geoms))
+    m = min(len(old), len(geoms))
+    in_place = np.zeros(len(geoms), dtype=bool)
+    in_place[:m] = new_ids[:m] == old_ids[:m]
+    found = np.where(in_place, np.arange(len(geoms)), -1)
+    unmatched = np.ones(len(old), dtype=bool)
+    unmatched[:m] = ~in_place[:m]
+    rest, free = np.flatnonzero(~in_place), np.flatnonzero(unmatched)
+    if len(rest) and len(free):
+        found[rest] = _search(new_ids[rest], old_ids[free], free)
+    return found
+
+
+def _search(new_ids: np.ndarray, old_ids: np.ndarray, old_index: np.ndarray) -> np.ndarray:
+    """Per id of ``new_ids``, ``old_index`` at the same id of ``old_ids``, else -1; each once."""
     order = np.argsort(old_ids)
-    pos = np.minimum(np.searchsorted(old_ids[order], new_ids), len(old) - 1)
-    found = np.where(old_ids[order][pos] == new_ids, order[pos], -1)
+    pos = np.minimum(np.searchsorted(old_ids[order], new_ids), len(old_ids) - 1)
+    found = np.where(old_ids[order][pos] == new_ids, old_index[order][pos], -1)
     hits = np.nonzero(found >= 0)[0]
     _, first = np.unique(found[hits], return_index=True)
     repeated = np.ones(len(hits), dtype=bool)

@@ -167,3 +167,14 @@ def test_rings_from_ragged_arrays_are_oriented_as_shapely_orients_polygons():
     assert part_of.tolist() == expected_of.tolist()
     assert rings.offsets.tolist() == expected.offsets.tolist() and rings.part.tolist() == expected.part.tolist()
     np.testing.assert_array_equal(rings.coords, expected.coords)
+
+
+def test_the_same_objects_are_found_in_place_moved_or_once_when_repeated():
+    from suichang_gis.geometry_cache import _same_objects
+
+    old = np.array([box(i, 0, i + 1, 1) for i in range(6)], dtype=object)
+    new_one = box(9, 9, 10, 10)
+    # in place, 2 and 3 swapped, 4 dropped, a new one, 5 twice (the second converted anew)
+    geoms = np.array([old[0], old[1], old[3], old[2], new_one, old[5], old[5]], dtype=object)
+    assert _same_objects(geoms, old).tolist() == [0, 1, 3, 2, -1, 5, -1]
+    assert _same_objects(geoms[:0], old).tolist() == [] and _same_objects(geoms, old[:0]).tolist() == [-1] * 7
