@@ -83,13 +83,24 @@ class LayerCache:
             if layer.by_view:
                 out[layer_id] = read_check_layer(layer.spec, boxes)
                 continue
-            key = id(layer.gdf)
-            cached = self._cache.get(layer_id)
-            if cached is None or cached[0] != key:
-                cached = (key, check_layer_from_map_layer(layer))
-                self._cache[layer_id] = cached
-            out[layer_id] = cached[1]
+            out[layer_id] = self._converted(layer_id, layer)
         return out
+
+    def prepare(self) -> None:
+        """Convert every layer not converted yet but those read by view: in the background once
+        the window's layers are in, so that the first check (a parcel drawn) does not wait for
+        33 layers to be converted."""
+        for layer_id, layer in self._source().items():
+            if layer_id != PARCEL_LAYER_ID and not layer.by_view:
+                self._converted(layer_id, layer)
+
+    def _converted(self, layer_id: str, layer) -> CheckLayer:
+        key = id(layer.gdf)
+        cached = self._cache.get(layer_id)
+        if cached is None or cached[0] != key:
+            cached = (key, check_layer_from_map_layer(layer))
+            self._cache[layer_id] = cached
+        return cached[1]
 
 
 class CheckPanel(QWidget):
@@ -148,7 +159,7 @@ class CheckPanel(QWidget):
             return None
         x0, y0, x1, y1 = parcels.total_bounds
         b = shapely.bounds(project.geometry.array)  # an array: no frame of 50,000 bounds per check
-        near = project[(b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0)]
+        near = project.iloc[np.flatnonzero((b[:, 0] <= x1) & (b[:, 2] >= x0) & (b[:, 1] <= y1) & (b[:, 3] >= y0))]
         if "fid" in near.columns and "fid" in parcels.columns:
             near = near[~near["fid"].isin(parcels["fid"])]  # the checked parcels themselves
         return near if len(near) else None
@@ -464,6 +475,12 @@ def install_check_panel(window, editor) -> CheckPanel:
     window.menus["核查"].addAction("核查全部地块", lambda: check_all_parcels(window, editor, colouring))
     window.menus["核查"].addAction("导出核查报告…", panel.export_dialog)
     if hasattr(window, "default_layers_loaded"):
-        window.default_layers_loaded.connect(lambda: (editor.refresh(), recheck(force=True)))
+        def layers_loaded():
+            editor.refresh()
+            recheck(force=True)
+            # A failed conversion is told when a check uses the layer: nothing to say here.
+            editor.builds.submit(panel.cache.prepare, lambda result, error: None)
+
+        window.default_layers_loaded.connect(layers_loaded)
     recheck()
     return panel

@@ -178,3 +178,31 @@ def test_a_drawn_parcel_is_checked_once_and_again_when_a_layer_it_is_checked_aga
     window.add_layer(MapLayer(redline.spec, moved))
     editor.select(fid)
     assert checked == [[fid], [fid]] and red_line_finding(panel).status == "pass"
+
+
+@pytest.mark.ui
+def test_the_layers_are_converted_for_the_check_in_the_background_once_they_are_in(qtbot, tmp_path):
+    from ui.app import create_application
+    from ui.check_panel import install_check_panel
+    from ui.main_window import MainWindow
+    from ui.parcel_actions import install_parcel_editing
+
+    create_application()
+    window = MainWindow(layers=[])
+    qtbot.addWidget(window)
+    window.load_layers_in_background()  # the default layers arrive in the background, once it is shown
+    window.show()
+    actions = install_parcel_editing(window, project_path=tmp_path / "p.gpkg", ask_recover=lambda m: True)
+    panel = install_check_panel(window, actions.editor)
+    loaded = []
+    window.default_layers_loaded.connect(lambda: loaded.append(True))
+    if window.layers_loading:
+        assert panel.cache._cache == {}
+        qtbot.waitUntil(lambda: bool(loaded), timeout=60_000)
+    actions.editor.wait_for_refresh()  # the conversion runs in the parcel layer's queue
+    converted = {layer_id: layer for layer_id, (_, layer) in panel.cache._cache.items()}
+    assert set(converted) == set(window.layers) - {"parcels"} and len(converted) > 20
+    editor = actions.editor
+    editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))  # checked with the layers converted before
+    assert {layer_id: layer for layer_id, (_, layer) in panel.cache._cache.items()} == converted
+    assert panel.result is not None
