@@ -111,17 +111,21 @@ class LayerGeometry:
             old_of_new[present] = _same_objects(geoms[present], previous._geoms)
         feature_index = np.nonzero(present & (old_of_new < 0))[0]
         self.prepared = len(feature_index)
-        parts, part_of = shapely.get_parts(geoms[feature_index], return_index=True)
+        fresh = geoms[feature_index]
+        # Exterior counter-clockwise, holes clockwise: with the winding fill rule holes stay
+        # empty while overlapping features of one layer do not cancel out.
+        if self.kind == POLYGON and np.isin(shapely.get_type_id(fresh), (3, 6)).all():
+            # No shapely object per part or ring: making 50,000 of each holds Python's GIL for
+            # a tenth of a second per call, and the window waits.
+            self._full, part_of = polygon_rings(fresh)
+        else:
+            parts, part_of = shapely.get_parts(fresh, return_index=True)
+            self._full = build_rings(self.kind, shapely.orient_polygons(parts) if self.kind == POLYGON else parts)
         self.part_feature = feature_index[part_of]
-        if self.kind == POLYGON:
-            # Exterior counter-clockwise, holes clockwise: with the winding fill rule holes
-            # stay empty while overlapping features of one layer do not cancel out.
-            parts = shapely.orient_polygons(parts)
-        self._full = build_rings(self.kind, parts)
-        bounds = _part_bounds(self._full, len(parts))
+        bounds = _part_bounds(self._full, len(part_of))
         if self.prepared < int(present.sum()):
-            parts, bounds = self._take_over(previous, old_of_new, parts, bounds)
-        self.parts = parts
+            bounds = self._take_over(previous, old_of_new, bounds)
+        self.parts = None  # no shapely object per part is kept (``from_rings`` keeps none either)
         self._index(feature_keys, bounds)
 
     @classmethod
@@ -153,11 +157,9 @@ class LayerGeometry:
         self.part_key = keys[self.part_feature] if keys is not None else None
         self._bands: dict[int, Rings] = {}
 
-    def _take_over(self, previous: LayerGeometry, old_of_new: np.ndarray, parts,
-                   bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Put the converted parts, rings and envelopes (``bounds``: of ``parts``) of
-        ``previous``'s unchanged features before the newly converted ones; returns all parts and
-        their envelopes.
+    def _take_over(self, previous: LayerGeometry, old_of_new: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """Put the converted rings and part envelopes of ``previous``'s unchanged features before
+        the newly converted ones (``bounds``: their envelopes); returns all parts' envelopes.
         """
         new_of_old = np.full(len(previous._geoms), -1, dtype=np.int64)
         kept = np.nonzero(old_of_new >= 0)[0]
@@ -174,8 +176,7 @@ class LayerGeometry:
                            np.concatenate((kept_rings.offsets, fresh.offsets[1:] + len(kept_rings.coords))),
                            np.concatenate((renumber[kept_rings.part], fresh.part + n_kept)))
         self.part_feature = np.concatenate((new_of_old[previous.part_feature[part_kept]], self.part_feature))
-        return (np.concatenate((previous.parts[part_kept], parts)),
-                np.concatenate((previous.part_bounds[part_kept], bounds)))
+        return np.concatenate((previous.part_bounds[part_kept], bounds))
 
     def __len__(self) -> int:
         return len(self.part_feature)
@@ -291,6 +292,13 @@ def polygon_rings(polygons: np.ndarray) -> tuple[Rings, np.ndarray]:
     per part or ring — oriented like ``shapely.orient_polygons`` (see :func:`orient_rings`), and
     for each part the index of its geometry in ``polygons``.
     """
+    if (shapely.get_type_id(polygons) == 3).all() and not shapely.get_num_interior_rings(polygons).any():
+        # Polygons without holes (parcels, most patches): one ring each, its coordinates read
+        # without making a ring object per polygon (as ``to_ragged_array`` does).
+        coords, index = shapely.get_coordinates(polygons, return_index=True)
+        offsets = np.concatenate(([0], np.cumsum(np.bincount(index, minlength=len(polygons))))).astype(np.int64)
+        part_of = np.arange(len(polygons))
+        return orient_rings(Rings(coords, offsets, part_of)), part_of
     kind, coords, offsets = shapely.to_ragged_array(polygons, include_z=False)
     if kind == shapely.GeometryType.POLYGON:
         ring_offsets, part_offsets = offsets
