@@ -11,7 +11,7 @@ Public surface used by the rest of the UI (keep these names stable):
 - overlays drawn on top, immediately, on the GUI thread: ``set_overlay(name, geometries,
   style)``, ``clear_overlay(name)`` (geometries are shapely objects in EPSG:4549).
 - coordinates: ``to_map(QPointF) -> (x, y)``, ``to_screen(x, y) -> QPointF``; ``view`` (MapView).
-- navigation: ``zoom_full``, ``zoom_to_extent``, ``zoom_to_layer``, ``zoom_by``, ``set_scale``,
+- navigation: ``zoom_full``, ``zoom_to_extent``, ``zoom_to_layer``, ``zoom_to_features``, ``zoom_by``, ``set_scale``,
   ``previous_extent``, ``next_extent``; signal ``view_changed``.
 - tools: ``set_tool(tool)`` with a :class:`ui.map_tools.MapTool`; ``pan_tool`` is the default.
 - ``cursor_moved(x, y)`` in map coordinates; ``render_finished`` after a sharp image landed;
@@ -303,9 +303,14 @@ class MapCanvasWidget(QWidget):
     def zoom_to_layer(self, layer_id: str) -> None:
         layer = self.canvas_layer(layer_id)
         if layer is not None and len(layer.geometry):
-            xmin, ymin, xmax, ymax = layer.geometry.bounds
-            pad = 200.0 if xmax - xmin < 1 and ymax - ymin < 1 else 0.0  # a single point
-            self.zoom_to_extent((xmin - pad, ymin - pad, xmax + pad, ymax + pad))
+            self.zoom_to_features(layer.geometry.bounds)
+
+    def zoom_to_features(self, bounds) -> None:
+        """Show features whose envelope is ``bounds`` (xmin, ymin, xmax, ymax in EPSG:4549);
+        a single point is shown with 200 m around it."""
+        xmin, ymin, xmax, ymax = bounds
+        pad = 200.0 if xmax - xmin < 1 and ymax - ymin < 1 else 0.0  # a single point
+        self.zoom_to_extent((xmin - pad, ymin - pad, xmax + pad, ymax + pad))
 
     def zoom_by(self, factor: float, pos: QPointF | None = None) -> None:
         """Zoom in by ``factor`` about ``pos`` (widget pixels; the centre when None)."""

@@ -564,8 +564,7 @@ class ParcelActions(QObject):
         QSettings().setValue("project/last", str(project.path))
         if not self.untitled:
             add_recent_project(project.path)
-        if len(project.parcels):
-            self.window.canvas.zoom_to_layer(self.editor.layer_id)
+        self.editor.zoom_to_parcels()
         self._show_notes(project, notes)
         self._update_title()
         self._apply_mode()
@@ -714,7 +713,7 @@ class ParcelActions(QObject):
 
     def _add_import(self, result: ImportResult) -> None:
         fids = self.editor.add_imported(result.parcels, result.source.name if result.source else "文件")
-        self.window.canvas.zoom_to_layer(self.editor.layer_id)
+        self.editor.zoom_to_parcels()
         final = self.editor.project.parcels.loc[fids, "parcel_id"].tolist()
         renamed = [f"{a}→{b}" for a, b in zip(result.parcels["parcel_id"].tolist(), final) if a != b]
         self.last_import_report = result.report(

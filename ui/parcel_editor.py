@@ -194,6 +194,13 @@ class ParcelEditor(QObject):
             layer, prepared = built
             self.canvas.add_layer(layer, prepared=prepared)
 
+    def zoom_to_parcels(self) -> None:
+        """Show every parcel of the project, at once: from the parcels, not from the layer on the
+        map, which may still be on its way (``refresh``)."""
+        parcels = self.project.parcels
+        if len(parcels):
+            self.canvas.zoom_to_features(parcels.total_bounds)
+
     # --- selection and hit testing --------------------------------------------------------
     def parcel_at(self, x: float, y: float, tolerance: float = 0.0) -> int | None:
         """The smallest parcel at (x, y), within ``tolerance`` metres of its edge."""

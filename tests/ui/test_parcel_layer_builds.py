@@ -138,3 +138,23 @@ def test_closing_and_deleting_the_window_during_a_build_raises_nothing(qtbot, tm
     assert finished.is_set()
     qtbot.wait(100)  # any delivery left would run now (pytest-qt fails the test on its exception)
     assert not actions.editor.project.path.with_name("项目.gpkg.lock").exists()
+
+
+def test_opening_a_large_project_shows_its_parcels_while_their_layer_is_on_its_way(
+        qtbot, tmp_path, small_background):
+    from suichang_gis.parcel import parcels_frame
+    from suichang_gis.project import Project
+
+    far = [box(E0 + 20_000 + 150 * i, N0 + 9_000, E0 + 20_000 + 150 * i + 100, N0 + 9_080) for i in range(8)]
+    Project.create(tmp_path / "远处.gpkg", parcels_frame(far)).close()
+    window, actions = _window(tmp_path / "项目.gpkg")
+    qtbot.addWidget(window)
+    window.show()
+    assert actions.open_project(tmp_path / "远处.gpkg")
+    assert actions.editor.refreshing  # the layer is still being built
+    xmin, ymin, xmax, ymax = window.canvas.view.extent
+    x0, y0, x1, y1 = actions.editor.project.parcels.total_bounds
+    assert xmin <= x0 and x1 <= xmax and ymin <= y0 and y1 <= ymax  # already in view
+    assert (xmax - xmin) < 2 * (x1 - x0) + 1000  # and zoomed to them, not the county
+    actions.editor.wait_for_refresh()
+    assert len(window.canvas.canvas_layer("parcels").geometry) == 8
