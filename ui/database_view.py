@@ -76,11 +76,13 @@ class DatabaseViewReader(QObject):
 
     def read_now(self) -> None:
         """Read the current view's features now and put them in the map (blocks)."""
-        self._timer.stop()
-        self._start()
-        self._pool.waitForDone()
         from PySide6.QtCore import QCoreApplication
 
+        self._timer.stop()
+        self._start()
+        # Events keep flowing while waiting: a read that needs a password asks for it in this thread.
+        while not self._pool.waitForDone(20):
+            QCoreApplication.processEvents()
         QCoreApplication.processEvents()  # deliver the queued result
 
     def _arrived(self, generation: int, layers: list, errors: list) -> None:

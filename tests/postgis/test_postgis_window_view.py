@@ -82,3 +82,42 @@ def test_postgis_window_reads_a_large_layer_for_each_view(qtbot, cells_spec):
     assert canvas.canvas_layer(layer.id).layer is not whole.layer
     image = canvas.render_now()
     assert image.pixelColor(400, 300) != image.pixelColor(5, 5)  # dots drawn inside, background outside
+
+
+def test_postgis_view_read_now_asks_a_password_without_hanging(qtbot, cells_spec, pg_server, pg_dsn, pg_password,
+                                                               tmp_path, monkeypatch):
+    # read_now (the screenshot mode) waits for the read; a read that needs a password asks in
+    # this thread meanwhile, so the wait must keep the events flowing.
+    from test_postgis_window import Answerer
+
+    from suichang_gis import postgis
+    from ui.database_view import DatabaseViewReader
+    from ui.map_canvas import MapCanvasWidget
+    from ui.password_prompt import install_password_prompt
+
+    for key in ("PGPASSWORD", "PGPASSFILE", "PGSERVICE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setattr(postgis, "_connections", {})
+    monkeypatch.setattr(install_password_prompt(), "_remembered", {})
+    dbname = psycopg.conninfo.conninfo_to_dict(pg_dsn)["dbname"]
+    path = tmp_path / "planner.toml"
+    path.write_text(f'[layers.env_control_units]\ndata = "PG:host=127.0.0.1 port={pg_server["port"]} '
+                    f'dbname={dbname} user=planner"\nsource_layer = "big.cells"\n', encoding="utf-8")
+    answerer = Answerer([pg_password, pg_password])  # opening the layer, then the view's read
+    try:
+        spec = {s.id: s for s in load_catalog(user_catalog=path)}["env_control_units"]
+        layer = load_map_layer(spec)
+        canvas = MapCanvasWidget()
+        qtbot.addWidget(canvas)
+        canvas.resize(800, 600)
+        canvas.set_layers([layer])
+        postgis._connections.clear()  # the view's read connects anew, from its worker thread
+        canvas.set_view(MapView(X0 + 1234.0, Y0 + 2345.0, 0.5, 800, 600))
+        DatabaseViewReader(canvas).read_now()
+    finally:
+        answerer.stop()
+        for conn in postgis._connections.values():
+            conn.close()
+    assert len(answerer.seen) == 2 and all(s["gui_thread"] for s in answerer.seen)
+    shown = canvas.canvas_layer(layer.id).layer
+    assert sorted(shown.gdf["fid"].tolist()) == _cells_meeting(canvas.view.extent)
