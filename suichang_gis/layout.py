@@ -48,7 +48,6 @@ from .map_furniture import (
     table_rows,
     with_print_fonts,
 )
-from .pdf_fonts import faster_pdf_fonts
 from .render import DrawnLayer, LegendEntry, draw_layers, fit_label, is_missing_value, legend_entries
 
 PAPER_MM = {"A4": (210.0, 297.0), "A3": (297.0, 420.0), "A2": (420.0, 594.0),
@@ -757,8 +756,7 @@ def _legend(fig, entries, box, page, size: float, ncol: int):
 
 @with_print_fonts
 def export_layout(layout: MapLayout, path: Path, dpi: float = 300) -> Path:
-    """Write the page as PDF (vector, fonts embedded as subsets by ``pdf_fonts``), PNG (``dpi``)
-    or SVG, by extension."""
+    """Write the page as PDF (vector, fonts embedded), PNG (``dpi``) or SVG, by extension."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
@@ -769,7 +767,7 @@ def export_layout(layout: MapLayout, path: Path, dpi: float = 300) -> Path:
                 "Creator": "suichang-gis"}
     if suffix == ".png":
         metadata = {"Title": metadata["Title"], "Software": "suichang-gis"}
-    with rc_context({"pdf.compression": PDF_COMPRESSION}), faster_pdf_fonts():
+    with rc_context({"pdf.compression": PDF_COMPRESSION}):
         layout.figure.savefig(path, dpi=dpi, format=suffix[1:], metadata=metadata)
     return path
 
