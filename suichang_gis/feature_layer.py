@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import orjson
 import shapely
-from shapely.errors import GeometryTypeError, GEOSException
-from shapely.geometry import shape
+from shapely.errors import GEOSException
 
 from .catalog import LayerSpec, MapLayer, load_layer, repair_note
 
@@ -53,27 +54,49 @@ class FeatureLayer:
         return self.properties.get(name)
 
 
-def read_geojson_layer(spec: LayerSpec) -> FeatureLayer | None:
-    """The layer read from its GeoJSON file, or None when it is not a GeoJSON file in EPSG:4549
-    or cannot be read here (``load_layer`` then reads it, or words the error).
+def read_geojson_4549(path: Path) -> tuple[np.ndarray, dict[str, list]] | None:
+    """(geometry per feature, property columns) of a GeoJSON FeatureCollection that declares
+    EPSG:4549, as GDAL reads it: None for a feature with ``"geometry": null``; the properties of
+    all features make the columns, in the order first seen, None where a feature lacks one.
 
-    As GDAL reads GeoJSON: a feature with ``"geometry": null`` has no geometry; the properties
-    of all features make the columns, in the order first seen.
+    Returns None when the file declares another CRS (or none) or is no FeatureCollection.
+    Raises OSError for a file that cannot be read, ValueError for broken JSON and
+    shapely's GEOSException for a geometry GEOS cannot read.
+    """
+    data = Path(path).read_bytes()
+    try:
+        collection = orjson.loads(data)
+    except orjson.JSONDecodeError:  # NaN literals and the like: the standard parser accepts them
+        collection = json.loads(data.decode("utf-8"))
+    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
+        return None
+    crs = ((collection.get("crs") or {}).get("properties") or {}).get("name")
+    features = collection.get("features")
+    if crs not in WORK_CRS_NAMES or not isinstance(features, list):
+        return None
+    drawn = [k for k, f in enumerate(features) if f.get("geometry")]
+    geometry = np.full(len(features), None, dtype=object)
+    if drawn:
+        geometry[drawn] = shapely.from_geojson([orjson.dumps(features[k]["geometry"]) for k in drawn])
+    names = dict.fromkeys(name for f in features for name in (f.get("properties") or {}))
+    properties = {name: [(f.get("properties") or {}).get(name) for f in features] for name in names}
+    return geometry, properties
+
+
+def read_geojson_layer(spec: LayerSpec) -> FeatureLayer | None:
+    """The layer read from its GeoJSON file (``read_geojson_4549``), or None when it is not a
+    GeoJSON file in EPSG:4549 or cannot be read here (``load_layer`` then reads it, or words the
+    error). Invalid geometries are repaired with ``make_valid`` and told in ``repairs``.
     """
     if spec.dsn or spec.source_layer or spec.data.suffix.lower() not in GEOJSON_SUFFIXES:
         return None
     try:
-        collection = json.loads(spec.data.read_bytes())
-        crs = (collection.get("crs") or {}).get("properties", {}).get("name")
-        features = collection["features"] if collection.get("type") == "FeatureCollection" else None
-        if crs not in WORK_CRS_NAMES or not isinstance(features, list):
-            return None
-        geometry = np.array([shape(f["geometry"]) if f.get("geometry") else None for f in features] + [None],
-                            dtype=object)[:-1]  # the None keeps numpy from unpacking geometries
-        names = dict.fromkeys(name for f in features for name in (f.get("properties") or {}))
-        properties = {name: [(f.get("properties") or {}).get(name) for f in features] for name in names}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, GeometryTypeError, GEOSException):
+        read = read_geojson_4549(spec.data)
+    except (OSError, ValueError, AttributeError, GEOSException):
         return None
+    if read is None:
+        return None
+    geometry, properties = read
     invalid = ~shapely.is_valid(geometry) & ~shapely.is_missing(geometry)
     repairs = []
     if invalid.any():
@@ -84,5 +107,6 @@ def read_geojson_layer(spec: LayerSpec) -> FeatureLayer | None:
 
 def load_print_layer(spec: LayerSpec) -> FeatureLayer | MapLayer:
     """The layer for a printed page: ``read_geojson_layer`` where it can, else ``load_layer``
-    (which raises ``CatalogError`` for a source it cannot read)."""
+    (which raises ``CatalogError`` for a source it cannot read).
+    """
     return read_geojson_layer(spec) or load_layer(spec)

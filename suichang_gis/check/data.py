@@ -10,18 +10,17 @@ geopandas, which keeps the start-up of ``suichang-gis check`` short; other sourc
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import orjson
 import shapely
 from shapely import STRtree
 
 from ..catalog import LayerSpec, MapLayer, load_layer
+from ..feature_layer import read_geojson_4549
 from .model import UsedLayer
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
@@ -206,26 +205,21 @@ def read_gpkg_features(path: Path, source_layer: str | None, boxes=None) -> tupl
 
 
 def read_geojson_features(path: Path, bbox=None) -> tuple[np.ndarray, dict, np.ndarray]:
-    """(geometries, attribute columns, feature numbers) of a GeoJSON that declares EPSG:4549."""
-    data = Path(path).read_bytes()
-    try:
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError:  # NaN literals and the like: the standard parser accepts them
-        raw = json.loads(data.decode("utf-8"))
-    crs = str(raw.get("crs", {}).get("properties", {}).get("name", ""))
-    if not crs.endswith(("4549", "EPSG:4549")):
+    """(geometries, attribute columns, feature numbers) of a GeoJSON that declares EPSG:4549,
+    features without geometry left out; raises ``NotLean`` for any other CRS.
+    """
+    read = read_geojson_4549(path)
+    if read is None:
         raise NotLean  # lon/lat GeoJSON: let geopandas/pyproj transform it
-    features = [f for f in raw.get("features", []) if f.get("geometry")]
-    geoms = shapely.from_geojson([orjson.dumps(f["geometry"]) for f in features]) if features \
-        else np.empty(0, dtype=object)
-    names = list(dict.fromkeys(k for f in features for k in (f.get("properties") or {})))
-    attrs = {n: [(f.get("properties") or {}).get(n) for f in features] for n in names}
-    fids = np.arange(1, len(features) + 1)
+    geoms, attrs = read
+    drawn = ~shapely.is_missing(geoms)  # numbered as GDAL numbers the features it returns
+    geoms, attrs = geoms[drawn], {n: [v for v, k in zip(vals, drawn) if k] for n, vals in attrs.items()}
+    fids = np.arange(1, len(geoms) + 1)
     if bbox is not None and len(geoms):
         keep = shapely.intersects(geoms, shapely.box(*bbox))
         geoms, fids = geoms[keep], fids[keep]
         attrs = {n: [v for v, k in zip(vals, keep) if k] for n, vals in attrs.items()}
-    return np.asarray(geoms, dtype=object), attrs, fids
+    return geoms, attrs, fids
 
 
 def read_check_layer(spec: LayerSpec, boxes=None) -> CheckLayer:
