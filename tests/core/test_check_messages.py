@@ -90,6 +90,20 @@ def test_templated_rows_cover_the_rules_with_figures(tmp_path):
                          "BZD-06", "BZD-07", "BZD-10", "BZD-11", "BZD-12"}
 
 
+def test_every_templated_row_has_one_string_per_field():
+    """Arguments are strings (an integer in the JSON is a ``texts`` index), one per ``{}`` field,
+    on every rule's rows of the mixed check and of a check without most layers (未评估 rows)."""
+    bare = run_check(parcel_set([box(X0, Y0, X0 + 50, Y0 + 50)] * 3), {}, load_ruleset())
+    for result, at_least in ((mixed_check()[0], 21), (bare, 8)):  # (DEM, 不适用 rows: plain sentences)
+        store = result.parcels[0].store
+        columns = [b.message for b in store.blocks if isinstance(b.message, Messages)]
+        assert len(columns) >= at_least
+        for m in columns:
+            for w, args in zip(m.which, m.args):
+                assert all(type(a) is str for a in args)
+                assert not args or m.templates[w].replace("{{", "").count("{}") == len(args)
+
+
 def test_names_and_titles_with_braces_round_trip(tmp_path):
     """Names from the data and layer titles with braces stay as they are in the messages."""
     red = check_layer("ecological_redline", [box(X0 + 50, Y0, X0 + 150, Y0 + 100)], "生态{保护}红线",
