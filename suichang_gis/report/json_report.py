@@ -152,7 +152,9 @@ class CompactWriter:
                 shared = self._shared(values)
                 if shared:
                     fields[j] = [shared.get(v, v) for v in values]
-            messages = zip(repeat(index[which[group[0]]], len(rows)), *fields)  # tuples: JSON arrays
+            t = index[which[group[0]]]
+            # tuples, written as JSON arrays; a sentence without arguments is one shared tuple
+            messages = zip(repeat(t, len(rows)), *fields) if fields else repeat((t,), len(rows))
             if not len(starts):  # one template: the rows in their order
                 return list(messages)
             for n, message in zip(group.tolist(), messages):
