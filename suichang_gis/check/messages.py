@@ -30,7 +30,8 @@ def template(pattern: str, **fixed) -> str:
 
 def render(template_: str, args) -> str:
     """One message as text: the template filled with ``args``, or the template as it is when there
-    are no arguments (a sentence without figures may then hold braces)."""
+    are no arguments (a sentence without figures may then hold braces).
+    """
     return template_.format(*args) if args else template_
 
 

@@ -14,9 +14,10 @@ chunk, so a 100,000-parcel result is never held whole:
   sentence template in ``templates`` (``str.format`` with ``{}`` fields), each argument a string
   or the index of a shared text in ``texts`` (names, 准入清单 explanations repeat on many parcels).
   The message is the template filled with the arguments, or, without arguments, the template as
-  it is. The engine keeps most messages as template and arguments (``check.messages``); other
-  messages are cut after their punctuation into pieces (shared texts or strings) under a
-  template of as many ``{}``.
+  it is. The engine keeps most messages as template and arguments (``check.messages``). A
+  message given as text (a fixed sentence, or one read from a ``Finding``) is a template of its
+  own when it holds no figures; otherwise it is cut after its punctuation into pieces (shared
+  texts or strings) under a template of as many ``{}``.
 - ``reasons`` of a parcel are indices into ``texts``.
 - ``finding_extras`` of a parcel: {row index: {field: value}} for fields outside the row (e.g.
   the shared fields where they differ from the rule's). Its ``also`` (other rules judging the
@@ -63,10 +64,6 @@ _SHARED_ARGUMENT_LENGTH = 8
 _KNOWN = frozenset(ROW_FIELDS[1:]) | frozenset(SHARED_FIELDS) | {"rule", "status"}
 _KNOWN_COUNT = len(_KNOWN)
 _REASON_ORDER = {s: k for k, s in enumerate(REASON_STATUSES)}
-
-
-def _first(pair: tuple):
-    return pair[0]
 
 
 def _dumps(value, indent: bool = False) -> bytes:
@@ -465,7 +462,8 @@ def expand(doc: dict) -> dict:
 
 def read_findings(path: Path):
     """(parcel id, finding dict) for every finding of a JSON report written by ``write_json``
-    (plain, ``compact-2`` or the earlier ``compact-1``)."""
+    (plain, ``compact-2`` or the earlier ``compact-1``).
+    """
     doc = orjson.loads(Path(path).read_bytes())
     if doc.get("format") in (FORMAT, FORMAT_1):
         for parcel in doc["parcels"]:
