@@ -760,8 +760,10 @@ def _parcel_overlap(ctx: _Context, rule: Rule) -> None:
     areas = shapely.area(inter)
     tol = rule.sliver_tolerance_m2
     hits: list[list[int]] = [[] for _ in range(len(ctx.geoms))]
-    for k in np.flatnonzero(areas > tol):
-        hits[int(a[k])].append(int(k))
+    # each parcel's overlaps in the order of the other parcels' ids, whichever chunk holds them
+    other_ids = [str(ids[j]) for j in b.tolist()]
+    for k in sorted(np.flatnonzero(areas > tol).tolist(), key=other_ids.__getitem__):
+        hits[int(a[k])].append(k)
     out = _Rows()
     for i in [i for i, h in enumerate(hits) if h]:
         parts = [f"{ids[b[k]]}{'（' + names[b[k]] + '）' if names[b[k]] else ''} {format_area(float(areas[k]))}"

@@ -8,6 +8,7 @@ the earlier form (``compact-1``, a file kept from that writer) still reads.
 import pickle
 from pathlib import Path
 
+import numpy as np
 import orjson
 import pytest
 from check_samples import X0, Y0, mixed_check
@@ -158,3 +159,24 @@ def test_read_findings_of_the_other_forms(tmp_path, form):
     else:
         _compact(result, path)
     assert [f for _, f in read_findings(path)] == [f for p in plain["parcels"] for f in p["findings"]]
+
+
+def test_overlapping_candidates_are_listed_in_id_order_whatever_the_chunk():
+    """A parcel's 候选地块相互重叠 message lists the others by id, whether they are in its chunk
+    or only compared (``others``), so the report does not depend on how the parcels were cut
+    (the R-tree's order of the others does)."""
+    from suichang_gis.check.chunks import subset
+
+    geoms = [box(X0, Y0, X0 + 100, Y0 + 100), box(X0 + 50, Y0, X0 + 150, Y0 + 100),
+             box(X0, Y0 + 60, X0 + 100, Y0 + 160), box(X0 + 30, Y0 + 30, X0 + 70, Y0 + 70)]
+    ps = parcel_set(geoms, ids=["B1", "B3", "B2", "B4"])
+    ruleset = load_ruleset()
+
+    def listed(parcels, others=None):
+        result = run_check(parcels, {}, ruleset, others=others)
+        message = next(f.message for f in result.parcels[0].findings if f.rule == "SX-09")
+        return [part.split("（")[0].split(" ")[0] for part in message.split("：", 1)[1].split("；")[:-1]]
+
+    assert listed(ps) == ["B2", "B3", "B4"]
+    for mine, others in (([0, 2], [1, 3]), ([0, 3], [2, 1]), ([0], [3, 2, 1])):
+        assert listed(subset(ps, np.array(mine)), subset(ps, np.array(others))) == ["B2", "B3", "B4"]
