@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import shapely
 import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QEvent, QObject, QSettings, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -158,23 +159,30 @@ class ImportOptionsDialog(QDialog):
 
 
 class ParcelListModel(QAbstractTableModel):
-    """The parcels as table rows; cells are formatted when shown, so 50,000 parcels reload at once."""
+    """The parcels as table rows; cells are read and formatted when shown (the rows in view), so
+    50,000 parcels reload at once after every edit."""
 
     COLUMNS = ("编号", "名称", "面积（亩）", "行业", "类别")
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.fids = np.empty(0, dtype="int64")
-        self._columns: list[np.ndarray] = [np.empty(0, dtype=object)] * len(self.COLUMNS)
+        self._parcels = None  # the parcels frame shown (by row), or None
 
     def set_parcels(self, parcels) -> None:
         self.beginResetModel()
         self.fids = parcels.index.to_numpy(dtype="int64")
-        industry = parcels["industry_name"].where(parcels["industry_name"].notna(), parcels["industry_code"])
-        self._columns = [parcels["parcel_id"].to_numpy(dtype=object), parcels["name"].to_numpy(dtype=object),
-                         m2_to_mu(parcels.geometry.area.to_numpy()), industry.to_numpy(dtype=object),
-                         parcels["industrial_category"].to_numpy(dtype=object)]
+        self._parcels = parcels
         self.endResetModel()
+
+    def _value(self, row: int, column: int):
+        parcels = self._parcels
+        if column == 2:
+            return m2_to_mu(shapely.area(parcels.geometry.iat[row]))
+        if column == 3:
+            name = parcels["industry_name"].iat[row]
+            return name if not _empty(name) else parcels["industry_code"].iat[row]
+        return parcels[("parcel_id", "name", None, None, "industrial_category")[column]].iat[row]
 
     def rowCount(self, parent=None) -> int:
         return 0 if parent is not None and parent.isValid() else len(self.fids)
@@ -184,10 +192,10 @@ class ParcelListModel(QAbstractTableModel):
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if role == Qt.ItemDataRole.DisplayRole:
-            value = self._columns[index.column()][index.row()]
+            value = self._value(index.row(), index.column())
             if index.column() == 2:
                 return f"{value:.2f}"
-            return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+            return "" if _empty(value) else str(value)
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -196,6 +204,11 @@ class ParcelListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.COLUMNS[section]
         return None
+
+
+def _empty(value) -> bool:
+    """A cell value shown as nothing: None or NaN."""
+    return value is None or (isinstance(value, float) and np.isnan(value))
 
 
 class ParcelListWidget(QTableView):

@@ -265,3 +265,21 @@ def test_one_edit_on_a_large_project_converts_only_that_parcel_for_the_map(qtbot
     drawn = window.canvas.canvas_layer("parcels")
     assert drawn.geometry.prepared == 0 and len(drawn.geometry) == 1500
     assert drawn.geometry.bounds[:2] == (E0, N0)
+
+
+def test_the_parcel_list_shows_each_parcels_values_as_its_rows_are_read(qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    window, actions = make_window(qtbot, tmp_path / "p.gpkg")
+    editor = actions.editor
+    first = editor.add_polygon(box(E0, N0, E0 + 100, N0 + 100))  # 10,000 m² = 15 亩
+    editor.set_values(first, {"name": "甲厂", "industry_code": "C3130", "industrial_category": "二类"})
+    second = editor.add_polygon(box(E0 + 300, N0, E0 + 340, N0 + 50))  # 2,000 m² = 3 亩
+    editor.set_values(second, {"industry_code": "C2614", "industry_name": "有机化学原料制造"})
+    model = actions.parcel_list.list_model
+    rows = [[model.data(model.index(row, column), Qt.ItemDataRole.DisplayRole) for column in range(5)]
+            for row in range(model.rowCount())]
+    ids = editor.project.parcels["parcel_id"]
+    assert rows == [[ids[first], "甲厂", "15.00", "C3130", "二类"],
+                    [ids[second], "", "3.00", "有机化学原料制造", ""]]
+    assert [model.fids[row] for row in range(2)] == [first, second]
