@@ -623,7 +623,7 @@ def paint_labels(painter: QPainter, view: MapView, layers: list[CanvasLayer]) ->
     halo = QPen(QColor(255, 255, 255, 230), 3.0)
     halo.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
     for layer in reversed(layers):
-        if not layer.visible or not layer.style.label_field:
+        if not layer.visible or not layer.style.label_field or _surely_too_dense(layer, view.extent):
             continue
         anchors, texts = layer.labels()
         if len(texts) == 0:
@@ -657,6 +657,23 @@ def paint_labels(painter: QPainter, view: MapView, layers: list[CanvasLayer]) ->
             drawn += 1
     painter.restore()
     return drawn
+
+
+def _surely_too_dense(layer: CanvasLayer, extent) -> bool:
+    """Whether more than ``MAX_LABELS_PER_LAYER`` features lie wholly inside ``extent``: their
+    label anchors (a point on the feature) do too, so the layer's labels are left out — decided
+    from the parts' envelopes, without working out the anchors of 50,000 parcels at county
+    zoom (a tenth of a second holding Python's GIL)."""
+    geometry = layer.geometry
+    if layer.layer.drawing is not None or len(geometry) <= MAX_LABELS_PER_LAYER:
+        return False  # a database view's drawing is simplified: its envelopes are not the data's
+    xmin, ymin, xmax, ymax = extent
+    b = geometry.part_bounds
+    inside = (b[:, 0] >= xmin) & (b[:, 2] <= xmax) & (b[:, 1] >= ymin) & (b[:, 3] <= ymax)
+    features = len(layer.layer.gdf)
+    parts = np.bincount(geometry.part_feature, minlength=features)
+    within = np.bincount(geometry.part_feature[inside], minlength=features)
+    return int(((parts > 0) & (within == parts)).sum()) > MAX_LABELS_PER_LAYER
 
 
 def render_view(painter: QPainter, view: MapView, layers: list[CanvasLayer],

@@ -131,3 +131,24 @@ def test_the_tile_index_taken_over_after_an_edit_equals_one_worked_out_anew(qtbo
         fresh = CanvasLayer(_layer(geometries, style), first.state)
         assert _rgb(render_image(VIEW, [after], labels=False)).tobytes() == \
             _rgb(render_image(VIEW, [fresh], labels=False)).tobytes(), edit
+
+
+def test_labels_too_dense_to_read_are_left_out_without_working_out_their_anchors(qtbot):
+    from PySide6.QtGui import QImage, QPainter
+
+    from ui.map_renderer import MAX_LABELS_PER_LAYER, CanvasLayer, paint_labels
+
+    squares = [box(20 + 20 * (i % 45), 20 + 20 * (i // 45), 30 + 20 * (i % 45), 30 + 20 * (i // 45))
+               for i in range(900)]  # 900 squares of 10 m, all inside VIEW
+    spec = _layer(squares, Style(fill="#9fd09a", stroke="#2e6b30", label_field="name")).spec
+    layer = CanvasLayer(MapLayer(spec, gpd.GeoDataFrame({"name": [f"地块{i}" for i in range(900)]},
+                                                        geometry=squares, crs="EPSG:4549")))
+    image = QImage(VIEW.width, VIEW.height, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    try:
+        assert len(squares) > MAX_LABELS_PER_LAYER
+        assert paint_labels(painter, VIEW, [layer]) == 0 and layer._labels is None  # no anchor worked out
+        close = VIEW.zoomed(4)  # 250 m across: about 150 squares
+        assert paint_labels(painter, close, [layer]) > 0 and layer._labels is not None
+    finally:
+        painter.end()
