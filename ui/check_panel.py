@@ -474,13 +474,17 @@ def install_check_panel(window, editor) -> CheckPanel:
     window.menus["核查"].addAction(dock.toggleViewAction())
     window.menus["核查"].addAction("核查全部地块", lambda: check_all_parcels(window, editor, colouring))
     window.menus["核查"].addAction("导出核查报告…", panel.export_dialog)
+    def prepare_layers():  # in the background; a failed conversion is told when a check uses the layer
+        editor.builds.submit(panel.cache.prepare, lambda result, error: None)
+
     if hasattr(window, "default_layers_loaded"):
         def layers_loaded():
             editor.refresh()
             recheck(force=True)
-            # A failed conversion is told when a check uses the layer: nothing to say here.
-            editor.builds.submit(panel.cache.prepare, lambda result, error: None)
+            prepare_layers()
 
         window.default_layers_loaded.connect(layers_loaded)
+    if not panel.layers_loading():
+        prepare_layers()  # the layers are in already (a window made with its layers)
     recheck()
     return panel

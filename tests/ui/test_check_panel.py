@@ -206,3 +206,10 @@ def test_the_layers_are_converted_for_the_check_in_the_background_once_they_are_
     editor.add_polygon(box(X0, Y0, X0 + 100, Y0 + 100))  # checked with the layers converted before
     assert {layer_id: layer for layer_id, (_, layer) in panel.cache._cache.items()} == converted
     assert panel.result is not None
+
+
+@pytest.mark.ui
+def test_a_window_made_with_its_layers_has_them_converted_for_the_check_in_the_background(qtbot, tmp_path):
+    window, editor, panel = make_window(qtbot, tmp_path)
+    editor.wait_for_refresh()
+    assert set(panel.cache._cache) == {"ecological_redline"}
