@@ -125,6 +125,33 @@ def test_names_and_titles_with_braces_round_trip(tmp_path):
     assert doc == plain
 
 
+def test_chunks_written_one_after_another_share_templates_and_texts(tmp_path):
+    """Several ``add`` calls (a streamed check's chunks) reuse the templates and texts the first
+    ones made; every parcel still expands to its own ``to_dict()``."""
+    from check_samples import PARCELS, mixed_layers
+
+    layers, ruleset = mixed_layers(), load_ruleset()
+
+    def chunk(rows, suffix):
+        keys = sorted({k for *_, a in rows for k in a})
+        ps = parcel_set([g for _, _, g, _ in rows], ids=[i + suffix for i, *_ in rows],
+                        names=[n for _, n, *_ in rows], **{k: [a.get(k) for *_, a in rows] for k in keys})
+        return run_check(ps, layers, ruleset)
+
+    chunks = [chunk(PARCELS[:3], ""), chunk(PARCELS[3:], ""), chunk(PARCELS, "-2")]
+    writer = CompactWriter(tmp_path / "chunks.json")
+    writer.add(chunks[0].parcels)
+    writer.add(chunks[1].parcels)
+    made = len(writer.templates)
+    writer.add(chunks[2].parcels)  # the same parcels again: no new sentence
+    assert len(writer.templates) == made
+    writer.close(chunks[0])
+    doc = orjson.loads((tmp_path / "chunks.json").read_bytes())
+    assert len(set(doc["templates"])) == len(doc["templates"]) and len(set(doc["texts"])) == len(doc["texts"])
+    expected = [p for result in chunks for p in _plain(result)["parcels"]]
+    assert expand(doc)["parcels"] == expected
+
+
 def test_parcels_read_as_finding_objects_are_written_too(tmp_path):
     """Parcels whose findings the window or a report made into ``Finding`` objects (messages as
     text) are written through the text path; the document still expands to the contract."""
