@@ -214,12 +214,14 @@ class MapLayer:
 
     def geometries(self):
         """The features' shapely geometries as a numpy object array, None where a feature has
-        none (the interface ``render`` and ``layout`` draw from; see ``feature_layer``)."""
+        none (the interface ``render`` and ``layout`` draw from; see ``feature_layer``).
+        """
         return self.gdf.geometry.to_numpy()
 
     def column(self, name: str) -> list | None:
         """The values of attribute ``name`` per feature (missing ones NaN or None), or None when
-        the layer has no such column."""
+        the layer has no such column.
+        """
         if name not in self.gdf.columns or name == self.gdf.geometry.name:
             return None
         return self.gdf[name].tolist()
@@ -470,7 +472,8 @@ def repair_geometry(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame,
 
 def repair_note(name: str, invalid) -> str:
     """The Chinese note on the features ``make_valid`` repaired (``invalid``: a boolean array
-    over the layer's features), naming the first 20 by their 1-based row."""
+    over the layer's features), naming the first 20 by their 1-based row.
+    """
     rows = ", ".join(str(i + 1) for i in invalid.nonzero()[0][:20])
     return f"{name}：{int(invalid.sum())} 个要素几何无效（第 {rows} 个），已用 make_valid 修复"
 

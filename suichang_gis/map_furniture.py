@@ -245,7 +245,8 @@ def _page_ratio(fig) -> float:
 
 def draw_inset(fig, rect, inset, extent, k: float, detail: bool) -> None:
     """区位图: 遂昌 among the counties of 丽水市 (``inset``, a MapLayer or FeatureLayer, or None
-    for no 区位图), with the printed extent outlined."""
+    for no 区位图), with the printed extent outlined.
+    """
     if inset is None:
         return
     ax = fig.add_axes(rect)

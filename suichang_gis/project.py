@@ -409,7 +409,8 @@ class Project:
 
         def in_use(candidates) -> set[str]:
             """Those of ``candidates`` a parcel of the project has (one being replaced aside):
-            looked up for the ids at hand, not a set of 50,000 ids made at every edit."""
+            looked up for the ids at hand, not a set of 50,000 ids made at every edit.
+            """
             return set(existing[existing.isin(candidates)].tolist()) - set(replaced)
 
         taken = in_use(new["parcel_id"].tolist())

@@ -75,7 +75,8 @@ def other_row(edit: int, op: str, fid, payload) -> tuple:
 
 class Journal:
     """The journal file of one project, opened when the project opens (``start``) or else on
-    the first write."""
+    the first write.
+    """
 
     def __init__(self, project: Path):
         self.path = journal_path(project)
@@ -146,7 +147,8 @@ class Journal:
         """Create (or open) the journal now, empty, applying to the state ``save_id``: at the
         project's opening and after a save, so the next edit does not wait for the file to be
         created and synced (~0.1 s). A journal that cannot be written now is left for the next
-        write to report (``JournalFault``)."""
+        write to report (``JournalFault``).
+        """
         try:
             self.restart(save_id)
         except (sqlite3.Error, OSError):
