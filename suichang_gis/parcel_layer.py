@@ -40,14 +40,28 @@ def parcel_layer(parcels: gpd.GeoDataFrame, check=None, source: str = "候选地
     import numpy as np
 
     by_id = {str(p.id): p for p in (check.parcels if check is not None else results)}
-    status = np.full(len(parcels), UNCHECKED, dtype=object)
-    findings = np.full(len(parcels), "", dtype=object)
+    status, findings = {}, {}  # row → text, for the parcels with a result
     if by_id:  # the parcels with a result only: after an edit of 50,000 unchecked parcels, a few
         ids = parcels["parcel_id"].astype(str)
         for i in np.flatnonzero(ids.isin(list(by_id)).to_numpy()):
             result = by_id[ids.iloc[i]]
             status[i], findings[i] = result.status_label, finding_lines(result)
-    return MapLayer(parcel_spec(source), parcels.assign(**{STATUS_FIELD: status, FINDINGS_FIELD: findings}))
+    return MapLayer(parcel_spec(source), parcels.assign(**{STATUS_FIELD: _texts(len(parcels), UNCHECKED, status),
+                                                           FINDINGS_FIELD: _texts(len(parcels), "", findings)}))
+
+
+def _texts(n: int, default: str, at: dict[int, str]):
+    """A text column of ``n`` rows, ``default`` but in the rows ``at`` names, taken from its
+    distinct texts by code: 50,000 rows in under a millisecond, of the type pandas gives texts."""
+    import numpy as np
+    import pandas as pd
+
+    if n == 0:
+        return np.empty(0, dtype=object)  # as pandas types an empty list
+    code_of = {text: code for code, text in enumerate(dict.fromkeys([default, *at.values()]))}
+    codes = np.zeros(n, dtype=np.int64)
+    codes[list(at)] = [code_of[text] for text in at.values()]
+    return pd.Index(list(code_of)).take(codes).array
 
 
 def finding_lines(result) -> str:
