@@ -30,6 +30,7 @@ import shapely
 from .crs import WORK_CRS
 
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+DECODE_CHUNK = 5000  # geometries decoded per call (each call holds Python's GIL: ~10 ms)
 
 
 def gpkg_to_wkb(blob):
@@ -163,7 +164,11 @@ class ParcelStore:
         digests = {row[at]: hash(row) for row in rows}
         frame = pd.DataFrame.from_records(rows, columns=self.columns)
         blobs = frame.pop(self.geometry_column).to_numpy()
-        geometry = shapely.from_wkb(np.array([gpkg_to_wkb(b) for b in blobs], dtype=object))
+        wkbs = np.array([gpkg_to_wkb(b) for b in blobs], dtype=object)
+        # In pieces: one call making 50,000 geometries holds Python's GIL for 0.1 s, and a window
+        # reading the project in a worker thread could not repaint meanwhile.
+        geometry = np.concatenate([shapely.from_wkb(wkbs[i:i + DECODE_CHUNK])
+                                   for i in range(0, len(wkbs), DECODE_CHUNK)]) if len(wkbs) else shapely.from_wkb(wkbs)
         frame = frame.set_index(self.fid_column)
         frame.index = frame.index.astype("int64")
         frame.index.name = "fid"
