@@ -52,7 +52,8 @@ def parcel_layer(parcels: gpd.GeoDataFrame, check=None, source: str = "候选地
 
 def _texts(n: int, default: str, at: dict[int, str]):
     """A text column of ``n`` rows, ``default`` but in the rows ``at`` names, taken from its
-    distinct texts by code: 50,000 rows in under a millisecond, of the type pandas gives texts."""
+    distinct texts by code: 50,000 rows in under a millisecond, of the type pandas gives texts.
+    """
     import numpy as np
     import pandas as pd
 
