@@ -31,6 +31,8 @@ from .data import ParcelSet
 from .model import CheckResult
 
 MIN_CHUNK = 1000  # parcels: below this a chunk's fixed costs (R-tree reads, rule set-up) dominate
+CHUNKS_PER_WORKER = 4  # smaller chunks keep every process busy to the end (measured: 10,000 parcels
+# on 2 CPUs, chunks of 1,250 finished about 0.3 s before chunks of 2,500)
 IN_FLIGHT_PER_WORKER = 2
 
 _job = None  # (parcels, tree, chunks, ruleset, specs, shared, dem path, keep geometry), set before forking
@@ -49,12 +51,13 @@ def plan_chunks(n: int, workers: int, size: int = CHUNK_SIZE) -> tuple[int, int]
     """(processes, parcels per chunk) for ``n`` parcels on up to ``workers`` processes.
 
     One process when fork is unavailable or there are too few parcels for two chunks of
-    ``MIN_CHUNK``; otherwise chunks of at most ``size``, at least two per process so the parent
-    writes one chunk while the workers check the next.
+    ``MIN_CHUNK``; otherwise chunks of at most ``size`` and at least ``MIN_CHUNK``, about
+    ``CHUNKS_PER_WORKER`` per process, so the parent writes one chunk while the workers check the
+    next and no process waits long for the last one.
     """
     if workers <= 1 or n < 2 * MIN_CHUNK or not hasattr(os, "fork"):
         return 1, size
-    size = max(MIN_CHUNK, min(size, math.ceil(n / (IN_FLIGHT_PER_WORKER * workers))))
+    size = max(MIN_CHUNK, min(size, math.ceil(n / (CHUNKS_PER_WORKER * workers))))
     return min(workers, math.ceil(n / size)), size
 
 

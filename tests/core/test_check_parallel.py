@@ -33,14 +33,14 @@ def files(tmp_path_factory):
 
 @pytest.fixture
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(parallel, "MIN_CHUNK", 4)  # chunks of a few parcels, so 40 parcels make ten
+    monkeypatch.setattr(parallel, "MIN_CHUNK", 4)  # chunks of a few parcels: 40 parcels make eight or ten
 
 
 def test_plan_uses_processes_only_for_two_chunks_or_more(small_chunks):
     assert parallel.plan_chunks(7, 2) == (1, parallel.CHUNK_SIZE)  # under two chunks of MIN_CHUNK
     assert parallel.plan_chunks(40, 1) == (1, parallel.CHUNK_SIZE)
     processes, size = parallel.plan_chunks(40, 2)
-    assert (processes, size) == (2, 10)  # two chunks per process: the parent writes while they check
+    assert (processes, size) == (2, 5)  # four chunks per process: the parent writes while they check
     assert parallel.plan_chunks(40, 64) == (10, 4)  # never more processes than chunks
 
 
