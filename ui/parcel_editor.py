@@ -118,7 +118,7 @@ class ParcelEditor(QObject):
         self.project.close()
         self.project = project
         self.selected = None
-        self.refresh()
+        self.refresh(wait=True)  # opening waits behind its progress dialog until the map shows it
 
     def saved(self, report=None) -> None:
         """After a successful save: clean undo state, and show rows other programs added."""
@@ -141,20 +141,23 @@ class ParcelEditor(QObject):
             self.fault.emit(self.project.journal_fault)
         if self.selected is not None and self.selected not in self.project.parcels.index:
             self.selected = None
-        self.refresh()
+        self.refresh(wait=size > BACKGROUND_ROWS)  # a bulk edit waits, as for its journal write
 
     def push(self, command) -> None:
         """Run ``command`` and put it on the undo stack."""
         self.undo_stack.push(command)
 
-    def refresh(self) -> None:
+    def refresh(self, wait: bool = False) -> None:
         """Redraw the parcel layer (its check colours worked out again for the parcels changed
         since the last refresh only), and tell ``parcels_changed``.
 
         The layer of more than ``BACKGROUND_ROWS`` parcels is built in the canvas's background
         queue while the window goes on (the selected parcel is drawn over the map at once); the
         builds run in order, each colouring the parcels changed since the one before, and only
-        the latest one is shown. ``wait_for_refresh`` waits for it.
+        the latest one is shown. ``wait_for_refresh`` waits for it. With ``wait`` (a project
+        opened, a bulk edit: the window waits behind a progress dialog anyway) it is built off
+        the GUI thread and shown before this returns, so the work after it does not compete
+        with the build for Python's GIL.
         """
         project = self.project
         changed = project.changed_since(self._built[1]) if self._built[0] is project else None
@@ -170,11 +173,13 @@ class ParcelEditor(QObject):
         self._built = (project, project.version)
         self._sequence += 1
         sequence = self._sequence
-        if len(parcels) > BACKGROUND_ROWS:
+        large = len(parcels) > BACKGROUND_ROWS
+        if large and not wait:
             self.builds.submit(build, lambda built, error: self._show_layer(sequence, built, error))
         else:
             self.builds.wait()  # an earlier large build colours its parcels first
-            self._show_layer(sequence, build(), None)
+            built = self.run(f"正在更新 {len(parcels)} 个地块的显示 …", build) if large else build()
+            self._show_layer(sequence, built, None)
         self._show_selection()
         self.parcels_changed.emit()
 
