@@ -44,6 +44,7 @@ from suichang_gis.mapview import MapView, format_bar_length, scale_bar_length
 from .map_renderer import (
     PX_PER_PT,
     CanvasLayer,
+    RenderSuperseded,
     marker_template,
     markers_path,
     qcolor,
@@ -93,10 +94,16 @@ class _RenderJob(QRunnable):
         self.labels = labels
 
     def run(self):
-        if self.generation != self.signals.latest:
+        def stale() -> bool:
+            return self.generation != self.signals.latest
+
+        if stale():
             return  # superseded while waiting in the queue
-        image, self.signals.base, _ = render(self.view, self.layers, BACKGROUND, self.signals.base,
-                                             labels=self.labels)
+        try:
+            image, self.signals.base, _ = render(self.view, self.layers, BACKGROUND, self.signals.base,
+                                                 labels=self.labels, stale=stale)
+        except RenderSuperseded:  # superseded while drawing: a newer render follows
+            return
         try:
             self.signals.done.emit(self.generation, self.view, image)
         except RuntimeError:  # the canvas was closed while this render ran
@@ -363,6 +370,14 @@ class MapCanvasWidget(QWidget):
     def _start_render(self) -> None:
         self._pool.start(_RenderJob(self._generation, self.view, list(self._layers), self._signals,
                                     labels=not self.draft))
+
+    def supersede_render(self) -> None:
+        """Give up the render on its way, whose picture is about to change (a layer being
+        rebuilt): it stops at its next drawing call and stops taking CPU from the rebuild. The
+        map keeps its image until the next ``refresh``, which the caller must bring about."""
+        self._refresh_timer.stop()  # and a render about to start
+        self._generation += 1
+        self._signals.latest = self._generation
 
     def render_now(self) -> QImage:
         """Render synchronously on this thread and show the result (tests, screenshots); the

@@ -500,7 +500,18 @@ def hatch_brush(colour: str, view: MapView | None = None) -> QBrush:
     return brush
 
 
-def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
+class RenderSuperseded(Exception):
+    """A render given up part way because ``stale()`` turned true (its picture is out of date)."""
+
+
+def _check(stale) -> None:
+    if stale is not None and stale():
+        raise RenderSuperseded
+
+
+def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer, stale=None) -> None:
+    """Paint one layer's features in the view; ``stale()`` (optional) is asked between drawing
+    calls and raises ``RenderSuperseded`` once it returns True."""
     geometry = layer.geometry
     if len(geometry) == 0 or geometry.kind is None:
         return
@@ -509,46 +520,51 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer) -> None:
     if len(parts) == 0:
         return
     painter.save()
-    painter.setOpacity(max(0.0, min(1.0, layer.opacity * style.opacity)))
-    if geometry.kind == POINT:
-        _paint_points(painter, view, layer, parts)
-    else:
-        painter.setTransform(view_transform(view))
-        antialias = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
-        stroked = style.stroke_width > 0
-        for code, key in enumerate(layer.style_keys):
-            paths, dots = layer.drawing(view, code)
-            hatched = geometry.kind == POLYGON and bool(style.hatch)
-            if hatched and len(paths) >= HATCH_OVER_IMAGE and isinstance(painter.device(), QImage):
-                _fill_hatched(painter, view, paths, key, antialias and not stroked)
-            else:
-                if geometry.kind == POLYGON and key.fill:
-                    # Antialiased filling costs about 5× more; the antialiased outline drawn next
-                    # covers the fill's edge, so fill without it when there is an outline.
-                    painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias and not stroked)
-                    painter.setPen(Qt.PenStyle.NoPen)
-                    painter.setBrush(QBrush(qcolor(key.fill)))
+    try:
+        painter.setOpacity(max(0.0, min(1.0, layer.opacity * style.opacity)))
+        if geometry.kind == POINT:
+            _paint_points(painter, view, layer, parts)
+        else:
+            painter.setTransform(view_transform(view))
+            antialias = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
+            stroked = style.stroke_width > 0
+            for code, key in enumerate(layer.style_keys):
+                paths, dots = layer.drawing(view, code)
+                hatched = geometry.kind == POLYGON and bool(style.hatch)
+                if hatched and len(paths) >= HATCH_OVER_IMAGE and isinstance(painter.device(), QImage):
+                    _fill_hatched(painter, view, paths, key, antialias and not stroked)
+                else:
+                    if geometry.kind == POLYGON and key.fill:
+                        # Antialiased filling costs about 5× more; the antialiased outline drawn next
+                        # covers the fill's edge, so fill without it when there is an outline.
+                        painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias and not stroked)
+                        painter.setPen(Qt.PenStyle.NoPen)
+                        painter.setBrush(QBrush(qcolor(key.fill)))
+                        for path in paths:
+                            _check(stale)
+                            painter.drawPath(path)
+                        painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+                    if hatched:
+                        painter.setPen(Qt.PenStyle.NoPen)
+                        painter.setBrush(hatch_brush(key.stroke, view))
+                        for path in paths:
+                            _check(stale)
+                            painter.drawPath(path)
+                if stroked:
+                    painter.setPen(stroke_pen(style, key.dash, key.stroke, layer.outline_px(view.resolution)))
+                    painter.setBrush(Qt.BrushStyle.NoBrush)
                     for path in paths:
+                        _check(stale)
                         painter.drawPath(path)
-                    painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
-                if hatched:
-                    painter.setPen(Qt.PenStyle.NoPen)
-                    painter.setBrush(hatch_brush(key.stroke, view))
-                    for path in paths:
-                        painter.drawPath(path)
-            if stroked:
-                painter.setPen(stroke_pen(style, key.dash, key.stroke, layer.outline_px(view.resolution)))
-                painter.setBrush(Qt.BrushStyle.NoBrush)
-                for path in paths:
-                    painter.drawPath(path)
-            if dots:
-                # A part under a pixel shows as its outline colour (its fill where it has none).
-                pen = QPen(qcolor(key.stroke if stroked or not key.fill else key.fill), 1.0)
-                pen.setCosmetic(True)
-                painter.setPen(pen)
-                for polygon in dots:
-                    painter.drawPoints(polygon)
-    painter.restore()
+                if dots:
+                    # A part under a pixel shows as its outline colour (its fill where it has none).
+                    pen = QPen(qcolor(key.stroke if stroked or not key.fill else key.fill), 1.0)
+                    pen.setCosmetic(True)
+                    painter.setPen(pen)
+                    for polygon in dots:
+                        painter.drawPoints(polygon)
+    finally:  # also when a superseded render stops part way
+        painter.restore()
 
 
 def _fill_hatched(painter: QPainter, view: MapView, paths: list[QPainterPath], key: StyleKey,
@@ -677,11 +693,12 @@ def _surely_too_dense(layer: CanvasLayer, extent) -> bool:
 
 
 def render_view(painter: QPainter, view: MapView, layers: list[CanvasLayer],
-                labels: bool = True, antialias: bool = True) -> None:
-    """Paint the visible layers bottom to top, then their labels."""
+                labels: bool = True, antialias: bool = True, stale=None) -> None:
+    """Paint the visible layers bottom to top, then their labels; ``stale`` as in ``paint_layer``."""
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
     visible = [layer for layer in layers if layer.visible]
     for layer in visible:
-        paint_layer(painter, view, layer)
+        _check(stale)
+        paint_layer(painter, view, layer, stale)
     if labels:
         paint_labels(painter, view, visible)

@@ -175,6 +175,9 @@ class ParcelEditor(QObject):
         sequence = self._sequence
         large = len(parcels) > BACKGROUND_ROWS
         if large and not wait:
+            # The render on its way draws the parcels as they were: give it up, so it does not
+            # take the CPU from this build; the build's layer brings the next render.
+            canvas.supersede_render()
             self.builds.submit(build, lambda built, error: self._show_layer(sequence, built, error))
         else:
             self.builds.wait()  # an earlier large build colours its parcels first
@@ -194,6 +197,7 @@ class ParcelEditor(QObject):
 
     def _show_layer(self, sequence: int, built, error) -> None:
         if error is not None:
+            self.canvas.refresh()  # the render given up for this build: draw the map as it is
             raise error
         if sequence == self._sequence:  # else a newer build follows
             layer, prepared = built

@@ -82,9 +82,13 @@ def sub_view(view: MapView, x: int, y: int, width: int, height: int) -> MapView:
 
 
 def render(view: MapView, layers: list[CanvasLayer], background: QColor, base: RenderBase | None = None,
-           labels: bool = True) -> tuple[QImage, RenderBase, tuple | None]:
+           labels: bool = True, stale=None) -> tuple[QImage, RenderBase, tuple | None]:
     """The view's image (visible layers bottom first, then labels), the base a later render
-    can patch, and the pixel rectangle painted again over ``base`` (None: the whole view)."""
+    can patch, and the pixel rectangle painted again over ``base`` (None: the whole view).
+
+    ``stale()`` (optional) is asked between drawing calls; once it returns True the render stops
+    with ``map_renderer.RenderSuperseded``.
+    """
     state = _state(layers)
     visible = [layer for layer in layers if layer.visible]
     rect = patch_rect(base, view, state)
@@ -93,7 +97,7 @@ def render(view: MapView, layers: list[CanvasLayer], background: QColor, base: R
         plain.fill(background)
         painter = QPainter(plain)
         try:
-            render_view(painter, view, visible, labels=False)
+            render_view(painter, view, visible, labels=False, stale=stale)
         finally:
             painter.end()
     else:
@@ -105,7 +109,7 @@ def render(view: MapView, layers: list[CanvasLayer], background: QColor, base: R
             painter = QPainter(piece)
             try:
                 render_view(painter, sub_view(view, x - CONTEXT_PX, y - CONTEXT_PX, piece.width(), piece.height()),
-                            visible, labels=False)
+                            visible, labels=False, stale=stale)
             finally:
                 painter.end()
             painter = QPainter(plain)

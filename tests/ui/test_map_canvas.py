@@ -475,3 +475,38 @@ def test_after_an_edit_only_the_changed_area_is_painted_again(canvas):
     canvas.set_layer_visible("under", False)
     canvas.render_now()
     assert canvas.last_patch is None
+
+
+@pytest.mark.ui
+def test_a_superseded_render_stops_part_way_and_the_next_one_draws_everything(canvas, qtbot):
+    from ui.map_canvas import BACKGROUND
+    from ui.map_renderer import RenderSuperseded
+    from ui.render_patch import render
+
+    cells = [box(x, y, x + 40, y + 40) for x in range(0, 1000, 50) for y in range(0, 1000, 50)]
+    canvas.set_layers([make_layer("cells", cells, Style(fill=RED, stroke=BLUE, stroke_width=0.3))])
+    layers = canvas.canvas_layers()
+    asked = []
+
+    def stale():  # a newer render is wanted once drawing has begun
+        asked.append(1)
+        return len(asked) > 2
+
+    with pytest.raises(RenderSuperseded):
+        render(canvas.view, layers, BACKGROUND, stale=stale)
+    assert len(asked) == 3  # asked between drawing calls; stopped at the first True
+
+    # The canvas: a render given up delivers nothing; the refresh after it draws the whole map.
+    canvas.wait_for_render()
+    qtbot.wait(50)
+    finished = []
+    canvas.render_finished.connect(lambda: finished.append(1))
+    canvas.refresh()
+    canvas.supersede_render()
+    canvas.wait_for_render()
+    qtbot.wait(50)
+    assert finished == []
+    canvas.refresh()
+    qtbot.waitUntil(lambda: finished == [1])
+    whole, _, _ = render(canvas.view, layers, BACKGROUND)
+    assert np.array_equal(as_array(canvas.render_now()), as_array(whole))
