@@ -348,10 +348,12 @@ class CanvasLayer:
         key = self._key_filter(code)
         return np.ones(len(self.geometry), dtype=bool) if key is None else self.geometry.part_key == key
 
-    def drawing(self, view: MapView, code: int) -> tuple[list[QPainterPath], list[QPolygonF]]:
+    def drawing(self, view: MapView, code: int, stale=None) -> tuple[list[QPainterPath], list[QPolygonF]]:
         """What the view needs of one style group, in map coordinates at its zoom band: the
         paths of the parts of a pixel or more, and the dots of the smaller ones, from the tiles
-        holding parts in view (built on first use, then cached)."""
+        holding parts in view (built on first use, then cached). ``stale()`` (optional) is asked
+        between the building steps: once True, the tiles built so far are kept and
+        ``RenderSuperseded`` is raised."""
         band = view.zoom_band
         geometry = self.geometry
         parts = geometry.query(view.extent)
@@ -369,7 +371,11 @@ class CanvasLayer:
             cache = self._tiles.setdefault((band, code), {})
             missing = [tile for tile in needed.tolist() if tile not in cache]
             if missing:
-                cache.update(self._build_tiles(band, key, missing, tile_of, order, starts))
+                built: dict = {}
+                try:
+                    self._build_tiles(band, key, missing, tile_of, order, starts, built, stale)
+                finally:
+                    cache.update(built)
             for tile in needed.tolist():
                 tile_paths, tile_dots = cache[tile]
                 paths.extend(tile_paths)
@@ -377,25 +383,28 @@ class CanvasLayer:
                     dots.append(tile_dots)
         return paths, dots
 
-    def _build_tiles(self, band: int, key, tiles: list[int], tile_of, order, starts) -> dict:
-        """Paths and dots of several tiles, simplified in one pass over their parts."""
+    def _build_tiles(self, band: int, key, tiles: list[int], tile_of, order, starts, built: dict,
+                     stale=None) -> None:
+        """Paths and dots of several tiles into ``built`` (tile → (paths, dots)), simplified in
+        one pass over their parts; ``stale`` as in ``drawing``."""
+        _check(stale)
         resolution = band_resolution(band)
         members = np.sort(np.concatenate([order[starts[t]:starts[t + 1]] for t in tiles]))
         rings = self.geometry.rings(resolution, band, members, key, resolution)
+        _check(stale)
         ring_tile = tile_of[rings.part]
         rings = take_rings(rings, np.argsort(ring_tile, kind="stable"))  # keeps the spatial order
         ring_tile = tile_of[rings.part]
         xy, dot_parts = self.geometry.dots(resolution, members, key)
         dot_order = np.argsort(tile_of[dot_parts], kind="stable")
         xy, dot_tile = xy[dot_order], tile_of[dot_parts][dot_order]
-        built = {}
         for tile in tiles:
+            _check(stale)
             a, b = np.searchsorted(ring_tile, [tile, tile + 1])
             offsets = rings.offsets[a:b + 1]
             piece = Rings(rings.coords[offsets[0]:offsets[-1]], offsets - offsets[0], rings.part[a:b])
             c, d = np.searchsorted(dot_tile, [tile, tile + 1])
             built[tile] = (_chunked_paths(piece) if piece.count else [], points_polygon(xy[c:d]))
-        return built
 
     def _keep_band(self, band: int) -> None:
         """Mark ``band`` as used last; forget the tiles of all but the ``CACHED_BANDS`` bands
@@ -529,7 +538,7 @@ def paint_layer(painter: QPainter, view: MapView, layer: CanvasLayer, stale=None
             antialias = painter.testRenderHint(QPainter.RenderHint.Antialiasing)
             stroked = style.stroke_width > 0
             for code, key in enumerate(layer.style_keys):
-                paths, dots = layer.drawing(view, code)
+                paths, dots = layer.drawing(view, code, stale)
                 hatched = geometry.kind == POLYGON and bool(style.hatch)
                 if hatched and len(paths) >= HATCH_OVER_IMAGE and isinstance(painter.device(), QImage):
                     _fill_hatched(painter, view, paths, key, antialias and not stroked)
