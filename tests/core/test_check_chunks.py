@@ -15,16 +15,22 @@ from suichang_gis.rules import load_ruleset
 X0, Y0 = 430_000.0, 3_163_000.0
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory):
-    d = tmp_path_factory.mktemp("chunks")
-    rng = np.random.default_rng(3)
+def red_lines_and_parcels(folder, seed: int, n: int = 40):
+    """60 round red-line patches (written to ``folder``/layers.gpkg, layer ``redline``) and ``n``
+    150 m × 100 m parcels scattered over the same 3 km × 3 km: (parcels, red lines)."""
+    rng = np.random.default_rng(seed)
     centres = rng.uniform(0, 3000, (60, 2))
     red = shapely.buffer(shapely.points(X0 + centres[:, 0], Y0 + centres[:, 1]), rng.uniform(20, 120, 60))
     gpd.GeoDataFrame({"name": [f"红线{i}" for i in range(60)]}, geometry=red, crs="EPSG:4549") \
-        .to_file(d / "layers.gpkg", layer="redline", driver="GPKG")
-    x, y = X0 + rng.uniform(0, 3000, 40), Y0 + rng.uniform(0, 3000, 40)
-    parcels = shapely.box(x, y, x + 150, y + 100)
+        .to_file(folder / "layers.gpkg", layer="redline", driver="GPKG")
+    x, y = X0 + rng.uniform(0, 3000, n), Y0 + rng.uniform(0, 3000, n)
+    return shapely.box(x, y, x + 150, y + 100), red
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("chunks")
+    parcels, red = red_lines_and_parcels(d, seed=3)
     specs = apply_use_layers(load_catalog(), [f"ecological_redline={d / 'layers.gpkg'}:redline"])
     return parcels, red, specs
 

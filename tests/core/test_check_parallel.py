@@ -7,24 +7,18 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from test_check_chunks import X0, Y0, red_lines_and_parcels
 
 from suichang_gis.check import parallel
 from suichang_gis.check.chunks import check_file_streamed
 
-X0, Y0 = 430_000.0, 3_163_000.0
 N = 40
 
 
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("parallel")
-    rng = np.random.default_rng(5)
-    centres = rng.uniform(0, 3000, (60, 2))
-    red = shapely.buffer(shapely.points(X0 + centres[:, 0], Y0 + centres[:, 1]), rng.uniform(20, 120, 60))
-    gpd.GeoDataFrame({"name": [f"红线{i}" for i in range(60)]}, geometry=red, crs="EPSG:4549") \
-        .to_file(d / "layers.gpkg", layer="redline", driver="GPKG")
-    x, y = X0 + rng.uniform(0, 3000, N), Y0 + rng.uniform(0, 3000, N)
-    parcels = shapely.box(x, y, x + 150, y + 100)
+    parcels, red = red_lines_and_parcels(d, seed=5, n=N)
     path = d / "parcels.gpkg"
     gpd.GeoDataFrame({"parcel_id": [f"B{i}" for i in range(N)], "land_use": "工业用地"},
                      geometry=parcels, crs="EPSG:4549").to_file(path, driver="GPKG")
