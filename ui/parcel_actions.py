@@ -276,6 +276,7 @@ class ParcelActions(QObject):
         self.editor = ParcelEditor(window.canvas, window.undo_stack, project, window)
         self.editor.message.connect(self._status)
         self.editor.fault.connect(self._autosave_fault, Qt.ConnectionType.QueuedConnection)
+        self.editor.layer_fault.connect(self._layer_fault)
         self.editor.run = self._run
         self.ask_locked = ask_locked or (lambda exc: ask_locked_dialog(window, exc))
         self.confirm_on_close = confirm_on_close
@@ -660,6 +661,11 @@ class ParcelActions(QObject):
                 return None
             answers[conflict.fid] = buttons[box.clickedButton()]
         return answers
+
+    def _layer_fault(self, text: str) -> None:
+        self.last_message = text
+        if shiboken6.isValid(self.window):
+            QMessageBox.warning(self.window, "地图未能更新", text)
 
     def _autosave_fault(self, text: str) -> None:
         self._update_title()

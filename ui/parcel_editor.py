@@ -89,6 +89,7 @@ class ParcelEditor(QObject):
     selection_changed = Signal(object)  # fid or None
     message = Signal(str)  # a Chinese sentence for the status bar
     fault = Signal(str)  # autosave stopped: the Chinese reason (queued: shown after the edit is done)
+    layer_fault = Signal(str)  # the parcel layer could not be rebuilt for the map: the Chinese reason
 
     def __init__(self, canvas, undo_stack, project: Project, parent=None):
         super().__init__(parent)
@@ -198,7 +199,9 @@ class ParcelEditor(QObject):
     def _show_layer(self, sequence: int, built, error) -> None:
         if error is not None:
             self.canvas.refresh()  # the render given up for this build: draw the map as it is
-            raise error
+            self.layer_fault.emit(f"候选地块图层未能按最新编辑重绘（{type(error).__name__}：{error}）。"
+                                  "地块数据完好，可继续编辑和保存；下一次编辑会再次重绘。")
+            return
         if sequence == self._sequence:  # else a newer build follows
             layer, prepared = built
             self.canvas.add_layer(layer, prepared=prepared)

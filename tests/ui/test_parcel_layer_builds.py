@@ -157,3 +157,37 @@ def test_opening_a_large_project_zooms_to_its_parcels(
     assert (xmax - xmin) < 2 * (x1 - x0) + 1000  # and zoomed to them, not the county
     assert not actions.editor.refreshing  # opening waited for the map (behind its progress dialog)
     assert len(window.canvas.canvas_layer("parcels").geometry) == 8
+
+
+def test_a_failed_build_is_told_and_the_next_edit_draws_every_parcel(qtbot, tmp_path, small_background, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    import ui.parcel_editor
+    from suichang_gis.parcel import parcels_frame
+    from ui.parcel_commands import AddParcelsCommand
+
+    told = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: told.append((title, text)))
+    window, actions = _window(tmp_path / "项目.gpkg")
+    qtbot.addWidget(window)
+    editor, canvas = actions.editor, window.canvas
+    editor.push(AddParcelsCommand(editor, parcels_frame(_squares(20)), "导入"))
+    editor.wait_for_refresh()
+    real = ui.parcel_editor.parcel_layer
+
+    def fails(*args, **kwargs):
+        raise MemoryError("无法分配内存")  # as a build may fail on a machine short of memory
+
+    monkeypatch.setattr(ui.parcel_editor, "parcel_layer", fails)
+    fid = editor.add_polygon(_squares(1, E0 + 40)[0])
+    editor.wait_for_refresh()
+    assert len(told) == 1 and told[0][0] == "地图未能更新"
+    assert "候选地块图层未能按最新编辑重绘" in told[0][1] and "无法分配内存" in told[0][1]
+    assert "地块数据完好" in told[0][1] and actions.last_message == told[0][1]
+    assert fid in editor.project.parcels.index and len(editor.project.parcels) == 21  # the edit is kept
+    assert len(canvas.canvas_layer("parcels").layer.gdf) == 20  # the map still shows the last build
+
+    monkeypatch.setattr(ui.parcel_editor, "parcel_layer", real)
+    editor.add_polygon(_squares(1, E0 + 60)[0])
+    editor.wait_for_refresh()
+    assert sorted(canvas.canvas_layer("parcels").layer.gdf["fid"]) == sorted(editor.project.parcels.index)
